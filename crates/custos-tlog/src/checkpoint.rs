@@ -53,14 +53,9 @@ impl Checkpoint {
     /// Parse a checkpoint body (the note text, ending with a newline).
     pub fn parse(text: &str) -> Result<Self, CheckpointError> {
         let bad = |m: &str| CheckpointError::Malformed(m.to_string());
-        let body = text
-            .strip_suffix('\n')
-            .ok_or_else(|| bad("body must end in a newline"))?;
+        let body = text.strip_suffix('\n').ok_or_else(|| bad("body must end in a newline"))?;
         let mut lines = body.split('\n');
-        let origin = lines
-            .next()
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| bad("empty origin line"))?;
+        let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("empty origin line"))?;
         let size_line = lines.next().ok_or_else(|| bad("missing size line"))?;
         let size = parse_decimal(size_line)
             .ok_or_else(|| CheckpointError::Malformed(format!("bad tree size `{size_line}`")))?;
@@ -74,22 +69,12 @@ impl Checkpoint {
             }
             extensions.push(l.to_string());
         }
-        Ok(Self {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Self { origin: origin.to_string(), size, root, extensions })
     }
 
     /// The note text of this checkpoint.
     pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            encode_hash(&self.root)
-        );
+        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, encode_hash(&self.root));
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');

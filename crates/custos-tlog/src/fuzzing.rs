@@ -28,10 +28,7 @@ pub fn verify_proofs(data: &[u8]) {
     }
     let a = u64::from_le_bytes(data[..8].try_into().unwrap_or_default());
     let b = u64::from_le_bytes(data[8..16].try_into().unwrap_or_default());
-    let hashes: Vec<Hash> = data[16..]
-        .chunks_exact(32)
-        .map(|c| c.try_into().unwrap_or_default())
-        .collect();
+    let hashes: Vec<Hash> = data[16..].chunks_exact(32).map(|c| c.try_into().unwrap_or_default()).collect();
     if let Some((first, rest)) = hashes.split_first() {
         let root = rest.first().copied().unwrap_or_default();
         let _ = merkle::verify_inclusion(first, a, b, rest, &root);
@@ -46,20 +43,12 @@ pub fn verify_proofs(data: &[u8]) {
     }
     let root = t.root();
     if let Ok(p) = merkle::inclusion_proof(&t, idx, size) {
-        assert!(merkle::verify_inclusion(
-            &merkle::leaf_hash(&idx.to_le_bytes()),
-            idx,
-            size,
-            &p,
-            &root
-        )
-        .is_ok());
+        assert!(
+            merkle::verify_inclusion(&merkle::leaf_hash(&idx.to_le_bytes()), idx, size, &p, &root).is_ok()
+        );
     }
     let old = idx + 1;
-    if let (Ok(p), Ok(old_root)) = (
-        merkle::consistency_proof(&t, old, size),
-        merkle::tree_hash(&t, old),
-    ) {
+    if let (Ok(p), Ok(old_root)) = (merkle::consistency_proof(&t, old, size), merkle::tree_hash(&t, old)) {
         assert!(merkle::verify_consistency(old, size, &old_root, &root, &p).is_ok());
     }
 }

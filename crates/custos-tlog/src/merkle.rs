@@ -112,11 +112,7 @@ fn split_point(n: u64) -> u64 {
 ///
 /// `lo` must be a multiple of the largest power of two not above `hi - lo` (always true for
 /// the ranges that RFC 6962 proofs visit).
-pub fn subtree_hash<R: HashReader + ?Sized>(
-    reader: &R,
-    lo: u64,
-    hi: u64,
-) -> Result<Hash, ProofError> {
+pub fn subtree_hash<R: HashReader + ?Sized>(reader: &R, lo: u64, hi: u64) -> Result<Hash, ProofError> {
     if hi <= lo {
         return Ok(empty_root());
     }
@@ -210,11 +206,7 @@ pub fn consistency_proof<R: HashReader + ?Sized>(
             whole = false;
         }
     }
-    ranges
-        .iter()
-        .rev()
-        .map(|&(a, b)| subtree_hash(reader, a, b))
-        .collect()
+    ranges.iter().rev().map(|&(a, b)| subtree_hash(reader, a, b)).collect()
 }
 
 /// Verify an RFC 9162 §2.1.3.2 inclusion proof.
@@ -230,19 +222,13 @@ pub fn verify_inclusion(
     }
     let want = inclusion_proof_len(index, size);
     if proof.len() != want {
-        return Err(ProofError::WrongLength {
-            got: proof.len(),
-            want,
-        });
+        return Err(ProofError::WrongLength { got: proof.len(), want });
     }
     let (mut fn_, mut sn) = (index, size - 1);
     let mut r = *leaf;
     for p in proof {
         if sn == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want,
-            });
+            return Err(ProofError::WrongLength { got: proof.len(), want });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             r = node_hash(p, &r);
@@ -292,10 +278,7 @@ pub fn verify_consistency(
     }
     if old == new {
         if !proof.is_empty() {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want: 0,
-            });
+            return Err(ProofError::WrongLength { got: proof.len(), want: 0 });
         }
         if old_root != new_root {
             return Err(ProofError::RootMismatch);
@@ -319,10 +302,7 @@ pub fn verify_consistency(
     let mut sr = path[0];
     for c in &path[1..] {
         if sn == 0 {
-            return Err(ProofError::WrongLength {
-                got: proof.len(),
-                want: proof.len() - 1,
-            });
+            return Err(ProofError::WrongLength { got: proof.len(), want: proof.len() - 1 });
         }
         if fn_ & 1 == 1 || fn_ == sn {
             fr = node_hash(c, &fr);
@@ -448,17 +428,8 @@ impl MemoryTree {
 
 impl HashReader for MemoryTree {
     fn node(&self, level: u8, index: u64) -> Result<Hash, ProofError> {
-        let unavailable = |reason: &str| ProofError::Unavailable {
-            level,
-            index,
-            reason: reason.to_string(),
-        };
-        if level > 63
-            || index
-                .checked_add(1)
-                .and_then(|i| i.checked_shl(u32::from(level)))
-                .is_none()
-        {
+        let unavailable = |reason: &str| ProofError::Unavailable { level, index, reason: reason.to_string() };
+        if level > 63 || index.checked_add(1).and_then(|i| i.checked_shl(u32::from(level))).is_none() {
             return Err(unavailable("node beyond the addressable tree"));
         }
         let pos = stored_hash_index(level, index);
@@ -510,10 +481,7 @@ mod tests {
         }
         // Historical roots computed from the grown tree.
         for s in 0..300u64 {
-            assert_eq!(
-                tree_hash(&t, s).unwrap(),
-                reference_mth(&leaves[..s as usize])
-            );
+            assert_eq!(tree_hash(&t, s).unwrap(), reference_mth(&leaves[..s as usize]));
         }
     }
 
@@ -543,14 +511,8 @@ mod tests {
     fn out_of_range_is_an_error() {
         let mut t = MemoryTree::new();
         t.push_entry(b"a");
-        assert!(matches!(
-            inclusion_proof(&t, 1, 1),
-            Err(ProofError::IndexOutOfRange { .. })
-        ));
-        assert!(matches!(
-            consistency_proof(&t, 2, 1),
-            Err(ProofError::SizesReversed { .. })
-        ));
+        assert!(matches!(inclusion_proof(&t, 1, 1), Err(ProofError::IndexOutOfRange { .. })));
+        assert!(matches!(consistency_proof(&t, 2, 1), Err(ProofError::SizesReversed { .. })));
         assert!(t.node(0, 5).is_err());
         assert!(t.node(70, 0).is_err());
     }

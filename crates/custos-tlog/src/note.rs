@@ -79,10 +79,7 @@ fn check_name(name: &str) -> Result<(), NoteError> {
 }
 
 fn malformed_key(key: &str, reason: &'static str) -> NoteError {
-    NoteError::MalformedKey {
-        key: key.to_string(),
-        reason,
-    }
+    NoteError::MalformedKey { key: key.to_string(), reason }
 }
 
 fn parse_hex_id(s: &str) -> Option<u32> {
@@ -124,12 +121,7 @@ impl Signer {
         }
         let key = SigningKey::from_bytes(&seed);
         let key_id = key_id(name, alg, key.verifying_key().as_bytes());
-        Ok(Self {
-            name: name.to_string(),
-            alg,
-            key_id,
-            key,
-        })
+        Ok(Self { name: name.to_string(), alg, key_id, key })
     }
 
     /// Parse `PRIVATE+KEY+<name>+<id>+base64(alg ‖ seed)`.
@@ -143,14 +135,9 @@ impl Signer {
         let name = parts[2];
         check_name(name)?;
         let id = parse_hex_id(parts[3]).ok_or_else(|| malformed_key(redacted, "bad key id"))?;
-        let raw = B64
-            .decode(parts[4])
-            .map_err(|_| malformed_key(redacted, "key is not base64"))?;
+        let raw = B64.decode(parts[4]).map_err(|_| malformed_key(redacted, "key is not base64"))?;
         if raw.len() != 33 {
-            return Err(malformed_key(
-                redacted,
-                "key must be 1 type byte and a 32-byte seed",
-            ));
+            return Err(malformed_key(redacted, "key must be 1 type byte and a 32-byte seed"));
         }
         let mut seed = [0u8; 32];
         seed.copy_from_slice(&raw[1..]);
@@ -166,12 +153,7 @@ impl Signer {
         let mut raw = Vec::with_capacity(33);
         raw.push(self.alg);
         raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            B64.encode(raw)
-        )
+        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.key_id, B64.encode(raw))
     }
 
     /// Key name.
@@ -209,11 +191,7 @@ impl Signer {
         } else {
             sig.extend_from_slice(&self.key.sign(text.as_bytes()).to_bytes());
         }
-        Ok(format!(
-            "{EM_DASH_PREFIX}{} {}\n",
-            self.name,
-            B64.encode(sig)
-        ))
+        Ok(format!("{EM_DASH_PREFIX}{} {}\n", self.name, B64.encode(sig)))
     }
 
     /// Sign `text` into a complete signed note.
@@ -247,9 +225,7 @@ impl Verifier {
         let name = parts[0];
         check_name(name)?;
         let id = parse_hex_id(parts[1]).ok_or_else(|| malformed_key(text, "bad key id"))?;
-        let raw = B64
-            .decode(parts[2])
-            .map_err(|_| malformed_key(text, "key is not base64"))?;
+        let raw = B64.decode(parts[2]).map_err(|_| malformed_key(text, "key is not base64"))?;
         if raw.len() != 33 {
             return Err(malformed_key(text, "key must be 1 type byte and 32 bytes"));
         }
@@ -264,12 +240,7 @@ impl Verifier {
         if key_id(name, alg, &pk) != id {
             return Err(malformed_key(text, "key id does not match the key"));
         }
-        Ok(Self {
-            name: name.to_string(),
-            alg,
-            key_id: id,
-            key,
-        })
+        Ok(Self { name: name.to_string(), alg, key_id: id, key })
     }
 
     /// The verifier key text.
@@ -357,14 +328,10 @@ fn check_text(text: &str) -> Result<(), NoteError> {
 /// Parse a signed note without verifying it.
 pub fn parse(msg: &str) -> Result<Note, NoteError> {
     if msg.len() > MAX_NOTE_BYTES {
-        return Err(NoteError::Malformed(format!(
-            "note is larger than {MAX_NOTE_BYTES} bytes"
-        )));
+        return Err(NoteError::Malformed(format!("note is larger than {MAX_NOTE_BYTES} bytes")));
     }
     if msg.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(NoteError::Malformed(
-            "note contains control characters".into(),
-        ));
+        return Err(NoteError::Malformed("note contains control characters".into()));
     }
     let split = msg
         .rfind("\n\n")
@@ -372,34 +339,26 @@ pub fn parse(msg: &str) -> Result<Note, NoteError> {
     let text = &msg[..=split];
     let sigs = &msg[split + 2..];
     if sigs.is_empty() || !sigs.ends_with('\n') {
-        return Err(NoteError::Malformed(
-            "signature block must end in a newline".into(),
-        ));
+        return Err(NoteError::Malformed("signature block must end in a newline".into()));
     }
     let mut signatures = Vec::new();
     for line in sigs.split_inclusive('\n') {
         if signatures.len() >= MAX_SIGNATURES {
-            return Err(NoteError::Malformed(format!(
-                "more than {MAX_SIGNATURES} signatures"
-            )));
+            return Err(NoteError::Malformed(format!("more than {MAX_SIGNATURES} signatures")));
         }
         let body = line
             .strip_suffix('\n')
             .and_then(|l| l.strip_prefix(EM_DASH_PREFIX))
-            .ok_or_else(|| {
-                NoteError::Malformed(format!("bad signature line `{}`", line.trim_end()))
-            })?;
-        let (name, b64) = body.split_once(' ').ok_or_else(|| {
-            NoteError::Malformed(format!("bad signature line `{}`", line.trim_end()))
-        })?;
+            .ok_or_else(|| NoteError::Malformed(format!("bad signature line `{}`", line.trim_end())))?;
+        let (name, b64) = body
+            .split_once(' ')
+            .ok_or_else(|| NoteError::Malformed(format!("bad signature line `{}`", line.trim_end())))?;
         check_name(name).map_err(|_| NoteError::Malformed(format!("bad key name `{name}`")))?;
         let raw = B64
             .decode(b64)
             .map_err(|_| NoteError::Malformed(format!("signature by `{name}` is not base64")))?;
         if raw.len() < 5 {
-            return Err(NoteError::Malformed(format!(
-                "signature by `{name}` is too short"
-            )));
+            return Err(NoteError::Malformed(format!("signature by `{name}` is too short")));
         }
         signatures.push(NoteSignature {
             name: name.to_string(),
@@ -408,10 +367,7 @@ pub fn parse(msg: &str) -> Result<Note, NoteError> {
             line: line.to_string(),
         });
     }
-    Ok(Note {
-        text: text.to_string(),
-        signatures,
-    })
+    Ok(Note { text: text.to_string(), signatures })
 }
 
 /// A signature that verified against a known key.
@@ -441,32 +397,20 @@ pub fn open(msg: &str, known: &[Verifier]) -> Result<(Note, Vec<VerifiedSignatur
 }
 
 /// Verify the signatures of a parsed note by the known keys (possibly none verified).
-pub fn verify_signatures(
-    note: &Note,
-    known: &[Verifier],
-) -> Result<Vec<VerifiedSignature>, NoteError> {
+pub fn verify_signatures(note: &Note, known: &[Verifier]) -> Result<Vec<VerifiedSignature>, NoteError> {
     let mut verified = Vec::new();
     let mut seen: Vec<(&str, u32)> = Vec::new();
     for s in &note.signatures {
-        let Some(v) = known
-            .iter()
-            .find(|v| v.name == s.name && v.key_id == s.key_id)
-        else {
+        let Some(v) = known.iter().find(|v| v.name == s.name && v.key_id == s.key_id) else {
             continue;
         };
         if seen.contains(&(s.name.as_str(), s.key_id)) {
-            return Err(NoteError::Malformed(format!(
-                "duplicate signature by `{}`",
-                s.name
-            )));
+            return Err(NoteError::Malformed(format!("duplicate signature by `{}`", s.name)));
         }
         seen.push((&s.name, s.key_id));
         let ts = v
             .verify_raw(&note.text, &s.sig)
-            .ok_or_else(|| NoteError::BadSignature {
-                name: s.name.clone(),
-                key_id: s.key_id,
-            })?;
+            .ok_or_else(|| NoteError::BadSignature { name: s.name.clone(), key_id: s.key_id })?;
         verified.push(VerifiedSignature {
             name: s.name.clone(),
             key_id: s.key_id,
@@ -491,10 +435,7 @@ mod tests {
         assert_eq!(sigs.len(), 1);
         // Tampering with the text breaks the signature.
         let bad = signed.replacen("hello", "hellO", 1);
-        assert!(matches!(
-            open(&bad, &[v]),
-            Err(NoteError::BadSignature { .. })
-        ));
+        assert!(matches!(open(&bad, &[v]), Err(NoteError::BadSignature { .. })));
         // Private key text round-trips.
         let s2 = Signer::from_private_key_text(&s.private_key_text()).unwrap();
         assert_eq!(s2.verifier(), s.verifier());
@@ -535,9 +476,6 @@ mod tests {
         let a = Signer::from_seed("a", ALG_ED25519, [1; 32]).unwrap();
         let b = Signer::from_seed("b", ALG_ED25519, [2; 32]).unwrap();
         let signed = a.sign("x\n").unwrap();
-        assert_eq!(
-            open(&signed, &[b.verifier()]),
-            Err(NoteError::UnverifiedNote)
-        );
+        assert_eq!(open(&signed, &[b.verifier()]), Err(NoteError::UnverifiedNote));
     }
 }

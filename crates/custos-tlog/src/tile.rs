@@ -97,16 +97,9 @@ impl Tile {
 
     /// Parse a path relative to the log prefix, `tile/…`.
     pub fn parse(path: &str) -> Result<Self, TileError> {
-        let err = |reason| TileError::Malformed {
-            path: path.chars().take(200).collect(),
-            reason,
-        };
-        let rest = path
-            .strip_prefix("tile/")
-            .ok_or_else(|| err("must start with `tile/`"))?;
-        let (level, rest) = rest
-            .split_once('/')
-            .ok_or_else(|| err("missing tile index"))?;
+        let err = |reason| TileError::Malformed { path: path.chars().take(200).collect(), reason };
+        let rest = path.strip_prefix("tile/").ok_or_else(|| err("must start with `tile/`"))?;
+        let (level, rest) = rest.split_once('/').ok_or_else(|| err("missing tile index"))?;
         let kind = if level == "entries" {
             TileKind::Entries
         } else {
@@ -137,8 +130,7 @@ impl Tile {
         let mut index: u64 = 0;
         for (i, p) in parts.iter().enumerate() {
             let digits = if i + 1 < parts.len() {
-                p.strip_prefix('x')
-                    .ok_or_else(|| err("index groups but the last start with `x`"))?
+                p.strip_prefix('x').ok_or_else(|| err("index groups but the last start with `x`"))?
             } else {
                 p
             };
@@ -177,11 +169,7 @@ pub fn tiles_for_size(size: u64) -> Vec<Tile> {
     let mut out = Vec::new();
     let bundles = size.div_ceil(TILE_WIDTH);
     for i in 0..bundles {
-        out.push(Tile {
-            kind: TileKind::Entries,
-            index: i,
-            width: width_of(size, i),
-        });
+        out.push(Tile { kind: TileKind::Entries, index: i, width: width_of(size, i) });
     }
     for level in 0..64u32 {
         let shift = TILE_HEIGHT * level;
@@ -190,11 +178,7 @@ pub fn tiles_for_size(size: u64) -> Vec<Tile> {
         }
         let count = size >> shift;
         for i in 0..count.div_ceil(TILE_WIDTH) {
-            out.push(Tile {
-                kind: TileKind::Hash(level as u8),
-                index: i,
-                width: width_of(count, i),
-            });
+            out.push(Tile { kind: TileKind::Hash(level as u8), index: i, width: width_of(count, i) });
         }
     }
     out
@@ -242,13 +226,9 @@ pub fn decode_bundle(bundle: &[u8], max: usize) -> Result<Vec<&[u8]>, BundleErro
             return Err(BundleError::TooMany(max));
         }
         let entry = out.len();
-        let hdr = bundle
-            .get(pos..pos + 2)
-            .ok_or(BundleError::Truncated { entry, offset: pos })?;
+        let hdr = bundle.get(pos..pos + 2).ok_or(BundleError::Truncated { entry, offset: pos })?;
         let len = usize::from(u16::from_be_bytes([hdr[0], hdr[1]]));
-        let body = bundle
-            .get(pos + 2..pos + 2 + len)
-            .ok_or(BundleError::Truncated { entry, offset: pos })?;
+        let body = bundle.get(pos + 2..pos + 2 + len).ok_or(BundleError::Truncated { entry, offset: pos })?;
         out.push(body);
         pos += 2 + len;
     }
@@ -262,38 +242,10 @@ mod tests {
     #[test]
     fn paths_round_trip() {
         for (t, p) in [
-            (
-                Tile {
-                    kind: TileKind::Hash(0),
-                    index: 0,
-                    width: 256,
-                },
-                "tile/0/000",
-            ),
-            (
-                Tile {
-                    kind: TileKind::Hash(1),
-                    index: 1234067,
-                    width: 256,
-                },
-                "tile/1/x001/x234/067",
-            ),
-            (
-                Tile {
-                    kind: TileKind::Entries,
-                    index: 5,
-                    width: 17,
-                },
-                "tile/entries/005.p/17",
-            ),
-            (
-                Tile {
-                    kind: TileKind::Hash(2),
-                    index: 1000,
-                    width: 1,
-                },
-                "tile/2/x001/000.p/1",
-            ),
+            (Tile { kind: TileKind::Hash(0), index: 0, width: 256 }, "tile/0/000"),
+            (Tile { kind: TileKind::Hash(1), index: 1234067, width: 256 }, "tile/1/x001/x234/067"),
+            (Tile { kind: TileKind::Entries, index: 5, width: 17 }, "tile/entries/005.p/17"),
+            (Tile { kind: TileKind::Hash(2), index: 1000, width: 1 }, "tile/2/x001/000.p/1"),
         ] {
             assert_eq!(t.path(), p);
             assert_eq!(Tile::parse(p).unwrap(), t);
@@ -332,43 +284,20 @@ mod tests {
     #[test]
     fn tiles_for_70000_match_spec_example() {
         let tiles = tiles_for_size(70_000);
-        let l0: Vec<_> = tiles
-            .iter()
-            .filter(|t| t.kind == TileKind::Hash(0))
-            .collect();
+        let l0: Vec<_> = tiles.iter().filter(|t| t.kind == TileKind::Hash(0)).collect();
         assert_eq!(l0.len(), 274);
         assert_eq!(l0[273].width, 112);
-        let l1: Vec<_> = tiles
-            .iter()
-            .filter(|t| t.kind == TileKind::Hash(1))
-            .collect();
+        let l1: Vec<_> = tiles.iter().filter(|t| t.kind == TileKind::Hash(1)).collect();
         assert_eq!(l1.len(), 2);
         assert_eq!(l1[1].width, 17);
-        let l2: Vec<_> = tiles
-            .iter()
-            .filter(|t| t.kind == TileKind::Hash(2))
-            .collect();
+        let l2: Vec<_> = tiles.iter().filter(|t| t.kind == TileKind::Hash(2)).collect();
         assert_eq!((l2.len(), l2[0].width), (1, 1));
         assert!(tiles.iter().all(|t| t.exists_in(70_000)));
-        assert!(!Tile {
-            kind: TileKind::Hash(0),
-            index: 273,
-            width: 111
-        }
-        .exists_in(70_000));
-        assert!(!Tile {
-            kind: TileKind::Hash(0),
-            index: 274,
-            width: 1
-        }
-        .exists_in(70_000));
+        assert!(!Tile { kind: TileKind::Hash(0), index: 273, width: 111 }.exists_in(70_000));
+        assert!(!Tile { kind: TileKind::Hash(0), index: 274, width: 1 }.exists_in(70_000));
         // A tree of 256 has a full level-0 tile and a level-1 tile of width 1.
         let t256 = tiles_for_size(256);
-        assert!(t256.contains(&Tile {
-            kind: TileKind::Hash(1),
-            index: 0,
-            width: 1
-        }));
+        assert!(t256.contains(&Tile { kind: TileKind::Hash(1), index: 0, width: 1 }));
     }
 
     #[test]

@@ -60,9 +60,7 @@ pub enum VerifyError {
         position: usize,
     },
     /// Entries and tiles agree with each other but not with the signed checkpoint.
-    #[error(
-        "log content recomputes to root {computed} but the signed checkpoint says {expected}{hint}"
-    )]
+    #[error("log content recomputes to root {computed} but the signed checkpoint says {expected}{hint}")]
     RootMismatch {
         /// Recomputed root (base64).
         computed: String,
@@ -82,6 +80,8 @@ pub struct VerifyReport {
     pub entry_bytes: u64,
     /// Tiles and bundles read.
     pub tiles: u64,
+    /// The root recomputed at the size asked for with `root_at`, if any.
+    pub root_at: Option<Hash>,
 }
 
 struct LevelCheck {
@@ -90,38 +90,34 @@ struct LevelCheck {
 }
 
 fn tile_path(kind: TileKind, index: u64, width: usize) -> Tile {
-    Tile {
-        kind,
-        index,
-        width: u16::try_from(width).unwrap_or(256),
-    }
+    Tile { kind, index, width: u16::try_from(width).unwrap_or(256) }
 }
 
 /// Verify the first `size` entries of a log against `root`, reading through `fetch`.
 /// `progress` is called with the number of entries verified so far after each bundle.
+///
+/// `root_at` asks for the root of an earlier size to be recomputed on the way (to check
+/// consistency with a checkpoint saved earlier); it lands in [`VerifyReport::root_at`].
 pub fn verify_log(
     fetch: &mut dyn TileFetcher,
     size: u64,
     root: &Hash,
+    root_at: Option<u64>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, VerifyError> {
     let mut from_entries = Frontier::new();
     let mut from_tiles = Frontier::new();
-    let mut report = VerifyReport {
-        entries: 0,
-        entry_bytes: 0,
-        tiles: 0,
-    };
+    let mut report = VerifyReport { entries: 0, entry_bytes: 0, tiles: 0, root_at: None };
+    if root_at == Some(0) {
+        report.root_at = Some(crate::merkle::empty_root());
+    }
     // Per tile level >= 1: hashes recomputed from the entries, awaiting comparison.
     let mut levels: Vec<LevelCheck> = Vec::new();
     let mut first_entry_mismatch: Option<(u64, String)> = None;
     let mut first_tile_mismatch: Option<(String, usize)> = None;
     let mut get = |t: &Tile, report: &mut VerifyReport| -> Result<Vec<u8>, VerifyError> {
         report.tiles += 1;
-        fetch.fetch(t).map_err(|reason| VerifyError::Fetch {
-            tile: t.path(),
-            reason,
-        })
+        fetch.fetch(t).map_err(|reason| VerifyError::Fetch { tile: t.path(), reason })
     };
     let bundles = size.div_ceil(TILE_WIDTH);
     for b in 0..bundles {
@@ -143,10 +139,7 @@ pub fn verify_log(
         let t0 = tile_path(TileKind::Hash(0), b, width);
         let tile0 = get(&t0, &mut report)?;
         if tile0.len() != 32 * width {
-            return Err(VerifyError::TileAltered {
-                tile: t0.path(),
-                position: tile0.len() / 32,
-            });
+            return Err(VerifyError::TileAltered { tile: t0.path(), position: tile0.len() / 32 });
         }
         for (j, e) in entries.iter().enumerate() {
             let lh = leaf_hash(e);
@@ -164,27 +157,22 @@ pub fn verify_log(
                 }
                 let tl = usize::from(level / 8);
                 while levels.len() < tl {
-                    levels.push(LevelCheck {
-                        computed: Vec::with_capacity(256),
-                        index: 0,
-                    });
+                    levels.push(LevelCheck { computed: Vec::with_capacity(256), index: 0 });
                 }
                 let lc = &mut levels[tl - 1];
                 debug_assert_eq!(idx, lc.index * TILE_WIDTH + lc.computed.len() as u64);
                 lc.computed.push(*h);
             });
+            if root_at == Some(from_entries.size()) {
+                report.root_at = Some(from_entries.root());
+            }
         }
         report.entries += width as u64;
         // Compare any level >= 1 tile that just became full.
         for (i, lc) in levels.iter_mut().enumerate() {
             if lc.computed.len() as u64 == TILE_WIDTH {
                 let t = tile_path(TileKind::Hash((i + 1) as u8), lc.index, 256);
-                compare_tile(
-                    &get(&t, &mut report)?,
-                    &lc.computed,
-                    &t,
-                    &mut first_tile_mismatch,
-                );
+                compare_tile(&get(&t, &mut report)?, &lc.computed, &t, &mut first_tile_mismatch);
                 lc.computed.clear();
                 lc.index += 1;
             }
@@ -194,20 +182,13 @@ pub fn verify_log(
     for (i, lc) in levels.iter().enumerate() {
         if !lc.computed.is_empty() {
             let t = tile_path(TileKind::Hash((i + 1) as u8), lc.index, lc.computed.len());
-            compare_tile(
-                &get(&t, &mut report)?,
-                &lc.computed,
-                &t,
-                &mut first_tile_mismatch,
-            );
+            compare_tile(&get(&t, &mut report)?, &lc.computed, &t, &mut first_tile_mismatch);
         }
     }
     let entries_root = from_entries.root();
     let tiles_root = from_tiles.root();
     if entries_root == *root {
-        if let Some((tile, i)) =
-            first_entry_mismatch.map(|(idx, t)| (t, (idx % TILE_WIDTH) as usize))
-        {
+        if let Some((tile, i)) = first_entry_mismatch.map(|(idx, t)| (t, (idx % TILE_WIDTH) as usize)) {
             return Err(VerifyError::TileAltered { tile, position: i });
         }
         if let Some((tile, position)) = first_tile_mismatch {
@@ -232,6 +213,69 @@ pub fn verify_log(
     })
 }
 
+/// Why a signed log failed verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignedLogError {
+    /// The checkpoint is malformed or its signature does not verify with the given key.
+    #[error("checkpoint rejected: {0}")]
+    Checkpoint(String),
+    /// The earlier checkpoint given to compare with is malformed or not signed by the key.
+    #[error("earlier checkpoint rejected: {0}")]
+    Since(String),
+    /// The log is smaller than a checkpoint it signed before: it was rolled back.
+    #[error("log was rolled back: it now has {now} entries but signed a checkpoint of {earlier}")]
+    RolledBack {
+        /// Current size.
+        now: u64,
+        /// The earlier checkpoint's size.
+        earlier: u64,
+    },
+    /// The log's history differs from an earlier checkpoint: it was rewritten (a fork).
+    #[error("log history was rewritten: the root at size {size} is no longer the one signed earlier")]
+    Forked {
+        /// The earlier checkpoint's size.
+        size: u64,
+    },
+    /// Entries or tiles disagree with the checkpoint.
+    #[error(transparent)]
+    Content(#[from] VerifyError),
+}
+
+/// Verify a whole log against its signed checkpoint and, optionally, an earlier signed
+/// checkpoint (which it must extend).
+pub fn verify_signed_log(
+    fetch: &mut dyn TileFetcher,
+    signed_checkpoint: &str,
+    key: &crate::note::Verifier,
+    since: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(crate::checkpoint::Checkpoint, VerifyReport), SignedLogError> {
+    use crate::checkpoint::Checkpoint;
+    let open = |text: &str| -> Result<Checkpoint, String> {
+        let (note, _) = crate::note::open(text, std::slice::from_ref(key)).map_err(|e| e.to_string())?;
+        let cp = Checkpoint::parse(&note.text).map_err(|e| e.to_string())?;
+        if cp.origin != key.name() {
+            return Err(format!("origin `{}` is not the key's log `{}`", cp.origin, key.name()));
+        }
+        Ok(cp)
+    };
+    let cp = open(signed_checkpoint).map_err(SignedLogError::Checkpoint)?;
+    let earlier = since.map(open).transpose().map_err(SignedLogError::Since)?;
+    if let Some(e) = &earlier {
+        if e.size > cp.size {
+            return Err(SignedLogError::RolledBack { now: cp.size, earlier: e.size });
+        }
+    }
+    let report = verify_log(fetch, cp.size, &cp.root, earlier.as_ref().map(|e| e.size), progress)?;
+    if let Some(e) = &earlier {
+        if report.root_at != Some(e.root) {
+            return Err(SignedLogError::Forked { size: e.size });
+        }
+    }
+    Ok((cp, report))
+}
+
 fn compare_tile(served: &[u8], computed: &[Hash], t: &Tile, first: &mut Option<(String, usize)>) {
     if first.is_some() {
         return;
@@ -240,11 +284,7 @@ fn compare_tile(served: &[u8], computed: &[Hash], t: &Tile, first: &mut Option<(
         *first = Some((t.path(), served.len().min(computed.len() * 32) / 32));
         return;
     }
-    if let Some(pos) = computed
-        .iter()
-        .enumerate()
-        .position(|(i, h)| served[32 * i..32 * i + 32] != h[..])
-    {
+    if let Some(pos) = computed.iter().enumerate().position(|(i, h)| served[32 * i..32 * i + 32] != h[..]) {
         *first = Some((t.path(), pos));
     }
 }
@@ -322,7 +362,7 @@ mod tests {
         for n in [1u64, 255, 256, 257, 70_000] {
             let mut m = log(n);
             let root = m.tree.root();
-            let r = verify_log(&mut m, n, &root, &mut |_| {}).unwrap();
+            let r = verify_log(&mut m, n, &root, None, &mut |_| {}).unwrap();
             assert_eq!(r.entries, n);
         }
     }
@@ -346,14 +386,8 @@ mod tests {
                 b[last] ^= 1;
             }
         });
-        let err = verify_log(&mut t, 70_000, &root, &mut |_| {}).unwrap_err();
-        assert_eq!(
-            err,
-            VerifyError::EntryAltered {
-                index: 3 * 256 + 255,
-                tile: "tile/0/003".into()
-            }
-        );
+        let err = verify_log(&mut t, 70_000, &root, None, &mut |_| {}).unwrap_err();
+        assert_eq!(err, VerifyError::EntryAltered { index: 3 * 256 + 255, tile: "tile/0/003".into() });
     }
 
     #[test]
@@ -365,13 +399,7 @@ mod tests {
                 b[40] ^= 1;
             }
         });
-        let err = verify_log(&mut t, 70_000, &root, &mut |_| {}).unwrap_err();
-        assert_eq!(
-            err,
-            VerifyError::TileAltered {
-                tile: "tile/1/001.p/17".into(),
-                position: 1
-            }
-        );
+        let err = verify_log(&mut t, 70_000, &root, None, &mut |_| {}).unwrap_err();
+        assert_eq!(err, VerifyError::TileAltered { tile: "tile/1/001.p/17".into(), position: 1 });
     }
 }

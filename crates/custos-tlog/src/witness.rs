@@ -81,37 +81,25 @@ pub fn parse_request(body: &str) -> Result<AddCheckpoint, String> {
     if body.len() > MAX_BODY_BYTES {
         return Err(format!("body is larger than {MAX_BODY_BYTES} bytes"));
     }
-    let (head, checkpoint) = body
-        .split_once("\n\n")
-        .ok_or_else(|| "missing blank line before the checkpoint".to_string())?;
+    let (head, checkpoint) =
+        body.split_once("\n\n").ok_or_else(|| "missing blank line before the checkpoint".to_string())?;
     let mut lines = head.split('\n');
     let first = lines.next().unwrap_or_default();
     let old = first
         .strip_prefix("old ")
         .and_then(parse_decimal)
-        .ok_or_else(|| {
-            format!(
-                "bad old size line `{}`",
-                first.chars().take(80).collect::<String>()
-            )
-        })?;
+        .ok_or_else(|| format!("bad old size line `{}`", first.chars().take(80).collect::<String>()))?;
     let mut proof = Vec::new();
     for l in lines {
         if proof.len() == MAX_PROOF_LINES {
             return Err(format!("more than {MAX_PROOF_LINES} proof lines"));
         }
-        proof.push(parse_hash(l).ok_or_else(|| {
-            format!(
-                "bad proof line `{}`",
-                l.chars().take(80).collect::<String>()
-            )
-        })?);
+        proof.push(
+            parse_hash(l)
+                .ok_or_else(|| format!("bad proof line `{}`", l.chars().take(80).collect::<String>()))?,
+        );
     }
-    Ok(AddCheckpoint {
-        old_size: old,
-        proof,
-        checkpoint: checkpoint.to_string(),
-    })
+    Ok(AddCheckpoint { old_size: old, proof, checkpoint: checkpoint.to_string() })
 }
 
 /// A log the witness knows: its origin and trusted keys.
@@ -148,20 +136,14 @@ pub fn add_checkpoint(
         Err(e) => return Outcome::Forbidden(e.to_string()),
     }
     if req.old_size > cp.size {
-        return Outcome::BadRequest(format!(
-            "old size {} exceeds checkpoint size {}",
-            req.old_size, cp.size
-        ));
+        return Outcome::BadRequest(format!("old size {} exceeds checkpoint size {}", req.old_size, cp.size));
     }
     let head = current(&cp.origin);
     let latest = head.map_or(0, |h| h.size);
     if req.old_size != latest {
         return Outcome::Conflict {
             latest_size: latest,
-            reason: format!(
-                "old size {} is not the latest cosigned size {latest}",
-                req.old_size
-            ),
+            reason: format!("old size {} is not the latest cosigned size {latest}", req.old_size),
         };
     }
     match head {
@@ -179,27 +161,19 @@ pub fn add_checkpoint(
             if h.root != cp.root || !req.proof.is_empty() {
                 return Outcome::Conflict {
                     latest_size: latest,
-                    reason: format!(
-                        "a different root hash at the same size {latest}: the log forked"
-                    ),
+                    reason: format!("a different root hash at the same size {latest}: the log forked"),
                 };
             }
         }
         Some(h) => {
             if let Err(e) = verify_consistency(h.size, cp.size, &h.root, &cp.root, &req.proof) {
-                return Outcome::BadProof(format!(
-                    "consistency proof from {} to {}: {e}",
-                    h.size, cp.size
-                ));
+                return Outcome::BadProof(format!("consistency proof from {} to {}: {e}", h.size, cp.size));
             }
         }
     }
     match witness.sign_line(&note.text, now) {
         Ok(line) => Outcome::Cosigned {
-            head: LogHead {
-                size: cp.size,
-                root: cp.root,
-            },
+            head: LogHead { size: cp.size, root: cp.root },
             checkpoint: note.text,
             body: line,
         },

@@ -46,11 +46,7 @@ fn root(s: &str) -> Option<Hash> {
 }
 
 fn hashes(v: &Option<Vec<String>>) -> Option<Vec<Hash>> {
-    v.as_deref()
-        .unwrap_or_default()
-        .iter()
-        .map(|s| h(s))
-        .collect()
+    v.as_deref().unwrap_or_default().iter().map(|s| h(s)).collect()
 }
 
 #[derive(Deserialize)]
@@ -78,11 +74,7 @@ struct Consistency {
 #[test]
 fn inclusion_vectors() {
     let files = json_files(&shared().join("merkle/inclusion"));
-    assert!(
-        files.len() > 50,
-        "expected the inclusion vectors, found {}",
-        files.len()
-    );
+    assert!(files.len() > 50, "expected the inclusion vectors, found {}", files.len());
     let (mut ok, mut rejected) = (0, 0);
     for f in files {
         let v: Inclusion = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
@@ -105,11 +97,7 @@ fn inclusion_vectors() {
 #[test]
 fn consistency_vectors() {
     let files = json_files(&shared().join("merkle/consistency"));
-    assert!(
-        files.len() > 50,
-        "expected the consistency vectors, found {}",
-        files.len()
-    );
+    assert!(files.len() > 50, "expected the consistency vectors, found {}", files.len());
     let (mut ok, mut rejected) = (0, 0);
     for f in files {
         let v: Consistency = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
@@ -141,8 +129,7 @@ struct NoteVectors {
 }
 
 fn note_vectors() -> NoteVectors {
-    serde_json::from_str(&std::fs::read_to_string(shared().join("signed-note.json")).unwrap())
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(shared().join("signed-note.json")).unwrap()).unwrap()
 }
 
 #[test]
@@ -151,10 +138,7 @@ fn signed_note_is_byte_exact() {
     let signer = Signer::from_private_key_text(&v.private_key).unwrap();
     assert_eq!(signer.verifier().to_text(), v.verifier_key);
     assert_eq!(signer.private_key_text(), v.private_key);
-    assert_eq!(
-        format!("{:08x}", signer.key_id()),
-        v.verifier_key.split('+').nth(1).unwrap()
-    );
+    assert_eq!(format!("{:08x}", signer.key_id()), v.verifier_key.split('+').nth(1).unwrap());
     assert_eq!(signer.sign(&v.text).unwrap(), v.signed_note);
     let verifier = Verifier::from_text(&v.verifier_key).unwrap();
     let (n, sigs) = note::open(&v.signed_note, &[verifier.clone()]).unwrap();
@@ -171,10 +155,7 @@ fn signed_note_two_signers_and_unknown_keys() {
     // Knowing only one key, the other line is ignored.
     assert_eq!(note::open(&both, &[first.clone()]).unwrap().1.len(), 1);
     assert_eq!(note::open(&both, &[second.clone()]).unwrap().1.len(), 1);
-    assert_eq!(
-        note::open(&both, &[first, second.clone()]).unwrap().1.len(),
-        2
-    );
+    assert_eq!(note::open(&both, &[first, second.clone()]).unwrap().1.len(), 2);
     // The first note alone is not signed by the second key.
     assert!(note::open(&v.signed_note, &[second]).is_err());
 }
