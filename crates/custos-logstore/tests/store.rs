@@ -1,5 +1,7 @@
 //! Behaviour of the durable log store: appends, reads, recovery, and tamper detection.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::Path;

@@ -430,7 +430,7 @@ mod tests {
         let s = Signer::from_seed("example.com/log", ALG_ED25519, [7u8; 32]).unwrap();
         let v = Verifier::from_text(&s.verifier().to_text()).unwrap();
         let signed = s.sign("hello\nworld\n").unwrap();
-        let (note, sigs) = open(&signed, &[v.clone()]).unwrap();
+        let (note, sigs) = open(&signed, std::slice::from_ref(&v)).unwrap();
         assert_eq!(note.text, "hello\nworld\n");
         assert_eq!(sigs.len(), 1);
         // Tampering with the text breaks the signature.

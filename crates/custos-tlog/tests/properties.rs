@@ -1,6 +1,8 @@
 //! Property tests: honest proofs verify for random sizes and indices; any single-bit change to
 //! a proof, a leaf, a root or a size makes verification fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
 use custos_tlog::merkle::{
     consistency_proof, inclusion_proof, leaf_hash, tree_hash, verify_consistency, verify_inclusion,
     MemoryTree,

@@ -1,0 +1,309 @@
+//! `custos init` and `custos audit …`.
+
+use std::io::{BufRead as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use custos_logstore::{DirTiles, LogStore, Options};
+use custos_server::auth::{Role, TokenStore};
+use custos_tlog::checkpoint::encode_hash;
+use custos_tlog::note::Verifier;
+use custos_tlog::verify::verify_signed_log;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Print the log's verifier key (last line of output).
+    Key,
+    /// Append each line of FILE (or - for standard input) as one entry.
+    Append {
+        /// File to read lines from, or `-`.
+        file: PathBuf,
+    },
+    /// Print the latest checkpoint (with cosignatures when published).
+    Checkpoint,
+    /// Print an inclusion proof (JSON) of entry N in the tree of size S.
+    Prove {
+        /// Entry index.
+        #[arg(long)]
+        index: u64,
+        /// Tree size (default: the current size).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Print a consistency proof (JSON) between two tree sizes.
+    Consistency {
+        /// Older size.
+        #[arg(long)]
+        from: u64,
+        /// Newer size (default: the current size).
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Recompute the whole log (every entry, tile and the root) and check the checkpoint's
+    /// signature; exits non-zero naming the first bad index or tile.
+    Verify {
+        /// Verify a served log at this prefix (e.g. http://127.0.0.1:8080/audit) instead of
+        /// the data directory.
+        #[arg(long, requires = "key")]
+        url: Option<String>,
+        /// The log's verifier key (required with --url; defaults to the data directory's).
+        #[arg(long)]
+        key: Option<String>,
+        /// Bearer token for entry bundles (auditor or admin), with --url.
+        #[arg(long, env = "CUSTOS_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// A checkpoint saved earlier: the log must extend it (no rollback, no rewrite).
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Configure the witnesses the log sends its checkpoints to.
+    #[command(subcommand)]
+    Witness(WitnessListCmd),
+    /// Append synthetic entries forever from N threads, printing `<index> <entry>` after each
+    /// acknowledgement (used by the crash tests).
+    #[command(hide = true)]
+    Stress {
+        /// Concurrent appenders.
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessListCmd {
+    /// Add (or replace) a witness.
+    Add {
+        /// The witness's submission prefix, e.g. http://127.0.0.1:7381.
+        #[arg(long)]
+        url: String,
+        /// The witness's verifier key.
+        #[arg(long)]
+        key: String,
+    },
+    /// List the configured witnesses.
+    List,
+}
+
+pub fn init(dir: &Path, origin: &str) -> anyhow::Result<()> {
+    if dir.join("log").exists() {
+        bail!("`{}` already holds a Custos data directory", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let key = LogStore::init(dir, origin).context("creating the audit log")?;
+    let tokens = TokenStore::load(dir)?;
+    let (token, cred) = tokens.issue(Role::Admin, "admin", None)?;
+    custos_logstore::atomic_write(&dir.join("admin.token"), format!("{token}\n").as_bytes(), true)?;
+    println!("created {}", dir.display());
+    println!("admin credential {} written to {} (mode 0600)", cred.id, dir.join("admin.token").display());
+    println!("log verifier key:");
+    println!("{}", key.to_text());
+    Ok(())
+}
+
+fn open(dir: &Path) -> anyhow::Result<LogStore> {
+    LogStore::open(dir, Options::default())
+        .with_context(|| format!("cannot open the audit log in `{}` (run `custos init`?)", dir.display()))
+}
+
+pub fn run(dir: &Path, cmd: AuditCmd) -> anyhow::Result<()> {
+    match cmd {
+        AuditCmd::Key => {
+            println!("{}", DirTiles::verifier_from_dir(dir)?.to_text());
+        }
+        AuditCmd::Append { file } => append(dir, &file)?,
+        AuditCmd::Checkpoint => {
+            let log = open(dir)?;
+            let c = log.committed();
+            let cosigned =
+                std::fs::read_to_string(custos_logstore::log_dir(dir).join("checkpoint.cosigned")).ok();
+            match cosigned.filter(|n| n.starts_with(&c.checkpoint)) {
+                Some(n) => print!("{n}"),
+                None => print!("{}", c.checkpoint),
+            }
+        }
+        AuditCmd::Prove { index, size } => {
+            let log = open(dir)?;
+            let (size, proof) = log.inclusion_proof(index, size)?;
+            let entry = log.entry(index)?.context("no such entry")?;
+            let out = serde_json::json!({
+                "index": index,
+                "tree_size": size,
+                "leaf_hash": encode_hash(&custos_tlog::merkle::leaf_hash(&entry)),
+                "root": encode_hash(&log.root_at(size)?),
+                "proof": proof.iter().map(encode_hash).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        AuditCmd::Consistency { from, to } => {
+            let log = open(dir)?;
+            let (to, proof) = log.consistency_proof(from, to)?;
+            let out = serde_json::json!({
+                "from": from,
+                "to": to,
+                "from_root": encode_hash(&log.root_at(from)?),
+                "to_root": encode_hash(&log.root_at(to)?),
+                "proof": proof.iter().map(encode_hash).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        AuditCmd::Verify { url, key, token, since, quiet } => verify(dir, url, key, token, since, quiet)?,
+        AuditCmd::Witness(WitnessListCmd::Add { url, key }) => {
+            custos_server::witness::add_witness(dir, &url, &key)?;
+            println!("witness {} added at {url}", Verifier::from_text(&key)?.name());
+        }
+        AuditCmd::Witness(WitnessListCmd::List) => {
+            for w in custos_server::witness::load_witnesses(dir)? {
+                println!("{} {}", w.url, w.key);
+            }
+        }
+        AuditCmd::Stress { writers } => stress(dir, writers)?,
+    }
+    Ok(())
+}
+
+fn append(dir: &Path, file: &Path) -> anyhow::Result<()> {
+    let log = open(dir)?;
+    let reader: Box<dyn std::io::BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("cannot open `{}`", file.display()))?,
+        ))
+    };
+    let mut batch = Vec::new();
+    let (mut first, mut last, mut n) = (None, 0u64, 0u64);
+    let mut flush = |batch: &mut Vec<Vec<u8>>| -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let rs = log.append_batch(std::mem::take(batch))?;
+        first = first.or(rs.first().map(|r| r.index));
+        last = rs.last().map_or(last, |r| r.index);
+        n += rs.len() as u64;
+        Ok(())
+    };
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let mut line = line.with_context(|| format!("{}: read error at line {}", file.display(), i + 1))?;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if line.len() > custos_tlog::tile::MAX_ENTRY_BYTES {
+            bail!(
+                "{}:{}: entry of {} bytes is larger than the 65535-byte limit; nothing after line {} was appended",
+                file.display(),
+                i + 1,
+                line.len(),
+                i
+            );
+        }
+        batch.push(line);
+        if batch.len() >= 4096 {
+            flush(&mut batch)?;
+        }
+    }
+    flush(&mut batch)?;
+    match first {
+        Some(f) => println!("appended {n} entries: indices {f}..={last}; tree size {}", log.committed().size),
+        None => println!("nothing to append; tree size {}", log.committed().size),
+    }
+    Ok(())
+}
+
+fn verify(
+    dir: &Path,
+    url: Option<String>,
+    key: Option<String>,
+    token: Option<String>,
+    since: Option<PathBuf>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let since_text = since
+        .as_ref()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read `{}`", p.display())))
+        .transpose()?;
+    let started = std::time::Instant::now();
+    let bar = |size: u64| {
+        if quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let b = indicatif::ProgressBar::new(size);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries ({per_sec})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        }
+    };
+    let result = match url {
+        Some(url) => {
+            let key = Verifier::from_text(key.as_deref().unwrap_or_default()).context("bad --key")?;
+            let mut f = crate::fetch::HttpTiles::new(&url, token);
+            let cp = f.checkpoint()?;
+            let pb = bar(0);
+            let r = verify_signed_log(&mut f, &cp, &key, since_text.as_deref(), &mut |n| pb.set_position(n));
+            pb.finish_and_clear();
+            r
+        }
+        None => {
+            let key = match key {
+                Some(k) => Verifier::from_text(&k).context("bad --key")?,
+                None => DirTiles::verifier_from_dir(dir)?,
+            };
+            let mut t = DirTiles::open(dir)
+                .with_context(|| format!("cannot open the audit log in `{}`", dir.display()))?;
+            let cp = t.last_commit().checkpoint.clone();
+            let pb = bar(t.last_commit().size);
+            let r = verify_signed_log(&mut t, &cp, &key, since_text.as_deref(), &mut |n| pb.set_position(n));
+            pb.finish_and_clear();
+            r
+        }
+    };
+    let (cp, report) = result.context("audit log verification FAILED")?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "verified {} entries ({:.1} MB, {} tiles) in {:.2}s: root {} matches the signed checkpoint",
+        report.entries,
+        report.entry_bytes as f64 / 1e6,
+        report.tiles,
+        secs,
+        encode_hash(&cp.root)
+    );
+    if since_text.is_some() {
+        println!("consistent with the earlier checkpoint");
+    }
+    Ok(())
+}
+
+fn stress(dir: &Path, writers: usize) -> anyhow::Result<()> {
+    let log = open(dir)?;
+    let start = log.committed().size;
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let log = log.clone();
+            s.spawn(move || {
+                let mut i = 0u64;
+                loop {
+                    let e = format!("stress w{w} n{i} from{start}");
+                    match log.append(e.clone().into_bytes()) {
+                        Ok(r) => {
+                            let mut out = std::io::stdout().lock();
+                            if writeln!(out, "{} {e}", r.index).and_then(|()| out.flush()).is_err() {
+                                return;
+                            }
+                        }
+                        Err(err) => {
+                            eprintln!("append failed: {err}");
+                            return;
+                        }
+                    }
+                    i += 1;
+                }
+            });
+        }
+    });
+    Ok(())
+}
