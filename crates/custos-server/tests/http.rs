@@ -1,0 +1,289 @@
+//! The audit routes and the witness over real loopback sockets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use custos_logstore::{LogStore, Options};
+use custos_server::audit::{self, AuditState};
+use custos_server::auth::{Role, TokenStore};
+use custos_server::witness::{self, add_witness, Publisher, WitnessServer};
+use custos_tlog::checkpoint::Checkpoint;
+use custos_tlog::merkle::{consistency_proof, tree_hash, MemoryTree};
+use custos_tlog::note::{self, Signer, ALG_ED25519};
+use custos_tlog::witness::format_request;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn spawn(rt: &tokio::runtime::Runtime, router: axum::Router) -> SocketAddr {
+    rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(custos_server::serve_listener(l, router, std::future::pending()));
+        a
+    })
+}
+
+struct Resp {
+    status: u16,
+    ctype: String,
+    cache: String,
+    body: Vec<u8>,
+}
+
+fn get(url: &str, token: Option<&str>) -> Resp {
+    let mut r = ureq::get(url);
+    if let Some(t) = token {
+        r = r.set("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = match r.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = resp.status();
+    let ctype = resp.header("content-type").unwrap_or_default().to_string();
+    let cache = resp.header("cache-control").unwrap_or_default().to_string();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+    Resp { status, ctype, cache, body }
+}
+
+fn post(url: &str, body: &str) -> (u16, String, String) {
+    let resp = match ureq::post(url).send_string(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = resp.status();
+    let ctype = resp.header("content-type").unwrap_or_default().to_string();
+    (status, ctype, resp.into_string().unwrap())
+}
+
+fn new_log(dir: &Path, n: u64) -> LogStore {
+    LogStore::init(dir, "custos.test/audit").unwrap();
+    let log = LogStore::open(dir, Options::default()).unwrap();
+    if n > 0 {
+        log.append_batch((0..n).map(|i| format!("entry {i}").into_bytes()).collect()).unwrap();
+    }
+    log
+}
+
+#[test]
+fn tiles_checkpoint_and_entry_access() {
+    let d = tempfile::tempdir().unwrap();
+    let log = new_log(d.path(), 1000);
+    let tokens = TokenStore::load(d.path()).unwrap();
+    let (admin, _) = tokens.issue(Role::Admin, "admin", None).unwrap();
+    let (auditor, _) = tokens.issue(Role::Auditor, "aud-1", None).unwrap();
+    let (officer, _) = tokens.issue(Role::Officer, "off-1", None).unwrap();
+    let (expired, _) = tokens.issue(Role::Auditor, "aud-2", Some(1)).unwrap();
+    let rt = rt();
+    let addr = spawn(
+        &rt,
+        audit::router(AuditState { log: log.clone(), tokens, published: Arc::new(RwLock::new(None)) }),
+    );
+    let base = format!("http://{addr}/audit");
+
+    let cp = get(&format!("{base}/checkpoint"), None);
+    assert_eq!(cp.status, 200);
+    assert_eq!(cp.ctype, "text/plain; charset=utf-8");
+    assert_eq!(cp.cache, "no-store");
+    let (n, _) =
+        note::open(std::str::from_utf8(&cp.body).unwrap(), std::slice::from_ref(log.verifier())).unwrap();
+    assert_eq!(Checkpoint::parse(&n.text).unwrap().size, 1000);
+
+    // Hash tiles are public and equal what the store holds.
+    let t = get(&format!("{base}/tile/0/001"), None);
+    assert_eq!((t.status, t.ctype.as_str()), (200, "application/octet-stream"));
+    assert!(t.cache.contains("immutable"));
+    assert_eq!(t.body, log.tile(&custos_tlog::tile::Tile::parse("tile/0/001").unwrap()).unwrap().unwrap());
+    let p = get(&format!("{base}/tile/0/003.p/232"), None);
+    assert_eq!((p.status, p.body.len()), (200, 232 * 32));
+    assert!(!p.cache.contains("immutable"));
+    assert_eq!(get(&format!("{base}/tile/1/000.p/3"), None).status, 200);
+
+    // Tiles that do not exist yet: 404 with a JSON error.
+    for missing in ["tile/0/004", "tile/0/003.p/231", "tile/0/003", "tile/2/000.p/1", "tile/entries/009"] {
+        let r = get(&format!("{base}/{missing}"), Some(&admin));
+        assert_eq!(r.status, 404, "{missing}");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["error"]["code"], "not_found");
+    }
+    // Malformed paths: 400 with a JSON error.
+    for bad in [
+        "tile/0/1",
+        "tile/64/000",
+        "tile/0/x000/001",
+        "tile/0/000.p/0",
+        "tile/0/000.p/256",
+        "tile/a/000",
+        "tile/0/000.p/01",
+        "tile/0/00a",
+    ] {
+        let r = get(&format!("{base}/{bad}"), None);
+        assert_eq!(r.status, 400, "{bad}");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["error"]["code"], "bad_tile_path", "{bad}");
+    }
+
+    // Entry bundles need the auditor or admin role.
+    let url = format!("{base}/tile/entries/000");
+    assert_eq!(get(&url, None).status, 401);
+    assert_eq!(get(&url, Some("cst_forged")).status, 401);
+    assert_eq!(get(&url, Some(&expired)).status, 401);
+    let r = get(&url, Some(&officer));
+    assert_eq!(r.status, 403);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["error"]["code"], "role_not_allowed");
+    let ok = get(&url, Some(&auditor));
+    assert_eq!(ok.status, 200);
+    let entries = custos_tlog::tile::decode_bundle(&ok.body, 256).unwrap();
+    assert_eq!(entries[7], b"entry 7");
+    assert_eq!(get(&url, Some(&admin)).status, 200);
+    assert_eq!(get(&format!("{base}/tile/entries/003.p/232"), Some(&auditor)).status, 200);
+}
+
+struct Witnessed {
+    _d: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    url: String,
+    server: Arc<WitnessServer>,
+    log_signer: Signer,
+}
+
+fn witness(rt: &tokio::runtime::Runtime, log_key: &str) -> Witnessed {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("w");
+    WitnessServer::init(&dir, "oversight.test/w1").unwrap();
+    WitnessServer::trust(&dir, log_key).unwrap();
+    let server = Arc::new(WitnessServer::open(&dir).unwrap());
+    let addr = spawn(rt, witness::router(server.clone()));
+    Witnessed {
+        _d: d,
+        dir,
+        url: format!("http://{addr}"),
+        server,
+        log_signer: Signer::from_seed("x", ALG_ED25519, [0; 32]).unwrap(),
+    }
+}
+
+/// A log held in memory with a known signer, for crafting requests.
+fn memory_log(signer: &Signer, n: u64, salt: &str) -> (MemoryTree, String) {
+    let mut t = MemoryTree::new();
+    for i in 0..n {
+        t.push_entry(format!("{salt}{i}").as_bytes());
+    }
+    let cp = Checkpoint { origin: signer.name().into(), size: n, root: t.root(), extensions: vec![] };
+    (t, signer.sign(&cp.to_text()).unwrap())
+}
+
+fn signed_at(signer: &Signer, t: &MemoryTree, size: u64) -> String {
+    let cp = Checkpoint {
+        origin: signer.name().into(),
+        size,
+        root: tree_hash(t, size).unwrap(),
+        extensions: vec![],
+    };
+    signer.sign(&cp.to_text()).unwrap()
+}
+
+#[test]
+fn publisher_gets_cosignatures_from_a_witness() {
+    let d = tempfile::tempdir().unwrap();
+    let log = new_log(d.path(), 300);
+    let rt = rt();
+    let w = witness(&rt, &log.verifier().to_text());
+    add_witness(d.path(), &w.url, &w.server.verifier().to_text()).unwrap();
+    let published = Arc::new(RwLock::new(None));
+    let mut p = Publisher::new(log.clone(), d.path(), published.clone()).unwrap();
+    let r = p.publish_once().unwrap();
+    assert_eq!((r.size, r.cosigned_by.clone()), (300, vec!["oversight.test/w1".to_string()]));
+    // Grow, publish again: the witness checks consistency 300 -> 1000.
+    log.append_batch((300..1000).map(|i| format!("entry {i}").into_bytes()).collect()).unwrap();
+    let r = p.publish_once().unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    let note_text = published.read().unwrap().clone().unwrap();
+    let (_, sigs) = note::open(&note_text, &[log.verifier().clone(), w.server.verifier()]).unwrap();
+    assert_eq!(sigs.len(), 2);
+    // A fresh publisher (restart) learns the witness's size from a 409 and continues.
+    log.append(b"one more".to_vec()).unwrap();
+    let mut p2 = Publisher::new(log.clone(), d.path(), Arc::new(RwLock::new(None))).unwrap();
+    let r = p2.publish_once().unwrap();
+    assert_eq!(r.cosigned_by.len(), 1, "{:?}", r.failed);
+    // The served state on the witness survived in its state file.
+    let state = std::fs::read_to_string(w.dir.join("state.json")).unwrap();
+    assert!(state.contains("\"size\": 1001"), "{state}");
+}
+
+#[test]
+fn witness_refuses_rollback_fork_bad_proofs_and_bad_input() {
+    let rt = rt();
+    let signer = Signer::from_seed("custos.test/audit", ALG_ED25519, [5; 32]).unwrap();
+    let mut w = witness(&rt, &signer.verifier().to_text());
+    w.log_signer = signer.clone();
+    let add = format!("{}/add-checkpoint", w.url);
+    let (t, cp10) = memory_log(&w.log_signer, 10, "e");
+
+    // Happy path from nothing, then 10 -> 20 with a proof.
+    let (s, _, body) = post(&add, &format_request(0, &[], &cp10));
+    assert_eq!(s, 200, "{body}");
+    assert!(body.starts_with("\u{2014} oversight.test/w1 "));
+    let (t20, cp20) = memory_log(&w.log_signer, 20, "e");
+    let proof = consistency_proof(&t20, 10, 20).unwrap();
+    let (s, _, body) = post(&add, &format_request(10, &proof, &cp20));
+    assert_eq!(s, 200, "{body}");
+
+    // Rollback: a checkpoint of 10 again, claiming old size 10 → 409 with the real size.
+    let (s, ct, body) = post(&add, &format_request(10, &[], &cp10));
+    assert_eq!((s, ct.as_str(), body.as_str()), (409, "text/x.tlog.size", "20\n"));
+    // ... or with the right old size: old > new → 400.
+    assert_eq!(post(&add, &format_request(20, &[], &cp10)).0, 400);
+
+    // Fork: a different tree of the same size 20 → 409.
+    let (_, fork20) = memory_log(&w.log_signer, 20, "forked");
+    assert_eq!(post(&add, &format_request(20, &[], &fork20)).0, 409);
+    // Fork that grows: 20 → 30 on a different history: the proof cannot verify → 422.
+    let (fork, fork30) = memory_log(&w.log_signer, 30, "forked");
+    let fp = consistency_proof(&fork, 20, 30).unwrap();
+    assert_eq!(post(&add, &format_request(20, &fp, &fork30)).0, 422);
+    // Bad proof: flip a bit of an honest one → 422.
+    let (t30, cp30) = memory_log(&w.log_signer, 30, "e");
+    let mut p = consistency_proof(&t30, 20, 30).unwrap();
+    p[0][0] ^= 1;
+    assert_eq!(post(&add, &format_request(20, &p, &cp30)).0, 422);
+    // Bad log signature → 403; unknown log → 404.
+    let impostor = Signer::from_seed("custos.test/audit", ALG_ED25519, [6; 32]).unwrap();
+    assert_eq!(post(&add, &format_request(20, &[], &signed_at(&impostor, &t30, 30))).0, 403);
+    let other = Signer::from_seed("other.test/log", ALG_ED25519, [7; 32]).unwrap();
+    assert_eq!(post(&add, &format_request(0, &[], &signed_at(&other, &t30, 30))).0, 404);
+    // Malformed bodies → 400, never a crash.
+    for bad in [
+        "",
+        "old\n\n",
+        "old -1\n\nx",
+        "old 01\n\n",
+        "new 5\n\n",
+        "old 20\nnot-base64!\n\n",
+        "old 20\n\ngarbage\n",
+    ] {
+        assert_eq!(post(&add, bad).0, 400, "{bad:?}");
+    }
+    let too_many =
+        format!("old 20\n{}\n{}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n".repeat(64), cp30);
+    assert_eq!(post(&add, &too_many).0, 400);
+    // Still serving: the honest 20 → 30 is cosigned.
+    let good = consistency_proof(&t30, 20, 30).unwrap();
+    assert_eq!(post(&add, &format_request(20, &good, &cp30)).0, 200);
+
+    // Restart keeps state: a new server over the same directory remembers size 30.
+    let restarted = Arc::new(WitnessServer::open(&w.dir).unwrap());
+    let addr = spawn(&rt, witness::router(restarted));
+    let (s, _, body) = post(&format!("http://{addr}/add-checkpoint"), &format_request(20, &good, &cp30));
+    assert_eq!((s, body.as_str()), (409, "30\n"));
+    let _ = t;
+}

@@ -1,0 +1,177 @@
+//! The `custos` command line, end to end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn custos(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custos"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("CUSTOS_DIR")
+        .env_remove("CUSTOS_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn init(dir: &Path) {
+    ok(&custos(dir, &["init", "--origin", "custos.test/audit"]));
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let d = tempfile::tempdir().unwrap();
+    let out = ok(&custos(d.path(), &["--help"]));
+    for cmd in ["init", "serve", "audit", "witness", "demo"] {
+        assert!(out.contains(cmd), "{out}");
+    }
+}
+
+#[test]
+fn init_writes_a_private_admin_token_and_refuses_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    let out = ok(&custos(&dir, &["init"]));
+    assert!(out.contains("admin.token"));
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(dir.join("admin.token")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(std::fs::read_to_string(dir.join("admin.token")).unwrap().starts_with("cst_"));
+    let key = ok(&custos(&dir, &["audit", "key"]));
+    assert_eq!(out.lines().last().unwrap(), key.trim());
+    let again = custos(&dir, &["init"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+}
+
+#[test]
+fn append_prove_consistency_and_verify() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    let file = d.path().join("entries.txt");
+    let lines: Vec<String> = (0..700).map(|i| format!("{{\"n\":{i}}}")).collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = ok(&custos(&dir, &["audit", "append", file.to_str().unwrap()]));
+    assert!(out.contains("appended 700 entries: indices 0..=699; tree size 700"), "{out}");
+    let saved = d.path().join("cp700");
+    std::fs::write(&saved, ok(&custos(&dir, &["audit", "checkpoint"]))).unwrap();
+
+    // Standard input works too.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["--dir", dir.to_str().unwrap(), "audit", "append", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"a\nb\nc\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("indices 700..=702"));
+
+    // The inclusion proof printed verifies against the checkpoint's root.
+    let proof: serde_json::Value =
+        serde_json::from_str(&ok(&custos(&dir, &["audit", "prove", "--index", "5"]))).unwrap();
+    let h = |v: &serde_json::Value| custos_tlog::checkpoint::parse_hash(v.as_str().unwrap()).unwrap();
+    let path: Vec<_> = proof["proof"].as_array().unwrap().iter().map(h).collect();
+    assert_eq!(proof["tree_size"], 703);
+    assert_eq!(h(&proof["leaf_hash"]), custos_tlog::merkle::leaf_hash(b"{\"n\":5}"));
+    custos_tlog::merkle::verify_inclusion(&h(&proof["leaf_hash"]), 5, 703, &path, &h(&proof["root"]))
+        .unwrap();
+    let c: serde_json::Value =
+        serde_json::from_str(&ok(&custos(&dir, &["audit", "consistency", "--from", "700"]))).unwrap();
+    let cpath: Vec<_> = c["proof"].as_array().unwrap().iter().map(h).collect();
+    custos_tlog::merkle::verify_consistency(700, 703, &h(&c["from_root"]), &h(&c["to_root"]), &cpath)
+        .unwrap();
+
+    let out = ok(&custos(&dir, &["audit", "verify", "--quiet", "--since", saved.to_str().unwrap()]));
+    assert!(out.contains("verified 703 entries"), "{out}");
+    assert!(out.contains("consistent with the earlier checkpoint"));
+
+    // Bad input: an index outside the log is a clear error, not a panic.
+    let bad = custos(&dir, &["audit", "prove", "--index", "703"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("outside a tree of size 703"));
+}
+
+#[test]
+fn oversized_lines_are_refused_with_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    let file = d.path().join("big.txt");
+    std::fs::write(&file, format!("ok\n{}\n", "x".repeat(70_000))).unwrap();
+    let o = custos(&dir, &["audit", "append", file.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("big.txt:2:") && err.contains("65535"), "{err}");
+}
+
+#[test]
+fn verify_names_the_tampered_entry() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    let file = d.path().join("e.txt");
+    std::fs::write(&file, (0..600).map(|i| format!("record {i:04}\n")).collect::<String>()).unwrap();
+    ok(&custos(&dir, &["audit", "append", file.to_str().unwrap()]));
+    // Each record is "record NNNN" (11 bytes) after a 2-byte length.
+    let p = dir.join("log/entries.dat");
+    let mut b = std::fs::read(&p).unwrap();
+    b[13 * 321 + 2 + 7] = b'9';
+    std::fs::write(&p, b).unwrap();
+    let o = custos(&dir, &["audit", "verify", "--quiet"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("entry 321 was altered"), "{err}");
+}
+
+#[test]
+fn verify_over_http_against_a_running_server() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    let file = d.path().join("e.txt");
+    std::fs::write(&file, (0..300).map(|i| format!("r{i}\n")).collect::<String>()).unwrap();
+    ok(&custos(&dir, &["audit", "append", file.to_str().unwrap()]));
+    let key = ok(&custos(&dir, &["audit", "key"])).trim().to_string();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/audit");
+    let mut up = false;
+    for _ in 0..100 {
+        if ureq::get(&format!("{url}/checkpoint")).call().is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(up, "server did not start");
+    let token = std::fs::read_to_string(dir.join("admin.token")).unwrap();
+    let good =
+        custos(&dir, &["audit", "verify", "--quiet", "--url", &url, "--key", &key, "--token", token.trim()]);
+    let no_token = custos(&dir, &["audit", "verify", "--quiet", "--url", &url, "--key", &key]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(ok(&good).contains("verified 300 entries"));
+    assert!(!no_token.status.success());
+    assert!(String::from_utf8_lossy(&no_token.stderr).contains("401"));
+}
