@@ -1,0 +1,369 @@
+//! Parsing of access logs (`custos analyze --log`), case links (`--cases`) and watch lists
+//! (`--watch`).
+//!
+//! Access logs are CSV with a header, or JSON Lines, with the fields
+//! `time,officer,unit,action,subject,case,outcome,records`. Columns are found by name (any
+//! order, extra columns ignored); `unit`, `case`, `outcome` and `records` may be missing.
+//! Rows are read one at a time from any reader, so memory does not grow with the file; a bad
+//! row is an error that names its line, and the caller decides whether to skip it.
+
+use std::io::{BufRead, BufReader, Read};
+
+use crate::time::{parse_time, Stamp};
+
+/// The well-known actions; anything else is kept as free text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// National-ID record lookup.
+    IdentityLookup,
+    /// Call-detail-record query.
+    CdrQuery,
+    /// Subscriber (MSISDN owner) lookup.
+    SubscriberLookup,
+    /// Location query.
+    LocationQuery,
+    /// Search by name.
+    NameSearch,
+    /// Any other action, lowercased.
+    Other(String),
+}
+
+impl Action {
+    /// Normalise free text (`CDR Query`, `cdr-query` → [`Action::CdrQuery`]).
+    pub fn parse(s: &str) -> Self {
+        let n: String = s
+            .trim()
+            .chars()
+            .map(|c| if c == '-' || c == ' ' || c == '.' { '_' } else { c.to_ascii_lowercase() })
+            .collect();
+        match n.as_str() {
+            "identity_lookup" | "nid_lookup" | "id_lookup" | "identity" => Action::IdentityLookup,
+            "cdr_query" | "cdr" | "call_records" | "cdr_lookup" => Action::CdrQuery,
+            "subscriber_lookup" | "msisdn_lookup" | "subscriber" => Action::SubscriberLookup,
+            "location_query" | "location" | "location_lookup" => Action::LocationQuery,
+            "name_search" | "search" => Action::NameSearch,
+            _ => Action::Other(n),
+        }
+    }
+
+    /// Call records or location: the most sensitive, warrant-bound categories.
+    pub fn is_traffic(&self) -> bool {
+        matches!(self, Action::CdrQuery | Action::LocationQuery)
+    }
+
+    /// The canonical name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::IdentityLookup => "identity_lookup",
+            Action::CdrQuery => "cdr_query",
+            Action::SubscriberLookup => "subscriber_lookup",
+            Action::LocationQuery => "location_query",
+            Action::NameSearch => "name_search",
+            Action::Other(s) => s,
+        }
+    }
+}
+
+/// One access-log row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRow {
+    /// When.
+    pub time: Stamp,
+    /// Officer (account) identifier.
+    pub officer: String,
+    /// Unit, possibly empty.
+    pub unit: String,
+    /// What was done.
+    pub action: Action,
+    /// Identifier looked up (NID, MSISDN, query text or an opaque commitment).
+    pub subject: String,
+    /// Declared case, possibly empty.
+    pub case: String,
+    /// Whether the request was allowed.
+    pub allowed: bool,
+    /// Records returned.
+    pub records: u64,
+}
+
+/// A row that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct RowError {
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// What was wrong.
+    pub message: String,
+}
+
+fn outcome(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "allowed" | "allow" | "granted" | "ok" | "success" | "true" | "1" | "permit" => Some(true),
+        "denied" | "deny" | "refused" | "rejected" | "forbidden" | "false" | "0" | "blocked" => Some(false),
+        _ => None,
+    }
+}
+
+/// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
+/// strings, maps Bangla digits to ASCII. Opaque commitments pass through trimmed.
+pub fn normalize_subject(s: &str) -> String {
+    let t = s.trim();
+    let mapped: String = t
+        .chars()
+        .map(|c| match c {
+            '\u{09E6}'..='\u{09EF}' => char::from(b'0' + (c as u32 - 0x09E6) as u8),
+            c => c,
+        })
+        .collect();
+    let digits_like = mapped.chars().all(|c| c.is_ascii_digit() || " -.+()".contains(c))
+        && mapped.chars().any(|c| c.is_ascii_digit());
+    if digits_like {
+        let d: String = mapped.chars().filter(char::is_ascii_digit).collect();
+        // Bangladeshi mobile numbers to one form: 8801XXXXXXXXX.
+        if d.len() == 11 && d.starts_with("01") {
+            return format!("88{d}");
+        }
+        if d.len() == 15 && d.starts_with("008801") {
+            return d[2..].to_string();
+        }
+        return d;
+    }
+    mapped
+}
+
+fn build_row(get: &dyn Fn(&str) -> Option<String>, line: u64) -> Result<AccessRow, RowError> {
+    let err = |m: String| RowError { line, message: m };
+    let time_s = get("time").ok_or_else(|| err("missing `time`".into()))?;
+    let time = parse_time(&time_s).ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
+    let officer = get("officer").map(|s| s.trim().to_string()).unwrap_or_default();
+    if officer.is_empty() {
+        return Err(err("missing `officer`".into()));
+    }
+    let action_s = get("action").unwrap_or_default();
+    if action_s.trim().is_empty() {
+        return Err(err("missing `action`".into()));
+    }
+    let subject = normalize_subject(&get("subject").unwrap_or_default());
+    let out_s = get("outcome").unwrap_or_default();
+    let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
+    let rec_s = get("records").unwrap_or_default();
+    let records = if rec_s.trim().is_empty() {
+        0
+    } else {
+        rec_s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64).ok_or_else(
+            || err(format!("bad records `{}`", clip(&rec_s))),
+        )?
+    };
+    Ok(AccessRow {
+        time,
+        officer,
+        unit: get("unit").map(|s| s.trim().to_string()).unwrap_or_default(),
+        action: Action::parse(&action_s),
+        subject,
+        case: get("case").map(|s| s.trim().to_string()).unwrap_or_default(),
+        allowed,
+        records,
+    })
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+/// Streaming reader of an access log (CSV with header, or JSON Lines; detected from the
+/// first non-blank byte).
+pub struct LogReader<R: Read> {
+    inner: Inner<R>,
+}
+
+enum Inner<R: Read> {
+    Csv { rdr: csv::Reader<BufReader<R>>, cols: Vec<String>, rec: csv::StringRecord },
+    Json { rdr: BufReader<R>, line: u64, buf: String },
+}
+
+impl<R: Read> LogReader<R> {
+    /// Start reading. Fails when a CSV header lacks a required column.
+    pub fn new(reader: R) -> Result<Self, RowError> {
+        let mut br = BufReader::with_capacity(1 << 16, reader);
+        let first = br
+            .fill_buf()
+            .map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .copied();
+        if first == Some(b'{') {
+            return Ok(Self { inner: Inner::Json { rdr: br, line: 0, buf: String::new() } });
+        }
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(br);
+        let cols: Vec<String> = rdr
+            .headers()
+            .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect();
+        for need in ["time", "officer", "action", "subject"] {
+            if !cols.iter().any(|c| c == need) {
+                return Err(RowError { line: 1, message: format!("CSV header lacks the `{need}` column") });
+            }
+        }
+        Ok(Self { inner: Inner::Csv { rdr, cols, rec: csv::StringRecord::new() } })
+    }
+}
+
+impl<R: Read> Iterator for LogReader<R> {
+    type Item = Result<AccessRow, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            Inner::Csv { rdr, cols, rec } => match rdr.read_record(rec) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line());
+                    let get = |name: &str| -> Option<String> {
+                        let i = cols.iter().position(|c| c == name)?;
+                        rec.get(i).map(str::to_string)
+                    };
+                    Some(build_row(&get, line))
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    Some(Err(RowError { line, message: format!("bad CSV row: {e}") }))
+                }
+            },
+            Inner::Json { rdr, line, buf } => loop {
+                buf.clear();
+                *line += 1;
+                match rdr.read_line(buf) {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(e) => return Some(Err(RowError { line: *line, message: format!("read error: {e}") })),
+                }
+                if buf.trim().is_empty() {
+                    continue;
+                }
+                let v: serde_json::Value = match serde_json::from_str(buf) {
+                    Ok(v) => v,
+                    Err(e) => return Some(Err(RowError { line: *line, message: format!("bad JSON: {e}") })),
+                };
+                let get = |name: &str| -> Option<String> {
+                    match v.get(name)? {
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        serde_json::Value::Number(n) => Some(n.to_string()),
+                        serde_json::Value::Bool(b) => Some(if *b { "allowed" } else { "denied" }.to_string()),
+                        _ => None,
+                    }
+                };
+                return Some(build_row(&get, *line));
+            },
+        }
+    }
+}
+
+/// Links between cases and officers or subjects (`case,role,value`).
+#[derive(Debug, Clone, Default)]
+pub struct CaseLinks {
+    /// (case, officer) pairs.
+    pub officers: Vec<(String, String)>,
+    /// (case, subject) pairs, subjects normalised.
+    pub subjects: Vec<(String, String)>,
+}
+
+/// Watch-list labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchLabel {
+    /// A canary record no legitimate work touches.
+    Honeytoken,
+    /// A sensitive person (politician, journalist, officer).
+    Vip,
+}
+
+fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<(u64, Vec<String>)>, RowError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
+    let cols: Vec<String> = rdr
+        .headers()
+        .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let idx: Vec<usize> = want
+        .iter()
+        .map(|w| {
+            cols.iter()
+                .position(|c| c == w)
+                .ok_or_else(|| RowError { line: 1, message: format!("CSV header lacks the `{w}` column") })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| RowError {
+            line: e.position().map_or(0, |p| p.line()),
+            message: format!("bad CSV row: {e}"),
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        out.push((line, idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect()));
+    }
+    Ok(out)
+}
+
+/// Read a `case,role,value` file.
+pub fn read_cases(reader: impl Read) -> Result<CaseLinks, RowError> {
+    let mut links = CaseLinks::default();
+    for (line, f) in read_small_csv(reader, &["case", "role", "value"])? {
+        match f[1].to_ascii_lowercase().as_str() {
+            "officer" => links.officers.push((f[0].clone(), f[2].clone())),
+            "subject" => links.subjects.push((f[0].clone(), normalize_subject(&f[2]))),
+            other => {
+                return Err(RowError { line, message: format!("role must be `officer` or `subject`, not `{}`", clip(other)) })
+            }
+        }
+    }
+    Ok(links)
+}
+
+/// Read a `subject,label` file.
+pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowError> {
+    let mut out = Vec::new();
+    for (line, f) in read_small_csv(reader, &["subject", "label"])? {
+        let label = match f[1].to_ascii_lowercase().as_str() {
+            "honeytoken" | "canary" => WatchLabel::Honeytoken,
+            "vip" | "sensitive" => WatchLabel::Vip,
+            other => {
+                return Err(RowError { line, message: format!("label must be `honeytoken` or `vip`, not `{}`", clip(other)) })
+            }
+        };
+        out.push((normalize_subject(&f[0]), label));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_csv_and_jsonl_with_line_numbers() {
+        let csv = "time,officer,unit,action,subject,case,outcome,records\n\
+                   2026-03-01T10:00:00+06:00,o1,ATU,identity_lookup,1234567890,C1,allowed,1\n\
+                   not-a-time,o1,ATU,identity_lookup,1,C1,allowed,1\n\
+                   1772000000,o2,,CDR Query,01712345678,,denied,\n";
+        let rows: Vec<_> = LogReader::new(csv.as_bytes()).unwrap().collect();
+        assert_eq!(rows.len(), 3);
+        let r0 = rows[0].as_ref().unwrap();
+        assert_eq!((r0.officer.as_str(), r0.time.local_hour()), ("o1", 10));
+        assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
+        let r2 = rows[2].as_ref().unwrap();
+        assert_eq!((r2.action.clone(), r2.allowed, r2.subject.as_str()), (Action::CdrQuery, false, "8801712345678"));
+
+        let jl = "{\"time\":1772000000,\"officer\":\"o3\",\"action\":\"name_search\",\"subject\":\"x\",\"outcome\":\"allowed\",\"records\":3}\n\n{bad\n";
+        let rows: Vec<_> = LogReader::new(jl.as_bytes()).unwrap().collect();
+        assert_eq!(rows[0].as_ref().unwrap().records, 3);
+        assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
+        assert!(LogReader::new("a,b\n1,2\n".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn normalises_identifiers() {
+        assert_eq!(normalize_subject("+880 1712-345678"), "8801712345678");
+        assert_eq!(normalize_subject("০১৭১২৩৪৫৬৭৮"), "8801712345678");
+        assert_eq!(normalize_subject(" c:ab12 "), "c:ab12");
+    }
+}

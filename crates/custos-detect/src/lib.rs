@@ -1,0 +1,1064 @@
+//! Streaming, explainable insider-abuse detection.
+//!
+//! The [`Engine`] takes access events one at a time (amortised O(1) each) and keeps, per
+//! officer, daily feature counts, a short history, an hour-of-day profile and a few small
+//! rings; per unit, nothing but what it derives from its officers at each day's close.
+//! It raises [`Alert`]s as evidence accumulates and, at any time, produces a ranked
+//! [`Report`] with the reasons behind every score.
+//!
+//! # Model
+//!
+//! Every count-based signal is scored as a *surprise*: `-log10 P(X >= x)` under a
+//! quasi-Poisson null whose rate comes from the officer's peers (same unit, shrunk towards
+//! all officers when the unit is small, upper-trimmed so a few abusers do not raise the bar)
+//! and, for plain volume, from the officer's own history as well (the smaller surprise of
+//! the two counts, so a busy officer is not flagged for being busy and a whole unit rising
+//! after an incident is not an alarm). Surprises are on one scale for every signal and every
+//! officer (6 = one in a million), so they add up (Fisher's method) into a comparable score.
+//!
+//! Signals (reason codes): `unexplained_access` and `unexplained_traffic` (the subject is in no
+//! case of the officer or the officer's unit — explanation-based auditing, Fabbri & LeFevre),
+//! `volume` (events, distinct subjects, call-record queries, records returned, busiest hour),
+//! `off_hours` (hours the officer does not usually work, learned per officer), `denials`,
+//! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
+//! `collusion` (two officers pulling the same unexplained subjects within days).
+//!
+//! This crate does no I/O: the caller reads the log and feeds [`Event`]s.
+
+pub mod input;
+pub mod stats;
+pub mod time;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use serde::Serialize;
+
+pub use input::{AccessRow, Action, CaseLinks, WatchLabel};
+use stats::surprise;
+
+/// Tunables. The defaults are statistical thresholds, not fitted to any data set.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Days in the sliding evidence window.
+    pub window_days: i64,
+    /// Days of own history used as the officer's baseline (before the window).
+    pub baseline_days: i64,
+    /// Surprise for a medium alert (-log10 p).
+    pub medium: f64,
+    /// Surprise for a high alert.
+    pub high: f64,
+    /// Surprise for a critical alert.
+    pub critical: f64,
+    /// Hours within which two officers pulling the same unexplained subject count as shared.
+    pub collusion_hours: i64,
+    /// Shared unexplained subjects that make a collusion alert.
+    pub collusion_min_shared: u32,
+    /// An hour is unusual for an officer when less than this share of their work falls in it.
+    pub off_hours_share: f64,
+    /// Identifiers within this distance count as neighbours for enumeration.
+    pub enumeration_distance: u64,
+    /// Neighbours within an hour that make an enumeration.
+    pub enumeration_neighbours: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            window_days: 7,
+            baseline_days: 28,
+            medium: 5.0,
+            high: 7.0,
+            critical: 12.0,
+            collusion_hours: 72,
+            collusion_min_shared: 3,
+            off_hours_share: 0.01,
+            enumeration_distance: 64,
+            enumeration_neighbours: 4,
+        }
+    }
+}
+
+/// One access event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Unix seconds.
+    pub time: i64,
+    /// Offset of the local time it was written in (seconds east of UTC).
+    pub offset: i32,
+    /// Officer account.
+    pub officer: String,
+    /// Unit (may be empty).
+    pub unit: String,
+    /// Action.
+    pub action: Action,
+    /// Subject identifier (normalised).
+    pub subject: String,
+    /// Declared case (may be empty).
+    pub case: String,
+    /// Allowed (true) or denied.
+    pub allowed: bool,
+    /// Records returned.
+    pub records: u64,
+}
+
+impl From<AccessRow> for Event {
+    fn from(r: AccessRow) -> Self {
+        Self {
+            time: r.time.unix,
+            offset: r.time.offset,
+            officer: r.officer,
+            unit: r.unit,
+            action: r.action,
+            subject: r.subject,
+            case: r.case,
+            allowed: r.allowed,
+            records: r.records,
+        }
+    }
+}
+
+/// Alert severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth a look.
+    Medium,
+    /// Investigate.
+    High,
+    /// Investigate now.
+    Critical,
+}
+
+/// An alert raised while the log streamed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Unix seconds of the event that completed the evidence.
+    #[serde(skip)]
+    pub unix: i64,
+    /// RFC 3339 (UTC).
+    pub time: String,
+    /// Officer.
+    pub officer: String,
+    /// Detector (reason code).
+    pub detector: String,
+    /// Severity.
+    pub severity: Severity,
+    /// What was seen, for a human.
+    pub detail: String,
+}
+
+/// One reason behind a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// Reason code (the detector).
+    pub code: String,
+    /// Evidence, for a human.
+    pub detail: String,
+    /// Contribution to the score.
+    #[serde(skip)]
+    pub weight: f64,
+}
+
+/// An officer's risk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfficerRisk {
+    /// Officer.
+    pub officer: String,
+    /// Unit (the latest seen).
+    pub unit: String,
+    /// Risk score: sum of -log10 surprises; higher is more suspicious; 0 means nothing unusual.
+    pub score: f64,
+    /// RFC 3339 time of the first alert of severity high or above, if any.
+    pub first_flagged: Option<String>,
+    /// Reasons, strongest first.
+    pub reasons: Vec<Reason>,
+    /// Accesses seen.
+    #[serde(skip)]
+    pub accesses: u64,
+    /// Share of accesses explained by a case.
+    #[serde(skip)]
+    pub explained_share: f64,
+}
+
+/// The output of an analysis, in the `custos analyze --format json` shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Every officer seen, by score descending.
+    pub officers: Vec<OfficerRisk>,
+    /// Alerts in time order.
+    pub alerts: Vec<Alert>,
+}
+
+// ---- features ----------------------------------------------------------------------------
+
+const NF: usize = 10;
+const F_EVENTS: usize = 0;
+const F_SUBJECTS: usize = 1;
+const F_UNEXPL: usize = 2;
+const F_TRAFFIC: usize = 3;
+const F_UNEXPL_TRAFFIC: usize = 4;
+const F_OFFHOURS: usize = 5;
+const F_DENIED: usize = 6;
+const F_NOTFOUND: usize = 7;
+const F_RECORDS: usize = 8;
+const F_MAXHOUR: usize = 9;
+
+const FEATURE_NAMES: [&str; NF] = [
+    "accesses",
+    "distinct subjects",
+    "unexplained subjects",
+    "call-record/location queries",
+    "unexplained call-record/location subjects",
+    "off-hours accesses",
+    "denied requests",
+    "lookups that found nothing",
+    "records returned",
+    "distinct subjects in one hour",
+];
+
+/// How a feature is compared: against peers only, or against peers and own history.
+const VOLUME: [bool; NF] = [true, true, false, true, false, true, false, false, true, true];
+
+/// Which signal (reason code) a feature feeds.
+fn signal_of(f: usize) -> usize {
+    match f {
+        F_UNEXPL => S_UNEXPL,
+        F_UNEXPL_TRAFFIC => S_UNEXPL_TRAFFIC,
+        F_OFFHOURS => S_OFFHOURS,
+        F_DENIED => S_DENIALS,
+        F_NOTFOUND => S_NOTFOUND,
+        _ => S_VOLUME,
+    }
+}
+
+const NS: usize = 12;
+const S_UNEXPL: usize = 0;
+const S_UNEXPL_TRAFFIC: usize = 1;
+const S_VOLUME: usize = 2;
+const S_OFFHOURS: usize = 3;
+const S_DENIALS: usize = 4;
+const S_NOTFOUND: usize = 5;
+const S_ENUM: usize = 6;
+const S_FIRST: usize = 7;
+const S_HONEY: usize = 8;
+const S_VIP: usize = 9;
+const S_COLLUSION: usize = 10;
+const S_COMBINED: usize = 11;
+const SIGNAL_CODES: [&str; NS] = [
+    "unexplained_access",
+    "unexplained_traffic",
+    "volume",
+    "off_hours",
+    "denials",
+    "not_found",
+    "enumeration",
+    "first_time_traffic",
+    "honeytoken",
+    "vip_access",
+    "collusion",
+    "combined",
+];
+
+type Feats = [f64; NF];
+
+#[derive(Debug, Default)]
+struct Officer {
+    name: String,
+    unit: u32,
+    day: i64,
+    today: Feats,
+    today_subjects: HashSet<u32>,
+    today_unexpl: HashSet<u32>,
+    today_unexpl_traffic: HashSet<u32>,
+    hour_key: i64,
+    hour_subjects: HashSet<u32>,
+    last_time: i64,
+    /// Closed days, oldest first: (day, features).
+    history: VecDeque<(i64, Feats)>,
+    hour_hist: [f64; 24],
+    hour_total: f64,
+    active_days: u32,
+    traffic_ever: bool,
+    numeric: VecDeque<(i64, u64)>,
+    last_enum_hour: i64,
+    whole: Feats,
+    accesses: u64,
+    explained_weight: f64,
+    /// Best surprise per signal and its detail.
+    best: [f64; NS],
+    best_detail: Vec<String>,
+    windows: u32,
+    last_alert: [(i64, f64); NS],
+    first_flagged: Option<i64>,
+    honey_hits: u32,
+    vip_hits: u32,
+    enum_hits: u32,
+    first_traffic_unexpl: bool,
+    /// Cached at the last day close: window sums of the days before today and their count.
+    cache_hist: Feats,
+    cache_days: f64,
+    /// Accesses that cited no case (to tell routine desk work from case work).
+    caseless: u64,
+    /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
+    unexpl_pulls: u64,
+    best_collusion: f64,
+}
+
+impl Officer {
+    /// Peer group: the unit, split by working style (routine checks vs case work).
+    fn group(&self) -> u32 {
+        let routine = self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= 0.6;
+        self.unit * 2 + u32::from(routine)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct PeerRate {
+    rate: Feats,
+    phi: Feats,
+}
+
+#[derive(Debug, Default)]
+struct Interner {
+    map: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.map.len() as u32;
+        self.map.insert(s.to_string(), i);
+        i
+    }
+    fn get(&self, s: &str) -> Option<u32> {
+        self.map.get(s).copied()
+    }
+}
+
+/// The streaming detector.
+#[derive(Debug, Default)]
+pub struct Engine {
+    cfg: Config,
+    subjects: Interner,
+    cases: Interner,
+    units: Interner,
+    officer_ids: HashMap<String, usize>,
+    officers: Vec<Officer>,
+    /// case → officers assigned (by name) and subjects linked.
+    case_officers: HashMap<u32, HashSet<String>>,
+    subject_cases: HashMap<u32, Vec<u32>>,
+    has_cases: bool,
+    watch: HashMap<u32, WatchLabel>,
+    /// (case, subject) → first officer index that cited it, the day, and whether traffic.
+    derived: HashMap<(u32, u32), (usize, i64, bool)>,
+    /// subject → recent unexplained accessors (officer, time).
+    recent_unexpl: HashMap<u32, Vec<(usize, i64)>>,
+    pairs: HashMap<(usize, usize), (u32, i64)>,
+    pair_alerted: HashSet<(usize, usize)>,
+    day: Option<i64>,
+    peer_cache: HashMap<u32, PeerRate>,
+    alerts: Vec<Alert>,
+    unit_hours: HashMap<u32, ([f64; 24], f64)>,
+    first_time: Option<i64>,
+    distinct_subjects: u64,
+}
+
+fn add(a: &mut Feats, b: &Feats) {
+    for i in 0..NF {
+        a[i] += b[i];
+    }
+}
+
+impl Engine {
+    /// A new engine.
+    pub fn new(cfg: Config) -> Self {
+        Self { cfg, ..Self::default() }
+    }
+
+    /// Load case links (officers and subjects per case).
+    pub fn load_cases(&mut self, links: &CaseLinks) {
+        self.has_cases = true;
+        for (c, o) in &links.officers {
+            let cid = self.cases.id(c);
+            self.case_officers.entry(cid).or_default().insert(o.clone());
+        }
+        for (c, s) in &links.subjects {
+            let cid = self.cases.id(c);
+            let sid = self.subjects.id(s);
+            let v = self.subject_cases.entry(sid).or_default();
+            if !v.contains(&cid) {
+                v.push(cid);
+            }
+        }
+    }
+
+    /// Load a watch list.
+    pub fn load_watch(&mut self, list: &[(String, WatchLabel)]) {
+        for (s, l) in list {
+            let sid = self.subjects.id(s);
+            self.watch.insert(sid, *l);
+        }
+    }
+
+    fn officer_index(&mut self, name: &str, unit: u32) -> usize {
+        if let Some(&i) = self.officer_ids.get(name) {
+            if unit != self.units.get("").unwrap_or(u32::MAX) {
+                self.officers[i].unit = unit;
+            }
+            return i;
+        }
+        let i = self.officers.len();
+        self.officer_ids.insert(name.to_string(), i);
+        self.officers.push(Officer {
+            name: name.to_string(),
+            unit,
+            day: i64::MIN,
+            hour_key: i64::MIN,
+            last_enum_hour: i64::MIN,
+            best_detail: vec![String::new(); NS],
+            last_alert: [(i64::MIN, 0.0); NS],
+            ..Officer::default()
+        });
+        i
+    }
+
+    /// The explanation weight of an access: 0 explained, up to 1 unexplained.
+    fn explanation(&mut self, oi: usize, sid: u32, case: &str, traffic: bool, day: i64) -> f64 {
+        let officer = self.officers[oi].name.clone();
+        let unit = self.officers[oi].unit;
+        if self.has_cases {
+            if let Some(cs) = self.subject_cases.get(&sid) {
+                for c in cs {
+                    if let Some(os) = self.case_officers.get(c) {
+                        if os.contains(&officer) {
+                            return 0.0;
+                        }
+                        // A case of the officer's unit.
+                        if os.iter().any(|o| {
+                            self.officer_ids.get(o).is_some_and(|&j| self.officers[j].unit == unit && unit != 0)
+                        }) {
+                            return 0.0;
+                        }
+                    }
+                }
+            }
+        }
+        if case.is_empty() {
+            return 1.0;
+        }
+        let cid = self.cases.id(case);
+        let own_case = self.case_officers.get(&cid).is_some_and(|os| os.contains(&officer));
+        // Corroboration: a colleague of the same unit pulled this subject under this case.
+        let corroborated = match self.derived.get(&(cid, sid)) {
+            Some(&(first, _, _)) if first != oi && self.officers[first].unit == unit => true,
+            Some(_) => false,
+            None => {
+                self.derived.insert((cid, sid), (oi, day, traffic));
+                false
+            }
+        };
+        if corroborated {
+            0.25
+        } else if own_case {
+            0.5
+        } else {
+            1.0
+        }
+    }
+
+    /// Feed one event. Events should come roughly in time order; late events are counted in
+    /// the officer's current day.
+    pub fn push(&mut self, ev: &Event) {
+        let day = (ev.time + i64::from(ev.offset)).div_euclid(86_400);
+        match self.day {
+            None => self.day = Some(day),
+            Some(d) if day > d => {
+                self.close_day(d);
+                self.day = Some(day);
+            }
+            _ => {}
+        }
+        let unit = self.units.id(&ev.unit);
+        let oi = self.officer_index(&ev.officer, unit);
+        {
+            let o = &mut self.officers[oi];
+            if day > o.day {
+                if o.day != i64::MIN {
+                    let closed = std::mem::take(&mut o.today);
+                    o.history.push_back((o.day, closed));
+                    while o.history.len() > 40 {
+                        o.history.pop_front();
+                    }
+                }
+                o.day = day;
+                o.active_days += 1;
+                o.today_subjects.clear();
+                o.today_unexpl.clear();
+                o.today_unexpl_traffic.clear();
+            }
+            o.last_time = o.last_time.max(ev.time);
+        }
+        self.first_time.get_or_insert(ev.time);
+        let known = self.subjects.map.len();
+        let sid = self.subjects.id(&ev.subject);
+        if self.subjects.map.len() > known {
+            self.distinct_subjects += 1;
+        }
+        let traffic = ev.action.is_traffic();
+        let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
+        let off = self.is_off_hours(oi, hour);
+        let weight = if ev.subject.is_empty() { 0.0 } else { self.explanation(oi, sid, &ev.case, traffic, day) };
+        let watch = self.watch.get(&sid).copied();
+        let o = &mut self.officers[oi];
+        o.accesses += 1;
+        o.explained_weight += 1.0 - weight;
+        o.today[F_EVENTS] += 1.0;
+        o.whole[F_EVENTS] += 1.0;
+        if o.today_subjects.insert(sid) {
+            o.today[F_SUBJECTS] += 1.0;
+            o.whole[F_SUBJECTS] += 1.0;
+        }
+        let hk = ev.time.div_euclid(3600);
+        if hk != o.hour_key {
+            o.hour_key = hk;
+            o.hour_subjects.clear();
+        }
+        o.hour_subjects.insert(sid);
+        let hs = o.hour_subjects.len() as f64;
+        if hs > o.today[F_MAXHOUR] {
+            o.whole[F_MAXHOUR] += hs - o.today[F_MAXHOUR];
+            o.today[F_MAXHOUR] = hs;
+        }
+        let mut sparse_changed = false;
+        if weight > 0.0 && ev.allowed && o.today_unexpl.insert(sid) {
+            o.today[F_UNEXPL] += weight;
+            o.whole[F_UNEXPL] += weight;
+            sparse_changed = true;
+        }
+        if traffic {
+            o.today[F_TRAFFIC] += 1.0;
+            o.whole[F_TRAFFIC] += 1.0;
+            if weight > 0.0 && ev.allowed && o.today_unexpl_traffic.insert(sid) {
+                o.today[F_UNEXPL_TRAFFIC] += weight;
+                o.whole[F_UNEXPL_TRAFFIC] += weight;
+                sparse_changed = true;
+            }
+        }
+        if off {
+            o.today[F_OFFHOURS] += 1.0;
+            o.whole[F_OFFHOURS] += 1.0;
+            sparse_changed = true;
+        }
+        if !ev.allowed {
+            o.today[F_DENIED] += 1.0;
+            o.whole[F_DENIED] += 1.0;
+            sparse_changed = true;
+        } else if ev.records == 0 && !matches!(ev.action, Action::Other(_)) {
+            o.today[F_NOTFOUND] += 1.0;
+            o.whole[F_NOTFOUND] += 1.0;
+            sparse_changed = true;
+        }
+        o.today[F_RECORDS] += ev.records as f64;
+        o.whole[F_RECORDS] += ev.records as f64;
+        o.hour_hist[hour] += 1.0;
+        o.hour_total += 1.0;
+        if ev.case.is_empty() {
+            o.caseless += 1;
+        }
+        let uh = self.unit_hours.entry(unit).or_insert(([0.0; 24], 0.0));
+        uh.0[hour] += 1.0;
+        uh.1 += 1.0;
+        let o = &mut self.officers[oi];
+
+        // First call-record query after a long history without any.
+        if traffic && ev.allowed && !o.traffic_ever {
+            o.traffic_ever = true;
+            if o.active_days >= 10 && weight >= 0.5 {
+                o.first_traffic_unexpl = true;
+                let detail = format!(
+                    "first call-record/location query after {} active days without any, on an unexplained subject",
+                    o.active_days
+                );
+                self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
+            }
+        }
+        if let Some(label) = watch {
+            self.watch_hit(oi, ev, label, weight);
+        }
+        if ev.allowed {
+            self.enumeration(oi, ev);
+        }
+        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() {
+            self.collusion(oi, sid, ev.time);
+        }
+        if sparse_changed {
+            self.check_intraday(oi, ev.time);
+        }
+    }
+
+    /// Whether `hour` is unusual for the officer: the officer's own hour profile, blended with
+    /// the unit's (or a day-shift default) as a prior worth 30 accesses, gives it under the
+    /// configured share.
+    fn is_off_hours(&self, oi: usize, hour: usize) -> bool {
+        const PRIOR: f64 = 30.0;
+        let o = &self.officers[oi];
+        // A new officer's shift is unknown: judge hours only once there is some history.
+        if o.active_days < 3 || o.hour_total < 50.0 {
+            return false;
+        }
+        let prior_share = match self.unit_hours.get(&o.unit) {
+            Some((h, t)) if *t >= 500.0 => h[hour] / t,
+            _ => {
+                if (7..22).contains(&hour) {
+                    1.0 / 15.0
+                } else {
+                    0.0
+                }
+            }
+        };
+        let share = (o.hour_hist[hour] + PRIOR * prior_share) / (o.hour_total + PRIOR);
+        share < self.cfg.off_hours_share
+    }
+
+    fn watch_hit(&mut self, oi: usize, ev: &Event, label: WatchLabel, weight: f64) {
+        match label {
+            WatchLabel::Honeytoken => {
+                self.officers[oi].honey_hits += 1;
+                let detail = format!(
+                    "{} on honeytoken subject `{}` ({}): no legitimate work touches it",
+                    ev.action.as_str(),
+                    ev.subject,
+                    if ev.allowed { "allowed" } else { "denied" }
+                );
+                self.raise(oi, ev.time, S_HONEY, Severity::Critical, 20.0, detail);
+            }
+            WatchLabel::Vip if weight >= 0.5 => {
+                self.officers[oi].vip_hits += 1;
+                let detail =
+                    format!("{} on watch-listed person `{}` not linked to their cases", ev.action.as_str(), ev.subject);
+                self.raise(oi, ev.time, S_VIP, Severity::High, 8.0, detail);
+            }
+            WatchLabel::Vip => {}
+        }
+    }
+
+    fn enumeration(&mut self, oi: usize, ev: &Event) {
+        let Some(v) = (!ev.subject.is_empty() && ev.subject.len() <= 19 && ev.subject.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| ev.subject.parse::<u64>().ok())
+            .flatten()
+        else {
+            return;
+        };
+        let dist = self.cfg.enumeration_distance;
+        let o = &mut self.officers[oi];
+        while o.numeric.front().is_some_and(|&(t, _)| ev.time - t > 3600) {
+            o.numeric.pop_front();
+        }
+        let near = o.numeric.iter().filter(|&&(_, u)| u != v && u.abs_diff(v) <= dist).count();
+        o.numeric.push_back((ev.time, v));
+        if o.numeric.len() > 64 {
+            o.numeric.pop_front();
+        }
+        let hour = ev.time.div_euclid(3600);
+        if near >= self.cfg.enumeration_neighbours && o.last_enum_hour != hour {
+            o.last_enum_hour = hour;
+            o.enum_hits += 1;
+            let detail = format!(
+                "{near} identifiers within {dist} of `{}` looked up within the hour: enumerated identifiers",
+                ev.subject
+            );
+            self.raise(oi, ev.time, S_ENUM, Severity::High, 8.0, detail);
+        }
+    }
+
+    /// Two officers pulling the same unexplained subjects within hours of each other. The
+    /// shared count is compared with what chance gives two officers with their volumes of
+    /// unexplained pulls over the subjects seen, so busy routine desks do not collude by
+    /// coincidence.
+    fn collusion(&mut self, oi: usize, sid: u32, t: i64) {
+        let horizon = self.cfg.collusion_hours * 3600;
+        self.officers[oi].unexpl_pulls += 1;
+        let list = self.recent_unexpl.entry(sid).or_default();
+        list.retain(|&(_, t2)| t - t2 <= horizon);
+        let others: Vec<usize> = list.iter().filter(|&&(o2, _)| o2 != oi).map(|&(o2, _)| o2).collect();
+        if let Some(e) = list.iter_mut().find(|(o2, _)| *o2 == oi) {
+            e.1 = t;
+            return; // already counted for this subject
+        }
+        list.push((oi, t));
+        let elapsed = (t - self.first_time.unwrap_or(t)).max(horizon) as f64;
+        let population = self.distinct_subjects.max(1000) as f64;
+        let mut seen = HashSet::new();
+        for o2 in others {
+            if !seen.insert(o2) {
+                continue;
+            }
+            let key = (oi.min(o2), oi.max(o2));
+            let e = self.pairs.entry(key).or_insert((0, t));
+            e.0 += 1;
+            e.1 = t;
+            let shared = e.0;
+            let (na, nb) = (self.officers[key.0].unexpl_pulls as f64, self.officers[key.1].unexpl_pulls as f64);
+            let expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
+            let s = surprise(f64::from(shared), expected, 1.0);
+            for me in [key.0, key.1] {
+                if s > self.officers[me].best_collusion {
+                    self.officers[me].best_collusion = s;
+                }
+            }
+            if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key) {
+                let (a, b) = (self.officers[key.0].name.clone(), self.officers[key.1].name.clone());
+                let cross =
+                    if self.officers[key.0].unit != self.officers[key.1].unit { " in different units" } else { "" };
+                for (me, other) in [(key.0, &b), (key.1, &a)] {
+                    let detail = format!(
+                        "{shared} unexplained subjects also pulled by `{other}`{cross} within {}h of each other; {expected:.2} expected by chance (p≈1e-{s:.0})",
+                        self.cfg.collusion_hours
+                    );
+                    self.raise(me, t, S_COLLUSION, Severity::High, s, detail);
+                }
+            }
+        }
+    }
+
+    /// Record an alert (deduplicated per signal within the window unless much stronger).
+    fn raise(&mut self, oi: usize, t: i64, signal: usize, sev: Severity, s: f64, detail: String) {
+        let window = self.cfg.window_days * 86_400;
+        let o = &mut self.officers[oi];
+        if s > o.best[signal] {
+            o.best[signal] = s;
+            o.best_detail[signal] = detail.clone();
+        }
+        let (last_t, last_s) = o.last_alert[signal];
+        let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
+        if last_t != i64::MIN && t - last_t < window && s < last_s + 3.0 && !repeat_ok {
+            return;
+        }
+        o.last_alert[signal] = (t, s);
+        if sev >= Severity::High && o.first_flagged.is_none_or(|f| t < f) {
+            o.first_flagged = Some(t);
+        }
+        self.alerts.push(Alert {
+            unix: t,
+            time: time::format_utc(t),
+            officer: o.name.clone(),
+            detector: SIGNAL_CODES[signal].to_string(),
+            severity: sev,
+            detail,
+        });
+    }
+
+    fn severity(&self, s: f64) -> Option<Severity> {
+        if s >= self.cfg.critical {
+            Some(Severity::Critical)
+        } else if s >= self.cfg.high {
+            Some(Severity::High)
+        } else if s >= self.cfg.medium {
+            Some(Severity::Medium)
+        } else {
+            None
+        }
+    }
+
+    /// Window sums of an officer's closed days within the window ending at `day` (exclusive
+    /// of today) and the own-baseline daily rates from the days before the window.
+    fn window(&self, o: &Officer, day: i64) -> (Feats, f64, Feats, f64) {
+        let w = self.cfg.window_days;
+        let (mut win, mut wdays, mut base, mut bdays) = ([0.0; NF], 0.0, [0.0; NF], 0.0);
+        let pending = (o.day < day && o.day != i64::MIN).then_some((o.day, o.today));
+        for (d, f) in o.history.iter().chain(pending.iter()) {
+            if *d > day - w && *d < day {
+                add(&mut win, f);
+                wdays += 1.0;
+            } else if *d <= day - w && *d > day - w - self.cfg.baseline_days {
+                add(&mut base, f);
+                bdays += 1.0;
+            }
+        }
+        (win, wdays, base, bdays)
+    }
+
+    /// Score an officer's window (history part + today) against peers and own baseline.
+    /// Returns per feature the surprise, a detail, and whether it may raise an alert (plain
+    /// volume may only once the officer has an own baseline).
+    fn score_window(
+        &self,
+        o: &Officer,
+        hist: &Feats,
+        hdays: f64,
+        base: Option<(&Feats, f64)>,
+        peers: &PeerRate,
+    ) -> [(f64, String, bool); NF] {
+        let mut out: [(f64, String, bool); NF] = Default::default();
+        let days = hdays + 1.0;
+        for f in 0..NF {
+            let x = hist[f] + o.today[f];
+            if x <= 0.0 || f == F_RECORDS {
+                continue;
+            }
+            let mu_p = peers.rate[f] * days;
+            let s_peer = surprise(x, mu_p, peers.phi[f]);
+            let (s, own, alertable) = match base {
+                Some((b, bd)) if VOLUME[f] && bd >= 5.0 => {
+                    let mu_o = b[f] / bd * days;
+                    let s_own = surprise(x, mu_o, peers.phi[f]);
+                    (s_peer.min(s_own), Some(mu_o), true)
+                }
+                _ if VOLUME[f] && f != F_OFFHOURS => (s_peer * 0.5, None, false),
+                _ => (s_peer, None, true),
+            };
+            if s <= 0.0 {
+                continue;
+            }
+            let own_txt = own.map(|m| format!(", {m:.1} from own history")).unwrap_or_default();
+            out[f] = (
+                s,
+                format!(
+                    "{x:.1} {} in {days:.0} active days vs {mu_p:.1} expected from peers{own_txt} (p≈1e-{s:.0})",
+                    FEATURE_NAMES[f]
+                ),
+                alertable,
+            );
+        }
+        out
+    }
+
+    fn apply_scores(&mut self, oi: usize, t: i64, scores: [(f64, String, bool); NF], only_sparse: bool) {
+        let mut per_signal = [0.0f64; NS];
+        for (f, (s, detail, alertable)) in scores.into_iter().enumerate() {
+            if s <= 0.0 || (only_sparse && VOLUME[f] && f != F_OFFHOURS) {
+                continue;
+            }
+            let sig = signal_of(f);
+            per_signal[sig] = per_signal[sig].max(s);
+            match self.severity(s) {
+                Some(sev) if alertable => self.raise(oi, t, sig, sev, s, detail),
+                _ => {
+                    let o = &mut self.officers[oi];
+                    if s > o.best[sig] {
+                        o.best[sig] = s;
+                        o.best_detail[sig] = detail;
+                    }
+                }
+            }
+        }
+        // Several weak signals together (Fisher-style sum of the ones below alerting).
+        let weak: Vec<(usize, f64)> =
+            (0..NS).filter(|&g| per_signal[g] >= 1.3 && per_signal[g] < self.cfg.medium).map(|g| (g, per_signal[g])).collect();
+        if weak.len() >= 2 {
+            let sum: f64 = weak.iter().map(|w| w.1).sum::<f64>() - (weak.len() as f64).log10() * 2.0;
+            if let Some(sev) = self.severity(sum) {
+                let detail = format!(
+                    "several signals at once in the last {} days: {}",
+                    self.cfg.window_days,
+                    weak.iter().map(|(g, v)| format!("{} (p≈1e-{v:.1})", SIGNAL_CODES[*g])).collect::<Vec<_>>().join(", ")
+                );
+                self.raise(oi, t, S_COMBINED, sev, sum, detail);
+            }
+        }
+    }
+
+    fn check_intraday(&mut self, oi: usize, t: i64) {
+        let o = &self.officers[oi];
+        let Some(peers) = self.peer_cache.get(&o.group()).copied() else { return };
+        let hist = o.cache_hist;
+        let hdays = o.cache_days;
+        let scores = self.score_window(o, &hist, hdays, None, &peers);
+        // Only sparse signals intraday; own-baseline volume waits for the day's close.
+        self.apply_scores(oi, t, scores, true);
+    }
+
+    /// Close a day: recompute peer rates and score every officer active that day.
+    fn close_day(&mut self, day: i64) {
+        // Per officer window rates (including today if active).
+        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::new();
+        let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
+        let mut windows: Vec<(usize, Feats, f64, Feats, f64)> = Vec::new();
+        for (i, o) in self.officers.iter().enumerate() {
+            let (mut win, mut wdays, base, bdays) = self.window(o, day);
+            if o.day == day {
+                // Scored below on the days before today plus today.
+                windows.push((i, win, wdays, base, bdays));
+                add(&mut win, &o.today);
+                wdays += 1.0;
+            }
+            if wdays > 0.0 {
+                let mut rate = win;
+                for r in &mut rate {
+                    *r /= wdays;
+                }
+                per_unit.entry(o.group()).or_default().push((rate, wdays));
+                all[(o.group() % 2) as usize].push((rate, wdays));
+            }
+        }
+        let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
+        let mut cache = HashMap::new();
+        for (g, v) in &per_unit {
+            cache.insert(*g, peer_rates(v, Some(&global[(*g % 2) as usize])));
+        }
+        self.peer_cache = cache;
+        for (i, hist, hdays, base, bdays) in windows {
+            let o = &self.officers[i];
+            let peers = self.peer_cache.get(&o.group()).copied().unwrap_or(global[(o.group() % 2) as usize]);
+            let scores = self.score_window(o, &hist, hdays, Some((&base, bdays)), &peers);
+            let t = o.last_time;
+            self.officers[i].windows += 1;
+            self.apply_scores(i, t, scores, false);
+        }
+        // Cache history windows for tomorrow's intraday checks, and prune collusion state.
+        for idx in 0..self.officers.len() {
+            let (win, wdays, _, _) = self.window(&self.officers[idx], day + 1);
+            let o = &mut self.officers[idx];
+            o.cache_hist = win;
+            o.cache_days = wdays;
+        }
+        let horizon = self.cfg.collusion_hours * 3600;
+        let now = (day + 1) * 86_400;
+        self.recent_unexpl.retain(|_, v| {
+            v.retain(|&(_, t)| now - t <= horizon + 86_400);
+            !v.is_empty()
+        });
+        let keep = self.cfg.baseline_days + self.cfg.window_days;
+        self.derived.retain(|_, v| day - v.1 <= keep);
+    }
+
+    /// Finish: close the last day and produce the ranked report. The engine can keep taking
+    /// events afterwards (the live gateway calls this for snapshots).
+    pub fn report(&mut self) -> Report {
+        if let Some(d) = self.day {
+            self.close_day(d);
+        }
+        // Whole-period surprises (low-and-slow abuse spreads below any window).
+        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::new();
+        let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
+        for o in &self.officers {
+            let days = f64::from(o.active_days.max(1));
+            let mut rate = o.whole;
+            for r in &mut rate {
+                *r /= days;
+            }
+            per_unit.entry(o.group()).or_default().push((rate, days));
+            all[(o.group() % 2) as usize].push((rate, days));
+        }
+        let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
+        let unit_rates: HashMap<u32, PeerRate> =
+            per_unit.iter().map(|(g, v)| (*g, peer_rates(v, Some(&global[(*g % 2) as usize])))).collect();
+        let mut officers = Vec::with_capacity(self.officers.len());
+        for o in &self.officers {
+            let peers = unit_rates.get(&o.group()).copied().unwrap_or(global[(o.group() % 2) as usize]);
+            let days = f64::from(o.active_days.max(1));
+            let mut best = o.best;
+            let mut detail = o.best_detail.clone();
+            // Multiplicity: an officer scanned over many windows gets more chances.
+            let correction = f64::from(o.windows.max(1)).log10();
+            for s in best.iter_mut().take(S_ENUM) {
+                *s = (*s - correction).max(0.0);
+            }
+            for f in 0..NF {
+                if VOLUME[f] {
+                    continue;
+                }
+                let s = surprise(o.whole[f], peers.rate[f] * days, peers.phi[f]);
+                let sig = signal_of(f);
+                if s > best[sig] {
+                    best[sig] = s;
+                    detail[sig] = format!(
+                        "{:.1} {} over {days:.0} active days vs {:.1} expected from unit peers (p≈1e-{s:.0})",
+                        o.whole[f],
+                        FEATURE_NAMES[f],
+                        peers.rate[f] * days
+                    );
+                }
+            }
+            // Event signals: counts of independent hits, capped.
+            best[S_HONEY] = if o.honey_hits > 0 { (20.0 + 2.0 * f64::from(o.honey_hits - 1)).min(30.0) } else { 0.0 };
+            best[S_VIP] = (4.0 * f64::from(o.vip_hits)).min(16.0);
+            best[S_ENUM] = (4.0 * f64::from(o.enum_hits)).min(16.0);
+            best[S_FIRST] = if o.first_traffic_unexpl { 3.0 } else { 0.0 };
+            best[S_COLLUSION] = if o.best_collusion >= self.cfg.medium { o.best_collusion.min(30.0) } else { 0.0 };
+            // Unexplained traffic is a subset of unexplained access: count the stronger once.
+            if best[S_UNEXPL_TRAFFIC] > 0.0 && best[S_UNEXPL] > 0.0 {
+                let lo = best[S_UNEXPL].min(best[S_UNEXPL_TRAFFIC]);
+                if best[S_UNEXPL] <= best[S_UNEXPL_TRAFFIC] {
+                    best[S_UNEXPL] = lo * 0.5;
+                } else {
+                    best[S_UNEXPL_TRAFFIC] = lo * 0.5;
+                }
+            }
+            let mut reasons: Vec<Reason> = (0..NS)
+                .filter(|&s| best[s] >= 1.0)
+                .map(|s| Reason {
+                    code: SIGNAL_CODES[s].to_string(),
+                    detail: if detail[s].is_empty() { SIGNAL_CODES[s].to_string() } else { detail[s].clone() },
+                    weight: best[s],
+                })
+                .collect();
+            reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+            let score = reasons.iter().map(|r| r.weight).sum::<f64>();
+            let unit = self.units.map.iter().find(|(_, &v)| v == o.unit).map(|(k, _)| k.clone()).unwrap_or_default();
+            officers.push(OfficerRisk {
+                officer: o.name.clone(),
+                unit,
+                score: (score * 100.0).round() / 100.0,
+                first_flagged: o.first_flagged.map(time::format_utc),
+                reasons,
+                accesses: o.accesses,
+                explained_share: if o.accesses == 0 { 1.0 } else { o.explained_weight / o.accesses as f64 },
+            });
+        }
+        officers.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.officer.cmp(&b.officer)));
+        let mut alerts = self.alerts.clone();
+        alerts.sort_by(|a, b| a.unix.cmp(&b.unix).then_with(|| a.officer.cmp(&b.officer)));
+        Report { officers, alerts }
+    }
+
+    /// Alerts raised so far.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+}
+
+/// Peer rates: per feature, the upper-trimmed mean of officers' daily rates (weighted by
+/// active days), shrunk towards `global` for small groups, with a floor of one event in the
+/// group's exposure, and a quasi-Poisson dispersion.
+fn peer_rates(group: &[(Feats, f64)], global: Option<&PeerRate>) -> PeerRate {
+    let mut out = PeerRate::default();
+    let n = group.len() as f64;
+    let exposure: f64 = group.iter().map(|(_, d)| d).sum::<f64>().max(1.0);
+    for f in 0..NF {
+        let mut rates: Vec<f64> = group.iter().map(|(r, _)| r[f]).collect();
+        let trimmed = stats::upper_trimmed_mean(&mut rates, 0.2);
+        // Dispersion of daily-rate counts over a week, among the non-trimmed peers.
+        let keep = ((rates.len() as f64) * 0.8).ceil() as usize;
+        let kept = &rates[..keep.min(rates.len())];
+        let m = kept.iter().sum::<f64>() / kept.len().max(1) as f64;
+        let var = kept.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / (kept.len().max(2) - 1) as f64;
+        // Rates are per day; a week's count has variance 49·var and mean 7·m.
+        let phi = if m > 0.0 { (7.0 * var / m).clamp(1.0, 50.0) } else { 1.0 };
+        let (rate, phi) = match global {
+            Some(g) => {
+                let k = 3.0;
+                ((n * trimmed + k * g.rate[f]) / (n + k), (n * phi + k * g.phi[f]) / (n + k))
+            }
+            None => (trimmed, phi),
+        };
+        out.rate[f] = rate.max(1.0 / (exposure + 1.0));
+        out.phi[f] = phi;
+    }
+    out
+}
+
+/// Analyse a whole stream of events and return the report (for `custos analyze`).
+pub fn analyze(events: impl IntoIterator<Item = Event>, cases: Option<&CaseLinks>, watch: &[(String, WatchLabel)]) -> Report {
+    let mut e = Engine::new(Config::default());
+    if let Some(c) = cases {
+        e.load_cases(c);
+    }
+    e.load_watch(watch);
+    for ev in events {
+        e.push(&ev);
+    }
+    e.report()
+}

@@ -1,0 +1,26 @@
+//! Detection quality floors on simulated worlds (several seeds). The floors were set from
+//! measurements (see BENCHMARKS.md) a little below what the engine reaches, so a regression
+//! fails this test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use custos_sim::eval::evaluate;
+use custos_sim::Params;
+
+#[test]
+fn detection_quality_holds_across_seeds() {
+    for seed in [11u64, 12, 13] {
+        let q = evaluate(Params { seed, citizens: 20_000, officers: 160, days: 45 });
+        eprintln!("{q:#?}");
+        assert!(q.insiders >= 9, "seed {seed}: {} insiders", q.insiders);
+        assert!(q.auc >= 0.95, "seed {seed}: AUC {}", q.auc);
+        assert!(q.recall_at_budget >= 0.8, "seed {seed}: recall {}", q.recall_at_budget);
+        assert!(q.false_high_per_1000 <= 5.0, "seed {seed}: {} false high alerts per 1000 officer-days", q.false_high_per_1000);
+        let seed_pair: Vec<_> = q.scenarios.iter().filter(|s| s.scenario == "seed_case_pair").collect();
+        assert_eq!(seed_pair.len(), 2);
+        for s in seed_pair {
+            let h = s.hours_to_flag.unwrap_or(f64::INFINITY);
+            assert!(h <= 5.0 * 24.0, "seed {seed}: seed-case officer {} flagged after {h} h", s.officer);
+        }
+    }
+}
