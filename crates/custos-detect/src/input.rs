@@ -149,9 +149,13 @@ fn build_row(get: &dyn Fn(&str) -> Option<String>, line: u64) -> Result<AccessRo
     let records = if rec_s.trim().is_empty() {
         0
     } else {
-        rec_s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64).ok_or_else(
-            || err(format!("bad records `{}`", clip(&rec_s))),
-        )?
+        rec_s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u64)
+            .ok_or_else(|| err(format!("bad records `{}`", clip(&rec_s))))?
     };
     Ok(AccessRow {
         time,
@@ -235,7 +239,9 @@ impl<R: Read> Iterator for LogReader<R> {
                 match rdr.read_line(buf) {
                     Ok(0) => return None,
                     Ok(_) => {}
-                    Err(e) => return Some(Err(RowError { line: *line, message: format!("read error: {e}") })),
+                    Err(e) => {
+                        return Some(Err(RowError { line: *line, message: format!("read error: {e}") }))
+                    }
                 }
                 if buf.trim().is_empty() {
                     continue;
@@ -312,7 +318,10 @@ pub fn read_cases(reader: impl Read) -> Result<CaseLinks, RowError> {
             "officer" => links.officers.push((f[0].clone(), f[2].clone())),
             "subject" => links.subjects.push((f[0].clone(), normalize_subject(&f[2]))),
             other => {
-                return Err(RowError { line, message: format!("role must be `officer` or `subject`, not `{}`", clip(other)) })
+                return Err(RowError {
+                    line,
+                    message: format!("role must be `officer` or `subject`, not `{}`", clip(other)),
+                })
             }
         }
     }
@@ -327,7 +336,10 @@ pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowErr
             "honeytoken" | "canary" => WatchLabel::Honeytoken,
             "vip" | "sensitive" => WatchLabel::Vip,
             other => {
-                return Err(RowError { line, message: format!("label must be `honeytoken` or `vip`, not `{}`", clip(other)) })
+                return Err(RowError {
+                    line,
+                    message: format!("label must be `honeytoken` or `vip`, not `{}`", clip(other)),
+                })
             }
         };
         out.push((normalize_subject(&f[0]), label));
@@ -351,7 +363,10 @@ mod tests {
         assert_eq!((r0.officer.as_str(), r0.time.local_hour()), ("o1", 10));
         assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
         let r2 = rows[2].as_ref().unwrap();
-        assert_eq!((r2.action.clone(), r2.allowed, r2.subject.as_str()), (Action::CdrQuery, false, "8801712345678"));
+        assert_eq!(
+            (r2.action.clone(), r2.allowed, r2.subject.as_str()),
+            (Action::CdrQuery, false, "8801712345678")
+        );
 
         let jl = "{\"time\":1772000000,\"officer\":\"o3\",\"action\":\"name_search\",\"subject\":\"x\",\"outcome\":\"allowed\",\"records\":3}\n\n{bad\n";
         let rows: Vec<_> = LogReader::new(jl.as_bytes()).unwrap().collect();

@@ -29,7 +29,9 @@ pub mod input;
 pub mod stats;
 pub mod time;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -191,7 +193,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 10;
+const NF: usize = 12;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -202,6 +204,9 @@ const F_DENIED: usize = 6;
 const F_NOTFOUND: usize = 7;
 const F_RECORDS: usize = 8;
 const F_MAXHOUR: usize = 9;
+const F_UNEXPL_OFF: usize = 10;
+/// Identity accesses citing no case (describes working style; not scored).
+const F_CASELESS: usize = 11;
 
 const FEATURE_NAMES: [&str; NF] = [
     "accesses",
@@ -214,10 +219,12 @@ const FEATURE_NAMES: [&str; NF] = [
     "lookups that found nothing",
     "records returned",
     "distinct subjects in one hour",
+    "unexplained subjects at unusual hours",
+    "accesses citing no case",
 ];
 
 /// How a feature is compared: against peers only, or against peers and own history.
-const VOLUME: [bool; NF] = [true, true, false, true, false, true, false, false, true, true];
+const VOLUME: [bool; NF] = [true, true, false, true, false, true, false, false, true, true, false, false];
 
 /// Which signal (reason code) a feature feeds.
 fn signal_of(f: usize) -> usize {
@@ -227,11 +234,12 @@ fn signal_of(f: usize) -> usize {
         F_OFFHOURS => S_OFFHOURS,
         F_DENIED => S_DENIALS,
         F_NOTFOUND => S_NOTFOUND,
+        F_UNEXPL_OFF => S_UNEXPL_OFF,
         _ => S_VOLUME,
     }
 }
 
-const NS: usize = 12;
+const NS: usize = 13;
 const S_UNEXPL: usize = 0;
 const S_UNEXPL_TRAFFIC: usize = 1;
 const S_VOLUME: usize = 2;
@@ -244,6 +252,7 @@ const S_HONEY: usize = 8;
 const S_VIP: usize = 9;
 const S_COLLUSION: usize = 10;
 const S_COMBINED: usize = 11;
+const S_UNEXPL_OFF: usize = 12;
 const SIGNAL_CODES: [&str; NS] = [
     "unexplained_access",
     "unexplained_traffic",
@@ -257,6 +266,7 @@ const SIGNAL_CODES: [&str; NS] = [
     "vip_access",
     "collusion",
     "combined",
+    "unexplained_off_hours",
 ];
 
 type Feats = [f64; NF];
@@ -302,12 +312,29 @@ struct Officer {
     /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
     unexpl_pulls: u64,
     best_collusion: f64,
+    /// Peer group as of the last day close.
+    group_cache: u32,
 }
 
 impl Officer {
-    /// Peer group: the unit, split by working style (routine checks vs case work).
+    /// Peer group: the unit, split by working style (routine checks vs case work). The style
+    /// is judged on the officer's history before the recent window when there is enough of
+    /// it, so that an officer whose recent behaviour changes is still compared with the peers
+    /// of their usual work.
     fn group(&self) -> u32 {
-        let routine = self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= 0.6;
+        let recent = self.day - 7;
+        let (mut caseless, mut events) = (0.0, 0.0);
+        for (d, f) in &self.history {
+            if *d <= recent {
+                caseless += f[F_CASELESS];
+                events += f[F_EVENTS];
+            }
+        }
+        let routine = if events >= 20.0 {
+            caseless / events >= 0.6
+        } else {
+            self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= 0.6
+        };
         self.unit * 2 + u32::from(routine)
     }
 }
@@ -363,6 +390,7 @@ pub struct Engine {
     unit_hours: HashMap<u32, ([f64; 24], f64)>,
     first_time: Option<i64>,
     distinct_subjects: u64,
+    empty_unit: u32,
 }
 
 fn add(a: &mut Feats, b: &Feats) {
@@ -374,7 +402,9 @@ fn add(a: &mut Feats, b: &Feats) {
 impl Engine {
     /// A new engine.
     pub fn new(cfg: Config) -> Self {
-        Self { cfg, ..Self::default() }
+        let mut e = Self { cfg, ..Self::default() };
+        e.empty_unit = e.units.id("");
+        e
     }
 
     /// Load case links (officers and subjects per case).
@@ -404,7 +434,7 @@ impl Engine {
 
     fn officer_index(&mut self, name: &str, unit: u32) -> usize {
         if let Some(&i) = self.officer_ids.get(name) {
-            if unit != self.units.get("").unwrap_or(u32::MAX) {
+            if unit != self.empty_unit {
                 self.officers[i].unit = unit;
             }
             return i;
@@ -426,18 +456,20 @@ impl Engine {
 
     /// The explanation weight of an access: 0 explained, up to 1 unexplained.
     fn explanation(&mut self, oi: usize, sid: u32, case: &str, traffic: bool, day: i64) -> f64 {
-        let officer = self.officers[oi].name.clone();
+        let officer = self.officers[oi].name.as_str();
         let unit = self.officers[oi].unit;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
                 for c in cs {
                     if let Some(os) = self.case_officers.get(c) {
-                        if os.contains(&officer) {
+                        if os.contains(officer) {
                             return 0.0;
                         }
                         // A case of the officer's unit.
                         if os.iter().any(|o| {
-                            self.officer_ids.get(o).is_some_and(|&j| self.officers[j].unit == unit && unit != 0)
+                            self.officer_ids
+                                .get(o)
+                                .is_some_and(|&j| self.officers[j].unit == unit && unit != 0)
                         }) {
                             return 0.0;
                         }
@@ -448,8 +480,12 @@ impl Engine {
         if case.is_empty() {
             return 1.0;
         }
+        let own_case = self
+            .cases
+            .get(case)
+            .and_then(|cid| self.case_officers.get(&cid))
+            .is_some_and(|os| os.contains(self.officers[oi].name.as_str()));
         let cid = self.cases.id(case);
-        let own_case = self.case_officers.get(&cid).is_some_and(|os| os.contains(&officer));
         // Corroboration: a colleague of the same unit pulled this subject under this case.
         let corroborated = match self.derived.get(&(cid, sid)) {
             Some(&(first, _, _)) if first != oi && self.officers[first].unit == unit => true,
@@ -509,7 +545,8 @@ impl Engine {
         let traffic = ev.action.is_traffic();
         let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
         let off = self.is_off_hours(oi, hour);
-        let weight = if ev.subject.is_empty() { 0.0 } else { self.explanation(oi, sid, &ev.case, traffic, day) };
+        let weight =
+            if ev.subject.is_empty() { 0.0 } else { self.explanation(oi, sid, &ev.case, traffic, day) };
         let watch = self.watch.get(&sid).copied();
         let o = &mut self.officers[oi];
         o.accesses += 1;
@@ -546,6 +583,10 @@ impl Engine {
                 sparse_changed = true;
             }
         }
+        if off && weight > 0.0 && ev.allowed && !ev.subject.is_empty() {
+            o.today[F_UNEXPL_OFF] += weight;
+            o.whole[F_UNEXPL_OFF] += weight;
+        }
         if off {
             o.today[F_OFFHOURS] += 1.0;
             o.whole[F_OFFHOURS] += 1.0;
@@ -564,8 +605,11 @@ impl Engine {
         o.whole[F_RECORDS] += ev.records as f64;
         o.hour_hist[hour] += 1.0;
         o.hour_total += 1.0;
-        if ev.case.is_empty() {
+        // Routine work: identity checks citing no case. Call records without a case are
+        // never routine (they need a warrant), so they do not make an officer look like a desk.
+        if ev.case.is_empty() && !traffic {
             o.caseless += 1;
+            o.today[F_CASELESS] += 1.0;
         }
         let uh = self.unit_hours.entry(unit).or_insert(([0.0; 24], 0.0));
         uh.0[hour] += 1.0;
@@ -636,8 +680,11 @@ impl Engine {
             }
             WatchLabel::Vip if weight >= 0.5 => {
                 self.officers[oi].vip_hits += 1;
-                let detail =
-                    format!("{} on watch-listed person `{}` not linked to their cases", ev.action.as_str(), ev.subject);
+                let detail = format!(
+                    "{} on watch-listed person `{}` not linked to their cases",
+                    ev.action.as_str(),
+                    ev.subject
+                );
                 self.raise(oi, ev.time, S_VIP, Severity::High, 8.0, detail);
             }
             WatchLabel::Vip => {}
@@ -645,10 +692,11 @@ impl Engine {
     }
 
     fn enumeration(&mut self, oi: usize, ev: &Event) {
-        let Some(v) = (!ev.subject.is_empty() && ev.subject.len() <= 19 && ev.subject.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| ev.subject.parse::<u64>().ok())
-            .flatten()
-        else {
+        let Some(v) = (!ev.subject.is_empty()
+            && ev.subject.len() <= 19
+            && ev.subject.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| ev.subject.parse::<u64>().ok())
+        .flatten() else {
             return;
         };
         let dist = self.cfg.enumeration_distance;
@@ -690,7 +738,7 @@ impl Engine {
         list.push((oi, t));
         let elapsed = (t - self.first_time.unwrap_or(t)).max(horizon) as f64;
         let population = self.distinct_subjects.max(1000) as f64;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for o2 in others {
             if !seen.insert(o2) {
                 continue;
@@ -700,7 +748,8 @@ impl Engine {
             e.0 += 1;
             e.1 = t;
             let shared = e.0;
-            let (na, nb) = (self.officers[key.0].unexpl_pulls as f64, self.officers[key.1].unexpl_pulls as f64);
+            let (na, nb) =
+                (self.officers[key.0].unexpl_pulls as f64, self.officers[key.1].unexpl_pulls as f64);
             let expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
             let s = surprise(f64::from(shared), expected, 1.0);
             for me in [key.0, key.1] {
@@ -708,10 +757,14 @@ impl Engine {
                     self.officers[me].best_collusion = s;
                 }
             }
-            if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key) {
+            if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key)
+            {
                 let (a, b) = (self.officers[key.0].name.clone(), self.officers[key.1].name.clone());
-                let cross =
-                    if self.officers[key.0].unit != self.officers[key.1].unit { " in different units" } else { "" };
+                let cross = if self.officers[key.0].unit != self.officers[key.1].unit {
+                    " in different units"
+                } else {
+                    ""
+                };
                 for (me, other) in [(key.0, &b), (key.1, &a)] {
                     let detail = format!(
                         "{shared} unexplained subjects also pulled by `{other}`{cross} within {}h of each other; {expected:.2} expected by chance (p≈1e-{s:.0})",
@@ -795,7 +848,7 @@ impl Engine {
         let days = hdays + 1.0;
         for f in 0..NF {
             let x = hist[f] + o.today[f];
-            if x <= 0.0 || f == F_RECORDS {
+            if x <= 0.0 || f == F_RECORDS || f == F_CASELESS {
                 continue;
             }
             let mu_p = peers.rate[f] * days;
@@ -844,16 +897,25 @@ impl Engine {
                 }
             }
         }
-        // Several weak signals together (Fisher-style sum of the ones below alerting).
-        let weak: Vec<(usize, f64)> =
-            (0..NS).filter(|&g| per_signal[g] >= 1.3 && per_signal[g] < self.cfg.medium).map(|g| (g, per_signal[g])).collect();
-        if weak.len() >= 2 {
-            let sum: f64 = weak.iter().map(|w| w.1).sum::<f64>() - (weak.len() as f64).log10() * 2.0;
+        // Several signals together (Fisher-style sum), when none is high on its own. The
+        // nested unexplained signals count once (the stronger, plus half the other).
+        let mut sig = per_signal;
+        let (a, b) = (sig[S_UNEXPL], sig[S_UNEXPL_TRAFFIC]);
+        sig[S_UNEXPL] = a.max(b) + 0.5 * a.min(b);
+        sig[S_UNEXPL_TRAFFIC] = 0.0;
+        let parts: Vec<(usize, f64)> = (0..NS).filter(|&g| sig[g] >= 1.3).map(|g| (g, sig[g])).collect();
+        let strongest = per_signal.iter().copied().fold(0.0, f64::max);
+        if parts.len() >= 2 && strongest < self.cfg.high {
+            let sum: f64 = parts.iter().map(|w| w.1).sum::<f64>() - 2.0 * (parts.len() as f64).log10();
             if let Some(sev) = self.severity(sum) {
                 let detail = format!(
                     "several signals at once in the last {} days: {}",
                     self.cfg.window_days,
-                    weak.iter().map(|(g, v)| format!("{} (p≈1e-{v:.1})", SIGNAL_CODES[*g])).collect::<Vec<_>>().join(", ")
+                    parts
+                        .iter()
+                        .map(|(g, v)| format!("{} (p≈1e-{v:.1})", SIGNAL_CODES[*g]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 self.raise(oi, t, S_COMBINED, sev, sum, detail);
             }
@@ -862,7 +924,20 @@ impl Engine {
 
     fn check_intraday(&mut self, oi: usize, t: i64) {
         let o = &self.officers[oi];
-        let Some(peers) = self.peer_cache.get(&o.group()).copied() else { return };
+        let group = if o.history.len() < 8 { o.group() } else { o.group_cache };
+        let Some(peers) = self.peer_cache.get(&group).copied() else { return };
+        // Cheap screen: only when a sparse count is well above its expectation is it worth
+        // computing tail probabilities (a count within mean + 3 sd + 3 is never alarming).
+        let days = o.cache_days + 1.0;
+        let worth =
+            [F_UNEXPL, F_UNEXPL_TRAFFIC, F_OFFHOURS, F_DENIED, F_NOTFOUND, F_UNEXPL_OFF].iter().any(|&f| {
+                let x = (o.cache_hist[f] + o.today[f]) / peers.phi[f];
+                let mu = peers.rate[f] * days / peers.phi[f];
+                x > mu + 3.0 * mu.sqrt() + 3.0
+            });
+        if !worth {
+            return;
+        }
         let hist = o.cache_hist;
         let hdays = o.cache_days;
         let scores = self.score_window(o, &hist, hdays, None, &peers);
@@ -873,7 +948,7 @@ impl Engine {
     /// Close a day: recompute peer rates and score every officer active that day.
     fn close_day(&mut self, day: i64) {
         // Per officer window rates (including today if active).
-        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::new();
+        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
         let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
         let mut windows: Vec<(usize, Feats, f64, Feats, f64)> = Vec::new();
         for (i, o) in self.officers.iter().enumerate() {
@@ -894,7 +969,7 @@ impl Engine {
             }
         }
         let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
-        let mut cache = HashMap::new();
+        let mut cache = HashMap::default();
         for (g, v) in &per_unit {
             cache.insert(*g, peer_rates(v, Some(&global[(*g % 2) as usize])));
         }
@@ -910,9 +985,11 @@ impl Engine {
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
         for idx in 0..self.officers.len() {
             let (win, wdays, _, _) = self.window(&self.officers[idx], day + 1);
+            let g = self.officers[idx].group();
             let o = &mut self.officers[idx];
             o.cache_hist = win;
             o.cache_days = wdays;
+            o.group_cache = g;
         }
         let horizon = self.cfg.collusion_hours * 3600;
         let now = (day + 1) * 86_400;
@@ -931,7 +1008,7 @@ impl Engine {
             self.close_day(d);
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
-        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::new();
+        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
         let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
         for o in &self.officers {
             let days = f64::from(o.active_days.max(1));
@@ -973,11 +1050,13 @@ impl Engine {
                 }
             }
             // Event signals: counts of independent hits, capped.
-            best[S_HONEY] = if o.honey_hits > 0 { (20.0 + 2.0 * f64::from(o.honey_hits - 1)).min(30.0) } else { 0.0 };
+            best[S_HONEY] =
+                if o.honey_hits > 0 { (20.0 + 2.0 * f64::from(o.honey_hits - 1)).min(30.0) } else { 0.0 };
             best[S_VIP] = (4.0 * f64::from(o.vip_hits)).min(16.0);
             best[S_ENUM] = (4.0 * f64::from(o.enum_hits)).min(16.0);
             best[S_FIRST] = if o.first_traffic_unexpl { 3.0 } else { 0.0 };
-            best[S_COLLUSION] = if o.best_collusion >= self.cfg.medium { o.best_collusion.min(30.0) } else { 0.0 };
+            best[S_COLLUSION] =
+                if o.best_collusion >= self.cfg.medium { o.best_collusion.min(30.0) } else { 0.0 };
             // Unexplained traffic is a subset of unexplained access: count the stronger once.
             if best[S_UNEXPL_TRAFFIC] > 0.0 && best[S_UNEXPL] > 0.0 {
                 let lo = best[S_UNEXPL].min(best[S_UNEXPL_TRAFFIC]);
@@ -991,13 +1070,18 @@ impl Engine {
                 .filter(|&s| best[s] >= 1.0)
                 .map(|s| Reason {
                     code: SIGNAL_CODES[s].to_string(),
-                    detail: if detail[s].is_empty() { SIGNAL_CODES[s].to_string() } else { detail[s].clone() },
+                    detail: if detail[s].is_empty() {
+                        SIGNAL_CODES[s].to_string()
+                    } else {
+                        detail[s].clone()
+                    },
                     weight: best[s],
                 })
                 .collect();
             reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
             let score = reasons.iter().map(|r| r.weight).sum::<f64>();
-            let unit = self.units.map.iter().find(|(_, &v)| v == o.unit).map(|(k, _)| k.clone()).unwrap_or_default();
+            let unit =
+                self.units.map.iter().find(|(_, &v)| v == o.unit).map(|(k, _)| k.clone()).unwrap_or_default();
             officers.push(OfficerRisk {
                 officer: o.name.clone(),
                 unit,
@@ -1051,7 +1135,11 @@ fn peer_rates(group: &[(Feats, f64)], global: Option<&PeerRate>) -> PeerRate {
 }
 
 /// Analyse a whole stream of events and return the report (for `custos analyze`).
-pub fn analyze(events: impl IntoIterator<Item = Event>, cases: Option<&CaseLinks>, watch: &[(String, WatchLabel)]) -> Report {
+pub fn analyze(
+    events: impl IntoIterator<Item = Event>,
+    cases: Option<&CaseLinks>,
+    watch: &[(String, WatchLabel)],
+) -> Report {
     let mut e = Engine::new(Config::default());
     if let Some(c) = cases {
         e.load_cases(c);

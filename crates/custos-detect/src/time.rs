@@ -135,7 +135,15 @@ mod tests {
         assert_eq!(parse_time("1700000000").unwrap().unix, 1_700_000_000);
         assert_eq!(parse_time("2026-03-01 16:15:00.123Z").unwrap().unix, t.unix);
         assert_eq!(parse_time("1970-01-01T00:00:00Z").unwrap().unix, 0);
-        for bad in ["", "2026-13-01T00:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T00:00:00", "yesterday", "2026-03-01T00:00:00+6:00", "১২৩"] {
+        for bad in [
+            "",
+            "2026-13-01T00:00:00Z",
+            "2026-03-01T24:00:00Z",
+            "2026-03-01T00:00:00",
+            "yesterday",
+            "2026-03-01T00:00:00+6:00",
+            "১২৩",
+        ] {
             assert!(parse_time(bad).is_none(), "{bad}");
         }
         for d in [-1000i64, 0, 19_000, 20_500] {

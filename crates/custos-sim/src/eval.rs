@@ -70,16 +70,20 @@ pub fn auc(scores: &[(f64, bool)]) -> f64 {
 
 /// Score a report against a world's ground truth.
 pub fn quality(world: &World, report: &Report, seed: u64) -> Quality {
-    let truth: HashMap<&str, &crate::Insider> = world.insiders.iter().map(|i| (i.officer.as_str(), i)).collect();
-    let scores: Vec<(f64, bool)> = report.officers.iter().map(|o| (o.score, truth.contains_key(o.officer.as_str()))).collect();
+    let truth: HashMap<&str, &crate::Insider> =
+        world.insiders.iter().map(|i| (i.officer.as_str(), i)).collect();
+    let scores: Vec<(f64, bool)> =
+        report.officers.iter().map(|o| (o.score, truth.contains_key(o.officer.as_str()))).collect();
     let k = world.insiders.len();
-    let top = |n: usize| report.officers.iter().take(n).filter(|o| truth.contains_key(o.officer.as_str())).count();
+    let top =
+        |n: usize| report.officers.iter().take(n).filter(|o| truth.contains_key(o.officer.as_str())).count();
     let mut officer_days: HashSet<(&str, i64)> = HashSet::new();
     for e in &world.events {
         officer_days.insert((e.officer.as_str(), (e.time + i64::from(e.offset)).div_euclid(86_400)));
     }
     let od = officer_days.len().max(1) as f64;
-    let false_alerts = report.alerts.iter().filter(|a| !truth.contains_key(a.officer.as_str())).count() as f64;
+    let false_alerts =
+        report.alerts.iter().filter(|a| !truth.contains_key(a.officer.as_str())).count() as f64;
     let false_high = report
         .alerts
         .iter()

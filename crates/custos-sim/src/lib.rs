@@ -52,7 +52,8 @@ impl Rng {
             return 0;
         }
         if lambda > 30.0 {
-            let z = (-2.0 * self.unit().max(1e-12).ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos();
+            let z = (-2.0 * self.unit().max(1e-12).ln()).sqrt()
+                * (2.0 * std::f64::consts::PI * self.unit()).cos();
             return (lambda + z * lambda.sqrt()).round().max(0.0) as u64;
         }
         let l = (-lambda).exp();
@@ -164,13 +165,14 @@ impl Default for Params {
 const OFFSET: i32 = 6 * 3600; // Asia/Dhaka
 /// 2026-01-04 00:00 in Dhaka (a Sunday, the first working day of the week).
 pub const EPOCH_LOCAL: i64 = 1_767_484_800 - 6 * 3600;
-const UNITS: [&str; 10] = ["ATU", "RAB-1", "RAB-4", "DB-DMP", "CID", "SB", "NTMC", "DP-Sylhet", "DP-Khulna", "DP-Rajshahi"];
+const UNITS: [&str; 10] =
+    ["ATU", "RAB-1", "RAB-4", "DB-DMP", "CID", "SB", "NTMC", "DP-Sylhet", "DP-Khulna", "DP-Rajshahi"];
 const OPERATORS: [&str; 7] = ["13", "14", "15", "16", "17", "18", "19"];
 /// Public holidays in the simulated period (day numbers from the epoch).
 const HOLIDAYS: [u32; 4] = [11, 44, 45, 70];
 
 fn citizen(rng: &mut Rng, i: usize) -> Citizen {
-    let nid = if i % 20 == 0 {
+    let nid = if i.is_multiple_of(20) {
         // Old 17-digit form: birth year + 13 digits.
         format!("19{:02}{:013}", 50 + rng.below(50), rng.below(10_000_000_000_000))
     } else {
@@ -193,7 +195,17 @@ impl Builder {
         EPOCH_LOCAL + i64::from(day) * 86_400 + (hour * 3600.0) as i64
     }
 
-    fn push(&mut self, o: usize, t: i64, action: Action, subject: &str, case: &str, allowed: bool, records: u64) {
+    #[expect(clippy::too_many_arguments, reason = "one field per access-log column")]
+    fn push(
+        &mut self,
+        o: usize,
+        t: i64,
+        action: Action,
+        subject: &str,
+        case: &str,
+        allowed: bool,
+        records: u64,
+    ) {
         let off = &self.world.officers[o];
         self.world.events.push(Event {
             time: t,
@@ -252,9 +264,19 @@ impl Builder {
             let unit = UNITS[i % UNITS.len()];
             let r = self.rng.below(10);
             let role = if unit == "NTMC" {
-                if r < 8 { Role::Analyst } else { Role::Supervisor }
+                if r < 8 {
+                    Role::Analyst
+                } else {
+                    Role::Supervisor
+                }
             } else if unit.starts_with("DP-") {
-                if r < 5 { Role::Desk } else if r < 9 { Role::Investigator } else { Role::Supervisor }
+                if r < 5 {
+                    Role::Desk
+                } else if r < 9 {
+                    Role::Investigator
+                } else {
+                    Role::Supervisor
+                }
             } else if r < 7 {
                 Role::Investigator
             } else if r < 9 {
@@ -267,7 +289,11 @@ impl Builder {
                 (Role::Analyst | Role::Desk, 3..=4) => 14,
                 _ => 8 + self.rng.below(2) as u8,
             };
-            let start_day = if self.rng.chance(0.05) { 10 + self.rng.below(u64::from(self.p.days / 2)) as u32 } else { 0 };
+            let start_day = if self.rng.chance(0.05) {
+                10 + self.rng.below(u64::from(self.p.days / 2)) as u32
+            } else {
+                0
+            };
             let leave = if self.rng.chance(0.25) {
                 let a = self.rng.below(u64::from(self.p.days)) as u32;
                 Some((a, a + 4 + self.rng.below(8) as u32))
@@ -307,7 +333,10 @@ impl Builder {
                 let members: Vec<usize> = (0..n)
                     .filter(|&o| {
                         self.world.officers[o].unit == unit
-                            && matches!(self.world.officers[o].role, Role::Investigator | Role::Analyst | Role::Supervisor)
+                            && matches!(
+                                self.world.officers[o].role,
+                                Role::Investigator | Role::Analyst | Role::Supervisor
+                            )
                     })
                     .collect();
                 if members.is_empty() {
@@ -339,6 +368,7 @@ impl Builder {
                 }
             }
             // Work on open cases.
+            #[expect(clippy::needless_range_loop, reason = "cases[ci] grows inside while self is borrowed")]
             for ci in 0..cases.len() {
                 if day < cases[ci].start || day > cases[ci].end {
                     continue;
@@ -393,14 +423,19 @@ impl Builder {
             }
             // Supervisors and investigators: a few lookups of other cases in their unit
             // (explained by the unit's cases), and rare typos.
+            let mut open_by_unit: std::collections::HashMap<String, Vec<usize>> =
+                std::collections::HashMap::new();
+            for (c, case) in cases.iter().enumerate() {
+                if case.start <= day && day <= case.end {
+                    open_by_unit.entry(case.unit.clone()).or_default().push(c);
+                }
+            }
             for o in 0..n {
                 if !self.working(o, day) || self.world.officers[o].role == Role::Desk {
                     continue;
                 }
                 if self.rng.chance(0.3) {
-                    let unit = self.world.officers[o].unit.clone();
-                    let open: Vec<usize> =
-                        (0..cases.len()).filter(|&c| cases[c].unit == unit && cases[c].start <= day && day <= cases[c].end).collect();
+                    let open = open_by_unit.get(&self.world.officers[o].unit).cloned().unwrap_or_default();
                     if !open.is_empty() {
                         let c = *self.rng.pick(&open);
                         let s = *self.rng.pick(&cases[c].subjects);
@@ -573,11 +608,13 @@ impl Builder {
         let day = 2 * days / 3;
         let pick = self.random_citizen();
         let base: u64 = self.world.citizens[pick].nid.parse().unwrap_or(1_234_567_000);
+        let nids: std::collections::HashSet<String> =
+            self.world.citizens.iter().map(|c| c.nid.clone()).collect();
         let mut first = i64::MAX;
         for k in 0..300u64 {
             let t = Self::t(day, 23.0) + (k as i64) * 20;
             let id = (base + k).to_string();
-            let found = self.world.citizens.iter().any(|c| c.nid == id);
+            let found = nids.contains(&id);
             self.push(o, t, Action::IdentityLookup, &id, "", true, u64::from(found));
             first = first.min(t);
         }
@@ -622,7 +659,6 @@ impl Builder {
     }
 }
 
-
 pub mod eval;
 
 /// Simulate a world (see [`Params`]).
@@ -649,4 +685,64 @@ pub fn simulate(p: Params) -> World {
     b.abuse();
     b.world.events.sort_by(|x, y| x.time.cmp(&y.time).then_with(|| x.officer.cmp(&y.officer)));
     b.world
+}
+
+/// Quote a CSV field when needed.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl World {
+    /// The access log in the `custos analyze --log` CSV format (RFC 3339 times in +06:00).
+    pub fn log_csv(&self) -> String {
+        let mut out = String::from("time,officer,unit,action,subject,case,outcome,records\n");
+        for e in &self.events {
+            let local = e.time + i64::from(e.offset);
+            let (y, m, d) = custos_detect::time::civil_from_days(local.div_euclid(86_400));
+            let sec = local.rem_euclid(86_400);
+            out.push_str(&format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+06:00,{},{},{},{},{},{},{}\n",
+                sec / 3600,
+                (sec % 3600) / 60,
+                sec % 60,
+                csv_field(&e.officer),
+                csv_field(&e.unit),
+                e.action.as_str(),
+                csv_field(&e.subject),
+                csv_field(&e.case),
+                if e.allowed { "allowed" } else { "denied" },
+                e.records
+            ));
+        }
+        out
+    }
+
+    /// Case links in the `--cases` CSV format.
+    pub fn cases_csv(&self) -> String {
+        let mut out = String::from("case,role,value\n");
+        for (c, o) in &self.cases.officers {
+            out.push_str(&format!("{},officer,{}\n", csv_field(c), csv_field(o)));
+        }
+        for (c, s) in &self.cases.subjects {
+            out.push_str(&format!("{},subject,{}\n", csv_field(c), csv_field(s)));
+        }
+        out
+    }
+
+    /// The watch list in the `--watch` CSV format.
+    pub fn watch_csv(&self) -> String {
+        let mut out = String::from("subject,label\n");
+        for (s, l) in &self.watch {
+            let label = match l {
+                WatchLabel::Honeytoken => "honeytoken",
+                WatchLabel::Vip => "vip",
+            };
+            out.push_str(&format!("{},{label}\n", csv_field(s)));
+        }
+        out
+    }
 }

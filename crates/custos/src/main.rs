@@ -1,6 +1,7 @@
 //! `custos`: the one binary. It parses arguments and wires the libraries together; the logic
 //! lives in the `custos-*` crates.
 
+mod analyze;
 mod audit;
 mod demo;
 mod fetch;
@@ -47,6 +48,63 @@ enum Command {
     /// Run an independent witness (C2SP tlog-witness) with its own key and state.
     #[command(subcommand)]
     Witness(witness::WitnessCmd),
+    /// Rank officers by abuse risk from an existing access log (CSV or JSON Lines).
+    Analyze {
+        /// Access log: `time,officer,unit,action,subject,case,outcome,records`.
+        #[arg(long)]
+        log: PathBuf,
+        /// Case links: `case,role,value` (role `officer` or `subject`).
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Watch list: `subject,label` (label `honeytoken` or `vip`).
+        #[arg(long)]
+        watch: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = analyze::Format::Text)]
+        format: analyze::Format,
+        /// Show only the K riskiest officers.
+        #[arg(long)]
+        top: Option<usize>,
+        /// Stop at the first bad row instead of skipping it.
+        #[arg(long)]
+        strict: bool,
+        /// Only parse the log (a baseline for benchmarks).
+        #[arg(long, hide = true)]
+        parse_only: bool,
+    },
+    /// Measure detection quality on simulated agencies with planted abuse.
+    Eval {
+        /// Seeds to simulate (1..=N).
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Officers per agency.
+        #[arg(long, default_value_t = 240)]
+        officers: usize,
+        /// Days simulated.
+        #[arg(long, default_value_t = 60)]
+        days: u32,
+        /// Citizens.
+        #[arg(long, default_value_t = 50_000)]
+        citizens: usize,
+    },
+    /// Write a simulated agency's access log, cases, watch list and ground truth as CSV.
+    Sim {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Officers.
+        #[arg(long, default_value_t = 240)]
+        officers: usize,
+        /// Days.
+        #[arg(long, default_value_t = 60)]
+        days: u32,
+        /// Citizens.
+        #[arg(long, default_value_t = 50_000)]
+        citizens: usize,
+    },
     /// Run the end-to-end demonstration.
     Demo {
         /// How much to generate.
@@ -69,6 +127,13 @@ fn main() -> std::process::ExitCode {
         Command::Audit(cmd) => audit::run(&cli.dir, cmd),
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
+        Command::Analyze { log, cases, watch, format, top, strict, parse_only } => {
+            analyze::analyze(analyze::AnalyzeArgs { log, cases, watch, format, top, strict, parse_only })
+        }
+        Command::Eval { seeds, officers, days, citizens } => analyze::eval(seeds, officers, days, citizens),
+        Command::Sim { out, seed, officers, days, citizens } => {
+            analyze::sim(&out, seed, officers, days, citizens)
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

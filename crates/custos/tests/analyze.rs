@@ -1,0 +1,92 @@
+//! `custos sim` + `custos analyze` end to end: the JSON shape, ranking, bad rows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::process::Command;
+
+fn custos(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_custos")).args(args).env_remove("CUSTOS_DIR").output().unwrap()
+}
+
+#[test]
+fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().to_str().unwrap();
+    let s = custos(&[
+        "sim",
+        "--out",
+        out,
+        "--officers",
+        "120",
+        "--days",
+        "40",
+        "--citizens",
+        "10000",
+        "--seed",
+        "9",
+    ]);
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let log = d.path().join("access_log.csv");
+    // Damage the log: two bad rows in the middle are skipped and reported by line.
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("not-a-time,OFF-1,U,identity_lookup,123,,allowed,1\n2026-01-05T10:00:00+06:00,OFF-1,U,identity_lookup,123,,maybe,1\n");
+    std::fs::write(&log, &text).unwrap();
+    let lines = text.lines().count();
+    let (cases, watch) = (d.path().join("cases.csv"), d.path().join("watch.csv"));
+    let o = custos(&[
+        "analyze",
+        "--log",
+        log.to_str().unwrap(),
+        "--cases",
+        cases.to_str().unwrap(),
+        "--watch",
+        watch.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("access_log.csv:{}: skipped: bad time", lines - 1)), "{err}");
+    assert!(err.contains(&format!("access_log.csv:{}: skipped: bad outcome", lines)), "{err}");
+
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let top = v.as_object().unwrap();
+    assert_eq!(top.keys().cloned().collect::<Vec<_>>(), ["alerts", "officers"]);
+    let officers = v["officers"].as_array().unwrap();
+    assert_eq!(officers.len(), 120);
+    let keys: Vec<_> = officers[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["first_flagged", "officer", "reasons", "score", "unit"]);
+    let scores: Vec<f64> = officers.iter().map(|o| o["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "not sorted by score");
+    let a = &v["alerts"][0];
+    assert_eq!(
+        a.as_object().unwrap().keys().cloned().collect::<Vec<_>>(),
+        ["detail", "detector", "officer", "severity", "time"]
+    );
+
+    let truth = std::fs::read_to_string(d.path().join("truth.csv")).unwrap();
+    let insiders: Vec<&str> = truth.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let budget: Vec<&str> =
+        officers.iter().take(2 * insiders.len()).map(|o| o["officer"].as_str().unwrap()).collect();
+    let found = insiders.iter().filter(|i| budget.contains(i)).count();
+    assert!(
+        found * 10 >= insiders.len() * 8,
+        "only {found} of {} insiders in the top {}",
+        insiders.len(),
+        budget.len()
+    );
+
+    // Text output names the first insider with reasons; --strict stops at the first bad row.
+    let t = custos(&["analyze", "--log", log.to_str().unwrap(), "--top", "5"]);
+    assert!(String::from_utf8_lossy(&t.stdout).contains("rank  officer"));
+    let strict = custos(&["analyze", "--log", log.to_str().unwrap(), "--strict"]);
+    assert!(!strict.status.success());
+    assert!(
+        String::from_utf8_lossy(&strict.stderr).contains(&format!("access_log.csv:{}: bad time", lines - 1))
+    );
+    // A file that is not an access log is a clear error.
+    std::fs::write(d.path().join("x.csv"), "a,b\n1,2\n").unwrap();
+    let bad = custos(&["analyze", "--log", d.path().join("x.csv").to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("x.csv:1: CSV header lacks the `time` column"));
+}
