@@ -142,7 +142,7 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct LogStore {
     shared: Arc<Shared>,
-    tx: std::sync::mpsc::SyncSender<seq::Request>,
+    seq: Arc<Sequencer>,
 }
 
 pub(crate) struct Shared {
@@ -151,6 +151,24 @@ pub(crate) struct Shared {
     pub(crate) origin: String,
     pub(crate) verifier: Verifier,
     pub(crate) failed: RwLock<Option<String>>,
+}
+
+/// The sequencer's handle. Dropped with the last [`LogStore`] clone: it closes the queue,
+/// waits for the sequencer to finish, and only then releases the process lock.
+struct Sequencer {
+    tx: Option<std::sync::mpsc::SyncSender<seq::Request>>,
+    join: Option<std::thread::JoinHandle<()>>,
+    /// One writer process per log; the OS drops the lock if the process dies.
+    _lock: File,
+}
+
+impl Drop for Sequencer {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for LogStore {
@@ -194,6 +212,24 @@ impl LogStore {
         let key_path = dir.join("log.key");
         let key_text = fs::read_to_string(&key_path).map_err(io_err(&key_path))?;
         let signer = Signer::from_private_key_text(&key_text)?;
+        // One process appends to a log at a time; the OS drops the lock if it dies.
+        let lock_path = dir.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(LogError::State(format!(
+                    "the audit log in `{}` is in use by another process (a running `custos serve`?); use the HTTP API or stop it first",
+                    dir.display()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        }
         let (files, last) = StoreFiles::open_and_recover(&dir)?;
         let verifier = signer.verifier();
         // Never build on a state that does not match the last signed checkpoint.
@@ -222,8 +258,8 @@ impl LogStore {
             verifier,
             failed: RwLock::new(None),
         });
-        let tx = seq::start(shared.clone(), signer, frontier, opts)?;
-        Ok(Self { shared, tx })
+        let (tx, join) = seq::start(shared.clone(), signer, frontier, opts)?;
+        Ok(Self { shared, seq: Arc::new(Sequencer { tx: Some(tx), join: Some(join), _lock: lock }) })
     }
 
     /// The log's verifier key.
@@ -267,6 +303,14 @@ impl LogStore {
         rx.blocking_recv().map_err(|_| LogError::Unavailable("sequencer stopped".into()))?
     }
 
+    /// Stop accepting appends (as after a write failure) until the store is reopened. Used by
+    /// operators who must freeze the log, and by the fail-closed tests.
+    pub fn halt(&self, reason: &str) {
+        if let Ok(mut f) = self.shared.failed.write() {
+            *f = Some(reason.to_string());
+        }
+    }
+
     fn submit(&self, entries: Vec<Vec<u8>>) -> Result<seq::ReplyRx, LogError> {
         if let Some(e) = entries.iter().find(|e| e.len() > MAX_ENTRY_BYTES) {
             return Err(LogError::EntryTooLarge(e.len()));
@@ -284,7 +328,10 @@ impl LogStore {
             })
             .collect();
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx
+        self.seq
+            .tx
+            .as_ref()
+            .ok_or_else(|| LogError::Unavailable("sequencer stopped".into()))?
             .send(seq::Request { entries: hashed, reply })
             .map_err(|_| LogError::Unavailable("sequencer stopped".into()))?;
         Ok(rx)

@@ -44,13 +44,13 @@ pub(crate) fn start(
     signer: Signer,
     frontier: Frontier,
     opts: Options,
-) -> Result<SyncSender<Request>, LogError> {
+) -> Result<(SyncSender<Request>, std::thread::JoinHandle<()>), LogError> {
     let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-    std::thread::Builder::new()
+    let join = std::thread::Builder::new()
         .name("custos-log-sequencer".into())
         .spawn(move || run(&shared, &signer, frontier, &opts, &rx))
         .map_err(|e| LogError::State(format!("cannot start the sequencer thread: {e}")))?;
-    Ok(tx)
+    Ok((tx, join))
 }
 
 fn run(shared: &Shared, signer: &Signer, mut frontier: Frontier, opts: &Options, rx: &Receiver<Request>) {

@@ -19,23 +19,23 @@ use axum::Router;
 use custos_logstore::LogStore;
 use custos_tlog::tile::{Tile, TileKind};
 
-use crate::auth::{HasTokens, Principal, Role, TokenStore};
+use crate::auth::{Authenticate, HasAuth, Principal};
 use crate::error::ApiError;
 
 /// Shared state of the audit routes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuditState {
     /// The log.
     pub log: LogStore,
-    /// Credentials.
-    pub tokens: TokenStore,
+    /// Who resolves credentials.
+    pub auth: Arc<dyn Authenticate>,
     /// The latest checkpoint published with cosignatures, if witnesses are configured.
     pub published: Arc<RwLock<Option<String>>>,
 }
 
-impl HasTokens for AuditState {
-    fn tokens(&self) -> &TokenStore {
-        &self.tokens
+impl HasAuth for AuditState {
+    fn auth(&self) -> &dyn Authenticate {
+        self.auth.as_ref()
     }
 }
 
@@ -68,8 +68,8 @@ async fn tile(
     let path = format!("tile/{rest}");
     let t = Tile::parse(&path).map_err(|e| ApiError::bad_request("bad_tile_path", e.to_string()))?;
     if t.kind == TileKind::Entries {
-        let Principal(cred) = principal?;
-        if !matches!(cred.role, Role::Auditor | Role::Admin) {
+        let p = principal?;
+        if !(p.has_role("auditor") || p.has_role("admin")) {
             return Err(ApiError::forbidden(
                 "role_not_allowed",
                 "entry bundles are served only to the auditor and admin roles",

@@ -1,12 +1,9 @@
-//! Bearer-token credentials.
+//! Authentication: bearer tokens resolved once per request into a [`Principal`].
 //!
-//! Tokens are `cst_` followed by 43 base64url characters (256 random bits). Only their
-//! SHA-256 is stored (`DIR/auth.json`), with an ID (the first 8 bytes of the hash, hex), a
-//! role, a subject and an optional expiry. The first admin credential is written by
-//! `custos init` to `DIR/admin.token` (mode 0600).
-//!
-//! The principal is resolved once per request by the [`Principal`] extractor, before any
-//! handler code runs.
+//! Tokens are `cst_` followed by 43 base64url characters (256 random bits); only their SHA-256
+//! is ever stored. Who resolves them is pluggable ([`Authenticate`]): the gateway resolves
+//! them against its records store; [`TokenStore`] is a small file-backed implementation for a
+//! log served without a gateway, and for tests.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -20,19 +17,106 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
-/// Roles a credential can carry.
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Credential (token) ID.
+    pub cred_id: String,
+    /// Officer ID, or `admin` for an admin credential.
+    pub subject: String,
+    /// An admin credential (separate from officer credentials).
+    pub admin: bool,
+    /// The officer's roles (empty for admin credentials).
+    pub roles: Vec<String>,
+    /// The officer's unit.
+    pub unit: String,
+}
+
+impl Principal {
+    /// Whether the caller has a role (admin credentials have `admin`).
+    pub fn has_role(&self, role: &str) -> bool {
+        (self.admin && role == "admin") || self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// Resolves presented tokens.
+pub trait Authenticate: Send + Sync {
+    /// The principal of a valid (known, unexpired, unrevoked) token.
+    fn authenticate(&self, token: &str) -> Option<Principal>;
+    /// Called for a request without a valid credential (for rate-limited audit logging).
+    fn unauthenticated(&self, _path: &str, _reason: &str) {}
+}
+
+/// Anything that can authenticate (router states).
+pub trait HasAuth {
+    /// The authenticator.
+    fn auth(&self) -> &dyn Authenticate;
+}
+
+/// SHA-256 of a token, hex.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Make a new random token.
+pub fn new_token() -> Result<String, String> {
+    let raw = custos_logstore::random_bytes::<32>().map_err(|e| e.to_string())?;
+    Ok(format!("cst_{}", URL_SAFE_NO_PAD.encode(raw)))
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn bearer(parts: &Parts) -> Result<&str, &'static str> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or("an `Authorization: Bearer` credential is required")?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or("the Authorization header must be `Bearer <token>`")
+}
+
+impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let path = parts.uri.path().to_string();
+        let token = match bearer(parts) {
+            Ok(t) => t,
+            Err(why) => {
+                state.auth().unauthenticated(&path, "no credential");
+                return Err(ApiError::unauthenticated(why));
+            }
+        };
+        match state.auth().authenticate(token) {
+            Some(p) => Ok(p),
+            None => {
+                state.auth().unauthenticated(&path, "unknown, expired or revoked credential");
+                Err(ApiError::unauthenticated("the credential is unknown, expired or revoked"))
+            }
+        }
+    }
+}
+
+/// Roles of a file-backed credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Full administration.
+    /// Administration.
     Admin,
-    /// Reads the audit log and alerts.
+    /// Reads the audit log.
     Auditor,
-    /// Any other officer role (investigator, analyst, …); no access to audit entries.
+    /// Any officer; no access to audit entries.
     Officer,
 }
 
-/// One stored credential (never the token itself).
+/// One file-backed credential (never the token itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     /// Token ID: first 8 bytes of SHA-256(token), hex.
@@ -41,7 +125,7 @@ pub struct Credential {
     pub sha256: String,
     /// Role.
     pub role: Role,
-    /// Who holds it (officer ID or `admin`).
+    /// Holder.
     pub subject: String,
     /// Unix seconds after which it is refused, if any.
     pub expires: Option<u64>,
@@ -63,22 +147,11 @@ pub enum AuthError {
     },
 }
 
-/// The credential store, loaded from `DIR/auth.json`.
+/// A file-backed credential store (`DIR/auth.json`).
 #[derive(Debug, Clone)]
 pub struct TokenStore {
     path: PathBuf,
     creds: Arc<RwLock<Vec<Credential>>>,
-}
-
-fn hash_hex(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Make a new random token.
-pub fn new_token() -> Result<String, AuthError> {
-    let raw = custos_logstore::random_bytes::<32>()
-        .map_err(|e| AuthError::File { path: PathBuf::new(), reason: e.to_string() })?;
-    Ok(format!("cst_{}", URL_SAFE_NO_PAD.encode(raw)))
 }
 
 impl TokenStore {
@@ -94,15 +167,16 @@ impl TokenStore {
         Ok(Self { path, creds: Arc::new(RwLock::new(creds)) })
     }
 
-    /// Issue a new token for `subject` with `role`; returns the token (shown once).
+    /// Issue a token; returns it (shown once) and its stored credential.
     pub fn issue(
         &self,
         role: Role,
         subject: &str,
         expires: Option<u64>,
     ) -> Result<(String, Credential), AuthError> {
-        let token = new_token()?;
-        let sha = hash_hex(&token);
+        let err = |reason: String| AuthError::File { path: self.path.clone(), reason };
+        let token = new_token().map_err(err)?;
+        let sha = token_hash(&token);
         let cred = Credential {
             id: sha[..16].to_string(),
             sha256: sha,
@@ -113,58 +187,35 @@ impl TokenStore {
         };
         let mut all = self.creds.write().unwrap_or_else(|p| p.into_inner());
         all.push(cred.clone());
-        let bytes = serde_json::to_vec_pretty(&*all)
-            .map_err(|e| AuthError::File { path: self.path.clone(), reason: e.to_string() })?;
-        custos_logstore::atomic_write(&self.path, &bytes, true)
-            .map_err(|e| AuthError::File { path: self.path.clone(), reason: e.to_string() })?;
+        let bytes = serde_json::to_vec_pretty(&*all).map_err(|e| err(e.to_string()))?;
+        custos_logstore::atomic_write(&self.path, &bytes, true).map_err(|e| err(e.to_string()))?;
         Ok((token, cred))
     }
+}
 
-    /// Resolve a presented token to its credential, if valid now.
-    pub fn resolve(&self, token: &str, now: u64) -> Option<Credential> {
+impl Authenticate for TokenStore {
+    fn authenticate(&self, token: &str) -> Option<Principal> {
         if !token.starts_with("cst_") || token.len() > 128 {
             return None;
         }
-        let sha = hash_hex(token);
+        let sha = token_hash(token);
+        let now = now_unix();
         let all = self.creds.read().unwrap_or_else(|p| p.into_inner());
-        all.iter()
+        let c = all
+            .iter()
             .find(|c| c.sha256 == sha)
-            .filter(|c| !c.revoked && c.expires.is_none_or(|e| now < e))
-            .cloned()
-    }
-}
-
-/// Anything that holds a token store (router states).
-pub trait HasTokens {
-    /// The token store.
-    fn tokens(&self) -> &TokenStore;
-}
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Principal(pub Credential);
-
-/// Seconds since the Unix epoch.
-pub fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-impl<S: HasTokens + Send + Sync> FromRequestParts<S> for Principal {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthenticated("an `Authorization: Bearer` credential is required"))?;
-        let token =
-            header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).ok_or_else(|| {
-                ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
-            })?;
-        state
-            .tokens()
-            .resolve(token.trim(), now_unix())
-            .map(Principal)
-            .ok_or_else(|| ApiError::unauthenticated("the credential is unknown, expired or revoked"))
+            .filter(|c| !c.revoked && c.expires.is_none_or(|e| now < e))?;
+        let roles = match c.role {
+            Role::Admin => vec![],
+            Role::Auditor => vec!["auditor".to_string()],
+            Role::Officer => vec!["investigator".to_string()],
+        };
+        Some(Principal {
+            cred_id: c.id.clone(),
+            subject: c.subject.clone(),
+            admin: c.role == Role::Admin,
+            roles,
+            unit: String::new(),
+        })
     }
 }

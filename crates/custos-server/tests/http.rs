@@ -85,7 +85,11 @@ fn tiles_checkpoint_and_entry_access() {
     let rt = rt();
     let addr = spawn(
         &rt,
-        audit::router(AuditState { log: log.clone(), tokens, published: Arc::new(RwLock::new(None)) }),
+        audit::router(AuditState {
+            log: log.clone(),
+            auth: Arc::new(tokens),
+            published: Arc::new(RwLock::new(None)),
+        }),
     );
     let base = format!("http://{addr}/audit");
 

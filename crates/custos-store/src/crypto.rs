@@ -140,9 +140,12 @@ impl Category {
 
 const KEY_NAMES: [&str; 4] = ["identity", "cdr", "blind", "audit"];
 
+/// Data keys in wrapped form, by name.
+pub type WrappedKeys = Vec<(String, Vec<u8>)>;
+
 impl Vault {
     /// Generate fresh data keys and return them with their wrapped forms.
-    pub fn generate(wrapper: &dyn KeyWrapper) -> Result<(Self, Vec<(String, Vec<u8>)>), StoreError> {
+    pub fn generate(wrapper: &dyn KeyWrapper) -> Result<(Self, WrappedKeys), StoreError> {
         let keys: [[u8; 32]; 4] = [random()?, random()?, random()?, random()?];
         let wrapped = KEY_NAMES
             .iter()

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use custos_logstore::{DirTiles, LogStore, Options};
-use custos_server::auth::{Role, TokenStore};
 use custos_tlog::checkpoint::encode_hash;
 use custos_tlog::note::Verifier;
 use custos_tlog::verify::verify_signed_log;
@@ -94,11 +93,10 @@ pub fn init(dir: &Path, origin: &str) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let key = LogStore::init(dir, origin).context("creating the audit log")?;
-    let tokens = TokenStore::load(dir)?;
-    let (token, cred) = tokens.issue(Role::Admin, "admin", None)?;
+    let (token, id) = crate::stack::init_store(dir).context("creating the records store")?;
     custos_logstore::atomic_write(&dir.join("admin.token"), format!("{token}\n").as_bytes(), true)?;
     println!("created {}", dir.display());
-    println!("admin credential {} written to {} (mode 0600)", cred.id, dir.join("admin.token").display());
+    println!("admin credential {id} written to {} (mode 0600)", dir.join("admin.token").display());
     println!("log verifier key:");
     println!("{}", key.to_text());
     Ok(())

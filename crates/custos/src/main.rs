@@ -1,11 +1,13 @@
 //! `custos`: the one binary. It parses arguments and wires the libraries together; the logic
 //! lives in the `custos-*` crates.
 
+mod admin;
 mod analyze;
 mod audit;
 mod demo;
 mod fetch;
 mod serve;
+mod stack;
 mod witness;
 
 use std::path::PathBuf;
@@ -42,6 +44,13 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         publish_interval: f64,
     },
+    /// Administer officers, tokens, cases and warrants (audited; the server must be stopped —
+    /// use the HTTP API while it runs).
+    #[command(subcommand)]
+    Admin(admin::AdminCmd),
+    /// Import an agency's existing records from CSV (streamed, bad rows reported by line).
+    #[command(subcommand)]
+    Import(admin::ImportCmd),
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -125,6 +134,8 @@ fn main() -> std::process::ExitCode {
         Command::Init { origin } => audit::init(&cli.dir, &origin),
         Command::Serve { listen, publish_interval } => serve::serve(&cli.dir, listen, publish_interval),
         Command::Audit(cmd) => audit::run(&cli.dir, cmd),
+        Command::Admin(cmd) => admin::admin(&cli.dir, cmd),
+        Command::Import(cmd) => admin::import(&cli.dir, cmd),
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
         Command::Analyze { log, cases, watch, format, top, strict, parse_only } => {

@@ -1,29 +1,29 @@
-//! `custos serve`: the HTTP server over a data directory.
+//! `custos serve`: the HTTP server over a data directory: the gateway API and the audit log.
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
-use custos_logstore::{LogStore, Options};
+use custos_gateway::Gateway;
 use custos_server::audit::{self, AuditState};
-use custos_server::auth::TokenStore;
+use custos_server::auth::Authenticate;
 use custos_server::witness::Publisher;
 
-/// Build the router and the checkpoint publisher for a data directory.
-pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, LogStore, Publisher)> {
-    let log = LogStore::open(dir, Options::default())
-        .with_context(|| format!("cannot open the audit log in `{}` (run `custos init`?)", dir.display()))?;
-    let tokens = TokenStore::load(dir)?;
+/// Build the router (gateway API + `/audit/`) and the checkpoint publisher.
+pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, Arc<Gateway>, Publisher)> {
+    let gw = crate::stack::open_gateway(dir)?;
     let published = Arc::new(RwLock::new(None));
-    let publisher = Publisher::new(log.clone(), dir, published.clone())?;
-    let router = audit::router(AuditState { log: log.clone(), tokens, published });
-    Ok((router, log, publisher))
+    let publisher = Publisher::new(gw.log().clone(), dir, published.clone())?;
+    let auth: Arc<dyn Authenticate> = gw.clone();
+    let router = audit::router(AuditState { log: gw.log().clone(), auth, published })
+        .merge(custos_gateway::http::router(gw.clone()));
+    Ok((router, gw, publisher))
 }
 
 pub fn serve(dir: &Path, listen: std::net::SocketAddr, interval: f64) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let (router, _log, mut publisher) = app(dir)?;
+        let (router, _gw, mut publisher) = app(dir)?;
         if publisher.has_witnesses() {
             let r = tokio::task::block_in_place(|| publisher.publish_once())?;
             tracing::info!(size = r.size, cosigned = ?r.cosigned_by, "published checkpoint");

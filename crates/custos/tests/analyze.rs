@@ -51,11 +51,18 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
 
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let top = v.as_object().unwrap();
-    assert_eq!(top.keys().cloned().collect::<Vec<_>>(), ["alerts", "officers"]);
+    let sorted = |o: &serde_json::Map<String, serde_json::Value>| {
+        let mut k: Vec<String> = o.keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(sorted(top), ["alerts", "officers"]);
     let officers = v["officers"].as_array().unwrap();
     assert_eq!(officers.len(), 120);
-    let keys: Vec<_> = officers[0].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["first_flagged", "officer", "reasons", "score", "unit"]);
+    assert_eq!(
+        sorted(officers[0].as_object().unwrap()),
+        ["first_flagged", "officer", "reasons", "score", "unit"]
+    );
     let scores: Vec<f64> = officers.iter().map(|o| o["score"].as_f64().unwrap()).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "not sorted by score");
     let a = &v["alerts"][0];

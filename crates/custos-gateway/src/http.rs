@@ -1,0 +1,496 @@
+//! The gateway's HTTP API (axum). JSON in and out; every error is
+//! `{"error": {"code", "message"}}` with its status. Every authenticated request is audited
+//! exactly once, including bad input; unauthenticated ones are logged, rate-limited.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use custos_server::auth::{Authenticate, HasAuth, Principal};
+use custos_server::error::ApiError;
+use serde_json::{json, Value};
+use utoipa::OpenApi;
+
+use crate::service::{
+    new_id, BreakGlassReq, CaseReq, CdrQueryReq, Ctx, Gateway, GatewayError, IdentityLookupReq,
+    NameSearchReq, WarrantReq,
+};
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Router state.
+#[derive(Clone)]
+pub struct GwState(pub Arc<Gateway>);
+
+impl HasAuth for GwState {
+    fn auth(&self) -> &dyn Authenticate {
+        self.0.as_ref()
+    }
+}
+
+enum Op {
+    IdentityLookup,
+    CdrQuery,
+    NameSearch,
+    RequestApproval,
+    Approve(String),
+    BreakGlass,
+    CloseBreakGlass(String),
+    Admin(&'static str, Option<String>),
+}
+
+fn to_api(e: &GatewayError) -> ApiError {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut err = ApiError::new(status, e.code(), e.to_string());
+    if let GatewayError::Denied(r) = e {
+        err.message = format!("denied by policy: {}", r.join(", "));
+    }
+    if let GatewayError::Internal(d) = e {
+        tracing::error!(detail = %d, "internal error");
+        err.message = "internal error".into();
+    }
+    err
+}
+
+fn with_reasons(e: &GatewayError, req: &str) -> Response {
+    let api = to_api(e);
+    let mut body = json!({ "error": { "code": api.code, "message": api.message } });
+    if let GatewayError::Denied(r) = e {
+        body["error"]["reasons"] = json!(r);
+    }
+    let mut resp = (api.status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(req) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, GatewayError> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !ct.trim().to_ascii_lowercase().starts_with("application/json") {
+        return Err(GatewayError::UnsupportedMediaType);
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| GatewayError::TooLarge(MAX_BODY))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| GatewayError::BadRequest("malformed_json", format!("body is not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(GatewayError::BadRequest("malformed_json", "body must be a JSON object".into()));
+    }
+    Ok(v)
+}
+
+async fn dispatch(
+    g: &Gateway,
+    p: &Principal,
+    ctx: &mut Ctx,
+    op: Op,
+    body: &Value,
+) -> Result<crate::service::Answer, GatewayError> {
+    match op {
+        Op::IdentityLookup => g.identity_lookup(p, ctx, body).await,
+        Op::CdrQuery => g.cdr_query(p, ctx, body).await,
+        Op::NameSearch => g.name_search(p, ctx, body).await,
+        Op::RequestApproval => g.request_approval(p, ctx, body).await,
+        Op::Approve(id) => g.approve(p, ctx, &id).await,
+        Op::BreakGlass => g.break_glass(p, ctx, body).await,
+        Op::CloseBreakGlass(id) => g.close_break_glass(p, ctx, &id, body).await,
+        Op::Admin(what, id) => g.admin(p, ctx, what, id.as_deref(), body).await,
+    }
+}
+
+fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::IdentityLookup => "identity_lookup",
+        Op::CdrQuery => "cdr_query",
+        Op::NameSearch => "name_search",
+        Op::RequestApproval => "approval_request",
+        Op::Approve(_) => "approval_grant",
+        Op::BreakGlass => "break_glass",
+        Op::CloseBreakGlass(_) => "break_glass_review",
+        Op::Admin(..) => "admin",
+    }
+}
+
+async fn handle(
+    g: &Gateway,
+    principal: Result<Principal, ApiError>,
+    headers: &HeaderMap,
+    body: Body,
+    op: Op,
+    needs_body: bool,
+) -> Response {
+    let started = std::time::Instant::now();
+    let p = match principal {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let mut ctx = Ctx { req: new_id("r-"), action: op_name(&op).to_string(), ..Ctx::default() };
+    let v = if needs_body {
+        match read_json(headers, body).await {
+            Ok(v) => v,
+            Err(e) => {
+                let e = g.fail(&p, &ctx, e).await;
+                return with_reasons(&e, &ctx.req);
+            }
+        }
+    } else {
+        Value::Object(Default::default())
+    };
+    let resp = match dispatch(g, &p, &mut ctx, op, &v).await {
+        Ok(answer) => {
+            let mut body = answer.body;
+            body["receipt"] = json!({
+                "index": answer.receipt.index,
+                "tree_size": answer.receipt.tree_size,
+                "leaf_hash": custos_tlog::checkpoint::encode_hash(&answer.receipt.leaf_hash),
+            });
+            let mut r = (StatusCode::OK, Json(body)).into_response();
+            if let Ok(h) = HeaderValue::from_str(&ctx.req) {
+                r.headers_mut().insert("x-request-id", h);
+            }
+            r
+        }
+        Err(GatewayError::AuditUnavailable) => with_reasons(&GatewayError::AuditUnavailable, &ctx.req),
+        Err(e) => {
+            let e = g.fail(&p, &ctx, e).await;
+            with_reasons(&e, &ctx.req)
+        }
+    };
+    g.metrics.latency_us.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    resp
+}
+
+/// Look up an identity record by NID or MSISDN (a routine check when no case is given).
+#[utoipa::path(post, path = "/v1/identity/lookup", request_body = IdentityLookupReq,
+    responses((status = 200, description = "`{record, receipt}` with the fields the policy allows"),
+              (status = 400), (status = 401), (status = 403), (status = 404), (status = 413), (status = 415),
+              (status = 422), (status = 429), (status = 503)))]
+async fn identity_lookup(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::IdentityLookup, true).await
+}
+
+/// Call-detail records of a number over a period, within the warrant's data period.
+#[utoipa::path(post, path = "/v1/cdr/query", request_body = CdrQueryReq,
+    responses((status = 200, description = "`{records, receipt}`"), (status = 403), (status = 422), (status = 429), (status = 503)))]
+async fn cdr_query(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::CdrQuery, true).await
+}
+
+/// Search identity records by name (needs a second officer's approval).
+#[utoipa::path(post, path = "/v1/identity/search", request_body = NameSearchReq,
+    responses((status = 200, description = "`{records, receipt}`"), (status = 403), (status = 503)))]
+async fn name_search(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::NameSearch, true).await
+}
+
+/// Ask for a second officer's approval of one exact request: `{action, request}`.
+#[utoipa::path(post, path = "/v1/approvals", responses((status = 200, description = "`{approval, request_hash, expires}`")))]
+async fn request_approval(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::RequestApproval, true).await
+}
+
+/// Approve a request (a supervisor or reviewer other than the requester).
+#[utoipa::path(post, path = "/v1/approvals/{id}/approve", params(("id" = String, Path)), responses((status = 200), (status = 403)))]
+async fn approve(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Approve(id), false).await
+}
+
+/// Emergency access for a case with a written justification; raises an alert and opens a review.
+#[utoipa::path(post, path = "/v1/break-glass", request_body = BreakGlassReq, responses((status = 200), (status = 422)))]
+async fn break_glass(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::BreakGlass, true).await
+}
+
+/// Close a break-glass review with a note (a supervisor other than the officer).
+#[utoipa::path(post, path = "/v1/break-glass/{id}/close", params(("id" = String, Path)), responses((status = 200), (status = 403)))]
+async fn close_break_glass(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::CloseBreakGlass(id), true).await
+}
+
+/// Create or update an officer (admin).
+#[utoipa::path(post, path = "/v1/admin/officers", responses((status = 200), (status = 403), (status = 422)))]
+async fn admin_officer(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("officer", None), true).await
+}
+
+/// Issue an API token for an officer (admin): `{officer, expires_in_days}`; shown once.
+#[utoipa::path(post, path = "/v1/admin/tokens", responses((status = 200), (status = 403)))]
+async fn admin_token(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("token", None), true).await
+}
+
+/// Revoke a token (admin).
+#[utoipa::path(post, path = "/v1/admin/tokens/{id}/revoke", params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn admin_revoke(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("revoke_token", Some(id)), false).await
+}
+
+/// Create or update a case (admin or supervisor).
+#[utoipa::path(post, path = "/v1/admin/cases", request_body = CaseReq, responses((status = 200), (status = 403)))]
+async fn admin_case(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("case", None), true).await
+}
+
+/// Close a case (admin or supervisor).
+#[utoipa::path(post, path = "/v1/admin/cases/{id}/close", params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn admin_close_case(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("close_case", Some(id)), false).await
+}
+
+/// Issue a warrant (an independent reviewer).
+#[utoipa::path(post, path = "/v1/warrants", request_body = WarrantReq, responses((status = 200), (status = 403), (status = 422)))]
+async fn warrant(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("warrant", None), true).await
+}
+
+/// Revoke a warrant (reviewer or admin).
+#[utoipa::path(post, path = "/v1/warrants/{id}/revoke", params(("id" = String, Path)), responses((status = 200), (status = 404)))]
+async fn revoke_warrant(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::Admin("revoke_warrant", Some(id)), false).await
+}
+
+/// Audit a read-only request and answer it (or 503 if it cannot be audited).
+async fn audited_view(
+    g: &Gateway,
+    p: &Principal,
+    action: &str,
+    allowed: bool,
+    body: impl FnOnce() -> Value,
+) -> Response {
+    let ctx = Ctx { req: new_id("r-"), action: action.to_string(), ..Ctx::default() };
+    if !allowed {
+        let e = g.fail(p, &ctx, GatewayError::Denied(vec!["role_not_allowed".into()])).await;
+        return with_reasons(&e, &ctx.req);
+    }
+    let entry = g.entry(p, &ctx, "allow", vec![], vec![], 200);
+    match g.audit(&entry).await {
+        Ok(_) => (StatusCode::OK, Json(body())).into_response(),
+        Err(e) => with_reasons(&e, &ctx.req),
+    }
+}
+
+/// Alerts raised by the live detectors (auditor, supervisor).
+#[utoipa::path(get, path = "/v1/alerts", responses((status = 200), (status = 403)))]
+async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    let p = match p {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
+    let g = s.0.clone();
+    audited_view(&s.0, &p, "view_alerts", ok, move || json!({ "alerts": g.alerts() })).await
+}
+
+/// An officer's risk score and reasons (auditor, supervisor).
+#[utoipa::path(get, path = "/v1/officers/{id}/risk", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
+async fn officer_risk(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let p = match p {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
+    let g = s.0.clone();
+    audited_view(&s.0, &p, "view_risk", ok, move || {
+        let risk = g.risk().into_iter().find(|r| r.officer == id);
+        json!({ "officer": id, "risk": risk })
+    })
+    .await
+}
+
+/// Open break-glass reviews (supervisor, auditor).
+#[utoipa::path(get, path = "/v1/break-glass/reviews", responses((status = 200), (status = 403)))]
+async fn break_glass_reviews(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    let p = match p {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
+    let g = s.0.clone();
+    audited_view(&s.0, &p, "view_break_glass", ok, move || json!({ "reviews": g.break_glass_reviews() }))
+        .await
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200)))]
+async fn healthz(State(s): State<GwState>) -> Response {
+    let c = s.0.log().committed();
+    Json(json!({ "status": "ok", "audit_log_size": c.size })).into_response()
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", responses((status = 200)))]
+async fn metrics(State(s): State<GwState>) -> Response {
+    let m = &s.0.metrics;
+    let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let body = format!(
+        "# HELP custos_requests_total Data requests by decision.\n# TYPE custos_requests_total counter\n\
+         custos_requests_total{{decision=\"allow\"}} {}\ncustos_requests_total{{decision=\"deny\"}} {}\ncustos_requests_total{{decision=\"reject\"}} {}\n\
+         # HELP custos_unauthenticated_total Requests without a valid credential.\n# TYPE custos_unauthenticated_total counter\ncustos_unauthenticated_total {}\n\
+         # HELP custos_audit_failures_total Audit appends that failed (each answered 503).\n# TYPE custos_audit_failures_total counter\ncustos_audit_failures_total {}\n\
+         # HELP custos_request_seconds_total Time spent handling requests.\n# TYPE custos_request_seconds_total counter\ncustos_request_seconds_total {:.6}\n\
+         # HELP custos_audit_log_entries Entries in the audit log.\n# TYPE custos_audit_log_entries gauge\ncustos_audit_log_entries {}\n",
+        l(&m.allowed),
+        l(&m.denied),
+        l(&m.rejected),
+        l(&m.unauthenticated),
+        l(&m.audit_failures),
+        l(&m.latency_us) as f64 / 1e6,
+        s.0.log().committed().size
+    );
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}
+
+/// The OpenAPI document of this API, generated from the code.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Custos gateway API",
+        description = "Guarded access to identity and call records; every request audited before data leaves."
+    ),
+    paths(
+        identity_lookup,
+        cdr_query,
+        name_search,
+        request_approval,
+        approve,
+        break_glass,
+        close_break_glass,
+        admin_officer,
+        admin_token,
+        admin_revoke,
+        admin_case,
+        admin_close_case,
+        warrant,
+        revoke_warrant,
+        alerts,
+        officer_risk,
+        break_glass_reviews,
+        healthz,
+        metrics
+    ),
+    components(schemas(IdentityLookupReq, CdrQueryReq, NameSearchReq, BreakGlassReq, CaseReq, WarrantReq))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found("no such endpoint").into_response()
+}
+
+/// The gateway's routes.
+pub fn router(g: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/v1/identity/lookup", post(identity_lookup))
+        .route("/v1/identity/search", post(name_search))
+        .route("/v1/cdr/query", post(cdr_query))
+        .route("/v1/approvals", post(request_approval))
+        .route("/v1/approvals/{id}/approve", post(approve))
+        .route("/v1/break-glass", post(break_glass))
+        .route("/v1/break-glass/reviews", get(break_glass_reviews))
+        .route("/v1/break-glass/{id}/close", post(close_break_glass))
+        .route("/v1/admin/officers", post(admin_officer))
+        .route("/v1/admin/tokens", post(admin_token))
+        .route("/v1/admin/tokens/{id}/revoke", post(admin_revoke))
+        .route("/v1/admin/cases", post(admin_case))
+        .route("/v1/admin/cases/{id}/close", post(admin_close_case))
+        .route("/v1/warrants", post(warrant))
+        .route("/v1/warrants/{id}/revoke", post(revoke_warrant))
+        .route("/v1/alerts", get(alerts))
+        .route("/v1/officers/{id}/risk", get(officer_risk))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY * 2))
+        .with_state(GwState(g))
+}

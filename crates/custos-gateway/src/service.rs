@@ -1,0 +1,1453 @@
+//! The gateway service: requests in, decisions, audit entries and minimised records out.
+//! HTTP lives in [`crate::http`]; this module knows nothing of sockets.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use custos_detect::input::Action as DetectAction;
+use custos_logstore::{LogError, LogStore, Receipt};
+use custos_policy::{
+    AccessRequest, ActionKind, CaseFacts, Decision, FieldGroup, OfficerFacts, Policy, WarrantFacts,
+};
+use custos_server::auth::{token_hash, Authenticate, Principal};
+use custos_store::{
+    normalize_msisdn, normalize_nid, Approval, BreakGlass, Case, Cdr, Citizen, Credential, Officer, Registry,
+    StoreError, Warrant,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::audit::AuditEntry;
+
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Local hours `[from, to)` when data requests are allowed.
+    pub hours: (i64, i64),
+    /// Offset of local time from UTC, seconds.
+    pub utc_offset: i64,
+    /// Daily quota of identity lookups per officer.
+    pub quota_identity: i64,
+    /// Daily quota of CDR queries.
+    pub quota_cdr: i64,
+    /// Daily quota of name searches.
+    pub quota_name_search: i64,
+    /// Daily quota of routine identity checks (tight).
+    pub quota_routine: i64,
+    /// Subscribers above which a CDR query needs a second officer's approval.
+    pub approval_threshold: i64,
+    /// Approval lifetime, seconds.
+    pub approval_ttl: i64,
+    /// Longest break-glass grant, minutes.
+    pub break_glass_max_minutes: i64,
+    /// Most results of a name search.
+    pub name_search_limit: usize,
+    /// Unauthenticated attempts logged per second at most.
+    pub unauth_per_sec: u32,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            hours: (0, 24),
+            utc_offset: 6 * 3600,
+            quota_identity: 200,
+            quota_cdr: 50,
+            quota_name_search: 10,
+            quota_routine: 60,
+            approval_threshold: 1,
+            approval_ttl: 3600,
+            break_glass_max_minutes: 240,
+            name_search_limit: 20,
+            unauth_per_sec: 5,
+        }
+    }
+}
+
+/// Why a request failed; each maps to one HTTP status and a reason code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatewayError {
+    /// 400: malformed request.
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    /// 403: denied by policy or role, with reason codes.
+    #[error("denied: {}", .0.join(", "))]
+    Denied(Vec<String>),
+    /// 404: no such subject or object.
+    #[error("{1}")]
+    NotFound(&'static str, String),
+    /// 413: body too large.
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// 415: not JSON.
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    /// 422: well-formed but invalid.
+    #[error("{1}")]
+    Invalid(&'static str, String),
+    /// 429: quota exhausted.
+    #[error("daily quota exhausted")]
+    Quota,
+    /// 503: the audit log cannot take the entry; nothing is served.
+    #[error("the audit log is unavailable; no data is served")]
+    AuditUnavailable,
+    /// 500.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl GatewayError {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            GatewayError::BadRequest(..) => 400,
+            GatewayError::Denied(_) => 403,
+            GatewayError::NotFound(..) => 404,
+            GatewayError::TooLarge(_) => 413,
+            GatewayError::UnsupportedMediaType => 415,
+            GatewayError::Invalid(..) => 422,
+            GatewayError::Quota => 429,
+            GatewayError::AuditUnavailable => 503,
+            GatewayError::Internal(_) => 500,
+        }
+    }
+
+    /// Machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GatewayError::BadRequest(c, _) | GatewayError::NotFound(c, _) | GatewayError::Invalid(c, _) => c,
+            GatewayError::Denied(_) => "denied",
+            GatewayError::TooLarge(_) => "too_large",
+            GatewayError::UnsupportedMediaType => "unsupported_media_type",
+            GatewayError::Quota => "quota_exceeded",
+            GatewayError::AuditUnavailable => "audit_unavailable",
+            GatewayError::Internal(_) => "internal",
+        }
+    }
+
+    /// Reason codes for the audit entry.
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            GatewayError::Denied(r) => r.clone(),
+            GatewayError::Quota => vec!["quota_exceeded".into()],
+            e => vec![e.code().to_string()],
+        }
+    }
+
+    fn decision(&self) -> &'static str {
+        match self {
+            GatewayError::Denied(_) | GatewayError::Quota => "deny",
+            _ => "reject",
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> GatewayError {
+    GatewayError::Internal(e.to_string())
+}
+
+impl From<StoreError> for GatewayError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => GatewayError::NotFound("not_found", format!("{what} not found")),
+            StoreError::Conflict(what) => GatewayError::Invalid("conflict", format!("{what} already exists")),
+            e => internal(e),
+        }
+    }
+}
+
+/// An allowed answer: the body to send and the entry's receipt.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Response body (without the receipt).
+    pub body: Value,
+    /// The audit receipt.
+    pub receipt: Receipt,
+}
+
+#[derive(Debug, Default)]
+struct Snapshot {
+    officers: HashMap<String, Officer>,
+    creds: HashMap<String, Credential>,
+    cases: HashMap<String, Case>,
+    warrants: HashMap<String, Warrant>,
+    break_glass: Vec<BreakGlass>,
+}
+
+/// Prometheus counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Requests allowed.
+    pub allowed: AtomicU64,
+    /// Requests denied by policy.
+    pub denied: AtomicU64,
+    /// Requests rejected as bad input.
+    pub rejected: AtomicU64,
+    /// Audit appends that failed (each a 503).
+    pub audit_failures: AtomicU64,
+    /// Unauthenticated attempts.
+    pub unauthenticated: AtomicU64,
+    /// Sum of request handling time, microseconds.
+    pub latency_us: AtomicU64,
+}
+
+/// Facts about one request, gathered before the decision, that also go into the audit entry.
+#[derive(Debug, Default, Clone)]
+pub struct Ctx {
+    /// Request ID.
+    pub req: String,
+    /// Action name.
+    pub action: String,
+    /// Case cited.
+    pub case: String,
+    /// Warrant cited.
+    pub warrant: String,
+    /// Declared purpose.
+    pub purpose: String,
+    /// Subject commitments.
+    pub subjects: Vec<String>,
+    /// Blind index of the (first) subject, for the live detector.
+    pub subject_bi: String,
+}
+
+/// The gateway.
+pub struct Gateway {
+    registry: Registry,
+    policy: Policy,
+    log: LogStore,
+    cfg: GatewayConfig,
+    snap: RwLock<Snapshot>,
+    quotas: Mutex<HashMap<(String, &'static str, i64), i64>>,
+    unauth: Mutex<(i64, u32, u64)>,
+    engine: Mutex<custos_detect::Engine>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    clock: Box<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").finish_non_exhaustive()
+    }
+}
+
+/// Random request/object ID.
+pub fn new_id(prefix: &str) -> String {
+    let b = custos_logstore::random_bytes::<12>().unwrap_or_default();
+    format!("{prefix}{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+}
+
+fn sha_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parse a time given as RFC 3339 or Unix seconds.
+pub fn parse_when(s: &str) -> Option<i64> {
+    custos_detect::time::parse_time(s).map(|t| t.unix)
+}
+
+impl Gateway {
+    /// A gateway over a registry, a policy and a log. Loads the snapshot of officers, cases,
+    /// warrants and credentials, and rebuilds quotas and the live detector from the log.
+    pub fn new(
+        registry: Registry,
+        policy: Policy,
+        log: LogStore,
+        cfg: GatewayConfig,
+    ) -> Result<Self, GatewayError> {
+        let g = Self {
+            registry,
+            policy,
+            log,
+            cfg,
+            snap: RwLock::new(Snapshot::default()),
+            quotas: Mutex::new(HashMap::new()),
+            unauth: Mutex::new((0, 0, 0)),
+            engine: Mutex::new(custos_detect::Engine::new(custos_detect::Config::default())),
+            metrics: Metrics::default(),
+            clock: Box::new(|| custos_server::auth::now_unix() as i64),
+        };
+        g.reload()?;
+        g.replay()?;
+        Ok(g)
+    }
+
+    /// Replace the clock (tests).
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// The log.
+    pub fn log(&self) -> &LogStore {
+        &self.log
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Now (Unix seconds) from the trusted clock.
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    fn local_day(&self, t: i64) -> i64 {
+        (t + self.cfg.utc_offset).div_euclid(86_400)
+    }
+
+    /// Reload officers, credentials, cases, warrants and grants from the store.
+    pub fn reload(&self) -> Result<(), GatewayError> {
+        let st = self.registry.store();
+        let snap = Snapshot {
+            officers: st.officers()?.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            creds: st.credentials()?.into_iter().map(|c| (c.sha256.clone(), c)).collect(),
+            cases: st.cases()?.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            warrants: st.warrants()?.into_iter().map(|w| (w.id.clone(), w)).collect(),
+            break_glass: st.break_glasses()?,
+        };
+        let mut links = custos_detect::CaseLinks::default();
+        for c in snap.cases.values() {
+            for o in &c.officers {
+                links.officers.push((c.id.clone(), o.clone()));
+            }
+            for s in &c.subjects {
+                links.subjects.push((c.id.clone(), self.registry.vault().commit(s)));
+            }
+        }
+        if let Ok(mut e) = self.engine.lock() {
+            e.load_cases(&links);
+        }
+        *self.snap.write().map_err(|_| internal("snapshot lock"))? = snap;
+        Ok(())
+    }
+
+    /// Rebuild today's quotas and the live detector's state from the audit log.
+    fn replay(&self) -> Result<(), GatewayError> {
+        let size = self.log.committed().size;
+        let today = self.local_day(self.now());
+        for i in 0..size {
+            let Some(bytes) = self.log.entry(i).map_err(internal)? else { continue };
+            let Ok(e) = serde_json::from_slice::<AuditEntry>(&bytes) else { continue };
+            let Some(t) = parse_when(&e.time) else { continue };
+            if let Some(kind) = quota_kind(&e.action) {
+                if self.local_day(t) == today {
+                    if let Ok(mut q) = self.quotas.lock() {
+                        *q.entry((e.officer.clone(), kind, today)).or_insert(0) += 1;
+                    }
+                }
+            }
+            self.feed_detector(&e, t);
+        }
+        Ok(())
+    }
+
+    fn feed_detector(&self, e: &AuditEntry, t: i64) {
+        if e.officer.is_empty() || quota_kind(&e.action).is_none() {
+            return;
+        }
+        let ev = custos_detect::Event {
+            time: t,
+            offset: self.cfg.utc_offset as i32,
+            officer: e.officer.clone(),
+            unit: e.unit.clone(),
+            action: DetectAction::parse(&e.action),
+            subject: e.subjects.first().cloned().unwrap_or_default(),
+            case: e.case.clone(),
+            allowed: e.decision == "allow",
+            records: e.count,
+        };
+        if let Ok(mut eng) = self.engine.lock() {
+            eng.push(&ev);
+        }
+    }
+
+    /// Alerts raised so far by the live detector.
+    pub fn alerts(&self) -> Vec<custos_detect::Alert> {
+        self.engine.lock().map(|e| e.alerts().to_vec()).unwrap_or_default()
+    }
+
+    /// Risk of every officer right now.
+    pub fn risk(&self) -> Vec<custos_detect::OfficerRisk> {
+        self.engine.lock().map(|mut e| e.report().officers).unwrap_or_default()
+    }
+
+    /// Append an audit entry durably, then feed the detector. Fail-closed: an error here
+    /// means no data may be sent.
+    pub async fn audit(&self, entry: &AuditEntry) -> Result<Receipt, GatewayError> {
+        match self.log.append_async(entry.to_bytes()).await {
+            Ok(r) => {
+                if let Some(t) = parse_when(&entry.time) {
+                    self.feed_detector(entry, t);
+                }
+                Ok(r)
+            }
+            Err(e) => {
+                self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "audit append failed: failing closed");
+                Err(match e {
+                    LogError::EntryTooLarge(_) => {
+                        GatewayError::Invalid("too_large", "request too large to audit".into())
+                    }
+                    _ => GatewayError::AuditUnavailable,
+                })
+            }
+        }
+    }
+
+    /// Build the audit entry of a request.
+    pub fn entry(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        decision: &str,
+        reasons: Vec<String>,
+        records: Vec<String>,
+        status: u16,
+    ) -> AuditEntry {
+        let purpose =
+            if ctx.purpose.is_empty() { String::new() } else { sha_hex(&ctx.purpose)[..16].to_string() };
+        AuditEntry {
+            v: 1,
+            time: custos_detect::time::format_utc(self.now()),
+            req: ctx.req.clone(),
+            officer: p.subject.clone(),
+            unit: p.unit.clone(),
+            token: p.cred_id.clone(),
+            action: ctx.action.clone(),
+            case: ctx.case.clone(),
+            warrant: ctx.warrant.clone(),
+            purpose,
+            decision: decision.to_string(),
+            reasons,
+            subjects: ctx.subjects.clone(),
+            count: records.len() as u64,
+            records,
+            status,
+        }
+    }
+
+    /// Audit a failed request (denied or rejected) and return the error to send (or 503 if
+    /// even that could not be logged).
+    pub async fn fail(&self, p: &Principal, ctx: &Ctx, err: GatewayError) -> GatewayError {
+        match err.decision() {
+            "deny" => self.metrics.denied.fetch_add(1, Ordering::Relaxed),
+            _ => self.metrics.rejected.fetch_add(1, Ordering::Relaxed),
+        };
+        let e = self.entry(p, ctx, err.decision(), err.reasons(), vec![], err.status());
+        match self.audit(&e).await {
+            Ok(_) => err,
+            Err(e) => e,
+        }
+    }
+
+    /// Log an unauthenticated attempt, at most `unauth_per_sec` a second.
+    pub fn note_unauthenticated(&self, path: &str, reason: &str) {
+        self.metrics.unauthenticated.fetch_add(1, Ordering::Relaxed);
+        let now = self.now();
+        let (log_it, dropped) = match self.unauth.lock() {
+            Ok(mut u) => {
+                if u.0 != now {
+                    *u = (now, 0, u.2);
+                }
+                if u.1 < self.cfg.unauth_per_sec {
+                    u.1 += 1;
+                    let d = u.2;
+                    u.2 = 0;
+                    (true, d)
+                } else {
+                    u.2 += 1;
+                    (false, 0)
+                }
+            }
+            Err(_) => (false, 0),
+        };
+        if !log_it {
+            return;
+        }
+        let mut reasons =
+            vec![reason.to_string(), format!("path:{}", path.chars().take(100).collect::<String>())];
+        if dropped > 0 {
+            reasons.push(format!("{dropped} more attempts not logged individually"));
+        }
+        let entry = AuditEntry {
+            v: 1,
+            time: custos_detect::time::format_utc(now),
+            req: new_id("r-"),
+            officer: String::new(),
+            unit: String::new(),
+            token: String::new(),
+            action: "unauthenticated".into(),
+            case: String::new(),
+            warrant: String::new(),
+            purpose: String::new(),
+            decision: "reject".into(),
+            reasons,
+            subjects: vec![],
+            records: vec![],
+            count: 0,
+            status: 401,
+        };
+        let log = self.log.clone();
+        // Best effort and off the request path: the 401 does not wait for it.
+        std::thread::spawn(move || {
+            if let Err(e) = log.append(entry.to_bytes()) {
+                tracing::warn!(error = %e, "unauthenticated attempt not logged");
+            }
+        });
+    }
+
+    fn officer_facts(&self, p: &Principal) -> Result<OfficerFacts, GatewayError> {
+        let snap = self.snap.read().map_err(|_| internal("snapshot lock"))?;
+        let o = snap
+            .officers
+            .get(&p.subject)
+            .ok_or_else(|| GatewayError::Denied(vec!["not_an_officer".into()]))?;
+        Ok(OfficerFacts {
+            id: o.id.clone(),
+            active: o.status == "active",
+            unit: o.unit.clone(),
+            roles: o.roles.clone(),
+        })
+    }
+
+    fn case_facts(&self, id: &str) -> Result<CaseFacts, GatewayError> {
+        let snap = self.snap.read().map_err(|_| internal("snapshot lock"))?;
+        let c = snap.cases.get(id).ok_or_else(|| GatewayError::Denied(vec!["case_unknown".into()]))?;
+        Ok(CaseFacts {
+            id: c.id.clone(),
+            unit: c.unit.clone(),
+            open: c.open,
+            covert: c.covert,
+            officers: c.officers.clone(),
+        })
+    }
+
+    fn warrant_facts(&self, id: &str) -> Result<Option<WarrantFacts>, GatewayError> {
+        if id.is_empty() {
+            return Ok(None);
+        }
+        let snap = self.snap.read().map_err(|_| internal("snapshot lock"))?;
+        let w = snap.warrants.get(id).ok_or_else(|| GatewayError::Denied(vec!["warrant_unknown".into()]))?;
+        let issuer = snap.officers.get(&w.issuer);
+        Ok(Some(WarrantFacts {
+            id: w.id.clone(),
+            status: w.status.clone(),
+            case: w.case.clone(),
+            issuer: w.issuer.clone(),
+            issuer_unit: issuer.map(|o| o.unit.clone()).unwrap_or_default(),
+            issuer_is_reviewer: issuer
+                .is_some_and(|o| o.roles.iter().any(|r| r == "reviewer") && o.status == "active"),
+            subjects: w.subjects.clone(),
+            categories: w.categories.clone(),
+            data_from: w.data_from,
+            data_to: w.data_to,
+            valid_from: w.valid_from,
+            valid_to: w.valid_to,
+        }))
+    }
+
+    fn break_glass_active(&self, officer: &str, case: &str, now: i64) -> bool {
+        self.snap
+            .read()
+            .map(|s| {
+                s.break_glass
+                    .iter()
+                    .any(|b| b.officer == officer && b.case == case && b.created <= now && now < b.expires)
+            })
+            .unwrap_or(false)
+    }
+
+    fn quota_used(&self, officer: &str, kind: &'static str, now: i64) -> i64 {
+        let day = self.local_day(now);
+        self.quotas
+            .lock()
+            .map(|q| q.get(&(officer.to_string(), kind, day)).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    fn count_quota(&self, officer: &str, kind: &'static str, now: i64) {
+        let day = self.local_day(now);
+        if let Ok(mut q) = self.quotas.lock() {
+            q.retain(|k, _| k.2 >= day);
+            *q.entry((officer.to_string(), kind, day)).or_insert(0) += 1;
+        }
+    }
+
+    fn quota_limit(&self, kind: &'static str) -> i64 {
+        match kind {
+            "identity_lookup" => self.cfg.quota_identity,
+            "cdr_query" => self.cfg.quota_cdr,
+            "name_search" => self.cfg.quota_name_search,
+            _ => self.cfg.quota_routine,
+        }
+    }
+
+    /// Check an approval cited for a request; returns whether it is valid for this exact request.
+    fn approval_ok(
+        &self,
+        id: &str,
+        requester: &str,
+        request_hash: &str,
+        now: i64,
+    ) -> Result<bool, GatewayError> {
+        if id.is_empty() {
+            return Ok(false);
+        }
+        let Some(a) = self.registry.store().approval(id)? else { return Ok(false) };
+        Ok(a.requester == requester
+            && a.request_hash == request_hash
+            && a.approver.as_deref().is_some_and(|x| x != requester)
+            && !a.used
+            && now < a.expires)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &self,
+        p: &Principal,
+        action: ActionKind,
+        case: CaseFacts,
+        warrant: Option<WarrantFacts>,
+        subject_bi: &str,
+        category: &str,
+        period: (i64, i64),
+        purpose: &str,
+        subscribers: i64,
+        approved: bool,
+    ) -> Result<(OfficerFacts, Vec<String>), GatewayError> {
+        let officer = self.officer_facts(p)?;
+        let now = self.now();
+        let kind = action.as_str();
+        let req = AccessRequest {
+            action,
+            break_glass: self.break_glass_active(&officer.id, &case.id, now),
+            officer: officer.clone(),
+            case,
+            warrant: warrant.clone(),
+            now,
+            hour: (now + self.cfg.utc_offset).rem_euclid(86_400) / 3600,
+            hours: self.cfg.hours,
+            subject: subject_bi.to_string(),
+            category: category.to_string(),
+            period,
+            purpose: purpose.trim().to_string(),
+            quota_used: self.quota_used(&officer.id, kind, now),
+            quota_limit: self.quota_limit(kind),
+            subscribers,
+            approval_threshold: self.cfg.approval_threshold,
+            approved,
+        };
+        match self.policy.decide(&req) {
+            Decision::Allow => {
+                let cats = warrant.map(|w| w.categories).unwrap_or_default();
+                Ok((officer, cats))
+            }
+            Decision::Deny(reasons) => {
+                if reasons.len() == 1 && reasons[0] == "quota_exceeded" {
+                    Err(GatewayError::Quota)
+                } else {
+                    Err(GatewayError::Denied(reasons))
+                }
+            }
+        }
+    }
+
+    /// `POST /v1/identity/lookup`. Without a case it is a routine check.
+    pub async fn identity_lookup(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        let req: IdentityLookupReq = parse(body)?;
+        ctx.case = req.case.clone().unwrap_or_default();
+        ctx.warrant = req.warrant.clone().unwrap_or_default();
+        ctx.purpose = req.purpose.clone();
+        let routine = ctx.case.is_empty();
+        ctx.action = if routine { "routine_check" } else { "identity_lookup" }.into();
+        let (kind, ident) = match (&req.nid, &req.msisdn) {
+            (Some(n), None) => (
+                "nid",
+                normalize_nid(n).ok_or_else(|| {
+                    GatewayError::Invalid("invalid_nid", "`nid` must have 10, 13 or 17 digits".into())
+                })?,
+            ),
+            (None, Some(m)) => (
+                "msisdn",
+                normalize_msisdn(m).ok_or_else(|| {
+                    GatewayError::Invalid(
+                        "invalid_msisdn",
+                        "`msisdn` must be a Bangladeshi mobile number".into(),
+                    )
+                })?,
+            ),
+            _ => {
+                return Err(GatewayError::Invalid(
+                    "one_identifier",
+                    "give exactly one of `nid` and `msisdn`".into(),
+                ))
+            }
+        };
+        let bi = self.registry.vault().blind(kind, &ident);
+        ctx.subjects = vec![self.registry.vault().commit(&bi)];
+        ctx.subject_bi = bi.clone();
+        let (action, case) = if routine {
+            (ActionKind::RoutineCheck, CaseFacts::routine())
+        } else {
+            (ActionKind::IdentityLookup, self.case_facts(&ctx.case)?)
+        };
+        let warrant = self.warrant_facts(&ctx.warrant)?;
+        let (officer, cats) =
+            self.decide(p, action, case, warrant, &bi, "identity", (0, 0), &req.purpose, 1, false)?;
+        let found = if kind == "nid" {
+            self.registry.citizen_by_nid(&ident)?
+        } else {
+            self.registry.citizen_by_msisdn(&ident)?
+        };
+        let now = self.now();
+        self.count_quota(&officer.id, action.as_str(), now);
+        let Some((id, citizen)) = found else {
+            return Err(GatewayError::NotFound("unknown_subject", "no record for that identifier".into()));
+        };
+        let groups = self.policy.visible_groups(&officer, &cats, routine);
+        let record = minimise_citizen(&citizen, &groups);
+        let mut reasons = vec![];
+        if routine {
+            reasons.push("routine_unexplained".to_string());
+        }
+        let entry = self.entry(
+            p,
+            ctx,
+            "allow",
+            reasons,
+            vec![self.registry.vault().commit(&format!("citizen:{id}"))],
+            200,
+        );
+        let receipt = self.audit(&entry).await?;
+        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
+        Ok(Answer { body: json!({ "record": record }), receipt })
+    }
+
+    /// `POST /v1/cdr/query`.
+    pub async fn cdr_query(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        let req: CdrQueryReq = parse(body)?;
+        ctx.action = "cdr_query".into();
+        ctx.case = req.case.clone();
+        ctx.warrant = req.warrant.clone();
+        ctx.purpose = req.purpose.clone();
+        let msisdn = normalize_msisdn(&req.msisdn).ok_or_else(|| {
+            GatewayError::Invalid("invalid_msisdn", "`msisdn` must be a Bangladeshi mobile number".into())
+        })?;
+        let from = parse_when(&req.from).ok_or_else(|| {
+            GatewayError::Invalid("invalid_period", "`from` must be RFC 3339 or Unix seconds".into())
+        })?;
+        let to = parse_when(&req.to).ok_or_else(|| {
+            GatewayError::Invalid("invalid_period", "`to` must be RFC 3339 or Unix seconds".into())
+        })?;
+        let bi = self.registry.vault().blind("msisdn", &msisdn);
+        ctx.subjects = vec![self.registry.vault().commit(&bi)];
+        ctx.subject_bi = bi.clone();
+        let case = self.case_facts(&req.case)?;
+        let warrant = self.warrant_facts(&req.warrant)?;
+        let approved = match &req.approval {
+            Some(a) => {
+                self.approval_ok(a, &p.subject, &request_hash("cdr_query", &p.subject, body), self.now())?
+            }
+            None => false,
+        };
+        let (officer, cats) = self.decide(
+            p,
+            ActionKind::CdrQuery,
+            case,
+            warrant,
+            &bi,
+            "cdr",
+            (from, to),
+            &req.purpose,
+            1,
+            approved,
+        )?;
+        if approved {
+            if let Some(a) = &req.approval {
+                if !self.registry.store().use_approval(a)? {
+                    return Err(GatewayError::Denied(vec!["approval_used".into()]));
+                }
+            }
+        }
+        self.count_quota(&officer.id, "cdr_query", self.now());
+        let cdrs = self.registry.cdrs_of(&msisdn, from, to)?;
+        let groups = self.policy.visible_groups(&officer, &cats, false);
+        let records: Vec<Value> = cdrs.iter().map(|(_, c)| minimise_cdr(c, &groups)).collect();
+        let commits = cdrs.iter().map(|(id, _)| self.registry.vault().commit(&format!("cdr:{id}"))).collect();
+        let entry = self.entry(p, ctx, "allow", vec![], commits, 200);
+        let receipt = self.audit(&entry).await?;
+        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
+        Ok(Answer { body: json!({ "records": records }), receipt })
+    }
+
+    /// `POST /v1/identity/search`: name search, with a second officer's approval.
+    pub async fn name_search(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        let req: NameSearchReq = parse(body)?;
+        ctx.action = "name_search".into();
+        ctx.case = req.case.clone();
+        ctx.warrant = req.warrant.clone();
+        ctx.purpose = req.purpose.clone();
+        if custos_store::name_tokens(&req.name).is_empty() {
+            return Err(GatewayError::Invalid(
+                "invalid_name",
+                "`name` needs at least one word of two letters".into(),
+            ));
+        }
+        let bi = self.registry.vault().blind("name", &req.name.to_lowercase());
+        ctx.subjects = vec![self.registry.vault().commit(&bi)];
+        let case = self.case_facts(&req.case)?;
+        let warrant = self.warrant_facts(&req.warrant)?;
+        let approved = match &req.approval {
+            Some(a) => {
+                self.approval_ok(a, &p.subject, &request_hash("name_search", &p.subject, body), self.now())?
+            }
+            None => false,
+        };
+        let (officer, cats) = self.decide(
+            p,
+            ActionKind::NameSearch,
+            case,
+            warrant,
+            &bi,
+            "identity",
+            (0, 0),
+            &req.purpose,
+            1,
+            approved,
+        )?;
+        if let Some(a) = &req.approval {
+            if !self.registry.store().use_approval(a)? {
+                return Err(GatewayError::Denied(vec!["approval_used".into()]));
+            }
+        }
+        self.count_quota(&officer.id, "name_search", self.now());
+        let hits = self.registry.search_name(&req.name, self.cfg.name_search_limit)?;
+        let groups = self.policy.visible_groups(&officer, &cats, false);
+        let records: Vec<Value> = hits.iter().map(|(_, c)| minimise_citizen(c, &groups)).collect();
+        let commits =
+            hits.iter().map(|(id, _)| self.registry.vault().commit(&format!("citizen:{id}"))).collect();
+        let entry = self.entry(p, ctx, "allow", vec![], commits, 200);
+        let receipt = self.audit(&entry).await?;
+        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
+        Ok(Answer { body: json!({ "records": records }), receipt })
+    }
+
+    /// `POST /v1/approvals`: ask for a second officer's approval of one exact request.
+    pub async fn request_approval(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        ctx.action = "approval_request".into();
+        let action = body.get("action").and_then(Value::as_str).unwrap_or_default();
+        if !matches!(action, "name_search" | "cdr_query") {
+            return Err(GatewayError::Invalid(
+                "invalid_action",
+                "`action` must be `name_search` or `cdr_query`".into(),
+            ));
+        }
+        let request = body.get("request").filter(|r| r.is_object()).ok_or_else(|| {
+            GatewayError::BadRequest(
+                "missing_field",
+                "`request` must be the JSON body of the request to approve".into(),
+            )
+        })?;
+        self.officer_facts(p)?;
+        let now = self.now();
+        let a = Approval {
+            id: new_id("ap-"),
+            requester: p.subject.clone(),
+            request_hash: request_hash(action, &p.subject, request),
+            summary: format!("{action} requested by {}", p.subject),
+            approver: None,
+            created: now,
+            expires: now + self.cfg.approval_ttl,
+            used: false,
+        };
+        self.registry.store().put_approval(&a)?;
+        let entry = self.entry(p, ctx, "allow", vec![format!("approval:{}", a.id)], vec![], 200);
+        let receipt = self.audit(&entry).await?;
+        Ok(Answer {
+            body: json!({ "approval": a.id, "request_hash": a.request_hash, "expires": a.expires }),
+            receipt,
+        })
+    }
+
+    /// `POST /v1/approvals/{id}/approve`: a supervisor or reviewer, never the requester.
+    pub async fn approve(&self, p: &Principal, ctx: &mut Ctx, id: &str) -> Result<Answer, GatewayError> {
+        ctx.action = "approval_grant".into();
+        let o = self.officer_facts(p)?;
+        if !o.active || !(o.roles.iter().any(|r| r == "supervisor" || r == "reviewer")) {
+            return Err(GatewayError::Denied(vec!["approver_role_required".into()]));
+        }
+        let mut a = self
+            .registry
+            .store()
+            .approval(id)?
+            .ok_or_else(|| GatewayError::NotFound("not_found", format!("approval `{id}` not found")))?;
+        if a.requester == p.subject {
+            return Err(GatewayError::Denied(vec!["approver_is_requester".into()]));
+        }
+        if self.now() >= a.expires {
+            return Err(GatewayError::Denied(vec!["approval_expired".into()]));
+        }
+        a.approver = Some(p.subject.clone());
+        self.registry.store().put_approval(&a)?;
+        let entry = self.entry(p, ctx, "allow", vec![format!("approval:{id}")], vec![], 200);
+        let receipt = self.audit(&entry).await?;
+        Ok(Answer { body: json!({ "approval": id, "approver": p.subject }), receipt })
+    }
+
+    /// `POST /v1/break-glass`: emergency access with a written justification. Raises an alert
+    /// at once and opens a review item.
+    pub async fn break_glass(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        ctx.action = "break_glass".into();
+        let req: BreakGlassReq = parse(body)?;
+        ctx.case = req.case.clone();
+        if req.justification.trim().chars().count() < 20 {
+            return Err(GatewayError::Invalid(
+                "justification_required",
+                "a written justification of at least 20 characters is required".into(),
+            ));
+        }
+        if req.minutes <= 0 || req.minutes > self.cfg.break_glass_max_minutes {
+            return Err(GatewayError::Invalid(
+                "invalid_duration",
+                format!("`minutes` must be 1 to {}", self.cfg.break_glass_max_minutes),
+            ));
+        }
+        let o = self.officer_facts(p)?;
+        if !o.active {
+            return Err(GatewayError::Denied(vec!["officer_suspended".into()]));
+        }
+        self.case_facts(&req.case)?;
+        let now = self.now();
+        let b = BreakGlass {
+            id: new_id("bg-"),
+            officer: p.subject.clone(),
+            case: req.case.clone(),
+            justification: req.justification.trim().to_string(),
+            created: now,
+            expires: now + 60 * req.minutes,
+            review: "open".into(),
+            review_note: None,
+        };
+        self.registry.store().put_break_glass(&b)?;
+        self.reload()?;
+        let entry = self.entry(
+            p,
+            ctx,
+            "allow",
+            vec![format!("break_glass:{}", b.id), "review_opened".into()],
+            vec![],
+            200,
+        );
+        let receipt = self.audit(&entry).await?;
+        tracing::warn!(officer = %p.subject, case = %b.case, grant = %b.id, "break-glass access granted: review opened");
+        Ok(Answer { body: json!({ "grant": b.id, "expires": b.expires, "review": "open" }), receipt })
+    }
+
+    /// Open break-glass reviews.
+    pub fn break_glass_reviews(&self) -> Vec<BreakGlass> {
+        self.snap
+            .read()
+            .map(|s| s.break_glass.iter().filter(|b| b.review == "open").cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// `POST /v1/break-glass/{id}/close`: a supervisor (not the officer) closes the review.
+    pub async fn close_break_glass(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        id: &str,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        ctx.action = "break_glass_review".into();
+        if !p.has_role("supervisor") {
+            return Err(GatewayError::Denied(vec!["supervisor_role_required".into()]));
+        }
+        let note = body.get("note").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        if note.is_empty() {
+            return Err(GatewayError::Invalid("note_required", "closing a review needs a `note`".into()));
+        }
+        let mut b =
+            self.registry.store().break_glasses()?.into_iter().find(|b| b.id == id).ok_or_else(|| {
+                GatewayError::NotFound("not_found", format!("break-glass grant `{id}` not found"))
+            })?;
+        if b.officer == p.subject {
+            return Err(GatewayError::Denied(vec!["reviewer_is_officer".into()]));
+        }
+        b.review = "closed".into();
+        b.review_note = Some(format!("{}: {note}", p.subject));
+        self.registry.store().put_break_glass(&b)?;
+        self.reload()?;
+        let entry = self.entry(p, ctx, "allow", vec![format!("break_glass:{id}")], vec![], 200);
+        let receipt = self.audit(&entry).await?;
+        Ok(Answer { body: json!({ "grant": id, "review": "closed" }), receipt })
+    }
+
+    /// Administration (admin credential or admin role; warrants by reviewers).
+    pub async fn admin(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        what: &str,
+        id: Option<&str>,
+        body: &Value,
+    ) -> Result<Answer, GatewayError> {
+        ctx.action = format!("admin_{what}");
+        let is_admin = p.has_role("admin");
+        let result = match what {
+            "officer" if is_admin => {
+                let o: Officer = parse(body)?;
+                validate_officer(&o)?;
+                self.registry.store().put_officer(&o)?;
+                json!({ "officer": o.id })
+            }
+            "token" if is_admin => {
+                let officer = body.get("officer").and_then(Value::as_str).unwrap_or_default();
+                let admin = officer.is_empty() && body.get("admin").and_then(Value::as_bool) == Some(true);
+                if !admin && !self.snap.read().map(|s| s.officers.contains_key(officer)).unwrap_or(false) {
+                    return Err(GatewayError::Invalid(
+                        "unknown_officer",
+                        format!("no officer `{}`", clip(officer)),
+                    ));
+                }
+                let days = body.get("expires_in_days").and_then(Value::as_i64).unwrap_or(90);
+                if !(1..=3650).contains(&days) {
+                    return Err(GatewayError::Invalid(
+                        "invalid_expiry",
+                        "`expires_in_days` must be 1 to 3650".into(),
+                    ));
+                }
+                let (token, cred) = self.issue_token(
+                    if admin { "admin" } else { officer },
+                    admin,
+                    Some(self.now() + days * 86_400),
+                )?;
+                json!({ "token": token, "id": cred.id, "expires": cred.expires })
+            }
+            "revoke_token" if is_admin => {
+                let id = id.unwrap_or_default();
+                self.registry.store().revoke_credential(id)?;
+                json!({ "revoked": id })
+            }
+            "case" if is_admin || p.has_role("supervisor") => {
+                let req: CaseReq = parse(body)?;
+                let subjects = self.subject_indexes(&req.subjects)?;
+                let c = Case {
+                    id: req.id,
+                    unit: req.unit,
+                    officers: req.officers,
+                    subjects,
+                    open: req.open,
+                    covert: req.covert,
+                };
+                if c.id.trim().is_empty() {
+                    return Err(GatewayError::Invalid("invalid_id", "`id` must not be empty".into()));
+                }
+                self.registry.store().put_case(&c)?;
+                json!({ "case": c.id })
+            }
+            "close_case" if is_admin || p.has_role("supervisor") => {
+                let id = id.unwrap_or_default();
+                let mut c =
+                    self.snap.read().ok().and_then(|s| s.cases.get(id).cloned()).ok_or_else(|| {
+                        GatewayError::NotFound("not_found", format!("case `{}` not found", clip(id)))
+                    })?;
+                c.open = false;
+                self.registry.store().put_case(&c)?;
+                json!({ "case": id, "open": false })
+            }
+            "warrant" if p.has_role("reviewer") => {
+                let req: WarrantReq = parse(body)?;
+                let case = self.case_facts(&req.case).map_err(|_| {
+                    GatewayError::Invalid("unknown_case", "the warrant's case does not exist".into())
+                })?;
+                // Independence: not the requester's side, not the case's unit.
+                if case.officers.contains(&p.subject) || (!p.unit.is_empty() && p.unit == case.unit) {
+                    return Err(GatewayError::Invalid(
+                        "reviewer_not_independent",
+                        "a reviewer may not issue warrants for their own unit's or their own cases".into(),
+                    ));
+                }
+                for c in &req.categories {
+                    if !matches!(c.as_str(), "identity" | "cdr" | "location") {
+                        return Err(GatewayError::Invalid(
+                            "invalid_category",
+                            format!("unknown category `{}`", clip(c)),
+                        ));
+                    }
+                }
+                let when = |s: &str, name: &str| {
+                    parse_when(s).ok_or_else(|| {
+                        GatewayError::Invalid(
+                            "invalid_time",
+                            format!("`{name}` must be RFC 3339 or Unix seconds"),
+                        )
+                    })
+                };
+                let w = Warrant {
+                    id: req.id,
+                    case: req.case,
+                    issuer: p.subject.clone(),
+                    subjects: self.subject_indexes(&req.subjects)?,
+                    categories: req.categories,
+                    data_from: when(&req.data_from, "data_from")?,
+                    data_to: when(&req.data_to, "data_to")?,
+                    valid_from: when(&req.valid_from, "valid_from")?,
+                    valid_to: when(&req.valid_to, "valid_to")?,
+                    status: "active".into(),
+                };
+                if w.id.trim().is_empty() || w.valid_to <= w.valid_from || w.data_to < w.data_from {
+                    return Err(GatewayError::Invalid(
+                        "invalid_warrant",
+                        "a warrant needs an ID and non-empty periods".into(),
+                    ));
+                }
+                ctx.warrant = w.id.clone();
+                self.registry.store().put_warrant(&w)?;
+                json!({ "warrant": w.id })
+            }
+            "revoke_warrant" if p.has_role("reviewer") || is_admin => {
+                let id = id.unwrap_or_default();
+                let mut w =
+                    self.snap.read().ok().and_then(|s| s.warrants.get(id).cloned()).ok_or_else(|| {
+                        GatewayError::NotFound("not_found", format!("warrant `{}` not found", clip(id)))
+                    })?;
+                w.status = "revoked".into();
+                self.registry.store().put_warrant(&w)?;
+                json!({ "warrant": id, "status": "revoked" })
+            }
+            _ => return Err(GatewayError::Denied(vec!["role_not_allowed".into()])),
+        };
+        self.reload()?;
+        let entry = self.entry(p, ctx, "allow", vec![], vec![], 200);
+        let receipt = self.audit(&entry).await?;
+        Ok(Answer { body: result, receipt })
+    }
+
+    /// Issue a credential; the token is returned once and only its hash is stored.
+    pub fn issue_token(
+        &self,
+        subject: &str,
+        admin: bool,
+        expires: Option<i64>,
+    ) -> Result<(String, Credential), GatewayError> {
+        let token = custos_server::auth::new_token().map_err(internal)?;
+        let sha = token_hash(&token);
+        let cred = Credential {
+            id: sha[..16].to_string(),
+            sha256: sha,
+            subject: subject.to_string(),
+            admin,
+            expires,
+            revoked: false,
+            created: self.now(),
+        };
+        self.registry.store().put_credential(&cred)?;
+        self.reload()?;
+        Ok((token, cred))
+    }
+
+    /// Blind indexes of plaintext identifiers (NIDs or MSISDNs).
+    pub fn subject_indexes(&self, idents: &[String]) -> Result<Vec<String>, GatewayError> {
+        idents
+            .iter()
+            .map(|s| {
+                if let Some(m) = normalize_msisdn(s) {
+                    Ok(self.registry.vault().blind("msisdn", &m))
+                } else if let Some(n) = normalize_nid(s) {
+                    Ok(self.registry.vault().blind("nid", &n))
+                } else {
+                    Err(GatewayError::Invalid(
+                        "invalid_subject",
+                        format!("`{}` is neither an NID nor a mobile number", clip(s)),
+                    ))
+                }
+            })
+            .collect()
+    }
+}
+
+impl Authenticate for Gateway {
+    fn authenticate(&self, token: &str) -> Option<Principal> {
+        if !token.starts_with("cst_") || token.len() > 128 {
+            return None;
+        }
+        let sha = token_hash(token);
+        let now = self.now();
+        let snap = self.snap.read().ok()?;
+        let c = snap.creds.get(&sha).filter(|c| !c.revoked && c.expires.is_none_or(|e| now < e))?;
+        if c.admin {
+            return Some(Principal {
+                cred_id: c.id.clone(),
+                subject: "admin".into(),
+                admin: true,
+                roles: vec![],
+                unit: String::new(),
+            });
+        }
+        let o = snap.officers.get(&c.subject)?;
+        Some(Principal {
+            cred_id: c.id.clone(),
+            subject: o.id.clone(),
+            admin: false,
+            roles: o.roles.clone(),
+            unit: o.unit.clone(),
+        })
+    }
+
+    fn unauthenticated(&self, path: &str, reason: &str) {
+        self.note_unauthenticated(path, reason);
+    }
+}
+
+fn quota_kind(action: &str) -> Option<&'static str> {
+    match action {
+        "identity_lookup" => Some("identity_lookup"),
+        "cdr_query" => Some("cdr_query"),
+        "name_search" => Some("name_search"),
+        "routine_check" => Some("routine_check"),
+        _ => None,
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+fn validate_officer(o: &Officer) -> Result<(), GatewayError> {
+    if o.id.trim().is_empty() || o.id.len() > 64 {
+        return Err(GatewayError::Invalid("invalid_id", "officer `id` must be 1 to 64 characters".into()));
+    }
+    for r in &o.roles {
+        if !custos_store::model::ROLES.contains(&r.as_str()) {
+            return Err(GatewayError::Invalid("invalid_role", format!("unknown role `{}`", clip(r))));
+        }
+    }
+    if !matches!(o.status.as_str(), "active" | "suspended") {
+        return Err(GatewayError::Invalid(
+            "invalid_status",
+            "`status` must be `active` or `suspended`".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Hash binding an approval to one exact request (canonical JSON, `approval` removed).
+pub fn request_hash(action: &str, requester: &str, body: &Value) -> String {
+    let mut b = body.clone();
+    if let Some(o) = b.as_object_mut() {
+        o.remove("approval");
+    }
+    sha_hex(&format!("{action}\n{requester}\n{}", canonical(&b)))
+}
+
+/// JSON with object keys sorted at every level (independent of the client's key order).
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[k.as_str()])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        v => v.to_string(),
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
+    serde_json::from_value(body.clone())
+        .map_err(|e| GatewayError::BadRequest("invalid_body", format!("invalid request: {e}")))
+}
+
+/// Identity lookup request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityLookupReq {
+    /// National ID (10, 13 or 17 digits).
+    pub nid: Option<String>,
+    /// Mobile number.
+    pub msisdn: Option<String>,
+    /// Case (omit for a routine check).
+    pub case: Option<String>,
+    /// Warrant.
+    pub warrant: Option<String>,
+    /// Declared purpose.
+    pub purpose: String,
+}
+
+/// CDR query request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdrQueryReq {
+    /// Mobile number.
+    pub msisdn: String,
+    /// Period start (RFC 3339 or Unix seconds).
+    pub from: String,
+    /// Period end.
+    pub to: String,
+    /// Case.
+    pub case: String,
+    /// Warrant.
+    pub warrant: String,
+    /// Declared purpose.
+    pub purpose: String,
+    /// Approval ID (when the query needs one).
+    pub approval: Option<String>,
+}
+
+/// Name search request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameSearchReq {
+    /// Name (Latin or Bangla).
+    pub name: String,
+    /// Case.
+    pub case: String,
+    /// Warrant.
+    pub warrant: String,
+    /// Declared purpose.
+    pub purpose: String,
+    /// Approval ID (required).
+    pub approval: Option<String>,
+}
+
+/// Break-glass request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassReq {
+    /// Case.
+    pub case: String,
+    /// Written justification (at least 20 characters).
+    pub justification: String,
+    /// Duration in minutes.
+    pub minutes: i64,
+}
+
+/// Case administration request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseReq {
+    /// Case ID.
+    pub id: String,
+    /// Unit.
+    pub unit: String,
+    /// Assigned officers.
+    #[serde(default)]
+    pub officers: Vec<String>,
+    /// Linked subjects (NIDs or MSISDNs; stored as blind indexes).
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    /// Open.
+    #[serde(default = "yes")]
+    pub open: bool,
+    /// Covert.
+    #[serde(default)]
+    pub covert: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Warrant issuing request.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantReq {
+    /// Warrant ID.
+    pub id: String,
+    /// Case.
+    pub case: String,
+    /// Subjects covered (NIDs or MSISDNs).
+    pub subjects: Vec<String>,
+    /// Categories: `identity`, `cdr`, `location`.
+    pub categories: Vec<String>,
+    /// Data period start.
+    pub data_from: String,
+    /// Data period end.
+    pub data_to: String,
+    /// Valid from.
+    pub valid_from: String,
+    /// Valid until.
+    pub valid_to: String,
+}
+
+fn put(m: &mut Map<String, Value>, k: &str, v: impl Into<Value>) {
+    m.insert(k.to_string(), v.into());
+}
+
+/// The fields of a citizen record the caller may see.
+pub fn minimise_citizen(c: &Citizen, groups: &[FieldGroup]) -> Value {
+    let mut m = Map::new();
+    if groups.contains(&FieldGroup::Basic) {
+        put(&mut m, "nid", c.nid.clone());
+        put(&mut m, "name_bn", c.name_bn.clone());
+        put(&mut m, "name_en", c.name_en.clone());
+        put(&mut m, "dob", c.dob.clone());
+        put(&mut m, "gender", c.gender.clone());
+    }
+    if groups.contains(&FieldGroup::Family) {
+        put(&mut m, "father", c.father.clone());
+        put(&mut m, "mother", c.mother.clone());
+    }
+    if groups.contains(&FieldGroup::Address) {
+        put(&mut m, "division", c.division.clone());
+        put(&mut m, "district", c.district.clone());
+        put(&mut m, "upazila", c.upazila.clone());
+        put(&mut m, "address", c.address.clone());
+    }
+    if groups.contains(&FieldGroup::Contact) {
+        put(&mut m, "msisdns", c.msisdns.clone());
+    }
+    Value::Object(m)
+}
+
+/// The fields of a CDR the caller may see.
+pub fn minimise_cdr(c: &Cdr, groups: &[FieldGroup]) -> Value {
+    let mut m = Map::new();
+    if groups.contains(&FieldGroup::Cdr) {
+        put(&mut m, "caller", c.caller.clone());
+        put(&mut m, "callee", c.callee.clone());
+        put(&mut m, "start", custos_detect::time::format_utc(c.start));
+        put(&mut m, "duration", c.duration);
+        put(&mut m, "type", c.kind.clone());
+    }
+    if groups.contains(&FieldGroup::Location) {
+        put(&mut m, "cell_id", c.cell_id.clone());
+        put(&mut m, "imei", c.imei.clone());
+    }
+    Value::Object(m)
+}

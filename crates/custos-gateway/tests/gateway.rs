@@ -1,0 +1,908 @@
+//! The gateway over HTTP: the authorization matrix, minimised answers with verifiable
+//! receipts, fail-closed audit, nothing in plaintext at rest, bad input, concurrency.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use custos_gateway::audit::AuditEntry;
+use custos_gateway::{Gateway, GatewayConfig};
+use custos_logstore::{LogStore, Options};
+use custos_policy::Policy;
+use custos_server::audit::AuditState;
+use custos_store::sqlite::SqliteStore;
+use custos_store::{Case, Cdr, Citizen, LocalKek, Officer, Registry, Warrant};
+use serde_json::{json, Value};
+
+const T: i64 = 1_773_115_200; // 2026-03-10T04:00:00Z = 10:00 in Dhaka
+const DAY: i64 = 86_400;
+
+struct Fx {
+    _d: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    gw: Arc<Gateway>,
+    clock: Arc<AtomicI64>,
+    base: String,
+    tokens: std::collections::HashMap<&'static str, String>,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn citizen(nid: &str, en: &str, bn: &str, msisdn: &str) -> Citizen {
+    Citizen {
+        nid: nid.into(),
+        name_bn: bn.into(),
+        name_en: en.into(),
+        father: format!("Father of {en}"),
+        mother: format!("Mother of {en}"),
+        dob: "1990-01-01".into(),
+        gender: "male".into(),
+        division: "Dhaka".into(),
+        district: "Dhaka".into(),
+        upazila: "Mirpur".into(),
+        address: "House 12, Road 3".into(),
+        msisdns: vec![msisdn.into()],
+    }
+}
+
+fn officer(id: &str, unit: &str, roles: &[&str], status: &str) -> Officer {
+    Officer {
+        id: id.into(),
+        name: format!("Officer {id}"),
+        unit: unit.into(),
+        rank: "SI".into(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        status: status.into(),
+    }
+}
+
+fn fixture(cfg: GatewayConfig) -> Fx {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_path_buf();
+    LogStore::init(&dir, "custos.test/audit").unwrap();
+    let log = LogStore::open(&dir, Options::default()).unwrap();
+    let kek = LocalKek::from_bytes([7; 32]);
+    let reg = Registry::init(Box::new(SqliteStore::open(&dir.join("custos.db")).unwrap()), &kek).unwrap();
+    reg.add_citizens(&[
+        citizen("1234567890", "Karim Rahman", "করিম রহমান", "8801711111111"),
+        citizen("2345678901", "Salma Begum", "সালমা বেগম", "8801822222222"),
+        citizen("19871234567890123", "Abdul Karim", "আব্দুল করিম", "8801933333333"),
+    ])
+    .unwrap();
+    reg.add_cdrs(&[
+        Cdr {
+            caller: "8801711111111".into(),
+            callee: "8801822222222".into(),
+            start: T - 5 * DAY,
+            duration: 60,
+            kind: "voice".into(),
+            cell_id: "470-01-1234".into(),
+            imei: "356938035643809".into(),
+        },
+        Cdr {
+            caller: "8801933333333".into(),
+            callee: "8801711111111".into(),
+            start: T - 3 * DAY,
+            duration: 0,
+            kind: "sms".into(),
+            cell_id: "470-01-9".into(),
+            imei: "356938035643810".into(),
+        },
+        Cdr {
+            caller: "8801711111111".into(),
+            callee: "8801933333333".into(),
+            start: T - 40 * DAY,
+            duration: 30,
+            kind: "voice".into(),
+            cell_id: "x".into(),
+            imei: "y".into(),
+        },
+    ])
+    .unwrap();
+    let st = reg.store();
+    for o in [
+        officer("inv1", "ATU", &["investigator"], "active"),
+        officer("inv2", "ATU", &["investigator"], "active"),
+        officer("an1", "NTMC", &["analyst"], "active"),
+        officer("desk1", "DP", &["desk"], "active"),
+        officer("sup1", "ATU", &["supervisor"], "active"),
+        officer("rev1", "COURT", &["reviewer"], "active"),
+        officer("revatu", "ATU", &["reviewer"], "active"),
+        officer("susp", "ATU", &["investigator"], "suspended"),
+        officer("aud1", "OVERSIGHT", &["auditor"], "active"),
+    ] {
+        st.put_officer(&o).unwrap();
+    }
+    let bi = |k: &str, v: &str| reg.vault().blind(k, v);
+    let a = vec![bi("nid", "1234567890"), bi("msisdn", "8801711111111")];
+    let case = |id: &str, unit: &str, officers: &[&str], open: bool| Case {
+        id: id.into(),
+        unit: unit.into(),
+        officers: officers.iter().map(|o| o.to_string()).collect(),
+        subjects: a.clone(),
+        open,
+        covert: false,
+    };
+    for c in [
+        case("C1", "ATU", &["inv1", "susp"], true),
+        case("C2", "NTMC", &["an1"], true),
+        case("CRAB", "RAB", &["inv1"], true),
+        case("CCLOSED", "ATU", &["inv1"], false),
+    ] {
+        st.put_case(&c).unwrap();
+    }
+    let w = |id: &str, case: &str, issuer: &str, cats: &[&str], valid: (i64, i64), status: &str| Warrant {
+        id: id.into(),
+        case: case.into(),
+        issuer: issuer.into(),
+        subjects: a.clone(),
+        categories: cats.iter().map(|c| c.to_string()).collect(),
+        data_from: T - 30 * DAY,
+        data_to: T,
+        valid_from: valid.0,
+        valid_to: valid.1,
+        status: status.into(),
+    };
+    let now_valid = (T - DAY, T + 30 * DAY);
+    for x in [
+        w("W1", "C1", "rev1", &["identity", "cdr"], now_valid, "active"),
+        w("W2", "C2", "rev1", &["cdr"], now_valid, "active"),
+        w("WRAB", "CRAB", "rev1", &["identity"], now_valid, "active"),
+        w("WCLOSED", "CCLOSED", "rev1", &["identity"], now_valid, "active"),
+        w("WEXP", "C1", "rev1", &["identity"], (T - 30 * DAY, T - DAY), "active"),
+        w("WFUT", "C1", "rev1", &["identity"], (T + DAY, T + 9 * DAY), "active"),
+        w("WREV", "C1", "rev1", &["identity"], now_valid, "revoked"),
+        w("WSELF", "C1", "inv1", &["identity"], now_valid, "active"),
+        w("WUNIT", "C1", "revatu", &["identity"], now_valid, "active"),
+        w("WID", "C1", "rev1", &["identity"], now_valid, "active"),
+    ] {
+        st.put_warrant(&x).unwrap();
+    }
+    let clock = Arc::new(AtomicI64::new(T));
+    let c2 = clock.clone();
+    let gw = Arc::new(
+        Gateway::new(reg, Policy::default_policy().unwrap(), log, cfg)
+            .unwrap()
+            .with_clock(move || c2.load(Ordering::SeqCst)),
+    );
+    let mut tokens = std::collections::HashMap::new();
+    for who in ["inv1", "inv2", "an1", "desk1", "sup1", "rev1", "revatu", "susp", "aud1"] {
+        tokens.insert(who, gw.issue_token(who, false, Some(T + 90 * DAY)).unwrap().0);
+    }
+    tokens.insert("admin", gw.issue_token("admin", true, None).unwrap().0);
+    tokens.insert("expired", gw.issue_token("inv1", false, Some(T - 1)).unwrap().0);
+    let (revoked, cred) = gw.issue_token("inv1", false, None).unwrap();
+    gw.registry().store().revoke_credential(&cred.id).unwrap();
+    gw.reload().unwrap();
+    tokens.insert("revoked", revoked);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let auth: Arc<dyn custos_server::auth::Authenticate> = gw.clone();
+    let router = custos_gateway::http::router(gw.clone()).merge(custos_server::audit::router(AuditState {
+        log: gw.log().clone(),
+        auth,
+        published: Arc::new(std::sync::RwLock::new(None)),
+    }));
+    let addr: SocketAddr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(custos_server::serve_listener(l, router, std::future::pending()));
+        a
+    });
+    Fx { _d: d, dir, gw, clock, base: format!("http://{addr}"), tokens, _rt: rt }
+}
+
+fn cfg() -> GatewayConfig {
+    GatewayConfig { unauth_per_sec: 1000, quota_routine: 3, hours: (7, 22), ..GatewayConfig::default() }
+}
+
+struct R {
+    status: u16,
+    body: Value,
+}
+
+fn call(fx: &Fx, method: &str, path: &str, token: Option<&str>, body: Option<&str>, ctype: &str) -> R {
+    let mut req = ureq::request(method, &format!("{}{path}", fx.base));
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let res = match body {
+        Some(b) => req.set("Content-Type", ctype).send_string(b),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = resp.status();
+    let text = resp.into_string().unwrap_or_default();
+    R { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+}
+
+fn post(fx: &Fx, who: &str, path: &str, body: Value) -> R {
+    let t = fx.tokens.get(who).cloned().unwrap_or_else(|| who.to_string());
+    call(fx, "POST", path, Some(&t), Some(&body.to_string()), "application/json")
+}
+
+fn last_entry(fx: &Fx) -> AuditEntry {
+    let c = fx.gw.log().committed();
+    serde_json::from_slice(&fx.gw.log().entry(c.size - 1).unwrap().unwrap()).unwrap()
+}
+
+fn lookup(case: &str, warrant: &str, nid: &str) -> Value {
+    json!({ "nid": nid, "case": case, "warrant": warrant, "purpose": "investigating a bombing" })
+}
+
+fn cdr(case: &str, warrant: &str, from: i64, to: i64) -> Value {
+    json!({ "msisdn": "01711111111", "from": from.to_string(), "to": to.to_string(), "case": case, "warrant": warrant, "purpose": "call pattern" })
+}
+
+#[test]
+fn forbidden_matrix_denies_with_reasons_and_audits_each() {
+    let fx = fixture(cfg());
+    let a = "1234567890";
+    // (name, who, path, body, status, reason)
+    let mut m: Vec<(&str, &str, &str, Value, u16, &str)> = vec![
+        ("suspended officer", "susp", "/v1/identity/lookup", lookup("C1", "W1", a), 403, "officer_suspended"),
+        (
+            "not assigned to the case",
+            "inv2",
+            "/v1/identity/lookup",
+            lookup("C1", "W1", a),
+            403,
+            "not_assigned_to_case",
+        ),
+        (
+            "other unit's case",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("CRAB", "WRAB", a),
+            403,
+            "case_of_other_unit",
+        ),
+        ("closed case", "inv1", "/v1/identity/lookup", lookup("CCLOSED", "WCLOSED", a), 403, "case_closed"),
+        ("unknown case", "inv1", "/v1/identity/lookup", lookup("NOPE", "W1", a), 403, "case_unknown"),
+        (
+            "injection in case",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1' OR '1'='1", "W1", a),
+            403,
+            "case_unknown",
+        ),
+        (
+            "no warrant",
+            "inv1",
+            "/v1/identity/lookup",
+            json!({"nid": a, "case": "C1", "purpose": "x"}),
+            403,
+            "warrant_missing",
+        ),
+        ("unknown warrant", "inv1", "/v1/identity/lookup", lookup("C1", "WNOPE", a), 403, "warrant_unknown"),
+        (
+            "expired warrant",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "WEXP", a),
+            403,
+            "warrant_not_active",
+        ),
+        (
+            "warrant not yet valid",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "WFUT", a),
+            403,
+            "warrant_not_active",
+        ),
+        (
+            "revoked warrant",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "WREV", a),
+            403,
+            "warrant_not_active",
+        ),
+        (
+            "warrant of another case",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "W2", a),
+            403,
+            "warrant_for_other_case",
+        ),
+        (
+            "warrant issued by the requester",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "WSELF", a),
+            403,
+            "warrant_not_independent",
+        ),
+        (
+            "warrant issued in the case's unit",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "WUNIT", a),
+            403,
+            "warrant_not_independent",
+        ),
+        (
+            "subject not covered",
+            "inv1",
+            "/v1/identity/lookup",
+            lookup("C1", "W1", "2345678901"),
+            403,
+            "subject_not_covered",
+        ),
+        (
+            "subject not covered by msisdn",
+            "inv1",
+            "/v1/identity/lookup",
+            json!({"msisdn": "01822222222", "case": "C1", "warrant": "W1", "purpose": "x"}),
+            403,
+            "subject_not_covered",
+        ),
+        (
+            "category not covered",
+            "inv1",
+            "/v1/cdr/query",
+            cdr("C1", "WID", T - 10 * DAY, T),
+            403,
+            "category_not_covered",
+        ),
+        (
+            "cdr period before the warrant's",
+            "inv1",
+            "/v1/cdr/query",
+            cdr("C1", "W1", T - 60 * DAY, T),
+            403,
+            "period_outside_warrant",
+        ),
+        (
+            "cdr period after the warrant's",
+            "inv1",
+            "/v1/cdr/query",
+            cdr("C1", "W1", T - 5 * DAY, T + 5 * DAY),
+            403,
+            "period_outside_warrant",
+        ),
+        (
+            "cdr period reversed",
+            "inv1",
+            "/v1/cdr/query",
+            cdr("C1", "W1", T, T - 5 * DAY),
+            403,
+            "period_invalid",
+        ),
+        (
+            "cdr by a desk officer",
+            "desk1",
+            "/v1/cdr/query",
+            cdr("C1", "W1", T - 5 * DAY, T),
+            403,
+            "role_not_allowed",
+        ),
+        (
+            "cdr by an analyst of another case",
+            "an1",
+            "/v1/cdr/query",
+            cdr("C1", "W1", T - 5 * DAY, T),
+            403,
+            "not_assigned_to_case",
+        ),
+        (
+            "name search without approval",
+            "inv1",
+            "/v1/identity/search",
+            json!({"name": "Karim", "case": "C1", "warrant": "W1", "purpose": "x"}),
+            403,
+            "approval_required",
+        ),
+        (
+            "name search with a bogus approval",
+            "inv1",
+            "/v1/identity/search",
+            json!({"name": "Karim", "case": "C1", "warrant": "W1", "purpose": "x", "approval": "ap-nope"}),
+            403,
+            "approval_required",
+        ),
+        (
+            "name search by a desk officer",
+            "desk1",
+            "/v1/identity/search",
+            json!({"name": "Karim", "case": "C1", "warrant": "W1", "purpose": "x"}),
+            403,
+            "role_not_allowed",
+        ),
+        (
+            "empty purpose",
+            "inv1",
+            "/v1/identity/lookup",
+            json!({"nid": a, "case": "C1", "warrant": "W1", "purpose": ""}),
+            403,
+            "purpose_missing",
+        ),
+        (
+            "blank purpose",
+            "inv1",
+            "/v1/identity/lookup",
+            json!({"nid": a, "case": "C1", "warrant": "W1", "purpose": "   "}),
+            403,
+            "purpose_missing",
+        ),
+        (
+            "routine check by an analyst",
+            "an1",
+            "/v1/identity/lookup",
+            json!({"nid": a, "purpose": "verify"}),
+            403,
+            "role_not_allowed",
+        ),
+        (
+            "routine check without purpose",
+            "desk1",
+            "/v1/identity/lookup",
+            json!({"nid": a, "purpose": ""}),
+            403,
+            "purpose_missing",
+        ),
+        (
+            "break-glass without justification",
+            "inv1",
+            "/v1/break-glass",
+            json!({"case": "C1", "justification": "", "minutes": 30}),
+            422,
+            "justification_required",
+        ),
+        (
+            "break-glass with a token justification",
+            "inv1",
+            "/v1/break-glass",
+            json!({"case": "C1", "justification": "urgent", "minutes": 30}),
+            422,
+            "justification_required",
+        ),
+        (
+            "break-glass for too long",
+            "inv1",
+            "/v1/break-glass",
+            json!({"case": "C1", "justification": "a kidnapping victim's phone must be located now", "minutes": 100000}),
+            422,
+            "invalid_duration",
+        ),
+        (
+            "break-glass for an unknown case",
+            "inv1",
+            "/v1/break-glass",
+            json!({"case": "NOPE", "justification": "a kidnapping victim's phone must be located now", "minutes": 30}),
+            403,
+            "case_unknown",
+        ),
+        (
+            "admin by an officer",
+            "inv1",
+            "/v1/admin/officers",
+            json!({"id": "x", "name": "x", "unit": "x", "rank": "x", "roles": [], "status": "active"}),
+            403,
+            "role_not_allowed",
+        ),
+        (
+            "token issuing by an officer",
+            "sup1",
+            "/v1/admin/tokens",
+            json!({"officer": "sup1"}),
+            403,
+            "role_not_allowed",
+        ),
+        (
+            "warrant issued by a non-reviewer",
+            "sup1",
+            "/v1/warrants",
+            json!({"id": "WX", "case": "C1", "subjects": ["1234567890"], "categories": ["identity"], "data_from": "0", "data_to": "1", "valid_from": T.to_string(), "valid_to": (T + DAY).to_string()}),
+            403,
+            "role_not_allowed",
+        ),
+        (
+            "warrant issued by a reviewer of the case's unit",
+            "revatu",
+            "/v1/warrants",
+            json!({"id": "WX", "case": "C1", "subjects": ["1234567890"], "categories": ["identity"], "data_from": "0", "data_to": "1", "valid_from": T.to_string(), "valid_to": (T + DAY).to_string()}),
+            422,
+            "reviewer_not_independent",
+        ),
+        (
+            "approval of a request by a non-supervisor",
+            "inv2",
+            "/v1/approvals/ap-nope/approve",
+            json!({}),
+            403,
+            "approver_role_required",
+        ),
+        (
+            "closing a break-glass review without the role",
+            "inv2",
+            "/v1/break-glass/bg-nope/close",
+            json!({"note": "fine"}),
+            403,
+            "supervisor_role_required",
+        ),
+    ];
+    // Two-person rule: the requester cannot approve their own request; an approval is bound to
+    // the exact request and serves once.
+    let search = json!({"name": "Karim", "case": "C1", "warrant": "W1", "purpose": "find the caller"});
+    let ap = post(&fx, "inv1", "/v1/approvals", json!({"action": "name_search", "request": search}));
+    assert_eq!(ap.status, 200, "{}", ap.body);
+    let ap_id = ap.body["approval"].as_str().unwrap().to_string();
+    let mut other = search.clone();
+    other["name"] = json!("Salma");
+    other["approval"] = json!(ap_id.clone());
+    let mut with = search.clone();
+    with["approval"] = json!(ap_id.clone());
+    m.push((
+        "name search with an approval not yet given",
+        "inv1",
+        "/v1/identity/search",
+        with.clone(),
+        403,
+        "approval_required",
+    ));
+    let self_approve = format!("/v1/approvals/{ap_id}/approve");
+    m.push((
+        "approving one's own request",
+        "inv1",
+        "/v1/approvals/x/approve",
+        json!({}),
+        403,
+        "approver_role_required",
+    ));
+    // sup1 approves; inv2 cannot use it; a changed request does not match it.
+    for (name, who, path, body, status, reason) in &m {
+        let r = post(&fx, who, path, body.clone());
+        assert_eq!(r.status, *status, "{name}: {}", r.body);
+        let e = last_entry(&fx);
+        assert!(
+            e.reasons.iter().any(|x| x == reason),
+            "{name}: entry reasons {:?}, response {}",
+            e.reasons,
+            r.body
+        );
+        assert_eq!(e.status, *status, "{name}");
+        assert!(matches!(e.decision.as_str(), "deny" | "reject"), "{name}");
+        assert!(r.body["error"]["code"].as_str().is_some(), "{name}");
+        assert!(r.body.get("record").is_none() && r.body.get("records").is_none(), "{name}: data leaked");
+    }
+    let mut count = m.len();
+    let r = post(&fx, "sup1", &self_approve, json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post(&fx, "inv1", "/v1/identity/search", other);
+    assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["approval_required".to_string()]));
+    let r = post(&fx, "inv1", "/v1/identity/search", with.clone());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 2, "{}", r.body);
+    let r = post(&fx, "inv1", "/v1/identity/search", with);
+    assert_eq!(
+        (r.status, last_entry(&fx).reasons.clone()),
+        (403, vec!["approval_required".to_string()]),
+        "reused approval"
+    );
+    count += 2;
+    // Quota: the fourth routine check of the day is refused with 429.
+    for _ in 0..3 {
+        assert_eq!(
+            post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": "2345678901", "purpose": "verify"}))
+                .status,
+            200
+        );
+    }
+    let r = post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": "2345678901", "purpose": "verify"}));
+    assert_eq!((r.status, last_entry(&fx).reasons.clone()), (429, vec!["quota_exceeded".to_string()]));
+    count += 1;
+    // Hours: at 23:00 local time data requests are refused.
+    fx.clock.store(T + 13 * 3600, Ordering::SeqCst);
+    let r = post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", a));
+    assert_eq!(r.status, 403);
+    assert!(last_entry(&fx).reasons.contains(&"outside_hours".to_string()));
+    fx.clock.store(T, Ordering::SeqCst);
+    count += 1;
+    // Approval expiry.
+    let ap = post(&fx, "inv1", "/v1/approvals", json!({"action": "name_search", "request": search}));
+    let id = ap.body["approval"].as_str().unwrap().to_string();
+    assert_eq!(post(&fx, "sup1", &format!("/v1/approvals/{id}/approve"), json!({})).status, 200);
+    fx.clock.store(T + 2 * 3600, Ordering::SeqCst);
+    let mut exp = search.clone();
+    exp["approval"] = json!(id);
+    let r = post(&fx, "inv1", "/v1/identity/search", exp);
+    assert_eq!(
+        (r.status, last_entry(&fx).reasons.clone()),
+        (403, vec!["approval_required".to_string()]),
+        "expired approval"
+    );
+    fx.clock.store(T, Ordering::SeqCst);
+    count += 1;
+    // Credentials: none, malformed, forged, expired, revoked → 401, logged as unauthenticated.
+    let before = fx.gw.log().committed().size;
+    let body = lookup("C1", "W1", a).to_string();
+    let mut unauth = 0;
+    for tok in [
+        None,
+        Some("cst_forged0000000000000000000000000000000000000"),
+        Some(fx.tokens["expired"].as_str()),
+        Some(fx.tokens["revoked"].as_str()),
+        Some("not-a-token"),
+    ] {
+        let r = call(&fx, "POST", "/v1/identity/lookup", tok, Some(&body), "application/json");
+        assert_eq!(r.status, 401, "{tok:?}");
+        assert_eq!(r.body["error"]["code"], "unauthenticated");
+        unauth += 1;
+    }
+    let r =
+        ureq::post(&format!("{}/v1/cdr/query", fx.base)).set("Authorization", "Basic abc").send_string("{}");
+    assert!(matches!(r, Err(ureq::Error::Status(401, _))));
+    unauth += 1;
+    count += unauth;
+    for _ in 0..100 {
+        if fx.gw.log().committed().size >= before + unauth as u64 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let after = fx.gw.log().committed().size;
+    let unauth_entries = (before..after)
+        .filter(|i| {
+            let e: AuditEntry = serde_json::from_slice(&fx.gw.log().entry(*i).unwrap().unwrap()).unwrap();
+            e.action == "unauthenticated"
+        })
+        .count();
+    assert_eq!(unauth_entries, unauth);
+    // Entry bundles and alerts are not for investigators.
+    let r = call(&fx, "GET", "/audit/tile/entries/000.p/1", Some(&fx.tokens["inv1"]), None, "");
+    assert_eq!(r.status, 403);
+    let r = call(&fx, "GET", "/v1/alerts", Some(&fx.tokens["inv1"]), None, "");
+    assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["role_not_allowed".to_string()]));
+    count += 2;
+    assert!(count >= 40, "only {count} forbidden scenarios");
+}
+
+#[test]
+fn allowed_requests_return_minimised_fields_with_provable_receipts() {
+    let fx = fixture(cfg());
+    let r = post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut keys: Vec<&str> = r.body["record"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "address", "district", "division", "dob", "father", "gender", "mother", "msisdns", "name_bn",
+            "name_en", "nid", "upazila"
+        ]
+    );
+    assert_eq!(r.body["record"]["name_bn"], "করিম রহমান");
+    // The receipt is provable against the log.
+    let rc = &r.body["receipt"];
+    let (index, size) = (rc["index"].as_u64().unwrap(), rc["tree_size"].as_u64().unwrap());
+    let leaf = custos_tlog::checkpoint::parse_hash(rc["leaf_hash"].as_str().unwrap()).unwrap();
+    let (_, proof) = fx.gw.log().inclusion_proof(index, Some(size)).unwrap();
+    custos_tlog::merkle::verify_inclusion(&leaf, index, size, &proof, &fx.gw.log().root_at(size).unwrap())
+        .unwrap();
+    let e = last_entry(&fx);
+    assert_eq!(
+        (e.decision.as_str(), e.count, e.officer.as_str(), e.case.as_str()),
+        ("allow", 1, "inv1", "C1")
+    );
+    assert!(e.subjects[0].starts_with("c:") && e.records[0].starts_with("c:"));
+    assert_eq!(e.purpose.len(), 16);
+    // By mobile number, Bangla digits accepted.
+    let r = post(
+        &fx,
+        "inv1",
+        "/v1/identity/lookup",
+        json!({"msisdn": "০১৭১১১১১১১১", "case": "C1", "warrant": "W1", "purpose": "x"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A desk officer's routine check sees only the basic fields, and it is marked unexplained.
+    let r = post(
+        &fx,
+        "desk1",
+        "/v1/identity/lookup",
+        json!({"nid": "19871234567890123", "purpose": "verifying an ID card"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut keys: Vec<&str> = r.body["record"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["dob", "gender", "name_bn", "name_en", "nid"]);
+    assert_eq!(last_entry(&fx).reasons, vec!["routine_unexplained".to_string()]);
+    // The analyst's CDR query returns call records within the period, without location fields.
+    let r = post(&fx, "an1", "/v1/cdr/query", cdr("C2", "W2", T - 10 * DAY, T));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let recs = r.body["records"].as_array().unwrap();
+    assert_eq!(recs.len(), 2);
+    let mut keys: Vec<&str> = recs[0].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["callee", "caller", "duration", "start", "type"]);
+    assert_eq!(last_entry(&fx).count, 2);
+    // Unknown subject: 404, audited.
+    let r = post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": "9999999999", "purpose": "verify"}));
+    assert_eq!((r.status, r.body["error"]["code"].as_str().unwrap()), (404, "unknown_subject"));
+    assert_eq!(last_entry(&fx).status, 404);
+    // Break-glass: granted with a justification, opens a review, lets a warrant-less lookup
+    // through, and a supervisor closes the review.
+    let g = post(
+        &fx,
+        "inv1",
+        "/v1/break-glass",
+        json!({"case": "C1", "justification": "a kidnapping victim's phone must be located now", "minutes": 30}),
+    );
+    assert_eq!(g.status, 200, "{}", g.body);
+    let r = post(
+        &fx,
+        "inv1",
+        "/v1/identity/lookup",
+        json!({"nid": "1234567890", "case": "C1", "purpose": "emergency"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let reviews = call(&fx, "GET", "/v1/break-glass/reviews", Some(&fx.tokens["sup1"]), None, "");
+    assert_eq!(reviews.body["reviews"].as_array().unwrap().len(), 1);
+    let id = g.body["grant"].as_str().unwrap();
+    assert_eq!(
+        post(&fx, "inv1", &format!("/v1/break-glass/{id}/close"), json!({"note": "mine"})).status,
+        403
+    );
+    assert_eq!(
+        post(&fx, "sup1", &format!("/v1/break-glass/{id}/close"), json!({"note": "justified: victim found"}))
+            .status,
+        200
+    );
+    // Health, metrics and the OpenAPI document.
+    assert_eq!(call(&fx, "GET", "/healthz", None, None, "").status, 200);
+    let m = call(&fx, "GET", "/metrics", None, None, "");
+    assert!(m.body.as_str().unwrap().contains("custos_requests_total{decision=\"allow\"}"));
+    let o = call(&fx, "GET", "/openapi.json", None, None, "");
+    assert!(o.body["paths"]["/v1/identity/lookup"].is_object());
+    assert!(o.body["paths"]["/v1/cdr/query"].is_object());
+}
+
+#[test]
+fn fail_closed_when_the_log_cannot_be_written() {
+    let fx = fixture(cfg());
+    assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
+    let size = fx.gw.log().committed().size;
+    fx.gw.log().halt("disk full (test)");
+    for (who, path, body) in [
+        ("inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")),
+        ("an1", "/v1/cdr/query", cdr("C2", "W2", T - 10 * DAY, T)),
+        ("desk1", "/v1/identity/lookup", json!({"nid": "2345678901", "purpose": "verify"})),
+        ("inv2", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")),
+    ] {
+        let r = post(&fx, who, path, body);
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert_eq!(r.body["error"]["code"], "audit_unavailable");
+        assert!(r.body.get("record").is_none() && r.body.get("records").is_none());
+        let text = r.body.to_string();
+        assert!(!text.contains("Karim") && !text.contains("8801711111111"), "{text}");
+    }
+    assert_eq!(fx.gw.log().committed().size, size);
+}
+
+fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn nothing_is_stored_in_plaintext() {
+    let fx = fixture(cfg());
+    assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
+    assert_eq!(post(&fx, "an1", "/v1/cdr/query", cdr("C2", "W2", T - 10 * DAY, T)).status, 200);
+    let needles: Vec<Vec<u8>> = [
+        "1234567890",
+        "2345678901",
+        "19871234567890123",
+        "8801711111111",
+        "01711111111",
+        "8801822222222",
+        "Karim",
+        "Salma",
+        "Rahman",
+        "করিম",
+        "সালমা",
+        "Father of",
+        "House 12",
+        "356938035643809",
+        "470-01-1234",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let files = all_bytes(&fx.dir);
+    assert!(files.iter().any(|(p, _)| p.ends_with("custos.db")));
+    for (path, bytes) in &files {
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_slice()),
+                "`{}` found in {path}",
+                String::from_utf8_lossy(n)
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_4xx_and_the_server_keeps_serving() {
+    let fx = fixture(cfg());
+    let t = fx.tokens["inv1"].clone();
+    let before = fx.gw.log().committed().size;
+    let cases: Vec<(&str, String, &str, u16, &str)> = vec![
+        ("/v1/identity/lookup", "{not json".into(), "application/json", 400, "malformed_json"),
+        ("/v1/identity/lookup", "[1,2,3]".into(), "application/json", 400, "malformed_json"),
+        ("/v1/identity/lookup", r#"{"nid": 1234567890, "purpose": "x"}"#.into(), "application/json", 400, "invalid_body"),
+        ("/v1/identity/lookup", r#"{"nid": "1234567890", "purpose": "x", "extra": true}"#.into(), "application/json", 400, "invalid_body"),
+        ("/v1/cdr/query", r#"{"msisdn": "01711111111"}"#.into(), "application/json", 400, "invalid_body"),
+        ("/v1/identity/lookup", format!(r#"{{"nid": "{}", "purpose": "x"}}"#, "9".repeat(100_000)), "application/json", 413, "too_large"),
+        ("/v1/identity/lookup", r#"{"nid": "1234567890", "purpose": "x"}"#.into(), "text/plain", 415, "unsupported_media_type"),
+        ("/v1/identity/lookup", r#"{"nid": "12345\u202e67890", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 422, "invalid_nid"),
+        ("/v1/identity/lookup", r#"{"nid": "123\u0000", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 422, "invalid_nid"),
+        ("/v1/identity/lookup", r#"{"nid": "1234567890", "msisdn": "01711111111", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 422, "one_identifier"),
+        ("/v1/identity/lookup", r#"{"msisdn": "01211111111", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 422, "invalid_msisdn"),
+        ("/v1/cdr/query", r#"{"msisdn": "01711111111", "from": "yesterday", "to": "now", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 422, "invalid_period"),
+        ("/v1/identity/search", r#"{"name": "'; DROP TABLE citizens; --", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 403, "denied"),
+        ("/v1/identity/search", r#"{"name": "!", "case": "C1", "warrant": "W1", "purpose": "x"}"#.into(), "application/json", 422, "invalid_name"),
+    ];
+    for (path, body, ct, status, code) in &cases {
+        let r = call(&fx, "POST", path, Some(&t), Some(body), ct);
+        assert_eq!(r.status, *status, "{path} {}: {}", &body.chars().take(60).collect::<String>(), r.body);
+        assert_eq!(r.body["error"]["code"], *code, "{}", r.body);
+        assert!(r.body["error"]["message"].as_str().is_some());
+    }
+    // Every one was audited, exactly once.
+    assert_eq!(fx.gw.log().committed().size, before + cases.len() as u64);
+    // Unknown routes are a JSON 404; the server still answers.
+    assert_eq!(call(&fx, "GET", "/v1/nope", Some(&t), None, "").status, 404);
+    assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
+}
+
+#[test]
+fn concurrent_requests_each_leave_exactly_one_entry() {
+    let fx =
+        fixture(GatewayConfig { unauth_per_sec: 1000, quota_identity: 100_000, ..GatewayConfig::default() });
+    let before = fx.gw.log().committed().size;
+    let threads = 8;
+    let per = 25;
+    let ok = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for k in 0..threads {
+            let fx = &fx;
+            let ok = &ok;
+            s.spawn(move || {
+                for i in 0..per {
+                    let (who, body) = if (k + i) % 3 == 0 {
+                        ("inv2", lookup("C1", "W1", "1234567890")) // denied
+                    } else {
+                        ("inv1", lookup("C1", "W1", "1234567890"))
+                    };
+                    let r = post(fx, who, "/v1/identity/lookup", body);
+                    assert!(matches!(r.status, 200 | 403), "{}", r.body);
+                    if r.status == 200 {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(fx.gw.log().committed().size, before + (threads * per) as u64);
+    assert!(ok.load(Ordering::Relaxed) > 0);
+}

@@ -1,0 +1,308 @@
+//! `custos admin …` and `custos import …`: administration and bulk import from the command
+//! line. Both go through the gateway's code and are audited like requests over HTTP.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use custos_gateway::service::Ctx;
+use custos_store::{normalize_msisdn, normalize_nid, Cdr, Citizen, Officer};
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCmd {
+    /// Create or update an officer.
+    Officer {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value = "")]
+        rank: String,
+        /// Comma-separated: investigator, analyst, desk, supervisor, reviewer, auditor, admin.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// `active` or `suspended`.
+        #[arg(long, default_value = "active")]
+        status: String,
+    },
+    /// Issue an API token for an officer (printed once).
+    Token {
+        #[arg(long)]
+        officer: String,
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
+    /// Revoke a token by its ID.
+    RevokeToken { id: String },
+    /// Create or update a case.
+    Case {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long, value_delimiter = ',')]
+        officers: Vec<String>,
+        /// Linked subjects: NIDs or mobile numbers (stored as blind indexes only).
+        #[arg(long, value_delimiter = ',')]
+        subjects: Vec<String>,
+        #[arg(long)]
+        covert: bool,
+    },
+    /// Close a case.
+    CloseCase { id: String },
+    /// Issue a warrant, as the reviewer named by --issuer.
+    Warrant {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        case: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long, value_delimiter = ',')]
+        subjects: Vec<String>,
+        /// identity, cdr, location.
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        #[arg(long)]
+        data_from: String,
+        #[arg(long)]
+        data_to: String,
+        #[arg(long)]
+        valid_from: String,
+        #[arg(long)]
+        valid_to: String,
+    },
+    /// Revoke a warrant.
+    RevokeWarrant { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Citizens CSV: nid,name_bn,name_en,father,mother,dob,gender,division,district,upazila,address,msisdns (msisdns `;`-separated).
+    Citizens { file: PathBuf },
+    /// CDR CSV: caller,callee,start,duration,type,cell_id,imei.
+    Cdrs { file: PathBuf },
+}
+
+pub fn admin(dir: &Path, cmd: AdminCmd) -> anyhow::Result<()> {
+    let gw = crate::stack::open_gateway(dir)?;
+    let mut p = crate::stack::cli_admin();
+    let (what, id, body) = match cmd {
+        AdminCmd::Officer { id, name, unit, rank, roles, status } => {
+            ("officer", None, serde_json::to_value(Officer { id, name, unit, rank, roles, status })?)
+        }
+        AdminCmd::Token { officer, days } => {
+            ("token", None, json!({ "officer": officer, "expires_in_days": days }))
+        }
+        AdminCmd::RevokeToken { id } => ("revoke_token", Some(id), json!({})),
+        AdminCmd::Case { id, unit, officers, subjects, covert } => (
+            "case",
+            None,
+            json!({ "id": id, "unit": unit, "officers": officers, "subjects": subjects, "open": true, "covert": covert }),
+        ),
+        AdminCmd::CloseCase { id } => ("close_case", Some(id), json!({})),
+        AdminCmd::Warrant {
+            id,
+            case,
+            issuer,
+            subjects,
+            categories,
+            data_from,
+            data_to,
+            valid_from,
+            valid_to,
+        } => {
+            let o = gw
+                .registry()
+                .store()
+                .officers()?
+                .into_iter()
+                .find(|o| o.id == issuer)
+                .with_context(|| format!("no officer `{issuer}`"))?;
+            p = custos_server::auth::Principal {
+                cred_id: "cli".into(),
+                subject: o.id,
+                admin: false,
+                roles: o.roles,
+                unit: o.unit,
+            };
+            (
+                "warrant",
+                None,
+                json!({ "id": id, "case": case, "subjects": subjects, "categories": categories,
+                        "data_from": data_from, "data_to": data_to, "valid_from": valid_from, "valid_to": valid_to }),
+            )
+        }
+        AdminCmd::RevokeWarrant { id } => ("revoke_warrant", Some(id), json!({})),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut ctx = Ctx { req: custos_gateway::service::new_id("r-"), ..Ctx::default() };
+    let res = rt.block_on(gw.admin(&p, &mut ctx, what, id.as_deref(), &body));
+    match res {
+        Ok(a) => {
+            println!("{}", serde_json::to_string_pretty(&a.body)?);
+            Ok(())
+        }
+        Err(e) => {
+            let e = rt.block_on(gw.fail(&p, &ctx, e));
+            bail!("{e} ({})", e.code())
+        }
+    }
+}
+
+fn progress(len: u64) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(len);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "importing {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    b
+}
+
+pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
+    let gw = crate::stack::open_gateway(dir)?;
+    let (file, kind) = match &cmd {
+        ImportCmd::Citizens { file } => (file.clone(), "citizens"),
+        ImportCmd::Cdrs { file } => (file.clone(), "cdrs"),
+    };
+    let f = std::fs::File::open(&file).with_context(|| format!("cannot open `{}`", file.display()))?;
+    let bar = progress(f.metadata()?.len());
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bar.wrap_read(f));
+    let cols: Vec<String> = rdr
+        .headers()
+        .map_err(|e| anyhow::anyhow!("{}:1: bad CSV header: {e}", file.display()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let want: &[&str] = if kind == "citizens" {
+        &[
+            "nid", "name_bn", "name_en", "father", "mother", "dob", "gender", "division", "district",
+            "upazila", "address", "msisdns",
+        ]
+    } else {
+        &["caller", "callee", "start", "duration", "type", "cell_id", "imei"]
+    };
+    let idx: Vec<usize> = want
+        .iter()
+        .map(|w| {
+            cols.iter()
+                .position(|c| c == w)
+                .ok_or_else(|| anyhow::anyhow!("{}:1: the header lacks `{w}`", file.display()))
+        })
+        .collect::<Result<_, _>>()?;
+    let (mut ok, mut bad) = (0u64, 0u64);
+    let mut citizens = Vec::new();
+    let mut cdrs = Vec::new();
+    let flush = |citizens: &mut Vec<Citizen>, cdrs: &mut Vec<Cdr>, bad: &mut u64| -> anyhow::Result<u64> {
+        let n = (citizens.len() + cdrs.len()) as u64;
+        if !citizens.is_empty() {
+            match gw.registry().add_citizens(citizens) {
+                Ok(_) => {}
+                // A duplicate NID in the batch: fall back to one by one, reporting each.
+                Err(custos_store::StoreError::Conflict(_)) => {
+                    let mut n_ok = 0;
+                    for c in citizens.iter() {
+                        match gw.registry().add_citizens(std::slice::from_ref(c)) {
+                            Ok(_) => n_ok += 1,
+                            Err(e) => {
+                                *bad += 1;
+                                eprintln!("{}: skipped a citizen: {e}", file.display());
+                            }
+                        }
+                    }
+                    citizens.clear();
+                    return Ok(n_ok);
+                }
+                Err(e) => return Err(e.into()),
+            }
+            citizens.clear();
+        }
+        if !cdrs.is_empty() {
+            gw.registry().add_cdrs(cdrs)?;
+            cdrs.clear();
+        }
+        Ok(n)
+    };
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                bad += 1;
+                eprintln!(
+                    "{}:{}: skipped: bad CSV row: {e}",
+                    file.display(),
+                    e.position().map_or(0, |p| p.line())
+                );
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let f = |i: usize| rec.get(idx[i]).unwrap_or_default().to_string();
+        let row: Result<(), String> = if kind == "citizens" {
+            (|| {
+                let nid = normalize_nid(&f(0)).ok_or_else(|| format!("bad nid `{}`", f(0)))?;
+                let msisdns = f(11)
+                    .split([';', ' '])
+                    .filter(|m| !m.is_empty())
+                    .map(|m| normalize_msisdn(m).ok_or_else(|| format!("bad mobile number `{m}`")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                citizens.push(Citizen {
+                    nid,
+                    name_bn: f(1),
+                    name_en: f(2),
+                    father: f(3),
+                    mother: f(4),
+                    dob: f(5),
+                    gender: f(6),
+                    division: f(7),
+                    district: f(8),
+                    upazila: f(9),
+                    address: f(10),
+                    msisdns,
+                });
+                Ok(())
+            })()
+        } else {
+            (|| {
+                let caller = normalize_msisdn(&f(0)).ok_or_else(|| format!("bad caller `{}`", f(0)))?;
+                let callee = normalize_msisdn(&f(1)).ok_or_else(|| format!("bad callee `{}`", f(1)))?;
+                let start = custos_gateway::service::parse_when(&f(2))
+                    .ok_or_else(|| format!("bad start `{}`", f(2)))?;
+                let duration = f(3).parse().map_err(|_| format!("bad duration `{}`", f(3)))?;
+                let kind = f(4).to_ascii_lowercase();
+                if !matches!(kind.as_str(), "voice" | "sms" | "data") {
+                    return Err(format!("type must be voice, sms or data, not `{kind}`"));
+                }
+                cdrs.push(Cdr { caller, callee, start, duration, kind, cell_id: f(5), imei: f(6) });
+                Ok(())
+            })()
+        };
+        if let Err(why) = row {
+            bad += 1;
+            if bad <= 50 {
+                bar.suspend(|| eprintln!("{}:{line}: skipped: {why}", file.display()));
+            }
+        }
+        if citizens.len() + cdrs.len() >= 5000 {
+            ok += flush(&mut citizens, &mut cdrs, &mut bad)?;
+        }
+    }
+    ok += flush(&mut citizens, &mut cdrs, &mut bad)?;
+    bar.finish_and_clear();
+    let p = crate::stack::cli_admin();
+    let ctx = Ctx {
+        req: custos_gateway::service::new_id("r-"),
+        action: format!("import_{kind}"),
+        ..Ctx::default()
+    };
+    let entry =
+        gw.entry(&p, &ctx, "allow", vec![format!("imported:{ok}"), format!("skipped:{bad}")], vec![], 200);
+    gw.log().append(entry.to_bytes())?;
+    println!("imported {ok} {kind} from {} ({bad} bad rows skipped)", file.display());
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Opening the whole stack of a data directory: key-encryption key, records store, policy,
+//! audit log and gateway.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use custos_gateway::{Gateway, GatewayConfig};
+use custos_logstore::{LogStore, Options};
+use custos_store::sqlite::SqliteStore;
+use custos_store::{Credential, LocalKek, Registry};
+
+pub fn db_path(dir: &Path) -> PathBuf {
+    dir.join("custos.db")
+}
+
+fn kek_path(dir: &Path) -> PathBuf {
+    dir.join("keys").join("kek.key")
+}
+
+fn salt_path(dir: &Path) -> PathBuf {
+    dir.join("keys").join("kek.salt")
+}
+
+/// The key-encryption key: from `CUSTOS_PASSPHRASE` (Argon2id, salt in `keys/kek.salt`) or the
+/// key file `keys/kek.key`. With `create`, makes a new one.
+fn kek(dir: &Path, create: bool) -> anyhow::Result<LocalKek> {
+    std::fs::create_dir_all(dir.join("keys"))?;
+    let pass = std::env::var("CUSTOS_PASSPHRASE").ok().filter(|p| !p.is_empty());
+    if create {
+        if let Some(p) = pass {
+            let salt: [u8; 16] = custos_store::crypto::random()?;
+            custos_logstore::atomic_write(&salt_path(dir), &salt, true)?;
+            return Ok(LocalKek::from_passphrase(p.as_bytes(), &salt)?);
+        }
+        let k = LocalKek::generate()?;
+        custos_logstore::atomic_write(&kek_path(dir), k.bytes(), true)?;
+        return Ok(k);
+    }
+    if salt_path(dir).exists() {
+        let Some(p) = pass else {
+            bail!("this data directory's keys are protected by a passphrase: set CUSTOS_PASSPHRASE")
+        };
+        let salt: [u8; 16] = std::fs::read(salt_path(dir))?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("`{}` is not a 16-byte salt", salt_path(dir).display()))?;
+        return Ok(LocalKek::from_passphrase(p.as_bytes(), &salt)?);
+    }
+    let bytes = std::fs::read(kek_path(dir))
+        .with_context(|| format!("cannot read the key-encryption key `{}`", kek_path(dir).display()))?;
+    let k: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("`{}` is not a 32-byte key", kek_path(dir).display()))?;
+    Ok(LocalKek::from_bytes(k))
+}
+
+/// Create the records store with fresh data keys and the first admin credential; returns the
+/// admin token.
+pub fn init_store(dir: &Path) -> anyhow::Result<(String, String)> {
+    let k = kek(dir, true)?;
+    let store = SqliteStore::open(&db_path(dir))?;
+    let reg = Registry::init(Box::new(store), &k)?;
+    let token = custos_server::auth::new_token().map_err(anyhow::Error::msg)?;
+    let sha = custos_server::auth::token_hash(&token);
+    let cred = Credential {
+        id: sha[..16].to_string(),
+        sha256: sha,
+        subject: "admin".into(),
+        admin: true,
+        expires: None,
+        revoked: false,
+        created: custos_server::auth::now_unix() as i64,
+    };
+    reg.store().put_credential(&cred)?;
+    Ok((token, cred.id))
+}
+
+/// Open the records store.
+pub fn open_registry(dir: &Path) -> anyhow::Result<Registry> {
+    let k = kek(dir, false)?;
+    let store = SqliteStore::open(&db_path(dir)).with_context(|| {
+        format!("cannot open the records store in `{}` (run `custos init`?)", dir.display())
+    })?;
+    Ok(Registry::open(Box::new(store), &k)?)
+}
+
+/// Open everything: store, policy (validated, strict), log, gateway.
+pub fn open_gateway(dir: &Path) -> anyhow::Result<Arc<Gateway>> {
+    let registry = open_registry(dir)?;
+    let policy = match std::fs::read_to_string(dir.join("policy.cedar")) {
+        Ok(text) => custos_policy::Policy::load(custos_policy::DEFAULT_SCHEMA, &text).with_context(|| {
+            format!("refusing to start: `{}` is invalid", dir.join("policy.cedar").display())
+        })?,
+        Err(_) => custos_policy::Policy::default_policy()
+            .context("refusing to start: the default policy is invalid")?,
+    };
+    let log = LogStore::open(dir, Options::default())
+        .with_context(|| format!("cannot open the audit log in `{}`", dir.display()))?;
+    Ok(Arc::new(Gateway::new(registry, policy, log, GatewayConfig::default())?))
+}
+
+/// The principal used by command-line administration (audited like any other).
+pub fn cli_admin() -> custos_server::auth::Principal {
+    custos_server::auth::Principal {
+        cred_id: "cli".into(),
+        subject: "admin".into(),
+        admin: true,
+        roles: vec![],
+        unit: String::new(),
+    }
+}
