@@ -221,8 +221,6 @@ type ViewKey = (Vec<String>, Vec<String>, bool);
 /// A loaded, validated policy.
 pub struct Policy {
     policies: PolicySet,
-    /// Action entities with their hierarchy (`identity_lookup in request`, …) from the schema.
-    actions: Entities,
     authorizer: Authorizer,
     reason_of: HashMap<String, String>,
     view_cache: Mutex<HashMap<ViewKey, Vec<FieldGroup>>>,
@@ -266,7 +264,6 @@ impl Policy {
         let (schema, _) =
             Schema::from_cedarschema_str(schema_text).map_err(|e| PolicyError::Schema(e.to_string()))?;
         let policies = PolicySet::from_str(policy_text).map_err(|e| PolicyError::Parse(e.to_string()))?;
-        let actions = schema.action_entities().map_err(|e| PolicyError::Schema(e.to_string()))?;
         let result = Validator::new(schema).validate(&policies, ValidationMode::Strict);
         if !result.validation_passed() {
             let msgs: Vec<String> = result.validation_errors().map(|e| e.to_string()).collect();
@@ -280,7 +277,6 @@ impl Policy {
         let ty = |n: &str| EntityTypeName::from_str(n).map_err(|e| PolicyError::Schema(e.to_string()));
         Ok(Self {
             policies,
-            actions,
             authorizer: Authorizer::new(),
             reason_of,
             view_cache: Mutex::new(HashMap::new()),
@@ -356,7 +352,9 @@ impl Policy {
             ("break_glass".to_string(), RestrictedExpression::new_bool(r.break_glass)),
         ]);
         let Ok(ctx) = ctx else { return deny("policy_error") };
-        let Ok(entities) = self.actions.clone().add_entities([officer, case], None) else {
+        // Policies name actions explicitly (no action hierarchy), so the request's entities are
+        // just the officer and the case.
+        let Ok(entities) = Entities::from_entities([officer, case], None) else {
             return deny("policy_error");
         };
         let action = self.uid(&self.action_type, r.action.as_str());
@@ -406,8 +404,7 @@ impl Policy {
             OfficerFacts { id: "view".into(), active: true, unit: String::new(), roles: key.0.clone() };
         let mut out = Vec::new();
         if let Some(officer) = self.officer_entity(&facts) {
-            let entities =
-                self.actions.clone().add_entities([officer], None).unwrap_or_else(|_| Entities::empty());
+            let entities = Entities::from_entities([officer], None).unwrap_or_else(|_| Entities::empty());
             for g in FieldGroup::ALL {
                 let ctx = Context::from_pairs([
                     ("categories".to_string(), set(&key.1)),
