@@ -362,7 +362,11 @@ impl Gateway {
             records: e.count,
         };
         if let Ok(mut eng) = self.engine.lock() {
+            let before = eng.alerts().len();
             eng.push(&ev);
+            for a in &eng.alerts()[before..] {
+                tracing::warn!(officer = %a.officer, detector = %a.detector, severity = ?a.severity, detail = %a.detail, "abuse alert");
+            }
         }
     }
 

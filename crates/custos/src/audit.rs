@@ -59,6 +59,16 @@ pub enum AuditCmd {
         #[arg(long)]
         quiet: bool,
     },
+    /// Export the gateway's data requests in the access-log format of `custos analyze --log`
+    /// (subjects as keyed commitments), verified against the signed checkpoint first.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Configure the witnesses the log sends its checkpoints to.
     #[command(subcommand)]
     Witness(WitnessListCmd),
@@ -70,6 +80,14 @@ pub enum AuditCmd {
         #[arg(long, default_value_t = 8)]
         writers: usize,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// CSV with a header.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +177,7 @@ pub fn run(dir: &Path, cmd: AuditCmd) -> anyhow::Result<()> {
             }
         }
         AuditCmd::Stress { writers } => stress(dir, writers)?,
+        AuditCmd::Export { format, output } => export(dir, format, output.as_deref())?,
     }
     Ok(())
 }
@@ -303,5 +322,71 @@ fn stress(dir: &Path, writers: usize) -> anyhow::Result<()> {
             });
         }
     });
+    Ok(())
+}
+
+fn export(dir: &Path, format: ExportFormat, output: Option<&Path>) -> anyhow::Result<()> {
+    use custos_tlog::tile::{decode_bundle, Tile, TileKind};
+    use custos_tlog::verify::TileFetcher as _;
+    let key = DirTiles::verifier_from_dir(dir)?;
+    let mut t =
+        DirTiles::open(dir).with_context(|| format!("cannot open the audit log in `{}`", dir.display()))?;
+    let cp = t.last_commit().checkpoint.clone();
+    verify_signed_log(&mut t, &cp, &key, None, &mut |_| {})
+        .context("refusing to export: the audit log does not verify")?;
+    let size = t.last_commit().size;
+    let mut out: Box<dyn std::io::Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create `{}`", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    if format == ExportFormat::Csv {
+        writeln!(out, "time,officer,unit,action,subject,case,outcome,records")?;
+    }
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut n = 0u64;
+    for b in 0..size.div_ceil(256) {
+        let width = (size - b * 256).min(256);
+        let tile = Tile { kind: TileKind::Entries, index: b, width: width as u16 };
+        let bundle = t.fetch(&tile).map_err(anyhow::Error::msg)?;
+        for e in decode_bundle(&bundle, 256).map_err(|e| anyhow::anyhow!("{e}"))? {
+            let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) else { continue };
+            if !matches!(e.action.as_str(), "identity_lookup" | "cdr_query" | "name_search" | "routine_check")
+            {
+                continue;
+            }
+            let outcome = if e.decision == "allow" { "allowed" } else { "denied" };
+            let subject = e.subjects.first().cloned().unwrap_or_default();
+            match format {
+                ExportFormat::Csv => writeln!(
+                    out,
+                    "{},{},{},{},{},{},{outcome},{}",
+                    e.time,
+                    field(&e.officer),
+                    field(&e.unit),
+                    e.action,
+                    field(&subject),
+                    field(&e.case),
+                    e.count
+                )?,
+                ExportFormat::Jsonl => writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"time": e.time, "officer": e.officer, "unit": e.unit, "action": e.action,
+                        "subject": subject, "case": e.case, "outcome": outcome, "records": e.count})
+                )?,
+            }
+            n += 1;
+        }
+    }
+    out.flush()?;
+    eprintln!("exported {n} data requests from {size} verified audit entries");
     Ok(())
 }

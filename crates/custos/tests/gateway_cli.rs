@@ -1,0 +1,186 @@
+//! The gateway from the command line: init, admin, import (with bad rows), serve, a guarded
+//! lookup over HTTP, then export of the audit log into `custos analyze`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn custos(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custos"))
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("CUSTOS_DIR")
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn init_admin_import_serve_lookup_export_analyze() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    ok(&custos(&dir, &["init"]));
+    let csv = d.path().join("citizens.csv");
+    std::fs::write(
+        &csv,
+        "nid,name_bn,name_en,father,mother,dob,gender,division,district,upazila,address,msisdns\n\
+         1234567890,করিম,Karim Rahman,F,M,1990-01-01,male,Dhaka,Dhaka,Mirpur,Road 1,01711111111\n\
+         12345,bad,Bad Nid,F,M,1990-01-01,male,Dhaka,Dhaka,Mirpur,Road 1,01711111112\n\
+         2345678901,সালমা,Salma Begum,F,M,1991-01-01,female,Khulna,Khulna,Sadar,Road 2,01822222222;01933333333\n\
+         3456789012,x,Bad Phone,F,M,1991-01-01,female,Khulna,Khulna,Sadar,Road 2,0123\n",
+    )
+    .unwrap();
+    let o = custos(&dir, &["import", "citizens", csv.to_str().unwrap()]);
+    let out = ok(&o);
+    assert!(out.contains("imported 2 citizens"), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("citizens.csv:3: skipped: bad nid `12345`"), "{err}");
+    assert!(err.contains("citizens.csv:5: skipped: bad mobile number `0123`"), "{err}");
+
+    for args in [
+        vec!["admin", "officer", "--id", "inv1", "--name", "A", "--unit", "ATU", "--roles", "investigator"],
+        vec!["admin", "officer", "--id", "rev1", "--name", "B", "--unit", "COURT", "--roles", "reviewer"],
+        vec![
+            "admin",
+            "case",
+            "--id",
+            "C1",
+            "--unit",
+            "ATU",
+            "--officers",
+            "inv1",
+            "--subjects",
+            "1234567890",
+        ],
+        vec![
+            "admin",
+            "warrant",
+            "--id",
+            "W1",
+            "--case",
+            "C1",
+            "--issuer",
+            "rev1",
+            "--subjects",
+            "1234567890",
+            "--categories",
+            "identity",
+            "--data-from",
+            "2020-01-01T00:00:00Z",
+            "--data-to",
+            "2030-01-01T00:00:00Z",
+            "--valid-from",
+            "2020-01-01T00:00:00Z",
+            "--valid-to",
+            "2099-01-01T00:00:00Z",
+        ],
+    ] {
+        ok(&custos(&dir, &args));
+    }
+    // The issuer must be independent: a reviewer of the case's own unit is refused.
+    ok(&custos(
+        &dir,
+        &["admin", "officer", "--id", "rev2", "--name", "C", "--unit", "ATU", "--roles", "reviewer"],
+    ));
+    let bad = custos(
+        &dir,
+        &[
+            "admin",
+            "warrant",
+            "--id",
+            "W2",
+            "--case",
+            "C1",
+            "--issuer",
+            "rev2",
+            "--subjects",
+            "1234567890",
+            "--categories",
+            "identity",
+            "--data-from",
+            "0",
+            "--data-to",
+            "1",
+            "--valid-from",
+            "0",
+            "--valid-to",
+            "4000000000",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("reviewer_not_independent"));
+    let tok: serde_json::Value =
+        serde_json::from_str(&ok(&custos(&dir, &["admin", "token", "--officer", "inv1"]))).unwrap();
+    let token = tok["token"].as_str().unwrap().to_string();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if ureq::get(&format!("{base}/healthz")).call().is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(up, "server did not start");
+    // While the server runs, the CLI refuses to touch the log.
+    let busy = custos(&dir, &["admin", "token", "--officer", "inv1"]);
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("in use by another process"));
+    let r = ureq::post(&format!("{base}/v1/identity/lookup"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/json")
+        .send_string(
+            &serde_json::json!({"nid": "1234567890", "case": "C1", "warrant": "W1", "purpose": "test"})
+                .to_string(),
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    assert_eq!(v["record"]["name_en"], "Karim Rahman");
+    assert!(v["receipt"]["index"].as_u64().is_some());
+    let denied = ureq::post(&format!("{base}/v1/identity/lookup"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/json")
+        .send_string(
+            &serde_json::json!({"nid": "2345678901", "case": "C1", "warrant": "W1", "purpose": "test"})
+                .to_string(),
+        );
+    assert!(matches!(denied, Err(ureq::Error::Status(403, _))));
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Export the gateway's own log and analyse it with the same engine.
+    let exported = d.path().join("export.csv");
+    ok(&custos(&dir, &["audit", "export", "--output", exported.to_str().unwrap()]));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "time,officer,unit,action,subject,case,outcome,records");
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[1].contains(",inv1,ATU,identity_lookup,c:") && lines[1].ends_with(",C1,allowed,1"),
+        "{text}"
+    );
+    assert!(lines[2].ends_with(",C1,denied,0"), "{text}");
+    assert!(!text.contains("1234567890"));
+    let a = ok(&custos(&dir, &["analyze", "--log", exported.to_str().unwrap(), "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(v["officers"][0]["officer"], "inv1");
+    assert!(ok(&custos(&dir, &["audit", "verify", "--quiet"])).contains("verified"));
+}
