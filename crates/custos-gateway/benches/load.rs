@@ -236,7 +236,7 @@ fn main() {
         tokio::spawn(custos_server::serve_listener(l, router, std::future::pending()));
         a
     });
-    let bare = format!("GET /bench/bare HTTP/1.1\r\nHost: bench\r\n\r\n").into_bytes();
+    let bare = b"GET /bench/bare HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
     let body = format!(r#"{{"nid":"{target}","case":"C1","warrant":"W1","purpose":"bench"}}"#);
     let guarded = format!(
         "POST /v1/identity/lookup HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
