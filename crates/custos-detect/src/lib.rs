@@ -25,6 +25,7 @@
 //!
 //! This crate does no I/O: the caller reads the log and feeds [`Event`]s.
 
+pub mod fuzzing;
 pub mod input;
 pub mod stats;
 pub mod time;

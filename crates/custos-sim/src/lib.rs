@@ -122,6 +122,17 @@ pub struct Insider {
     pub onset: i64,
 }
 
+/// A record an insider pulled to sell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakedRecord {
+    /// The insider.
+    pub officer: String,
+    /// Identifier pulled (NID or MSISDN).
+    pub subject: String,
+    /// When.
+    pub time: i64,
+}
+
 /// The simulated world and its log.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -137,8 +148,8 @@ pub struct World {
     pub watch: Vec<(String, WatchLabel)>,
     /// Planted insiders.
     pub insiders: Vec<Insider>,
-    /// Citizens (indices) the sellers leaked, with the unix time each was pulled.
-    pub leaked: Vec<(usize, i64)>,
+    /// Records the sellers pulled to sell: officer, identifier pulled, unix time.
+    pub leaked: Vec<LeakedRecord>,
     /// Days simulated.
     pub days: u32,
 }
@@ -486,6 +497,11 @@ impl Builder {
         *self.rng.pick(&cands)
     }
 
+    fn leak(&mut self, o: usize, subject: String, time: i64) {
+        let officer = self.world.officers[o].id.clone();
+        self.world.leaked.push(LeakedRecord { officer, subject, time });
+    }
+
     fn insider(&mut self, o: usize, scenario: &'static str, onset: i64) {
         let officer = self.world.officers[o].id.clone();
         match self.world.insiders.iter_mut().find(|i| i.officer == officer) {
@@ -526,13 +542,15 @@ impl Builder {
                     let h = if late { 21.0 + self.rng.unit() * 5.0 } else { self.shift_hour(o) };
                     let t = Self::t(day, h % 24.0);
                     let c = self.world.citizens[s].clone();
-                    if self.rng.chance(0.5) {
+                    let subject = if self.rng.chance(0.5) {
                         self.push(o, t, Action::IdentityLookup, &c.nid, "", true, 1);
+                        c.nid.clone()
                     } else {
                         let recs = 30 + self.rng.below(200);
                         self.push(o, t, Action::CdrQuery, &c.msisdn, "", true, recs);
-                    }
-                    self.world.leaked.push((s, t));
+                        c.msisdn.clone()
+                    };
+                    self.leak(o, subject, t);
                     first = first.min(t);
                 }
             }
@@ -562,7 +580,8 @@ impl Builder {
                 let tb = ta + 3600 * (1 + self.rng.below(20) as i64);
                 let recs = 40 + self.rng.below(100);
                 self.push(b, tb, Action::CdrQuery, &c.msisdn, "", true, recs);
-                self.world.leaked.push((s, ta));
+                self.leak(a, c.msisdn.clone(), ta);
+                self.leak(b, c.msisdn.clone(), tb);
                 first = (first.0.min(ta), first.1.min(tb));
             }
         }
@@ -597,7 +616,7 @@ impl Builder {
                 let t = Self::t(day, self.shift_hour(o));
                 let nid = self.world.citizens[s].nid.clone();
                 self.push(o, t, Action::IdentityLookup, &nid, "", true, 1);
-                self.world.leaked.push((s, t));
+                self.leak(o, nid, t);
                 first = first.min(t);
             }
         }
@@ -745,4 +764,87 @@ impl World {
         }
         out
     }
+}
+
+/// Write a number the way sellers do: international or local, grouped, sometimes in Bangla digits.
+fn written(rng: &mut Rng, id: &str) -> String {
+    let bangla = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_u32(0x09E6 + (c as u32 - '0' as u32)).unwrap_or(c)
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    let s = if id.len() == 13 && id.starts_with("880") {
+        let local = &id[2..]; // 01XXXXXXXXX
+        match rng.below(5) {
+            0 => format!("+{id}"),
+            1 => local.to_string(),
+            2 => format!("{}-{}", &local[..5], &local[5..]),
+            3 => format!("+880 {} {}", &local[1..5], &local[5..]),
+            _ => format!("00{id}"),
+        }
+    } else {
+        id.to_string()
+    };
+    if rng.chance(0.15) {
+        bangla(&s)
+    } else {
+        s
+    }
+}
+
+/// A Telegram Desktop JSON export of a channel where records are sold: each post offers one
+/// record, posted a day after `time`, in varied formats, among unrelated chatter (prices,
+/// dates, card-like numbers) and service messages; control characters written as `\xHH` as
+/// Telegram Desktop does.
+pub fn telegram_export(channel: &str, posts: &[(String, i64)], seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut msgs: Vec<(i64, String)> = Vec::new();
+    for (id, t) in posts {
+        let when = t + 86_400 + rng.below(6 * 3600) as i64;
+        let w = written(&mut rng, id);
+        let body = match rng.below(4) {
+            0 => format!("\"text\": \"NID/phone available: {w} \\x01 full details, 2000 tk\""),
+            1 => format!("\"text\": [\"Fresh data \", {{\"type\": \"phone\", \"text\": \"{w}\"}}, \" call list 30 days\"]"),
+            2 => format!("\"photo\": \"photos/p{}.jpg\", \"caption\": \"record {w}\"", rng.below(1000)),
+            _ => format!("\"text\": [{{\"type\": \"bold\", \"text\": \"SOLD\"}}, \" {w}\"], \"text_entities\": [{{\"type\": \"bold\", \"text\": \"SOLD\"}}]"),
+        };
+        msgs.push((when, body));
+    }
+    // Chatter that must not be read as identifiers.
+    for k in 0..posts.len().max(5) {
+        let when = posts.first().map_or(1_767_225_600, |p| p.1) + (k as i64) * 3600;
+        let body = match k % 4 {
+            0 => format!(
+                "\"text\": \"price list: 1,500 tk per record, bulk 25,000 tk, date {:02}.03.2026\"",
+                1 + k % 28
+            ),
+            1 => "\"text\": \"payment to card 4111 1111 1111 1111 only\"".to_string(),
+            2 => format!("\"text\": \"order #{} confirmed\"", 100_000 + rng.below(900_000)),
+            _ => "\"text\": \"\"".to_string(),
+        };
+        msgs.push((when, body));
+    }
+    msgs.sort_by_key(|m| m.0);
+    let mut out = format!("{{\n \"name\": \"{channel}\",\n \"type\": \"public_channel\",\n \"id\": 1870000{seed},\n \"messages\": [\n");
+    out.push_str("  {\n   \"id\": 1,\n   \"type\": \"service\",\n   \"date\": \"2026-01-01T00:00:00\",\n   \"date_unixtime\": \"1767204000\",\n   \"actor\": \"admin\",\n   \"action\": \"create_channel\",\n   \"title\": \"data\"\n  }");
+    for (i, (when, body)) in msgs.iter().enumerate() {
+        let local = when + 6 * 3600;
+        let (y, m, d) = custos_detect::time::civil_from_days(local.div_euclid(86_400));
+        let sec = local.rem_euclid(86_400);
+        out.push_str(&format!(
+            ",\n  {{\n   \"id\": {},\n   \"type\": \"message\",\n   \"date\": \"{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}\",\n   \"date_unixtime\": \"{when}\",\n   \"from\": \"{channel}\",\n   \"from_id\": \"channel1870000{seed}\",\n   {body}\n  }}",
+            i + 2,
+            sec / 3600,
+            (sec % 3600) / 60,
+            sec % 60
+        ));
+    }
+    out.push_str("\n ]\n}\n");
+    out
 }

@@ -209,8 +209,13 @@ pub fn sim(out: &Path, seed: u64, officers: usize, days: u32, citizens: usize) -
             }))
             .collect();
     std::fs::write(out.join("truth.csv"), truth)?;
+    // The sellers' channel: every record they pulled to sell, posted a day later.
+    let mut posts: Vec<(String, i64)> = w.leaked.iter().map(|l| (l.subject.clone(), l.time)).collect();
+    posts.sort();
+    posts.dedup_by(|a, b| a.0 == b.0);
+    std::fs::write(out.join("telegram.json"), custos_sim::telegram_export("Data Bazar", &posts, seed))?;
     println!(
-        "wrote {} accesses by {} officers over {days} days to {} (access_log.csv, cases.csv, watch.csv, truth.csv)",
+        "wrote {} accesses by {} officers over {days} days to {} (access_log.csv, cases.csv, watch.csv, truth.csv, telegram.json)",
         w.events.len(),
         w.officers.len(),
         out.display()

@@ -6,6 +6,7 @@ mod analyze;
 mod audit;
 mod demo;
 mod fetch;
+mod leak;
 mod serve;
 mod stack;
 mod witness;
@@ -51,6 +52,9 @@ enum Command {
     /// Import an agency's existing records from CSV (streamed, bad rows reported by line).
     #[command(subcommand)]
     Import(admin::ImportCmd),
+    /// Trace leaked records in Telegram exports back to the accounts that pulled them.
+    #[command(subcommand)]
+    Leak(leak::LeakCmd),
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -135,6 +139,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve { listen, publish_interval } => serve::serve(&cli.dir, listen, publish_interval),
         Command::Audit(cmd) => audit::run(&cli.dir, cmd),
         Command::Admin(cmd) => admin::admin(&cli.dir, cmd),
+        Command::Leak(cmd) => leak::run(&cli.dir, cmd),
         Command::Import(cmd) => admin::import(&cli.dir, cmd),
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),

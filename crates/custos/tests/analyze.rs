@@ -88,6 +88,53 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
     assert!(
         String::from_utf8_lossy(&strict.stderr).contains(&format!("access_log.csv:{}: bad time", lines - 1))
     );
+    // The sellers' Telegram channel traces back to them.
+    let export = d.path().join("telegram.json");
+    let o = custos(&[
+        "leak",
+        "trace",
+        export.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        sorted(v.as_object().unwrap()),
+        ["coalitions", "found", "matched_subjects", "scanned", "suspects"]
+    );
+    assert!(v["scanned"]["messages"].as_u64().unwrap() > 10);
+    assert!(v["matched_subjects"].as_u64().unwrap() >= 10, "{}", v["matched_subjects"]);
+    let f = &v["found"][0];
+    assert_eq!(sorted(f.as_object().unwrap()), ["chat", "date", "kind", "message_id", "value"]);
+    let s0 = &v["suspects"][0];
+    assert_eq!(
+        sorted(s0.as_object().unwrap()),
+        ["covered", "exclusive", "first_access", "guilt", "last_access", "officer"]
+    );
+    assert!(insiders.contains(&s0["officer"].as_str().unwrap()), "{s0}");
+    let t = custos(&["leak", "trace", export.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&t.stdout).contains("coalitions:"));
+    // A truncated export still gives partial results, with the position of the damage.
+    let full = std::fs::read(&export).unwrap();
+    std::fs::write(d.path().join("cut.json"), &full[..full.len() / 2]).unwrap();
+    let cut = custos(&[
+        "leak",
+        "trace",
+        d.path().join("cut.json").to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(cut.status.success());
+    assert!(
+        String::from_utf8_lossy(&cut.stderr).contains("truncated"),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
     // A file that is not an access log is a clear error.
     std::fs::write(d.path().join("x.csv"), "a,b\n1,2\n").unwrap();
     let bad = custos(&["analyze", "--log", d.path().join("x.csv").to_str().unwrap()]);

@@ -183,4 +183,27 @@ fn init_admin_import_serve_lookup_export_analyze() {
     let v: serde_json::Value = serde_json::from_str(&a).unwrap();
     assert_eq!(v["officers"][0]["officer"], "inv1");
     assert!(ok(&custos(&dir, &["audit", "verify", "--quiet"])).contains("verified"));
+
+    // The looked-up record appears in a Telegram channel: traced through the blind index to
+    // the audit log's commitments, without decrypting anything.
+    let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let export = d.path().join("result.json");
+    std::fs::write(
+        &export,
+        format!(
+            r#"{{"name": "leaks", "type": "public_channel", "id": 5, "messages": [
+              {{"id": 1, "type": "message", "date_unixtime": "{later}", "text": ["NID ", {{"type": "bold", "text": "১২৩৪৫৬৭৮৯০"}}, "  sold"]}},
+              {{"id": 2, "type": "message", "date_unixtime": "{later}", "text": "random 01999999999"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&custos(
+        &dir,
+        &["leak", "trace", export.to_str().unwrap(), "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(v["found"].as_array().unwrap().len(), 2);
+    assert_eq!(v["matched_subjects"], 1);
+    assert_eq!(v["suspects"][0]["officer"], "inv1");
+    assert_eq!(v["suspects"][0]["exclusive"], 1);
 }

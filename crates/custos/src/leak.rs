@@ -1,0 +1,234 @@
+//! `custos leak trace`: scan Telegram exports for citizens' identifiers and name the officer
+//! accounts that pulled them before they were posted.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use custos_leak::attribution::{attribute, Access, Leaked, DEFAULT_P};
+use custos_leak::extract::{extract, Kind};
+use custos_leak::telegram::{html_messages, text_messages, JsonMessages, Message};
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum LeakCmd {
+    /// Trace a leak: EXPORT is a Telegram Desktop export (result.json, messages*.html, a folder
+    /// holding them) or a plain-text/CSV dump.
+    Trace {
+        /// Export files or folders.
+        #[arg(required = true)]
+        exports: Vec<PathBuf>,
+        /// Match against an access log (the `custos analyze --log` format) instead of the data
+        /// directory's own audit log.
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::analyze::Format::Text)]
+        format: crate::analyze::Format,
+    },
+}
+
+/// Maps a found identifier to the subject key used in the accesses.
+type KeyOf = Box<dyn Fn(Kind, &str) -> String>;
+
+#[derive(Debug, Default)]
+struct Scan {
+    files: u64,
+    messages: u64,
+    bytes: u64,
+    found: Vec<(Kind, String, String, i64, Option<i64>)>,
+}
+
+fn files_of(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if p.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+            .with_context(|| format!("cannot read `{}`", p.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| {
+                let n = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                n.ends_with(".json")
+                    || (n.starts_with("messages") && n.ends_with(".html"))
+                    || n.ends_with(".txt")
+                    || n.ends_with(".csv")
+            })
+            .collect();
+        v.sort();
+        Ok(v)
+    } else {
+        Ok(vec![p.to_path_buf()])
+    }
+}
+
+fn scan_message(s: &mut Scan, m: &Message) {
+    s.messages += 1;
+    for h in extract(&m.text) {
+        s.found.push((h.kind, h.value, m.chat.clone(), m.id, m.date));
+    }
+}
+
+fn scan(exports: &[PathBuf]) -> anyhow::Result<Scan> {
+    let mut s = Scan::default();
+    let tz = 6 * 3600;
+    for e in exports {
+        for f in files_of(e)? {
+            s.files += 1;
+            let len = std::fs::metadata(&f).with_context(|| format!("cannot read `{}`", f.display()))?.len();
+            s.bytes += len;
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            let chat = f
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("export")
+                .to_string();
+            if name.ends_with(".json") {
+                let file = std::fs::File::open(&f)?;
+                for m in JsonMessages::new(file, tz) {
+                    match m {
+                        Ok(m) => scan_message(&mut s, &m),
+                        Err(err) => eprintln!("{}: {err} (partial results kept)", f.display()),
+                    }
+                }
+            } else if name.ends_with(".html") {
+                let page = String::from_utf8_lossy(&std::fs::read(&f)?).into_owned();
+                for m in html_messages(&page, &chat, tz) {
+                    scan_message(&mut s, &m);
+                }
+            } else {
+                let file = std::io::BufReader::new(std::fs::File::open(&f)?);
+                for m in text_messages(file, &name) {
+                    scan_message(&mut s, &m);
+                }
+            }
+        }
+    }
+    Ok(s)
+}
+
+pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
+    let LeakCmd::Trace { exports, log, format } = cmd;
+    let s = scan(&exports)?;
+    // Subject keys: the identifiers themselves against an access log; commitments of their
+    // blind indexes against the data directory's audit log.
+    let (accesses, key_of): (Vec<Access>, KeyOf) = match &log {
+        Some(p) => {
+            let file = std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
+            let rdr = custos_detect::input::LogReader::new(file)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {}", p.display(), e.line, e.message))?;
+            let mut v = Vec::new();
+            for row in rdr {
+                match row {
+                    Ok(r) if r.allowed => v.push(Access {
+                        officer: r.officer,
+                        subject: r.subject,
+                        time: r.time.unix,
+                        case: r.case,
+                    }),
+                    Ok(_) => {}
+                    Err(e) => eprintln!("{}:{}: skipped: {}", p.display(), e.line, e.message),
+                }
+            }
+            (v, Box::new(|_, v: &str| v.to_string()))
+        }
+        None => {
+            if !dir.join("log").exists() {
+                bail!("no access log: give --log FILE, or --dir of a Custos data directory");
+            }
+            let reg = crate::stack::open_registry(dir)?;
+            let mut t = custos_logstore::DirTiles::open(dir)?;
+            let size = t.last_commit().size;
+            let mut v = Vec::new();
+            use custos_tlog::verify::TileFetcher as _;
+            for b in 0..size.div_ceil(256) {
+                let tile = custos_tlog::tile::Tile {
+                    kind: custos_tlog::tile::TileKind::Entries,
+                    index: b,
+                    width: (size - b * 256).min(256) as u16,
+                };
+                let bundle = t.fetch(&tile).map_err(anyhow::Error::msg)?;
+                for e in custos_tlog::tile::decode_bundle(&bundle, 256).map_err(|e| anyhow::anyhow!("{e}"))? {
+                    let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) else {
+                        continue;
+                    };
+                    if e.decision != "allow" || e.officer.is_empty() {
+                        continue;
+                    }
+                    let Some(t) = custos_gateway::service::parse_when(&e.time) else { continue };
+                    for sub in &e.subjects {
+                        v.push(Access {
+                            officer: e.officer.clone(),
+                            subject: sub.clone(),
+                            time: t,
+                            case: e.case.clone(),
+                        });
+                    }
+                }
+            }
+            let vault = reg.vault().clone();
+            (
+                v,
+                Box::new(move |k: Kind, val: &str| {
+                    let kind = if k == Kind::Nid { "nid" } else { "msisdn" };
+                    vault.commit(&vault.blind(kind, val))
+                }),
+            )
+        }
+    };
+    let leaked: Vec<Leaked> =
+        s.found.iter().map(|(k, v, _, _, d)| Leaked { subject: key_of(*k, v), posted: *d }).collect();
+    let a = attribute(&accesses, &leaked, DEFAULT_P, 50);
+    match format {
+        crate::analyze::Format::Json => {
+            let found: Vec<_> = s
+                .found
+                .iter()
+                .map(|(k, v, chat, id, d)| {
+                    json!({"kind": k, "value": v, "chat": chat, "message_id": id,
+                           "date": d.map(custos_detect::time::format_utc)})
+                })
+                .collect();
+            let out = json!({
+                "scanned": {"files": s.files, "messages": s.messages, "bytes": s.bytes},
+                "found": found,
+                "matched_subjects": a.matched,
+                "suspects": a.suspects,
+                "coalitions": a.coalitions,
+            });
+            println!("{out}");
+        }
+        crate::analyze::Format::Text => {
+            let distinct: std::collections::BTreeSet<_> = s.found.iter().map(|f| (&f.0, &f.1)).collect();
+            println!(
+                "scanned {} files, {} messages, {:.1} MB: {} identifiers ({} distinct); {} leaked records matched to accesses before they were posted",
+                s.files,
+                s.messages,
+                s.bytes as f64 / 1e6,
+                s.found.len(),
+                distinct.len(),
+                a.matched
+            );
+            println!(
+                "\n{:>4}  {:<16} {:>6} {:>8} {:>9}  {:<21} {:<21} cases",
+                "rank", "officer", "guilt", "covered", "exclusive", "first access", "last access"
+            );
+            for (i, x) in a.suspects.iter().take(15).enumerate() {
+                println!(
+                    "{:>4}  {:<16} {:>6.3} {:>8} {:>9}  {:<21} {:<21} {}",
+                    i + 1,
+                    x.officer,
+                    x.guilt,
+                    x.covered,
+                    x.exclusive,
+                    x.first_access,
+                    x.last_access,
+                    x.cases.join(",")
+                );
+            }
+            println!("\ncoalitions:");
+            for c in a.coalitions.iter().take(5) {
+                println!("  {:<40} covers {:>4}  guilt {:.3}", c.officers.join(" + "), c.covered, c.guilt);
+            }
+        }
+    }
+    Ok(())
+}

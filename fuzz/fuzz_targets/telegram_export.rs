@@ -1,0 +1,3 @@
+//! Telegram Desktop exports (JSON with `\xHH`, HTML) from arbitrary bytes.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| custos_leak::fuzzing::parse_export(data));
