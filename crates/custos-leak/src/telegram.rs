@@ -212,41 +212,67 @@ impl<R: Read> JsonMessages<R> {
         ExportError { offset: self.offset, message: format!("export ends inside {inside} (truncated file?)") }
     }
 
-    /// Capture one complete value (object or array) starting with `first`.
+    /// Capture one complete value (object or array) starting with `first`, scanning the read
+    /// buffer a chunk at a time. A value over [`MAX_MESSAGE`] is skipped (not kept) and reported.
     fn capture(&mut self, first: u8) -> Result<Vec<u8>, ExportError> {
         let start = self.offset;
         let mut raw = vec![first];
-        let mut depth = 1usize;
-        while depth > 0 {
-            let Some(b) = self.byte()? else { return Err(self.eof("a message")) };
-            raw.push(b);
-            match b {
-                b'"' => self.string(&mut raw)?,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => depth -= 1,
-                _ => {}
+        let (mut depth, mut in_str, mut esc, mut oversize) = (1usize, false, false, false);
+        loop {
+            let buf = self
+                .input
+                .fill_buf()
+                .map_err(|e| ExportError { offset: self.offset, message: e.to_string() })?;
+            if buf.is_empty() {
+                return Err(self.eof("a message"));
             }
-            if raw.len() > MAX_MESSAGE {
-                // Skip the rest of this value without keeping it.
-                while depth > 0 {
-                    let Some(b) = self.byte()? else { return Err(self.eof("a message")) };
-                    match b {
-                        b'"' => {
-                            let mut sink = Vec::new();
-                            self.string(&mut sink)?;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => depth -= 1,
-                        _ => {}
+            let mut used = buf.len();
+            let mut done = false;
+            for (i, &b) in buf.iter().enumerate() {
+                if in_str {
+                    if esc {
+                        esc = false;
+                    } else if b == b'\\' {
+                        esc = true;
+                    } else if b == b'"' {
+                        in_str = false;
                     }
+                    continue;
                 }
-                return Err(ExportError {
-                    offset: start,
-                    message: format!("message larger than {MAX_MESSAGE} bytes skipped"),
-                });
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            used = i + 1;
+                            done = true;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if !oversize {
+                raw.extend_from_slice(&buf[..used]);
+                if raw.len() > MAX_MESSAGE {
+                    oversize = true;
+                    raw = Vec::new();
+                }
+            }
+            self.input.consume(used);
+            self.offset += used as u64;
+            self.bytes += used as u64;
+            if done {
+                if oversize {
+                    return Err(ExportError {
+                        offset: start,
+                        message: format!("message larger than {MAX_MESSAGE} bytes skipped"),
+                    });
+                }
+                return Ok(raw);
             }
         }
-        Ok(raw)
     }
 
     fn chat(&self) -> String {
@@ -283,7 +309,11 @@ impl<R: Read> JsonMessages<R> {
                 b'{' if self.in_messages_array() => {
                     let start = self.offset;
                     let raw = self.capture(b'{')?;
-                    let clean = sanitize(&raw);
+                    // Most messages need no rewriting; only copy when there is a `\x` escape or
+                    // a raw control byte.
+                    let dirty = raw.windows(2).any(|w| w == b"\\x")
+                        || raw.iter().any(|&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'));
+                    let clean = if dirty { sanitize(&raw) } else { raw };
                     return match serde_json::from_slice::<Value>(&clean) {
                         Ok(v) => Ok(Some(message_from_json(&self.chat(), &v, self.tz_offset))),
                         Err(e) => Err(ExportError { offset: start, message: format!("bad message: {e}") }),
