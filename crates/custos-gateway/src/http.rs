@@ -395,6 +395,86 @@ async fn break_glass_reviews(State(s): State<GwState>, p: Result<Principal, ApiE
         .await
 }
 
+/// Largest uploaded export.
+pub const MAX_EXPORT: usize = 64 << 20;
+
+/// Upload a Telegram export (JSON, HTML or text) and trace it (auditors). The finding is kept.
+#[utoipa::path(post, path = "/v1/leaks", responses((status = 200, description = "the finding, with `leak` (its ID)"), (status = 403), (status = 413), (status = 415)))]
+async fn upload_leak(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    let p = match p {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let g = &s.0;
+    let mut ctx = Ctx { req: new_id("r-"), action: "leak_trace".into(), ..Ctx::default() };
+    let ct =
+        h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let kind = if ct.starts_with("application/json") {
+        crate::leaks::ExportKind::Json
+    } else if ct.starts_with("text/html") {
+        crate::leaks::ExportKind::Html
+    } else if ct.starts_with("text/plain") || ct.starts_with("text/csv") {
+        crate::leaks::ExportKind::Text
+    } else {
+        let e = g.fail(&p, &ctx, GatewayError::UnsupportedMediaType).await;
+        return with_reasons(&e, &ctx.req);
+    };
+    let bytes = match axum::body::to_bytes(b, MAX_EXPORT).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = g.fail(&p, &ctx, GatewayError::TooLarge(MAX_EXPORT)).await;
+            return with_reasons(&e, &ctx.req);
+        }
+    };
+    match g.trace_leak(&p, &mut ctx, &bytes, kind).await {
+        Ok(a) => {
+            let mut body = a.body;
+            body["receipt"] = json!({
+                "index": a.receipt.index,
+                "tree_size": a.receipt.tree_size,
+                "leaf_hash": custos_tlog::checkpoint::encode_hash(&a.receipt.leaf_hash),
+            });
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Err(GatewayError::AuditUnavailable) => with_reasons(&GatewayError::AuditUnavailable, &ctx.req),
+        Err(e) => {
+            let e = g.fail(&p, &ctx, e).await;
+            with_reasons(&e, &ctx.req)
+        }
+    }
+}
+
+/// A kept leak finding (auditors); identifiers appear as commitments.
+#[utoipa::path(get, path = "/v1/leaks/{id}", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
+async fn get_leak(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let p = match p {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let ok = p.has_role("auditor") || p.has_role("admin");
+    let finding = if ok { s.0.leak_finding(&id) } else { Ok(None) };
+    match finding {
+        Ok(Some(f)) => audited_view(&s.0, &p, "view_leak", true, move || f).await,
+        Ok(None) if ok => {
+            let ctx = Ctx { req: new_id("r-"), action: "view_leak".into(), ..Ctx::default() };
+            let e =
+                s.0.fail(&p, &ctx, GatewayError::NotFound("not_found", "no such leak finding".into())).await;
+            with_reasons(&e, &ctx.req)
+        }
+        Ok(None) => audited_view(&s.0, &p, "view_leak", false, || json!({})).await,
+        Err(e) => with_reasons(&e, "-"),
+    }
+}
+
 /// Liveness.
 #[utoipa::path(get, path = "/healthz", responses((status = 200)))]
 async fn healthz(State(s): State<GwState>) -> Response {
@@ -485,6 +565,8 @@ pub fn router(g: Arc<Gateway>) -> Router {
         .route("/v1/admin/cases/{id}/close", post(admin_close_case))
         .route("/v1/warrants", post(warrant))
         .route("/v1/warrants/{id}/revoke", post(revoke_warrant))
+        .route("/v1/leaks", post(upload_leak).layer(axum::extract::DefaultBodyLimit::max(MAX_EXPORT)))
+        .route("/v1/leaks/{id}", get(get_leak))
         .route("/v1/alerts", get(alerts))
         .route("/v1/officers/{id}/risk", get(officer_risk))
         .route("/healthz", get(healthz))

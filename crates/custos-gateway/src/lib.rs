@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod http;
+pub mod leaks;
 pub mod service;
 
 pub use service::{Gateway, GatewayConfig, GatewayError};

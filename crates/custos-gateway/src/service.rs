@@ -1017,6 +1017,75 @@ impl Gateway {
         Ok(Answer { body: json!({ "grant": id, "review": "closed" }), receipt })
     }
 
+    /// `POST /v1/leaks`: trace an uploaded export against the audit log (auditors). The finding is
+    /// kept with the identifiers replaced by commitments; the uploader gets them in clear.
+    pub async fn trace_leak(
+        &self,
+        p: &Principal,
+        ctx: &mut Ctx,
+        bytes: &[u8],
+        kind: crate::leaks::ExportKind,
+    ) -> Result<Answer, GatewayError> {
+        ctx.action = "leak_trace".into();
+        if !(p.has_role("auditor") || p.has_role("admin")) {
+            return Err(GatewayError::Denied(vec!["role_not_allowed".into()]));
+        }
+        let mut scan = crate::leaks::Scan::default();
+        scan.add(bytes, kind, "upload", self.cfg.utc_offset);
+        let size = self.log.committed().size;
+        let mut entries = Vec::new();
+        for i in 0..size {
+            if let Some(b) = self.log.entry(i).map_err(internal)? {
+                if let Ok(e) = serde_json::from_slice::<AuditEntry>(&b) {
+                    entries.push(e);
+                }
+            }
+        }
+        let accesses = crate::leaks::accesses(entries);
+        let vault = self.registry.vault();
+        let key_of = |k: custos_leak::extract::Kind, v: &str| {
+            let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };
+            vault.commit(&vault.blind(kind, v))
+        };
+        let a = crate::leaks::attribute_scan(&scan, &accesses, &key_of);
+        let mut out = crate::leaks::finding(&scan, &a);
+        let id = new_id("leak-");
+        let mut kept = out.clone();
+        if let Some(found) = kept.get_mut("found").and_then(Value::as_array_mut) {
+            for (f, (k, v, ..)) in found.iter_mut().zip(scan.found.iter()) {
+                f["value"] = json!(key_of(*k, v));
+            }
+        }
+        kept["leak"] = json!(id);
+        kept["problems"] = json!(scan.problems);
+        kept["created"] = json!(custos_detect::time::format_utc(self.now()));
+        self.registry.store().meta_put(&format!("leak:{id}"), kept.to_string().as_bytes())?;
+        let entry = self.entry(
+            p,
+            ctx,
+            "allow",
+            vec![format!("leak:{id}"), format!("matched:{}", a.matched)],
+            vec![],
+            200,
+        );
+        let receipt = self.audit(&entry).await?;
+        out["leak"] = json!(id);
+        out["problems"] = json!(scan.problems);
+        Ok(Answer { body: out, receipt })
+    }
+
+    /// A kept leak finding (identifiers as commitments).
+    pub fn leak_finding(&self, id: &str) -> Result<Option<Value>, GatewayError> {
+        if !id.starts_with("leak-") || id.len() > 64 {
+            return Ok(None);
+        }
+        Ok(self
+            .registry
+            .store()
+            .meta_get(&format!("leak:{id}"))?
+            .and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
     /// Administration (admin credential or admin role; warrants by reviewers).
     pub async fn admin(
         &self,

@@ -906,3 +906,41 @@ fn concurrent_requests_each_leave_exactly_one_entry() {
     assert_eq!(fx.gw.log().committed().size, before + (threads * per) as u64);
     assert!(ok.load(Ordering::Relaxed) > 0);
 }
+
+#[test]
+fn uploaded_leaks_are_traced_and_kept_without_plaintext() {
+    let fx = fixture(cfg());
+    assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
+    assert_eq!(
+        post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": "2345678901", "purpose": "verify"})).status,
+        200
+    );
+    let export = format!(
+        r#"{{"name": "bazar", "type": "public_channel", "id": 9, "messages": [
+          {{"id": 1, "type": "message", "date_unixtime": "{}", "text": ["NID ", {{"type": "bold", "text": "1234567890"}}, " \x07"]}},
+          {{"id": 2, "type": "message", "date_unixtime": "{}", "text": "and 2345678901, random 01799999999"}}]}}"#,
+        T + 3600,
+        T + 3600
+    );
+    let t = fx.tokens["aud1"].clone();
+    let r = call(&fx, "POST", "/v1/leaks", Some(&t), Some(&export), "application/json");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["matched_subjects"], 2);
+    let officers: Vec<&str> =
+        r.body["suspects"].as_array().unwrap().iter().map(|s| s["officer"].as_str().unwrap()).collect();
+    assert_eq!(officers.len(), 2);
+    assert!(officers.contains(&"inv1") && officers.contains(&"desk1"));
+    assert_eq!(r.body["found"].as_array().unwrap().len(), 3);
+    let id = r.body["leak"].as_str().unwrap().to_string();
+    // The kept finding holds commitments, not the identifiers.
+    let kept = call(&fx, "GET", &format!("/v1/leaks/{id}"), Some(&t), None, "");
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert!(!kept.body.to_string().contains("1234567890"));
+    assert_eq!(kept.body["matched_subjects"], 2);
+    // Not for investigators; not without JSON/HTML/text.
+    let r = call(&fx, "POST", "/v1/leaks", Some(&fx.tokens["inv1"]), Some(&export), "application/json");
+    assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["role_not_allowed".to_string()]));
+    let r = call(&fx, "POST", "/v1/leaks", Some(&t), Some("x"), "image/png");
+    assert_eq!(r.status, 415);
+    assert_eq!(call(&fx, "GET", "/v1/leaks/leak-nope", Some(&t), None, "").status, 404);
+}

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
-use custos_leak::attribution::{attribute, Access, Leaked, DEFAULT_P};
-use custos_leak::extract::{extract, Kind};
-use custos_leak::telegram::{html_messages, text_messages, JsonMessages, Message};
-use serde_json::json;
+use custos_gateway::leaks::Scan;
+use custos_leak::attribution::Access;
+use custos_leak::extract::Kind;
+use custos_leak::telegram::{html_messages, text_messages, JsonMessages};
 
 #[derive(Debug, Subcommand)]
 pub enum LeakCmd {
@@ -31,14 +31,6 @@ pub enum LeakCmd {
 /// Maps a found identifier to the subject key used in the accesses.
 type KeyOf = Box<dyn Fn(Kind, &str) -> String>;
 
-#[derive(Debug, Default)]
-struct Scan {
-    files: u64,
-    messages: u64,
-    bytes: u64,
-    found: Vec<(Kind, String, String, i64, Option<i64>)>,
-}
-
 fn files_of(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if p.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(p)
@@ -56,13 +48,6 @@ fn files_of(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
         Ok(v)
     } else {
         Ok(vec![p.to_path_buf()])
-    }
-}
-
-fn scan_message(s: &mut Scan, m: &Message) {
-    s.messages += 1;
-    for h in extract(&m.text) {
-        s.found.push((h.kind, h.value, m.chat.clone(), m.id, m.date));
     }
 }
 
@@ -85,19 +70,19 @@ fn scan(exports: &[PathBuf]) -> anyhow::Result<Scan> {
                 let file = std::fs::File::open(&f)?;
                 for m in JsonMessages::new(file, tz) {
                     match m {
-                        Ok(m) => scan_message(&mut s, &m),
+                        Ok(m) => s.message(&m),
                         Err(err) => eprintln!("{}: {err} (partial results kept)", f.display()),
                     }
                 }
             } else if name.ends_with(".html") {
                 let page = String::from_utf8_lossy(&std::fs::read(&f)?).into_owned();
                 for m in html_messages(&page, &chat, tz) {
-                    scan_message(&mut s, &m);
+                    s.message(&m);
                 }
             } else {
                 let file = std::io::BufReader::new(std::fs::File::open(&f)?);
                 for m in text_messages(file, &name) {
-                    scan_message(&mut s, &m);
+                    s.message(&m);
                 }
             }
         }
@@ -137,7 +122,7 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
             let reg = crate::stack::open_registry(dir)?;
             let mut t = custos_logstore::DirTiles::open(dir)?;
             let size = t.last_commit().size;
-            let mut v = Vec::new();
+            let mut entries = Vec::new();
             use custos_tlog::verify::TileFetcher as _;
             for b in 0..size.div_ceil(256) {
                 let tile = custos_tlog::tile::Tile {
@@ -147,23 +132,12 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
                 };
                 let bundle = t.fetch(&tile).map_err(anyhow::Error::msg)?;
                 for e in custos_tlog::tile::decode_bundle(&bundle, 256).map_err(|e| anyhow::anyhow!("{e}"))? {
-                    let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) else {
-                        continue;
-                    };
-                    if e.decision != "allow" || e.officer.is_empty() {
-                        continue;
-                    }
-                    let Some(t) = custos_gateway::service::parse_when(&e.time) else { continue };
-                    for sub in &e.subjects {
-                        v.push(Access {
-                            officer: e.officer.clone(),
-                            subject: sub.clone(),
-                            time: t,
-                            case: e.case.clone(),
-                        });
+                    if let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) {
+                        entries.push(e);
                     }
                 }
             }
+            let v = custos_gateway::leaks::accesses(entries);
             let vault = reg.vault().clone();
             (
                 v,
@@ -174,27 +148,10 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
             )
         }
     };
-    let leaked: Vec<Leaked> =
-        s.found.iter().map(|(k, v, _, _, d)| Leaked { subject: key_of(*k, v), posted: *d }).collect();
-    let a = attribute(&accesses, &leaked, DEFAULT_P, 50);
+    let a = custos_gateway::leaks::attribute_scan(&s, &accesses, key_of.as_ref());
     match format {
         crate::analyze::Format::Json => {
-            let found: Vec<_> = s
-                .found
-                .iter()
-                .map(|(k, v, chat, id, d)| {
-                    json!({"kind": k, "value": v, "chat": chat, "message_id": id,
-                           "date": d.map(custos_detect::time::format_utc)})
-                })
-                .collect();
-            let out = json!({
-                "scanned": {"files": s.files, "messages": s.messages, "bytes": s.bytes},
-                "found": found,
-                "matched_subjects": a.matched,
-                "suspects": a.suspects,
-                "coalitions": a.coalitions,
-            });
-            println!("{out}");
+            println!("{}", custos_gateway::leaks::finding(&s, &a));
         }
         crate::analyze::Format::Text => {
             let distinct: std::collections::BTreeSet<_> = s.found.iter().map(|f| (&f.0, &f.1)).collect();
