@@ -23,6 +23,8 @@ pub struct Scan {
     pub found: Vec<(Kind, String, String, i64, Option<i64>)>,
     /// Problems met (partial results were kept).
     pub problems: Vec<String>,
+    /// For messages naming NIDs: (NID, message text), to read formatting marks back.
+    pub texts: Vec<(String, String)>,
 }
 
 /// The format of an export.
@@ -41,6 +43,9 @@ impl Scan {
     pub fn message(&mut self, m: &Message) {
         self.messages += 1;
         for h in extract(&m.text) {
+            if h.kind == Kind::Nid && self.texts.len() < 100_000 && m.text.len() <= 64 * 1024 {
+                self.texts.push((h.value.clone(), m.text.clone()));
+            }
             self.found.push((h.kind, h.value, m.chat.clone(), m.id, m.date));
         }
     }
@@ -114,4 +119,79 @@ pub fn finding(scan: &Scan, a: &Attribution) -> Value {
         "suspects": a.suspects,
         "coalitions": a.coalitions,
     })
+}
+
+/// Decoys found in a leak: each registered decoy NID becomes an access by the officer it was
+/// handed to (the only holder there can be).
+pub fn decoy_accesses(
+    scan: &Scan,
+    registry: &custos_store::Registry,
+    key_of: &dyn Fn(Kind, &str) -> String,
+) -> Vec<Access> {
+    let mut v = Vec::new();
+    for (k, val, ..) in &scan.found {
+        if *k != Kind::Nid {
+            continue;
+        }
+        let bi = registry.vault().blind("nid", val);
+        let Ok(Some(meta)) = registry.store().meta_get(&format!("decoy:{bi}")) else { continue };
+        let Ok(d) = serde_json::from_slice::<Value>(&meta) else { continue };
+        if let (Some(o), Some(t)) = (d["officer"].as_str(), d["time"].as_i64()) {
+            v.push(Access {
+                officer: o.to_string(),
+                subject: key_of(*k, val),
+                time: t,
+                case: "decoy".into(),
+            });
+        }
+    }
+    v
+}
+
+/// Formatting marks read back from leaked text, scored per officer who held the record (or to
+/// whom a decoy was handed): `(officer, agreeing bits, disagreeing bits)`, best first.
+pub fn mark_scores(
+    scan: &Scan,
+    registry: &custos_store::Registry,
+    accesses: &[Access],
+    key_of: &dyn Fn(Kind, &str) -> String,
+) -> Vec<(String, i64, i64)> {
+    use std::collections::BTreeMap;
+    let vault = registry.vault();
+    let mut tally: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (nid, text) in &scan.texts {
+        let key = key_of(Kind::Nid, nid);
+        let holders: std::collections::BTreeSet<&str> =
+            accesses.iter().filter(|a| a.subject == key).map(|a| a.officer.as_str()).collect();
+        if holders.is_empty() {
+            continue;
+        }
+        let (record, citizen) = match registry.citizen_by_nid(nid) {
+            Ok(Some((id, c))) => (format!("citizen:{id}"), c),
+            _ => (format!("decoy:{nid}"), crate::marks::decoy_citizen(vault, nid)),
+        };
+        let observed = crate::marks::observe(text, &citizen);
+        if observed.iter().all(Option::is_none) {
+            continue;
+        }
+        for o in holders {
+            let (a, d) = crate::marks::score(&observed, &crate::marks::bits(vault, o, &record));
+            let e = tally.entry(o.to_string()).or_insert((0, 0));
+            e.0 += a;
+            e.1 += d;
+        }
+    }
+    let mut v: Vec<(String, i64, i64)> = tally.into_iter().map(|(o, (a, d))| (o, a, d)).collect();
+    v.sort_by(|x, y| (y.1 - y.2).cmp(&(x.1 - x.2)).then(x.0.cmp(&y.0)));
+    v
+}
+
+/// Add the marks to a finding (only when some were read).
+pub fn add_marks(finding: &mut Value, marks: &[(String, i64, i64)]) {
+    if !marks.is_empty() {
+        finding["marks"] = json!(marks
+            .iter()
+            .map(|(o, a, d)| json!({"officer": o, "agree": a, "disagree": d, "score": a - d}))
+            .collect::<Vec<_>>());
+    }
 }

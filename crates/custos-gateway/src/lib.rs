@@ -18,6 +18,7 @@
 pub mod audit;
 pub mod http;
 pub mod leaks;
+pub mod marks;
 pub mod service;
 
 pub use service::{Gateway, GatewayConfig, GatewayError};

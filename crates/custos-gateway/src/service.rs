@@ -719,7 +719,10 @@ impl Gateway {
             return Err(GatewayError::NotFound("unknown_subject", "no record for that identifier".into()));
         };
         let groups = self.policy.visible_groups(&officer, &cats, routine);
-        let record = minimise_citizen(&citizen, &groups);
+        let mut record = minimise_citizen(&citizen, &groups);
+        if let Some(m) = record.as_object_mut() {
+            crate::marks::apply(self.registry.vault(), &officer.id, &format!("citizen:{id}"), m);
+        }
         let mut reasons = vec![];
         if routine {
             reasons.push("routine_unexplained".to_string());
@@ -847,9 +850,42 @@ impl Gateway {
         self.count_quota(&officer.id, "name_search", self.now());
         let hits = self.registry.search_name(&req.name, self.cfg.name_search_limit)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
-        let records: Vec<Value> = hits.iter().map(|(_, c)| minimise_citizen(c, &groups)).collect();
-        let commits =
-            hits.iter().map(|(id, _)| self.registry.vault().commit(&format!("citizen:{id}"))).collect();
+        let vault = self.registry.vault();
+        let query = req.name.trim().to_lowercase();
+        let mut rows: Vec<(String, Value)> = hits
+            .iter()
+            .map(|(id, c)| {
+                let key = format!("citizen:{id}");
+                let mut v = minimise_citizen(c, &groups);
+                if let Some(m) = v.as_object_mut() {
+                    crate::marks::apply(vault, &officer.id, &key, m);
+                }
+                (key, v)
+            })
+            .collect();
+        // One decoy row per (officer, query), with an NID no citizen has, registered so that a
+        // leak of it names this account.
+        let mut salt = 0;
+        let decoy = loop {
+            let nid = crate::marks::decoy_nid(vault, &officer.id, &query, salt);
+            if self.registry.citizen_by_nid(&nid)?.is_none() || salt > 8 {
+                break nid;
+            }
+            salt += 1;
+        };
+        let reg = json!({"officer": officer.id, "time": self.now(), "req": ctx.req});
+        self.registry
+            .store()
+            .meta_put(&format!("decoy:{}", vault.blind("nid", &decoy)), reg.to_string().as_bytes())?;
+        let mut dv = minimise_citizen(&crate::marks::decoy_citizen(vault, &decoy), &groups);
+        if let Some(m) = dv.as_object_mut() {
+            crate::marks::apply(vault, &officer.id, &format!("decoy:{decoy}"), m);
+        }
+        rows.push((format!("decoy:{decoy}"), dv));
+        // Keyed order: it carries no meaning, so it can carry the recipient.
+        rows.sort_by_key(|(k, _)| vault.commit(&format!("order:{}:{query}:{k}", officer.id)));
+        let records: Vec<Value> = rows.into_iter().map(|(_, v)| v).collect();
+        let commits = hits.iter().map(|(id, _)| vault.commit(&format!("citizen:{id}"))).collect();
         let entry = self.entry(p, ctx, "allow", vec![], commits, 200);
         let receipt = self.audit(&entry).await?;
         self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
@@ -1047,8 +1083,14 @@ impl Gateway {
             let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };
             vault.commit(&vault.blind(kind, v))
         };
+        let mut accesses = accesses;
+        accesses.extend(crate::leaks::decoy_accesses(&scan, &self.registry, &key_of));
         let a = crate::leaks::attribute_scan(&scan, &accesses, &key_of);
         let mut out = crate::leaks::finding(&scan, &a);
+        crate::leaks::add_marks(
+            &mut out,
+            &crate::leaks::mark_scores(&scan, &self.registry, &accesses, &key_of),
+        );
         let id = new_id("leak-");
         let mut kept = out.clone();
         if let Some(found) = kept.get_mut("found").and_then(Value::as_array_mut) {

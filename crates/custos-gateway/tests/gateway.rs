@@ -581,7 +581,9 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
     assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["approval_required".to_string()]));
     let r = post(&fx, "inv1", "/v1/identity/search", with.clone());
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["records"].as_array().unwrap().len(), 2, "{}", r.body);
+    // Two real matches and one decoy row, in a keyed order.
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 3, "{}", r.body);
+    assert_eq!(last_entry(&fx).count, 2);
     let r = post(&fx, "inv1", "/v1/identity/search", with);
     assert_eq!(
         (r.status, last_entry(&fx).reasons.clone()),
@@ -943,4 +945,54 @@ fn uploaded_leaks_are_traced_and_kept_without_plaintext() {
     let r = call(&fx, "POST", "/v1/leaks", Some(&t), Some("x"), "image/png");
     assert_eq!(r.status, 415);
     assert_eq!(call(&fx, "GET", "/v1/leaks/leak-nope", Some(&t), None, "").status, 404);
+}
+
+#[test]
+fn traceable_copies_name_the_recipient() {
+    let fx = fixture(cfg());
+    // A name search hands out a decoy row; posting it names the searcher.
+    let search = json!({"name": "Karim", "case": "C1", "warrant": "W1", "purpose": "find the caller"});
+    let ap = post(&fx, "inv1", "/v1/approvals", json!({"action": "name_search", "request": search}));
+    let id = ap.body["approval"].as_str().unwrap().to_string();
+    assert_eq!(post(&fx, "sup1", &format!("/v1/approvals/{id}/approve"), json!({})).status, 200);
+    let mut with = search.clone();
+    with["approval"] = json!(id);
+    let r = post(&fx, "inv1", "/v1/identity/search", with);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let real = ["1234567890", "19871234567890123"];
+    let decoy = r.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["nid"].as_str().unwrap().to_string())
+        .find(|n| !real.contains(&n.as_str()))
+        .unwrap();
+    // A full identity record as inv1 received it, pasted as text.
+    let full = post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890"));
+    let rec = &full.body["record"];
+    assert_eq!(
+        post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": "1234567890", "purpose": "verify"})).status,
+        200
+    );
+    let pasted = format!(
+        "NID {} Name {} Father {} Mother {} Address {}",
+        rec["nid"].as_str().unwrap(),
+        rec["name_en"].as_str().unwrap(),
+        rec["father"].as_str().unwrap(),
+        rec["mother"].as_str().unwrap(),
+        rec["address"].as_str().unwrap()
+    );
+    let export = format!(
+        r#"{{"name": "bazar", "type": "public_channel", "id": 9, "messages": [
+          {{"id": 1, "type": "message", "date_unixtime": "{t}", "text": "fresh: {decoy}"}},
+          {{"id": 2, "type": "message", "date_unixtime": "{t}", "text": "{pasted}"}}]}}"#,
+        t = T + 3600
+    );
+    let r = call(&fx, "POST", "/v1/leaks", Some(&fx.tokens["aud1"]), Some(&export), "application/json");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["suspects"][0]["officer"], "inv1", "{}", r.body);
+    let marks = r.body["marks"].as_array().unwrap();
+    assert_eq!(marks[0]["officer"], "inv1", "{}", r.body);
+    assert_eq!(marks[0]["disagree"], 0);
+    assert!(marks[0]["agree"].as_i64().unwrap() >= 4);
 }

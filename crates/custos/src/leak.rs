@@ -95,7 +95,8 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
     let s = scan(&exports)?;
     // Subject keys: the identifiers themselves against an access log; commitments of their
     // blind indexes against the data directory's audit log.
-    let (accesses, key_of): (Vec<Access>, KeyOf) = match &log {
+    let mut registry: Option<custos_store::Registry> = None;
+    let (mut accesses, key_of): (Vec<Access>, KeyOf) = match &log {
         Some(p) => {
             let file = std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
             let rdr = custos_detect::input::LogReader::new(file)
@@ -138,7 +139,9 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
                 }
             }
             let v = custos_gateway::leaks::accesses(entries);
-            let vault = reg.vault().clone();
+            registry = Some(reg);
+            let vault =
+                registry.as_ref().map(|r| r.vault().clone()).ok_or_else(|| anyhow::anyhow!("no registry"))?;
             (
                 v,
                 Box::new(move |k: Kind, val: &str| {
@@ -148,10 +151,17 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
             )
         }
     };
+    let mut marks = Vec::new();
+    if let Some(reg) = &registry {
+        accesses.extend(custos_gateway::leaks::decoy_accesses(&s, reg, key_of.as_ref()));
+        marks = custos_gateway::leaks::mark_scores(&s, reg, &accesses, key_of.as_ref());
+    }
     let a = custos_gateway::leaks::attribute_scan(&s, &accesses, key_of.as_ref());
     match format {
         crate::analyze::Format::Json => {
-            println!("{}", custos_gateway::leaks::finding(&s, &a));
+            let mut f = custos_gateway::leaks::finding(&s, &a);
+            custos_gateway::leaks::add_marks(&mut f, &marks);
+            println!("{f}");
         }
         crate::analyze::Format::Text => {
             let distinct: std::collections::BTreeSet<_> = s.found.iter().map(|f| (&f.0, &f.1)).collect();
@@ -180,6 +190,12 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
                     x.last_access,
                     x.cases.join(",")
                 );
+            }
+            if !marks.is_empty() {
+                println!("\nformatting marks read back from the leaked text (agreeing / disagreeing bits):");
+                for (o, ag, dis) in marks.iter().take(5) {
+                    println!("  {o:<16} {ag:>4} / {dis:<4} score {}", ag - dis);
+                }
             }
             println!("\ncoalitions:");
             for c in a.coalitions.iter().take(5) {
