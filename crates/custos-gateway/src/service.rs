@@ -661,6 +661,21 @@ impl Gateway {
         }
     }
 
+    /// Audit an allowed data request, then hand back the body with its receipt.
+    async fn allow(
+        &self,
+        p: &Principal,
+        ctx: &Ctx,
+        reasons: Vec<String>,
+        records: Vec<String>,
+        body: Value,
+    ) -> Result<Answer, GatewayError> {
+        let entry = self.entry(p, ctx, "allow", reasons, records, 200);
+        let receipt = self.audit(&entry).await?;
+        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
+        Ok(Answer { body, receipt })
+    }
+
     /// `POST /v1/identity/lookup`. Without a case it is a routine check.
     pub async fn identity_lookup(
         &self,
@@ -727,17 +742,8 @@ impl Gateway {
         if routine {
             reasons.push("routine_unexplained".to_string());
         }
-        let entry = self.entry(
-            p,
-            ctx,
-            "allow",
-            reasons,
-            vec![self.registry.vault().commit(&format!("citizen:{id}"))],
-            200,
-        );
-        let receipt = self.audit(&entry).await?;
-        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
-        Ok(Answer { body: json!({ "record": record }), receipt })
+        let commit = vec![self.registry.vault().commit(&format!("citizen:{id}"))];
+        self.allow(p, ctx, reasons, commit, json!({ "record": record })).await
     }
 
     /// `POST /v1/cdr/query`.
@@ -796,10 +802,7 @@ impl Gateway {
         let groups = self.policy.visible_groups(&officer, &cats, false);
         let records: Vec<Value> = cdrs.iter().map(|(_, c)| minimise_cdr(c, &groups)).collect();
         let commits = cdrs.iter().map(|(id, _)| self.registry.vault().commit(&format!("cdr:{id}"))).collect();
-        let entry = self.entry(p, ctx, "allow", vec![], commits, 200);
-        let receipt = self.audit(&entry).await?;
-        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
-        Ok(Answer { body: json!({ "records": records }), receipt })
+        self.allow(p, ctx, vec![], commits, json!({ "records": records })).await
     }
 
     /// `POST /v1/identity/search`: name search, with a second officer's approval.
@@ -886,10 +889,7 @@ impl Gateway {
         rows.sort_by_key(|(k, _)| vault.commit(&format!("order:{}:{query}:{k}", officer.id)));
         let records: Vec<Value> = rows.into_iter().map(|(_, v)| v).collect();
         let commits = hits.iter().map(|(id, _)| vault.commit(&format!("citizen:{id}"))).collect();
-        let entry = self.entry(p, ctx, "allow", vec![], commits, 200);
-        let receipt = self.audit(&entry).await?;
-        self.metrics.allowed.fetch_add(1, Ordering::Relaxed);
-        Ok(Answer { body: json!({ "records": records }), receipt })
+        self.allow(p, ctx, vec![], commits, json!({ "records": records })).await
     }
 
     /// `POST /v1/approvals`: ask for a second officer's approval of one exact request.
