@@ -115,6 +115,48 @@ pub fn message_from_json(chat: &str, v: &Value, offset: i64) -> Message {
     Message { chat: chat.to_string(), id: v.get("id").and_then(Value::as_i64).unwrap_or(0), date, from, text }
 }
 
+/// The fields of a message that matter; serde skips every other field without building it.
+#[derive(serde::Deserialize)]
+struct Fields {
+    id: Option<Value>,
+    date: Option<Value>,
+    date_unixtime: Option<Value>,
+    from: Option<Value>,
+    actor: Option<Value>,
+    text: Option<Value>,
+    caption: Option<Value>,
+    title: Option<Value>,
+    forwarded_from: Option<Value>,
+    saved_from: Option<Value>,
+    contact_information: Option<Value>,
+    text_entities: Option<Value>,
+}
+
+/// Parse one message object (valid JSON bytes) straight into a [`Message`].
+pub fn message_from_slice(chat: &str, bytes: &[u8], offset: i64) -> Result<Message, serde_json::Error> {
+    let f: Fields = serde_json::from_slice(bytes)?;
+    let mut v = serde_json::Map::new();
+    for (k, x) in [
+        ("id", f.id),
+        ("date", f.date),
+        ("date_unixtime", f.date_unixtime),
+        ("from", f.from),
+        ("actor", f.actor),
+        ("text", f.text),
+        ("caption", f.caption),
+        ("title", f.title),
+        ("forwarded_from", f.forwarded_from),
+        ("saved_from", f.saved_from),
+        ("contact_information", f.contact_information),
+        ("text_entities", f.text_entities),
+    ] {
+        if let Some(x) = x {
+            v.insert(k.to_string(), x);
+        }
+    }
+    Ok(message_from_json(chat, &Value::Object(v), offset))
+}
+
 /// Rewrite Telegram's `\xHH` escapes inside strings as JSON `\u00HH`.
 pub fn sanitize(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 16);
@@ -314,10 +356,9 @@ impl<R: Read> JsonMessages<R> {
                     let dirty = raw.windows(2).any(|w| w == b"\\x")
                         || raw.iter().any(|&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'));
                     let clean = if dirty { sanitize(&raw) } else { raw };
-                    return match serde_json::from_slice::<Value>(&clean) {
-                        Ok(v) => Ok(Some(message_from_json(&self.chat(), &v, self.tz_offset))),
-                        Err(e) => Err(ExportError { offset: start, message: format!("bad message: {e}") }),
-                    };
+                    return message_from_slice(&self.chat(), &clean, self.tz_offset)
+                        .map(Some)
+                        .map_err(|e| ExportError { offset: start, message: format!("bad message: {e}") });
                 }
                 b'{' | b'[' => {
                     let key = match self.stack.last() {
