@@ -202,6 +202,21 @@ pub fn attribute(accesses: &[Access], leaked: &[Leaked], p: f64, max_suspects: u
             }
         }
     }
+    // Parsimony: a coalition is kept only if it explains at least a fifth more than the best
+    // coalition (or single officer) inside it — a third member who merely pulled some popular
+    // records does not make a better explanation of the leak.
+    let by_name: HashMap<&str, usize> = officers.iter().enumerate().map(|(i, o)| (o.as_str(), i)).collect();
+    coalitions.retain(|c| {
+        let m: Vec<usize> = c.officers.iter().filter_map(|o| by_name.get(o.as_str()).copied()).collect();
+        let best_sub = (0..m.len())
+            .map(|skip| {
+                let sub: Vec<usize> =
+                    m.iter().enumerate().filter(|(k, _)| *k != skip).map(|(_, x)| *x).collect();
+                share(&sub)
+            })
+            .fold(0.0, f64::max);
+        c.weight >= 1.2 * best_sub
+    });
     coalitions.sort_by(|a, b| {
         b.weight
             .total_cmp(&a.weight)

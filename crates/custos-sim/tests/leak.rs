@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use custos_leak::attribution::{attribute, Access, Leaked, DEFAULT_P};
 use custos_leak::extract::extract;
@@ -29,7 +29,7 @@ fn leakers_rank_first_and_pairs_are_the_top_coalition() {
             })
             .collect();
         // Records many officers pulled legitimately (reposted "famous" records).
-        let mut holders: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        let mut holders: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for e in &w.events {
             holders.entry(e.subject.as_str()).or_default().insert(e.officer.as_str());
         }
