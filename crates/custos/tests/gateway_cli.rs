@@ -153,7 +153,8 @@ fn init_admin_import_serve_lookup_export_analyze() {
         )
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
-    assert_eq!(v["record"]["name_en"], "Karim Rahman");
+    // Letter case is a traceable-copy mark (keyed per officer and record), so compare without it.
+    assert_eq!(v["record"]["name_en"].as_str().unwrap().to_lowercase(), "karim rahman");
     assert!(v["receipt"]["index"].as_u64().is_some());
     let denied = ureq::post(&format!("{base}/v1/identity/lookup"))
         .set("Authorization", &format!("Bearer {token}"))
