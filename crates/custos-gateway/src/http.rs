@@ -350,16 +350,25 @@ async fn audited_view(
     }
 }
 
-/// Alerts raised by the live detectors (auditor, supervisor).
-#[utoipa::path(get, path = "/v1/alerts", responses((status = 200), (status = 403)))]
-async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+/// A read-only oversight view (auditors, supervisors, admins), audited like any request.
+async fn oversight_view(
+    g: &Gateway,
+    p: Result<Principal, ApiError>,
+    action: &str,
+    body: impl FnOnce() -> Value,
+) -> Response {
     let p = match p {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
     let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
-    let g = s.0.clone();
-    audited_view(&s.0, &p, "view_alerts", ok, move || json!({ "alerts": g.alerts() })).await
+    audited_view(g, &p, action, ok, body).await
+}
+
+/// Alerts raised by the live detectors (auditor, supervisor).
+#[utoipa::path(get, path = "/v1/alerts", responses((status = 200), (status = 403)))]
+async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    oversight_view(&s.0, p, "view_alerts", || json!({ "alerts": s.0.alerts() })).await
 }
 
 /// An officer's risk score and reasons (auditor, supervisor).
@@ -369,14 +378,8 @@ async fn officer_risk(
     p: Result<Principal, ApiError>,
     Path(id): Path<String>,
 ) -> Response {
-    let p = match p {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
-    let g = s.0.clone();
-    audited_view(&s.0, &p, "view_risk", ok, move || {
-        let risk = g.risk().into_iter().find(|r| r.officer == id);
+    oversight_view(&s.0, p, "view_risk", || {
+        let risk = s.0.risk().into_iter().find(|r| r.officer == id);
         json!({ "officer": id, "risk": risk })
     })
     .await
@@ -385,14 +388,7 @@ async fn officer_risk(
 /// Open break-glass reviews (supervisor, auditor).
 #[utoipa::path(get, path = "/v1/break-glass/reviews", responses((status = 200), (status = 403)))]
 async fn break_glass_reviews(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
-    let p = match p {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
-    let g = s.0.clone();
-    audited_view(&s.0, &p, "view_break_glass", ok, move || json!({ "reviews": g.break_glass_reviews() }))
-        .await
+    oversight_view(&s.0, p, "view_break_glass", || json!({ "reviews": s.0.break_glass_reviews() })).await
 }
 
 /// Largest uploaded export.

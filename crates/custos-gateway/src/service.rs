@@ -591,23 +591,31 @@ impl Gateway {
         }
     }
 
-    /// Check an approval cited for a request; returns whether it is valid for this exact request.
-    fn approval_ok(
+    /// Whether the approval cited (if any) is valid for this exact request by this requester.
+    fn approved(
         &self,
-        id: &str,
-        requester: &str,
-        request_hash: &str,
-        now: i64,
+        approval: Option<&str>,
+        action: &str,
+        p: &Principal,
+        body: &Value,
     ) -> Result<bool, GatewayError> {
-        if id.is_empty() {
-            return Ok(false);
-        }
+        let Some(id) = approval.filter(|id| !id.is_empty()) else { return Ok(false) };
         let Some(a) = self.registry.store().approval(id)? else { return Ok(false) };
-        Ok(a.requester == requester
-            && a.request_hash == request_hash
-            && a.approver.as_deref().is_some_and(|x| x != requester)
+        Ok(a.requester == p.subject
+            && a.request_hash == request_hash(action, &p.subject, body)
+            && a.approver.as_deref().is_some_and(|x| x != p.subject)
             && !a.used
-            && now < a.expires)
+            && self.now() < a.expires)
+    }
+
+    /// Spend an approval that let a request through: it serves one request only.
+    fn consume_approval(&self, approval: Option<&str>, approved: bool) -> Result<(), GatewayError> {
+        if let (true, Some(id)) = (approved, approval) {
+            if !self.registry.store().use_approval(id)? {
+                return Err(GatewayError::Denied(vec!["approval_used".into()]));
+            }
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -772,12 +780,7 @@ impl Gateway {
         ctx.subject_bi = bi.clone();
         let case = self.case_facts(&req.case)?;
         let warrant = self.warrant_facts(&req.warrant)?;
-        let approved = match &req.approval {
-            Some(a) => {
-                self.approval_ok(a, &p.subject, &request_hash("cdr_query", &p.subject, body), self.now())?
-            }
-            None => false,
-        };
+        let approved = self.approved(req.approval.as_deref(), "cdr_query", p, body)?;
         let (officer, cats) = self.decide(
             p,
             ActionKind::CdrQuery,
@@ -790,13 +793,7 @@ impl Gateway {
             1,
             approved,
         )?;
-        if approved {
-            if let Some(a) = &req.approval {
-                if !self.registry.store().use_approval(a)? {
-                    return Err(GatewayError::Denied(vec!["approval_used".into()]));
-                }
-            }
-        }
+        self.consume_approval(req.approval.as_deref(), approved)?;
         self.count_quota(&officer.id, "cdr_query", self.now());
         let cdrs = self.registry.cdrs_of(&msisdn, from, to)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
@@ -827,12 +824,7 @@ impl Gateway {
         ctx.subjects = vec![self.registry.vault().commit(&bi)];
         let case = self.case_facts(&req.case)?;
         let warrant = self.warrant_facts(&req.warrant)?;
-        let approved = match &req.approval {
-            Some(a) => {
-                self.approval_ok(a, &p.subject, &request_hash("name_search", &p.subject, body), self.now())?
-            }
-            None => false,
-        };
+        let approved = self.approved(req.approval.as_deref(), "name_search", p, body)?;
         let (officer, cats) = self.decide(
             p,
             ActionKind::NameSearch,
@@ -845,11 +837,7 @@ impl Gateway {
             1,
             approved,
         )?;
-        if let Some(a) = &req.approval {
-            if !self.registry.store().use_approval(a)? {
-                return Err(GatewayError::Denied(vec!["approval_used".into()]));
-            }
-        }
+        self.consume_approval(req.approval.as_deref(), approved)?;
         self.count_quota(&officer.id, "name_search", self.now());
         let hits = self.registry.search_name(&req.name, self.cfg.name_search_limit)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
