@@ -138,7 +138,22 @@ fn print_text(out: &mut impl std::io::Write, r: &Report) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn eval(seeds: u64, officers: usize, days: u32, citizens: usize) -> anyhow::Result<()> {
+/// Size of a simulated agency (shared by `eval` and `sim`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SimSize {
+    /// Officers per agency.
+    #[arg(long, default_value_t = 240)]
+    pub officers: usize,
+    /// Days simulated.
+    #[arg(long, default_value_t = 60)]
+    pub days: u32,
+    /// Citizens.
+    #[arg(long, default_value_t = 50_000)]
+    pub citizens: usize,
+}
+
+pub fn eval(seeds: u64, size: SimSize) -> anyhow::Result<()> {
+    let SimSize { officers, days, citizens } = size;
     let mut qs = Vec::new();
     for seed in 1..=seeds {
         let q = custos_sim::eval::evaluate(custos_sim::Params { seed, citizens, officers, days });
@@ -196,7 +211,8 @@ pub fn eval(seeds: u64, officers: usize, days: u32, citizens: usize) -> anyhow::
     Ok(())
 }
 
-pub fn sim(out: &Path, seed: u64, officers: usize, days: u32, citizens: usize) -> anyhow::Result<()> {
+pub fn sim(out: &Path, seed: u64, size: SimSize) -> anyhow::Result<()> {
+    let SimSize { officers, days, citizens } = size;
     std::fs::create_dir_all(out)?;
     let w = custos_sim::simulate(custos_sim::Params { seed, citizens, officers, days });
     std::fs::write(out.join("access_log.csv"), w.log_csv())?;

@@ -90,15 +90,8 @@ enum Command {
         /// Seeds to simulate (1..=N).
         #[arg(long, default_value_t = 3)]
         seeds: u64,
-        /// Officers per agency.
-        #[arg(long, default_value_t = 240)]
-        officers: usize,
-        /// Days simulated.
-        #[arg(long, default_value_t = 60)]
-        days: u32,
-        /// Citizens.
-        #[arg(long, default_value_t = 50_000)]
-        citizens: usize,
+        #[command(flatten)]
+        size: analyze::SimSize,
     },
     /// Write a simulated agency's access log, cases, watch list and ground truth as CSV.
     Sim {
@@ -108,15 +101,8 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Officers.
-        #[arg(long, default_value_t = 240)]
-        officers: usize,
-        /// Days.
-        #[arg(long, default_value_t = 60)]
-        days: u32,
-        /// Citizens.
-        #[arg(long, default_value_t = 50_000)]
-        citizens: usize,
+        #[command(flatten)]
+        size: analyze::SimSize,
     },
     /// Run the end-to-end demonstration.
     Demo {
@@ -146,10 +132,8 @@ fn main() -> std::process::ExitCode {
         Command::Analyze { log, cases, watch, format, top, strict, parse_only } => {
             analyze::analyze(analyze::AnalyzeArgs { log, cases, watch, format, top, strict, parse_only })
         }
-        Command::Eval { seeds, officers, days, citizens } => analyze::eval(seeds, officers, days, citizens),
-        Command::Sim { out, seed, officers, days, citizens } => {
-            analyze::sim(&out, seed, officers, days, citizens)
-        }
+        Command::Eval { seeds, size } => analyze::eval(seeds, size),
+        Command::Sim { out, seed, size } => analyze::sim(&out, seed, size),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
