@@ -21,7 +21,9 @@
 //! `volume` (events, distinct subjects, call-record queries, records returned, busiest hour),
 //! `off_hours` (hours the officer does not usually work, learned per officer), `denials`,
 //! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
-//! `collusion` (two officers pulling the same unexplained subjects within days).
+//! `collusion` (two officers pulling the same unexplained subjects within days), `break_glass`
+//! (emergency access grants: one is worth a look, a second within the window is high, four are
+//! critical — legitimate emergencies are rare and each is reviewed).
 //!
 //! This crate does no I/O: the caller reads the log and feeds [`Event`]s.
 
@@ -240,7 +242,7 @@ fn signal_of(f: usize) -> usize {
     }
 }
 
-const NS: usize = 13;
+const NS: usize = 14;
 const S_UNEXPL: usize = 0;
 const S_UNEXPL_TRAFFIC: usize = 1;
 const S_VOLUME: usize = 2;
@@ -254,6 +256,7 @@ const S_VIP: usize = 9;
 const S_COLLUSION: usize = 10;
 const S_COMBINED: usize = 11;
 const S_UNEXPL_OFF: usize = 12;
+const S_BREAK_GLASS: usize = 13;
 const SIGNAL_CODES: [&str; NS] = [
     "unexplained_access",
     "unexplained_traffic",
@@ -268,6 +271,7 @@ const SIGNAL_CODES: [&str; NS] = [
     "collusion",
     "combined",
     "unexplained_off_hours",
+    "break_glass",
 ];
 
 type Feats = [f64; NF];
@@ -315,6 +319,8 @@ struct Officer {
     best_collusion: f64,
     /// Peer group as of the last day close.
     group_cache: u32,
+    /// Times of break-glass grants within the window.
+    break_glass: VecDeque<i64>,
 }
 
 impl Officer {
@@ -537,6 +543,10 @@ impl Engine {
             }
             o.last_time = o.last_time.max(ev.time);
         }
+        if matches!(&ev.action, Action::Other(a) if a == "break_glass") {
+            self.break_glass(oi, ev.time);
+            return;
+        }
         self.first_time.get_or_insert(ev.time);
         let known = self.subjects.map.len();
         let sid = self.subjects.id(&ev.subject);
@@ -665,6 +675,23 @@ impl Engine {
         };
         let share = (o.hour_hist[hour] + PRIOR * prior_share) / (o.hour_total + PRIOR);
         share < self.cfg.off_hours_share
+    }
+
+    /// An emergency access grant: not data, but a claim that the rules did not fit. Each one
+    /// adds 3 to the surprise, starting at the medium level.
+    fn break_glass(&mut self, oi: usize, t: i64) {
+        let window = self.cfg.window_days * 86_400;
+        let o = &mut self.officers[oi];
+        o.break_glass.push_back(t);
+        while o.break_glass.front().is_some_and(|&x| x <= t - window) {
+            o.break_glass.pop_front();
+        }
+        let n = o.break_glass.len();
+        let s = self.cfg.medium + 3.0 * (n as f64 - 1.0);
+        if let Some(sev) = self.severity(s) {
+            let detail = format!("{n} break-glass grant(s) within {} days", self.cfg.window_days);
+            self.raise(oi, t, S_BREAK_GLASS, sev, s, detail);
+        }
     }
 
     fn watch_hit(&mut self, oi: usize, ev: &Event, label: WatchLabel, weight: f64) {

@@ -271,8 +271,80 @@ impl Gateway {
             clock: Box::new(|| custos_server::auth::now_unix() as i64),
         };
         g.reload()?;
+        g.load_watch()?;
         g.replay()?;
         Ok(g)
+    }
+
+    /// Register watch-listed identifiers (honeytokens, VIPs): kept as blind indexes in the
+    /// store and fed to the live detector as subject commitments.
+    pub fn add_watch(&self, list: &[(String, custos_detect::input::WatchLabel)]) -> Result<(), GatewayError> {
+        let mut kept: Vec<(String, String)> = self.watch_list()?;
+        for (ident, label) in list {
+            let Some(bi) = self.subject_indexes(std::slice::from_ref(ident))?.into_iter().next() else {
+                continue;
+            };
+            let label = match label {
+                custos_detect::input::WatchLabel::Honeytoken => "honeytoken",
+                custos_detect::input::WatchLabel::Vip => "vip",
+            };
+            if !kept.iter().any(|(b, _)| *b == bi) {
+                kept.push((bi, label.to_string()));
+            }
+        }
+        let bytes = serde_json::to_vec(&kept).map_err(internal)?;
+        self.registry.store().meta_put("watch", &bytes)?;
+        self.load_watch()
+    }
+
+    fn watch_list(&self) -> Result<Vec<(String, String)>, GatewayError> {
+        Ok(self
+            .registry
+            .store()
+            .meta_get("watch")?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default())
+    }
+
+    fn load_watch(&self) -> Result<(), GatewayError> {
+        let list: Vec<(String, custos_detect::input::WatchLabel)> = self
+            .watch_list()?
+            .into_iter()
+            .map(|(bi, label)| {
+                let l = if label == "vip" {
+                    custos_detect::input::WatchLabel::Vip
+                } else {
+                    custos_detect::input::WatchLabel::Honeytoken
+                };
+                (self.registry.vault().commit(&bi), l)
+            })
+            .collect();
+        if let Ok(mut e) = self.engine.lock() {
+            e.load_watch(&list);
+        }
+        Ok(())
+    }
+
+    /// Apply one change to the in-memory snapshot (after it was written to the store), instead
+    /// of reloading everything.
+    fn update_snapshot(&self, f: impl FnOnce(&mut Snapshot)) -> Result<(), GatewayError> {
+        let mut snap = self.snap.write().map_err(|_| internal("snapshot lock"))?;
+        f(&mut snap);
+        Ok(())
+    }
+
+    /// Feed one case's links to the live detector.
+    fn link_case(&self, c: &Case) {
+        let mut links = custos_detect::CaseLinks::default();
+        for o in &c.officers {
+            links.officers.push((c.id.clone(), o.clone()));
+        }
+        for s in &c.subjects {
+            links.subjects.push((c.id.clone(), self.registry.vault().commit(s)));
+        }
+        if let Ok(mut e) = self.engine.lock() {
+            e.load_cases(&links);
+        }
     }
 
     /// Replace the clock (tests).
@@ -347,7 +419,8 @@ impl Gateway {
     }
 
     fn feed_detector(&self, e: &AuditEntry, t: i64) {
-        if e.officer.is_empty() || quota_kind(&e.action).is_none() {
+        let grant = e.action == "break_glass" && e.decision == "allow";
+        if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !grant) {
             return;
         }
         let ev = custos_detect::Event {
@@ -987,7 +1060,7 @@ impl Gateway {
             review_note: None,
         };
         self.registry.store().put_break_glass(&b)?;
-        self.reload()?;
+        self.update_snapshot(|s| s.break_glass.push(b.clone()))?;
         let entry = self.entry(
             p,
             ctx,
@@ -1035,7 +1108,11 @@ impl Gateway {
         b.review = "closed".into();
         b.review_note = Some(format!("{}: {note}", p.subject));
         self.registry.store().put_break_glass(&b)?;
-        self.reload()?;
+        self.update_snapshot(|s| {
+            if let Some(x) = s.break_glass.iter_mut().find(|x| x.id == b.id) {
+                *x = b.clone();
+            }
+        })?;
         let entry = self.entry(p, ctx, "allow", vec![format!("break_glass:{id}")], vec![], 200);
         let receipt = self.audit(&entry).await?;
         Ok(Answer { body: json!({ "grant": id, "review": "closed" }), receipt })
@@ -1132,7 +1209,11 @@ impl Gateway {
                 let o: Officer = parse(body)?;
                 validate_officer(&o)?;
                 self.registry.store().put_officer(&o)?;
-                json!({ "officer": o.id })
+                let id = o.id.clone();
+                self.update_snapshot(|s| {
+                    s.officers.insert(o.id.clone(), o);
+                })?;
+                json!({ "officer": id })
             }
             "token" if is_admin => {
                 let officer = body.get("officer").and_then(Value::as_str).unwrap_or_default();
@@ -1160,6 +1241,11 @@ impl Gateway {
             "revoke_token" if is_admin => {
                 let id = id.unwrap_or_default();
                 self.registry.store().revoke_credential(id)?;
+                self.update_snapshot(|s| {
+                    for c in s.creds.values_mut().filter(|c| c.id == id) {
+                        c.revoked = true;
+                    }
+                })?;
                 json!({ "revoked": id })
             }
             "case" if is_admin || p.has_role("supervisor") => {
@@ -1177,7 +1263,12 @@ impl Gateway {
                     return Err(GatewayError::Invalid("invalid_id", "`id` must not be empty".into()));
                 }
                 self.registry.store().put_case(&c)?;
-                json!({ "case": c.id })
+                self.link_case(&c);
+                let id = c.id.clone();
+                self.update_snapshot(|s| {
+                    s.cases.insert(c.id.clone(), c);
+                })?;
+                json!({ "case": id })
             }
             "close_case" if is_admin || p.has_role("supervisor") => {
                 let id = id.unwrap_or_default();
@@ -1187,6 +1278,9 @@ impl Gateway {
                     })?;
                 c.open = false;
                 self.registry.store().put_case(&c)?;
+                self.update_snapshot(|s| {
+                    s.cases.insert(c.id.clone(), c);
+                })?;
                 json!({ "case": id, "open": false })
             }
             "warrant" if p.has_role("reviewer") => {
@@ -1237,7 +1331,11 @@ impl Gateway {
                 }
                 ctx.warrant = w.id.clone();
                 self.registry.store().put_warrant(&w)?;
-                json!({ "warrant": w.id })
+                let id = w.id.clone();
+                self.update_snapshot(|s| {
+                    s.warrants.insert(w.id.clone(), w);
+                })?;
+                json!({ "warrant": id })
             }
             "revoke_warrant" if p.has_role("reviewer") || is_admin => {
                 let id = id.unwrap_or_default();
@@ -1247,11 +1345,13 @@ impl Gateway {
                     })?;
                 w.status = "revoked".into();
                 self.registry.store().put_warrant(&w)?;
+                self.update_snapshot(|s| {
+                    s.warrants.insert(w.id.clone(), w);
+                })?;
                 json!({ "warrant": id, "status": "revoked" })
             }
             _ => return Err(GatewayError::Denied(vec!["role_not_allowed".into()])),
         };
-        self.reload()?;
         let entry = self.entry(p, ctx, "allow", vec![], vec![], 200);
         let receipt = self.audit(&entry).await?;
         Ok(Answer { body: result, receipt })
@@ -1276,7 +1376,9 @@ impl Gateway {
             created: self.now(),
         };
         self.registry.store().put_credential(&cred)?;
-        self.reload()?;
+        self.update_snapshot(|s| {
+            s.creds.insert(cred.sha256.clone(), cred.clone());
+        })?;
         Ok((token, cred))
     }
 

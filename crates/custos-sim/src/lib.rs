@@ -679,6 +679,7 @@ impl Builder {
 }
 
 pub mod eval;
+pub mod people;
 
 /// Simulate a world (see [`Params`]).
 pub fn simulate(p: Params) -> World {
@@ -767,7 +768,7 @@ impl World {
 }
 
 /// Write a number the way sellers do: international or local, grouped, sometimes in Bangla digits.
-fn written(rng: &mut Rng, id: &str) -> String {
+pub fn written(rng: &mut Rng, id: &str) -> String {
     let bangla = |s: &str| -> String {
         s.chars()
             .map(|c| {
@@ -843,6 +844,58 @@ pub fn telegram_export(channel: &str, posts: &[(String, i64)], seed: u64) -> Str
             sec / 3600,
             (sec % 3600) / 60,
             sec % 60
+        ));
+    }
+    out.push_str("\n ]\n}\n");
+    out
+}
+
+/// A Telegram Desktop JSON export of a channel with the given posts (time, text), in time
+/// order, with a service message first. Texts are written with JSON escapes as Telegram
+/// Desktop writes them; a line of the form `**X**` becomes a bold entity, like a seller's
+/// headline.
+pub fn telegram_channel(channel: &str, channel_id: u64, posts: &[(i64, String)]) -> String {
+    let mut sorted: Vec<&(i64, String)> = posts.iter().collect();
+    sorted.sort_by_key(|p| p.0);
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let first = sorted.first().map_or(1_767_204_000, |p| p.0 - 86_400);
+    let date = |t: i64| {
+        let local = t + 6 * 3600;
+        let (y, m, d) = custos_detect::time::civil_from_days(local.div_euclid(86_400));
+        let sec = local.rem_euclid(86_400);
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sec / 3600, (sec % 3600) / 60, sec % 60)
+    };
+    let mut out = format!(
+        "{{\n \"name\": {},\n \"type\": \"public_channel\",\n \"id\": {channel_id},\n \"messages\": [\n",
+        q(channel)
+    );
+    out.push_str(&format!(
+        "  {{\n   \"id\": 1,\n   \"type\": \"service\",\n   \"date\": \"{}\",\n   \"date_unixtime\": \"{first}\",\n   \"actor\": {},\n   \"actor_id\": \"channel{channel_id}\",\n   \"action\": \"create_channel\",\n   \"title\": {}\n  }}",
+        date(first),
+        q(channel),
+        q(channel)
+    ));
+    for (i, (t, text)) in sorted.iter().enumerate() {
+        let (head, rest) = match text.strip_prefix("**").and_then(|r| r.split_once("**")) {
+            Some((h, r)) => (Some(h), r),
+            None => (None, text.as_str()),
+        };
+        let (text_json, entities) = match head {
+            Some(h) => (
+                format!("[{{\"type\": \"bold\", \"text\": {}}}, {}]", q(h), q(rest)),
+                format!(
+                    "[{{\"type\": \"bold\", \"text\": {}}}, {{\"type\": \"plain\", \"text\": {}}}]",
+                    q(h),
+                    q(rest)
+                ),
+            ),
+            None => (q(rest), format!("[{{\"type\": \"plain\", \"text\": {}}}]", q(rest))),
+        };
+        out.push_str(&format!(
+            ",\n  {{\n   \"id\": {},\n   \"type\": \"message\",\n   \"date\": \"{}\",\n   \"date_unixtime\": \"{t}\",\n   \"from\": {},\n   \"from_id\": \"channel{channel_id}\",\n   \"text\": {text_json},\n   \"text_entities\": {entities}\n  }}",
+            i + 2,
+            date(*t),
+            q(channel)
         ));
     }
     out.push_str("\n ]\n}\n");

@@ -116,10 +116,12 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
+    // The demonstration prints its own story; the gateway's per-alert warnings would drown it.
+    let quiet = if matches!(cli.command, Command::Demo { .. }) { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let result = match cli.command {
         Command::Init { origin } => audit::init(&cli.dir, &origin),
         Command::Serve { listen, publish_interval } => serve::serve(&cli.dir, listen, publish_interval),
