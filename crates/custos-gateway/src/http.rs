@@ -43,6 +43,8 @@ enum Op {
     BreakGlass,
     CloseBreakGlass(String),
     Admin(&'static str, Option<String>),
+    TriageAlert(String),
+    ReleaseCase(String),
 }
 
 fn to_api(e: &GatewayError) -> ApiError {
@@ -101,6 +103,8 @@ async fn dispatch(
         Op::BreakGlass => g.break_glass(p, ctx, body).await,
         Op::CloseBreakGlass(id) => g.close_break_glass(p, ctx, &id, body).await,
         Op::Admin(what, id) => g.admin(p, ctx, what, id.as_deref(), body).await,
+        Op::TriageAlert(id) => g.triage_alert(p, ctx, &id, body).await,
+        Op::ReleaseCase(id) => g.release_case(p, ctx, &id).await,
     }
 }
 
@@ -114,6 +118,8 @@ fn op_name(op: &Op) -> &'static str {
         Op::BreakGlass => "break_glass",
         Op::CloseBreakGlass(_) => "break_glass_review",
         Op::Admin(..) => "admin",
+        Op::TriageAlert(_) => "alert_triage",
+        Op::ReleaseCase(_) => "case_release",
     }
 }
 
@@ -365,10 +371,211 @@ async fn oversight_view(
     audited_view(g, &p, action, ok, body).await
 }
 
-/// Alerts raised by the live detectors (auditor, supervisor).
-#[utoipa::path(get, path = "/v1/alerts", responses((status = 200), (status = 403)))]
+/// The alert queue, newest first, with triage states (auditors: all; supervisors: their unit).
+#[utoipa::path(get, path = "/v1/alerts", responses((status = 200), (status = 401), (status = 403)))]
 async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
-    oversight_view(&s.0, p, "view_alerts", || json!({ "alerts": s.0.alerts() })).await
+    audited_result(&s.0, p, "view_alerts", |p| s.0.alert_queue(p)).await
+}
+
+/// Acknowledge, escalate or close an alert (as abuse or as a false positive, with a note).
+#[utoipa::path(post, path = "/v1/alerts/{id}/triage", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404), (status = 422)))]
+async fn triage_alert(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::TriageAlert(id), true).await
+}
+
+/// An officer's daily activity, alerts and risk reasons (auditors; supervisors for their unit).
+#[utoipa::path(get, path = "/v1/officers/{id}", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
+async fn officer_view(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    audited_result(&s.0, p, "view_officer", |p| s.0.officer_view(p, &id)).await
+}
+
+/// Cases and warrants, without subjects (auditors, reviewers; supervisors for their unit).
+#[utoipa::path(get, path = "/v1/cases", responses((status = 200), (status = 403)))]
+async fn cases_view(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    audited_result(&s.0, p, "view_cases", |p| s.0.cases_view(p)).await
+}
+
+/// Release a covert case's accesses to the citizens concerned (reviewer).
+#[utoipa::path(post, path = "/v1/cases/{id}/release", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
+async fn release_case(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    b: Body,
+) -> Response {
+    handle(&s.0, p, &h, b, Op::ReleaseCase(id), false).await
+}
+
+/// Who is signed in.
+#[utoipa::path(get, path = "/v1/me", responses((status = 200), (status = 401)))]
+async fn me(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    audited_result(&s.0, p, "view_me", |p| {
+        Ok(json!({"subject": p.subject, "roles": p.roles, "unit": p.unit, "admin": p.admin}))
+    })
+    .await
+}
+
+/// The latest checkpoint, its cosignatures and the log's key (auditors, reviewers, supervisors).
+#[utoipa::path(get, path = "/v1/audit/status", responses((status = 200), (status = 403)))]
+async fn audit_status(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    audited_result(&s.0, p, "view_audit_status", |p| {
+        oversight_role(p)?;
+        Ok(s.0.log_status())
+    })
+    .await
+}
+
+/// Verify the whole log from its files against the signed root (auditors, admins).
+#[utoipa::path(post, path = "/v1/audit/verify", responses((status = 200), (status = 403)))]
+async fn audit_verify(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    let g = s.0.clone();
+    audited_result(&s.0, p, "verify_log", move |p| {
+        if !(p.has_role("auditor") || p.has_role("admin")) {
+            return Err(GatewayError::Denied(vec!["role_not_allowed".into()]));
+        }
+        tokio::task::block_in_place(|| g.verify_log())
+    })
+    .await
+}
+
+/// The transparency report (`?format=json|csv|html`): aggregates only, safe to publish.
+#[utoipa::path(get, path = "/v1/transparency", responses((status = 200), (status = 403)))]
+async fn transparency(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let format = q.get("format").cloned().unwrap_or_else(|| "json".into());
+    let g = s.0.clone();
+    let report = std::sync::Mutex::new(None);
+    let resp = audited_result(&s.0, p, "view_transparency", |p| {
+        oversight_role(p)?;
+        let t = tokio::task::block_in_place(|| g.transparency())?;
+        let v = json!({
+            "requests": t.requests.iter().map(|((u, c, d), n)| json!({"unit": u, "category": c, "decision": d, "count": n})).collect::<Vec<_>>(),
+            "warrants": t.warrants, "alerts": t.alerts.iter().map(|(k, (r, c))| json!({"severity": k, "raised": r, "confirmed_abuse": c})).collect::<Vec<_>>(),
+        });
+        if let Ok(mut r) = report.lock() {
+            *r = Some(t);
+        }
+        Ok(v)
+    })
+    .await;
+    let t = report.lock().ok().and_then(|mut r| r.take());
+    match (format.as_str(), t) {
+        ("csv", Some(t)) if resp.status() == StatusCode::OK => {
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], t.csv()).into_response()
+        }
+        ("html", Some(t)) if resp.status() == StatusCode::OK => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], t.html(s.0.log().origin())).into_response()
+        }
+        _ => resp,
+    }
+}
+
+/// Ask for a one-time code for a citizen's sign-in: `{nid}`. Open to anyone; rate-limited.
+#[utoipa::path(post, path = "/v1/citizens/otp", responses((status = 200), (status = 422), (status = 429)))]
+async fn citizen_otp(State(s): State<GwState>, h: HeaderMap, b: Body) -> Response {
+    anonymous(&s.0, &h, b, |g, v| Box::pin(async move { g.citizen_request_code(&v).await })).await
+}
+
+/// Exchange an NID and its one-time code for a citizen session: `{nid, code}`.
+#[utoipa::path(post, path = "/v1/citizens/session", responses((status = 200), (status = 401), (status = 422)))]
+async fn citizen_session(State(s): State<GwState>, h: HeaderMap, b: Body) -> Response {
+    anonymous(&s.0, &h, b, |g, v| Box::pin(async move { g.citizen_sign_in(&v).await })).await
+}
+
+/// Who looked at my data (a signed-in citizen).
+#[utoipa::path(get, path = "/v1/citizens/me/accesses", responses((status = 200), (status = 401), (status = 403)))]
+async fn citizen_accesses(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    let g = s.0.clone();
+    audited_result(&s.0, p, "citizen_view_accesses", move |p| {
+        tokio::task::block_in_place(|| g.citizen_accesses(p))
+    })
+    .await
+}
+
+/// An inclusion proof of one of my accesses against the latest signed checkpoint.
+#[utoipa::path(get, path = "/v1/citizens/me/accesses/{index}/proof", params(("index" = u64, Path)), responses((status = 200), (status = 401), (status = 404)))]
+async fn citizen_proof(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    Path(index): Path<u64>,
+) -> Response {
+    audited_result(&s.0, p, "citizen_view_proof", |p| s.0.citizen_proof(p, index)).await
+}
+
+fn oversight_role(p: &Principal) -> Result<(), GatewayError> {
+    if ["auditor", "supervisor", "reviewer", "admin"].iter().any(|r| p.has_role(r)) {
+        Ok(())
+    } else {
+        Err(GatewayError::Denied(vec!["role_not_allowed".into()]))
+    }
+}
+
+type AnonFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, GatewayError>> + Send + 'a>>;
+
+/// An endpoint open to anyone (citizen sign-in): JSON in, JSON out; the service audits.
+async fn anonymous(
+    g: &Gateway,
+    headers: &HeaderMap,
+    body: Body,
+    f: impl for<'a> FnOnce(&'a Gateway, Value) -> AnonFuture<'a>,
+) -> Response {
+    let req = new_id("r-");
+    let v = match read_json(headers, body).await {
+        Ok(v) => v,
+        Err(e) => return with_reasons(&e, &req),
+    };
+    match f(g, v).await {
+        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+        Err(e) => with_reasons(&e, &req),
+    }
+}
+
+/// Audit a read-only request whose answer may be refused, and answer it.
+async fn audited_result(
+    g: &Gateway,
+    p: Result<Principal, ApiError>,
+    action: &str,
+    f: impl FnOnce(&Principal) -> Result<Value, GatewayError>,
+) -> Response {
+    let p = match p {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let ctx = Ctx { req: new_id("r-"), action: action.to_string(), ..Ctx::default() };
+    match f(&p) {
+        Ok(body) => {
+            let entry = g.entry(&p, &ctx, "allow", vec![], vec![], 200);
+            match g.audit(&entry).await {
+                Ok(_) => {
+                    let mut r = (StatusCode::OK, Json(body)).into_response();
+                    if let Ok(h) = HeaderValue::from_str(&ctx.req) {
+                        r.headers_mut().insert("x-request-id", h);
+                    }
+                    r
+                }
+                Err(e) => with_reasons(&e, &ctx.req),
+            }
+        }
+        Err(e) => {
+            let e = g.fail(&p, &ctx, e).await;
+            with_reasons(&e, &ctx.req)
+        }
+    }
 }
 
 /// An officer's risk score and reasons (auditor, supervisor).
@@ -526,8 +733,22 @@ async fn metrics(State(s): State<GwState>) -> Response {
         warrant,
         revoke_warrant,
         alerts,
+        triage_alert,
+        officer_view,
         officer_risk,
+        cases_view,
+        release_case,
+        me,
+        audit_status,
+        audit_verify,
+        transparency,
+        citizen_otp,
+        citizen_session,
+        citizen_accesses,
+        citizen_proof,
         break_glass_reviews,
+        upload_leak,
+        get_leak,
         healthz,
         metrics
     ),
@@ -564,7 +785,22 @@ pub fn router(g: Arc<Gateway>) -> Router {
         .route("/v1/leaks", post(upload_leak).layer(axum::extract::DefaultBodyLimit::max(MAX_EXPORT)))
         .route("/v1/leaks/{id}", get(get_leak))
         .route("/v1/alerts", get(alerts))
+        .route("/v1/alerts/{id}/triage", post(triage_alert))
+        .route("/v1/officers/{id}", get(officer_view))
         .route("/v1/officers/{id}/risk", get(officer_risk))
+        .route("/v1/cases", get(cases_view))
+        .route("/v1/cases/{id}/release", post(release_case))
+        .route("/v1/me", get(me))
+        .route("/v1/audit/status", get(audit_status))
+        .route("/v1/audit/verify", post(audit_verify))
+        .route("/v1/transparency", get(transparency))
+        .route("/v1/citizens/otp", post(citizen_otp))
+        .route("/v1/citizens/session", post(citizen_session))
+        .route("/v1/citizens/me/accesses", get(citizen_accesses))
+        .route("/v1/citizens/me/accesses/{index}/proof", get(citizen_proof))
+        .route("/", get(crate::ui::dashboard))
+        .route("/citizen", get(crate::ui::citizen))
+        .route("/ui/{file}", get(crate::ui::asset))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))

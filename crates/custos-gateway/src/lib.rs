@@ -16,9 +16,12 @@
 //! Step 6 also feeds the live detection engine.
 
 pub mod audit;
+pub mod citizen;
 pub mod http;
 pub mod leaks;
 pub mod marks;
+pub mod oversight;
 pub mod service;
+pub mod ui;
 
 pub use service::{Gateway, GatewayConfig, GatewayError};

@@ -91,6 +91,12 @@ pub enum GatewayError {
     /// 429: quota exhausted.
     #[error("daily quota exhausted")]
     Quota,
+    /// 401: missing, wrong or expired sign-in.
+    #[error("{1}")]
+    Unauthorized(&'static str, String),
+    /// 429: too many attempts.
+    #[error("{0}")]
+    TooMany(String),
     /// 503: the audit log cannot take the entry; nothing is served.
     #[error("the audit log is unavailable; no data is served")]
     AuditUnavailable,
@@ -109,7 +115,8 @@ impl GatewayError {
             GatewayError::TooLarge(_) => 413,
             GatewayError::UnsupportedMediaType => 415,
             GatewayError::Invalid(..) => 422,
-            GatewayError::Quota => 429,
+            GatewayError::Quota | GatewayError::TooMany(_) => 429,
+            GatewayError::Unauthorized(..) => 401,
             GatewayError::AuditUnavailable => 503,
             GatewayError::Internal(_) => 500,
         }
@@ -118,7 +125,11 @@ impl GatewayError {
     /// Machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            GatewayError::BadRequest(c, _) | GatewayError::NotFound(c, _) | GatewayError::Invalid(c, _) => c,
+            GatewayError::BadRequest(c, _)
+            | GatewayError::NotFound(c, _)
+            | GatewayError::Invalid(c, _)
+            | GatewayError::Unauthorized(c, _) => c,
+            GatewayError::TooMany(_) => "rate_limited",
             GatewayError::Denied(_) => "denied",
             GatewayError::TooLarge(_) => "too_large",
             GatewayError::UnsupportedMediaType => "unsupported_media_type",
@@ -137,7 +148,7 @@ impl GatewayError {
         }
     }
 
-    fn decision(&self) -> &'static str {
+    pub(crate) fn decision(&self) -> &'static str {
         match self {
             GatewayError::Denied(_) | GatewayError::Quota => "deny",
             _ => "reject",
@@ -145,7 +156,7 @@ impl GatewayError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> GatewayError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> GatewayError {
     GatewayError::Internal(e.to_string())
 }
 
@@ -169,12 +180,12 @@ pub struct Answer {
 }
 
 #[derive(Debug, Default)]
-struct Snapshot {
-    officers: HashMap<String, Officer>,
-    creds: HashMap<String, Credential>,
-    cases: HashMap<String, Case>,
-    warrants: HashMap<String, Warrant>,
-    break_glass: Vec<BreakGlass>,
+pub(crate) struct Snapshot {
+    pub(crate) officers: HashMap<String, Officer>,
+    pub(crate) creds: HashMap<String, Credential>,
+    pub(crate) cases: HashMap<String, Case>,
+    pub(crate) warrants: HashMap<String, Warrant>,
+    pub(crate) break_glass: Vec<BreakGlass>,
 }
 
 /// Prometheus counters.
@@ -213,19 +224,28 @@ pub struct Ctx {
     pub subject_bi: String,
 }
 
+/// One officer's (allowed, refused) data requests per local day.
+pub(crate) type Timeline = std::collections::BTreeMap<i64, (u32, u32)>;
+
 /// The gateway.
 pub struct Gateway {
-    registry: Registry,
-    policy: Policy,
-    log: LogStore,
-    cfg: GatewayConfig,
-    snap: RwLock<Snapshot>,
+    pub(crate) registry: Registry,
+    pub(crate) policy: Policy,
+    pub(crate) log: LogStore,
+    pub(crate) cfg: GatewayConfig,
+    pub(crate) snap: RwLock<Snapshot>,
     quotas: Mutex<HashMap<(String, &'static str, i64), i64>>,
     unauth: Mutex<(i64, u32, u64)>,
-    engine: Mutex<custos_detect::Engine>,
+    pub(crate) engine: Mutex<custos_detect::Engine>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    /// Per officer, per local day: (allowed, refused) data requests, for timelines.
+    pub(crate) timeline: Mutex<HashMap<String, Timeline>>,
+    /// Citizens' one-time codes and sessions.
+    pub(crate) portal: crate::citizen::Portal,
+    /// The data directory, for verifying the log from its files.
+    pub(crate) data_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -240,7 +260,7 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
 }
 
-fn sha_hex(s: &str) -> String {
+pub(crate) fn sha_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -269,6 +289,9 @@ impl Gateway {
             engine: Mutex::new(custos_detect::Engine::new(custos_detect::Config::default())),
             metrics: Metrics::default(),
             clock: Box::new(|| custos_server::auth::now_unix() as i64),
+            timeline: Mutex::new(HashMap::new()),
+            portal: crate::citizen::Portal::default(),
+            data_dir: None,
         };
         g.reload()?;
         g.load_watch()?;
@@ -353,6 +376,18 @@ impl Gateway {
         self
     }
 
+    /// Where the data directory is (lets auditors verify the log from its files).
+    pub fn with_data_dir(mut self, dir: &std::path::Path) -> Self {
+        self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Send citizens' one-time codes with this sender (the default writes them to the log).
+    pub fn with_otp_sender(mut self, sender: Box<dyn crate::citizen::OtpSender>) -> Self {
+        self.portal.sender = sender;
+        self
+    }
+
     /// The log.
     pub fn log(&self) -> &LogStore {
         &self.log
@@ -368,7 +403,7 @@ impl Gateway {
         (self.clock)()
     }
 
-    fn local_day(&self, t: i64) -> i64 {
+    pub(crate) fn local_day(&self, t: i64) -> i64 {
         (t + self.cfg.utc_offset).div_euclid(86_400)
     }
 
@@ -434,6 +469,16 @@ impl Gateway {
             allowed: e.decision == "allow",
             records: e.count,
         };
+        if !grant {
+            if let Ok(mut tl) = self.timeline.lock() {
+                let d = tl.entry(e.officer.clone()).or_default().entry(self.local_day(t)).or_insert((0, 0));
+                if ev.allowed {
+                    d.0 += 1;
+                } else {
+                    d.1 += 1;
+                }
+            }
+        }
         if let Ok(mut eng) = self.engine.lock() {
             let before = eng.alerts().len();
             eng.push(&ev);
@@ -1404,6 +1449,9 @@ impl Gateway {
 
 impl Authenticate for Gateway {
     fn authenticate(&self, token: &str) -> Option<Principal> {
+        if token.starts_with("cit_") && token.len() <= 128 {
+            return self.citizen_principal(token);
+        }
         if !token.starts_with("cst_") || token.len() > 128 {
             return None;
         }

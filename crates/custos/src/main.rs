@@ -118,7 +118,9 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The demonstration prints its own story; the gateway's per-alert warnings would drown it.
-    let quiet = if matches!(cli.command, Command::Demo { .. }) { "error" } else { "warn" };
+    // Citizens' one-time codes go to the log (target `custos::otp`) unless an SMS sender is
+    // plugged in.
+    let quiet = if matches!(cli.command, Command::Demo { .. }) { "error" } else { "warn,custos::otp=info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

@@ -96,7 +96,7 @@ pub fn open_gateway(dir: &Path) -> anyhow::Result<Arc<Gateway>> {
     };
     let log = LogStore::open(dir, Options::default())
         .with_context(|| format!("cannot open the audit log in `{}`", dir.display()))?;
-    Ok(Arc::new(Gateway::new(registry, policy, log, GatewayConfig::default())?))
+    Ok(Arc::new(Gateway::new(registry, policy, log, GatewayConfig::default())?.with_data_dir(dir)))
 }
 
 /// The principal used by command-line administration (audited like any other).

@@ -240,16 +240,23 @@ fn open_gateway(dir: &Path, clock: impl Fn() -> i64 + Send + Sync + 'static) -> 
     let registry = crate::stack::open_registry(dir)?;
     let policy = custos_policy::Policy::default_policy()?;
     let log = LogStore::open(dir, Options::default())?;
-    Ok(Arc::new(Gateway::new(registry, policy, log, GatewayConfig::default())?.with_clock(clock)))
+    Ok(Arc::new(
+        Gateway::new(registry, policy, log, GatewayConfig::default())?.with_clock(clock).with_data_dir(dir),
+    ))
 }
 
 /// Step 2: the population and its call records, sealed into the store.
 fn populate(gw: &Gateway, world: &World, scale: Scale, seed: u64) -> anyhow::Result<()> {
     let reg = gw.registry();
     let b = bar(world.citizens.len() as u64, "citizens");
+    // Random NIDs collide now and then in a large population: the first holder keeps it.
+    let mut seen = HashSet::with_capacity(world.citizens.len());
     for chunk in world.citizens.chunks(5_000) {
-        let people: Vec<custos_store::Citizen> =
-            chunk.iter().map(|c| custos_sim::people::person(seed, &c.nid, &c.msisdn)).collect();
+        let people: Vec<custos_store::Citizen> = chunk
+            .iter()
+            .filter(|c| seen.insert(c.nid.clone()))
+            .map(|c| custos_sim::people::person(seed, &c.nid, &c.msisdn))
+            .collect();
         reg.add_citizens(&people)?;
         b.inc(chunk.len() as u64);
     }
