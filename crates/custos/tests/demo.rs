@@ -151,6 +151,89 @@ fn the_demo_catches_and_names_the_sellers_and_its_outputs_work() {
     assert_eq!(section(&out, "== The leak ==").len(), section(&again, "== The leak ==").len());
 }
 
+/// Start `custos serve` on a free port with the one-time codes in its log file.
+fn serve(dir: &Path, log: &Path) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CUSTOS_LOG", "warn,custos::otp=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let up = (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        ureq::get(&format!("{base}/healthz")).call().is_ok()
+    });
+    assert!(up, "server did not start");
+    (server, base)
+}
+
+/// The dashboard and the citizens' report in headless Chromium, driven by playwright-core
+/// (`e2e/dashboard.mjs`): sign in, triage an alert, an officer's timeline, the log verified,
+/// a citizen's report with a proof verified in the page; screenshots saved. Skipped with a
+/// notice when Node.js, `e2e/node_modules` or Chromium is missing, unless
+/// `CUSTOS_REQUIRE_BROWSER=1` (CI).
+#[test]
+fn the_dashboard_and_the_citizens_report_work_in_a_browser() {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+    let missing = [
+        (Command::new("node").arg("--version").output().map(|o| o.status.success()).unwrap_or(false), "node"),
+        (e2e.join("node_modules/playwright-core").exists(), "e2e/node_modules (npm ci --prefix e2e)"),
+        (Path::new("/usr/bin/chromium").exists(), "/usr/bin/chromium"),
+    ]
+    .into_iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, what)| what)
+    .collect::<Vec<_>>();
+    if !missing.is_empty() {
+        assert!(
+            std::env::var("CUSTOS_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "CUSTOS_REQUIRE_BROWSER=1 but missing: {missing:?}"
+        );
+        eprintln!("notice: browser test skipped; missing {missing:?}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    ok(&custos(&dir, &["demo", "--scale", "tiny", "--seed", "5"]));
+    let log = tmp.path().join("server.log");
+    let (mut server, base) = serve(&dir, &log);
+    // A desk officer's routine check of a citizen: the access the citizen will see.
+    let creds: Value = serde_json::from_slice(&std::fs::read(dir.join("credentials.json")).unwrap()).unwrap();
+    let routine = creds["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["role"] == "desk" && e["expect"] == 200)
+        .unwrap();
+    let desk = creds["accounts"].as_array().unwrap().iter().find(|a| a["role"] == "desk").unwrap();
+    ureq::post(&format!("{base}/v1/identity/lookup"))
+        .set("Authorization", &format!("Bearer {}", desk["token"].as_str().unwrap()))
+        .set("Content-Type", "application/json")
+        .send_string(&routine["body"].to_string())
+        .unwrap();
+    let nid = routine["body"]["nid"].as_str().unwrap();
+    let out_dir = e2e.join("out");
+    let run = Command::new("node")
+        .current_dir(&e2e)
+        .arg("dashboard.mjs")
+        .args([base.as_str(), dir.join("credentials.json").to_str().unwrap(), log.to_str().unwrap(), nid])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "{text}");
+    assert_eq!(text.matches("ok - ").count(), 5, "{text}");
+    for shot in ["alerts.png", "officer.png", "log.png", "citizen.png"] {
+        assert!(std::fs::metadata(out_dir.join(shot)).unwrap().len() > 10_000, "{shot}");
+    }
+}
+
 /// Render the report in headless Chromium and check that every chart drew. Skipped with a
 /// notice when Chromium is not installed, unless `CUSTOS_REQUIRE_CHROMIUM=1` (CI).
 fn chromium_draws(page: &Path) {

@@ -72,8 +72,8 @@ impl Scale {
     fn cdrs_per_day(self) -> f64 {
         match self {
             Scale::Tiny | Scale::Small => 0.15,
-            Scale::Medium => 0.08,
-            Scale::Large => 0.02,
+            Scale::Medium => 0.03,
+            Scale::Large => 0.01,
         }
     }
 }
