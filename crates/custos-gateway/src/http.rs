@@ -356,21 +356,6 @@ async fn audited_view(
     }
 }
 
-/// A read-only oversight view (auditors, supervisors, admins), audited like any request.
-async fn oversight_view(
-    g: &Gateway,
-    p: Result<Principal, ApiError>,
-    action: &str,
-    body: impl FnOnce() -> Value,
-) -> Response {
-    let p = match p {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let ok = p.has_role("auditor") || p.has_role("supervisor") || p.has_role("admin");
-    audited_view(g, &p, action, ok, body).await
-}
-
 /// The alert queue, newest first, with triage states (auditors: all; supervisors: their unit).
 #[utoipa::path(get, path = "/v1/alerts", responses((status = 200), (status = 401), (status = 403)))]
 async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
@@ -585,9 +570,10 @@ async fn officer_risk(
     p: Result<Principal, ApiError>,
     Path(id): Path<String>,
 ) -> Response {
-    oversight_view(&s.0, p, "view_risk", || {
+    audited_result(&s.0, p, "view_risk", |p| {
+        s.0.in_scope(p, &id)?;
         let risk = s.0.risk().into_iter().find(|r| r.officer == id);
-        json!({ "officer": id, "risk": risk })
+        Ok(json!({ "officer": id, "risk": risk }))
     })
     .await
 }
@@ -595,7 +581,12 @@ async fn officer_risk(
 /// Open break-glass reviews (supervisor, auditor).
 #[utoipa::path(get, path = "/v1/break-glass/reviews", responses((status = 200), (status = 403)))]
 async fn break_glass_reviews(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
-    oversight_view(&s.0, p, "view_break_glass", || json!({ "reviews": s.0.break_glass_reviews() })).await
+    audited_result(&s.0, p, "view_break_glass", |p| {
+        let reviews: Vec<_> =
+            s.0.break_glass_reviews().into_iter().filter(|b| s.0.in_scope(p, &b.officer).is_ok()).collect();
+        Ok(json!({ "reviews": reviews }))
+    })
+    .await
 }
 
 /// Largest uploaded export.

@@ -32,6 +32,15 @@ fn scope(p: &Principal) -> Result<Option<String>, GatewayError> {
 }
 
 impl Gateway {
+    /// Whether the caller may see this officer's oversight data (auditors and admins: all;
+    /// supervisors: their own unit).
+    pub fn in_scope(&self, p: &Principal, officer: &str) -> Result<(), GatewayError> {
+        match scope(p)? {
+            Some(u) if u != self.unit_of(officer) => Err(GatewayError::Denied(vec!["other_unit".into()])),
+            _ => Ok(()),
+        }
+    }
+
     fn unit_of(&self, officer: &str) -> String {
         self.snap
             .read()

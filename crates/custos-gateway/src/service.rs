@@ -1150,6 +1150,7 @@ impl Gateway {
         if b.officer == p.subject {
             return Err(GatewayError::Denied(vec!["reviewer_is_officer".into()]));
         }
+        self.in_scope(p, &b.officer)?;
         b.review = "closed".into();
         b.review_note = Some(format!("{}: {note}", p.subject));
         self.registry.store().put_break_glass(&b)?;

@@ -43,6 +43,15 @@ fn section<'a>(out: &'a str, title: &str) -> Vec<&'a str> {
 #[test]
 fn the_demo_catches_and_names_the_sellers_and_its_outputs_work() {
     let tmp = tempfile::tempdir().unwrap();
+    // A directory the demo did not create is never overwritten.
+    let precious = tmp.path().join("precious");
+    std::fs::create_dir_all(&precious).unwrap();
+    std::fs::write(precious.join("notes.txt"), "keep me").unwrap();
+    let refused = custos(&precious, &["demo", "--scale", "tiny"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refusing to overwrite"));
+    assert_eq!(std::fs::read_to_string(precious.join("notes.txt")).unwrap(), "keep me");
+
     let dir = tmp.path().join("demo");
     let out = ok(&custos(&dir, &["demo", "--scale", "tiny", "--seed", "3"]));
 
