@@ -4,14 +4,15 @@
 //! officers, credentials, cases, warrants, approvals and break-glass grants. It knows nothing
 //! of plaintext. [`Registry`] sits on top: it seals and opens records with the [`Vault`],
 //! computes blind indexes, and is what the gateway uses. The embedded implementation is
-//! [`sqlite::SqliteStore`] (WAL); a PostgreSQL implementation can follow against the same
-//! trait and the same test suite.
+//! [`sqlite::SqliteStore`] (WAL); [`pg::PgStore`] is the PostgreSQL one, for several gateway
+//! replicas over one database. Both pass the same test suite (`tests/backends.rs`).
 //!
 //! Invariant: the database never holds a plaintext identifier (NID, MSISDN) or a citizen's
 //! name — only blind indexes and ciphertexts.
 
 pub mod crypto;
 pub mod model;
+pub mod pg;
 pub mod sqlite;
 
 pub use crypto::{Category, KeyWrapper, LocalKek, Vault};

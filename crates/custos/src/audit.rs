@@ -105,11 +105,14 @@ pub enum WitnessListCmd {
     List,
 }
 
-pub fn init(dir: &Path, origin: &str) -> anyhow::Result<()> {
+pub fn init(dir: &Path, origin: &str, db: Option<(&str, Option<&str>)>) -> anyhow::Result<()> {
     if dir.join("log").exists() {
         bail!("`{}` already holds a Custos data directory", dir.display());
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    if let Some((url, schema)) = db {
+        crate::stack::set_db_config(dir, url, schema)?;
+    }
     let key = LogStore::init(dir, origin).context("creating the audit log")?;
     let (token, id) = crate::stack::init_store(dir).context("creating the records store")?;
     custos_logstore::atomic_write(&dir.join("admin.token"), format!("{token}\n").as_bytes(), true)?;

@@ -35,6 +35,14 @@ enum Command {
         /// The log's origin line (and key name).
         #[arg(long, default_value = "custos.local/audit")]
         origin: String,
+        /// Keep the records in PostgreSQL (`postgres://user@host:port/db` or key-value form)
+        /// instead of SQLite in DIR; recorded in DIR/config.json. The schema is created and
+        /// migrated.
+        #[arg(long)]
+        db: Option<String>,
+        /// A PostgreSQL schema to use inside the database (created if needed).
+        #[arg(long, requires = "db")]
+        db_schema: Option<String>,
     },
     /// Serve the audit log (tlog-tiles under /audit/) over HTTP.
     Serve {
@@ -44,6 +52,12 @@ enum Command {
         /// Seconds between checkpoint publications to witnesses.
         #[arg(long, default_value_t = 1.0)]
         publish_interval: f64,
+        /// The records' PostgreSQL database (overrides DIR/config.json and CUSTOS_DB).
+        #[arg(long)]
+        db: Option<String>,
+        /// A schema inside that database.
+        #[arg(long, requires = "db")]
+        db_schema: Option<String>,
     },
     /// Administer officers, tokens, cases and warrants (audited; the server must be stopped —
     /// use the HTTP API while it runs).
@@ -125,8 +139,15 @@ fn main() -> std::process::ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(quiet));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let result = match cli.command {
-        Command::Init { origin } => audit::init(&cli.dir, &origin),
-        Command::Serve { listen, publish_interval } => serve::serve(&cli.dir, listen, publish_interval),
+        Command::Init { origin, db, db_schema } => {
+            audit::init(&cli.dir, &origin, db.as_deref().map(|u| (u, db_schema.as_deref())))
+        }
+        Command::Serve { listen, publish_interval, db, db_schema } => {
+            if let Some(url) = db {
+                let _ = stack::DB_OVERRIDE.set((url, db_schema));
+            }
+            serve::serve(&cli.dir, listen, publish_interval)
+        }
         Command::Audit(cmd) => audit::run(&cli.dir, cmd),
         Command::Admin(cmd) => admin::admin(&cli.dir, cmd),
         Command::Leak(cmd) => leak::run(&cli.dir, cmd),

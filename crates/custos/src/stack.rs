@@ -54,12 +54,60 @@ fn kek(dir: &Path, create: bool) -> anyhow::Result<LocalKek> {
     Ok(LocalKek::from_bytes(k))
 }
 
+fn config_path(dir: &Path) -> PathBuf {
+    dir.join("config.json")
+}
+
+/// Where the records live: `DIR/config.json` `{"db": "postgres://…", "schema": "…"}` names a
+/// PostgreSQL database (and optionally a schema in it); without it, SQLite in `DIR/custos.db`.
+/// `CUSTOS_DB` overrides the file.
+pub fn db_config(dir: &Path) -> anyhow::Result<Option<(String, Option<String>)>> {
+    if let Some(o) = DB_OVERRIDE.get() {
+        return Ok(Some(o.clone()));
+    }
+    if let Ok(url) = std::env::var("CUSTOS_DB") {
+        if !url.is_empty() {
+            return Ok(Some((url, std::env::var("CUSTOS_DB_SCHEMA").ok().filter(|s| !s.is_empty()))));
+        }
+    }
+    let Ok(text) = std::fs::read_to_string(config_path(dir)) else { return Ok(None) };
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not valid JSON", config_path(dir).display()))?;
+    Ok(v["db"].as_str().map(|u| (u.to_string(), v["schema"].as_str().map(String::from))))
+}
+
+/// A database given on the command line (`custos serve --db`), ahead of `CUSTOS_DB` and the file.
+pub static DB_OVERRIDE: std::sync::OnceLock<(String, Option<String>)> = std::sync::OnceLock::new();
+
+/// Record the database in `DIR/config.json` (for `custos init --db`).
+pub fn set_db_config(dir: &Path, url: &str, schema: Option<&str>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let v = serde_json::json!({ "db": url, "schema": schema });
+    custos_logstore::atomic_write(&config_path(dir), serde_json::to_string_pretty(&v)?.as_bytes(), true)?;
+    Ok(())
+}
+
+fn records_store(dir: &Path) -> anyhow::Result<Box<dyn custos_store::Store>> {
+    Ok(match db_config(dir)? {
+        Some((url, schema)) => Box::new(
+            custos_store::pg::PgStore::open(&url, schema.as_deref())
+                .context("cannot open the records store in PostgreSQL")?,
+        ),
+        None => Box::new(SqliteStore::open(&db_path(dir)).with_context(|| {
+            format!("cannot open the records store in `{}` (run `custos init`?)", dir.display())
+        })?),
+    })
+}
+
 /// Create the records store with fresh data keys and the first admin credential; returns the
 /// admin token.
 pub fn init_store(dir: &Path) -> anyhow::Result<(String, String)> {
     let k = kek(dir, true)?;
-    let store = SqliteStore::open(&db_path(dir))?;
-    let reg = Registry::init(Box::new(store), &k)?;
+    let store = records_store(dir)?;
+    if store.meta_get("wrapped_keys")?.is_some() || store.citizen_count()? > 0 {
+        bail!("the database already holds a Custos records store; refusing to initialise it again");
+    }
+    let reg = Registry::init(store, &k)?;
     let token = custos_server::auth::new_token().map_err(anyhow::Error::msg)?;
     let sha = custos_server::auth::token_hash(&token);
     let cred = Credential {
@@ -78,10 +126,7 @@ pub fn init_store(dir: &Path) -> anyhow::Result<(String, String)> {
 /// Open the records store.
 pub fn open_registry(dir: &Path) -> anyhow::Result<Registry> {
     let k = kek(dir, false)?;
-    let store = SqliteStore::open(&db_path(dir)).with_context(|| {
-        format!("cannot open the records store in `{}` (run `custos init`?)", dir.display())
-    })?;
-    Ok(Registry::open(Box::new(store), &k)?)
+    Ok(Registry::open(records_store(dir)?, &k)?)
 }
 
 /// Open everything: store, policy (validated, strict), log, gateway.

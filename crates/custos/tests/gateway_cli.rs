@@ -28,9 +28,53 @@ fn ok(o: &Output) -> String {
 
 #[test]
 fn init_admin_import_serve_lookup_export_analyze() {
+    scenario(None);
+}
+
+fn pg_url() -> String {
+    std::env::var("CUSTOS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into())
+}
+
+/// The same, with the records in PostgreSQL (`custos init --db`): skipped with a notice when
+/// PostgreSQL is unreachable, unless `CUSTOS_REQUIRE_POSTGRES=1` (CI).
+#[test]
+fn the_same_on_postgresql() {
+    let mut admin = match postgres::Client::connect(&pg_url(), postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var("CUSTOS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "PostgreSQL unreachable: {e}"
+            );
+            eprintln!("notice: PostgreSQL unreachable ({e}); skipped");
+            return;
+        }
+    };
+    let schema = format!(
+        "custos_cli_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    );
+    scenario(Some((pg_url(), schema.clone())));
+    let n: i64 = admin.query_one(&format!("SELECT COUNT(*) FROM \"{schema}\".citizens"), &[]).unwrap().get(0);
+    assert_eq!(n, 2);
+    admin.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE")).unwrap();
+}
+
+fn scenario(db: Option<(String, String)>) {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
-    ok(&custos(&dir, &["init"]));
+    match &db {
+        None => ok(&custos(&dir, &["init"])),
+        Some((url, schema)) => ok(&custos(&dir, &["init", "--db", url, "--db-schema", schema])),
+    };
+    if let Some((url, schema)) = &db {
+        assert!(!dir.join("custos.db").exists(), "the records went to SQLite");
+        // A second initialisation of the same database is refused.
+        let again = custos(&d.path().join("other"), &["init", "--db", url, "--db-schema", schema]);
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a Custos records store"));
+    }
     let csv = d.path().join("citizens.csv");
     std::fs::write(
         &csv,
