@@ -107,6 +107,18 @@ pub trait Store: Send + Sync {
     fn put_break_glass(&self, b: &BreakGlass) -> Result<(), StoreError>;
     /// All break-glass grants.
     fn break_glasses(&self) -> Result<Vec<BreakGlass>, StoreError>;
+
+    /// All approvals (for moving an installation).
+    fn approvals(&self) -> Result<Vec<Approval>, StoreError>;
+    /// All meta keys.
+    fn meta_keys(&self) -> Result<Vec<String>, StoreError>;
+    /// Citizen rows with IDs above `after`, in ID order, at most `limit` (for moving an
+    /// installation: sealed bytes and indexes as stored).
+    fn citizen_rows(&self, after: i64, limit: usize) -> Result<Vec<CitizenRow>, StoreError>;
+    /// CDR rows with IDs above `after`, in ID order, at most `limit`.
+    fn cdr_rows(&self, after: i64, limit: usize) -> Result<Vec<CdrRow>, StoreError>;
+    /// Number of CDRs.
+    fn cdr_count(&self) -> Result<u64, StoreError>;
 }
 
 /// A citizen row as stored.

@@ -190,6 +190,18 @@ impl PgStore {
         Ok(Self { jobs: tx, citizen_ids: Mutex::new((0, 0)), cdr_ids: Mutex::new((0, 0)) })
     }
 
+    /// Move both ID sequences past the given IDs (after copying rows in with their IDs).
+    pub fn advance_ids(&self, citizens: i64, cdrs: i64) -> Result<(), StoreError> {
+        self.run(move |c| {
+            c.execute("SELECT setval('citizen_ids', GREATEST($1::BIGINT, 1))", &[&citizens]).map_err(db)?;
+            c.execute("SELECT setval('cdr_ids', GREATEST($1::BIGINT, 1))", &[&cdrs]).map_err(db)?;
+            Ok(())
+        })?;
+        *self.citizen_ids.lock().map_err(|_| StoreError::Db("id lock poisoned".into()))? = (0, 0);
+        *self.cdr_ids.lock().map_err(|_| StoreError::Db("id lock poisoned".into()))? = (0, 0);
+        Ok(())
+    }
+
     /// The applied schema version.
     pub fn schema_version(&self) -> Result<i32, StoreError> {
         self.run(|c| {
@@ -509,5 +521,69 @@ impl Store for PgStore {
 
     fn break_glasses(&self) -> Result<Vec<BreakGlass>, StoreError> {
         self.docs("break_glass")
+    }
+
+    fn approvals(&self) -> Result<Vec<Approval>, StoreError> {
+        let rows: Vec<(String, String, bool)> = self.run(|c| {
+            Ok(c.query("SELECT id, doc, used FROM approvals ORDER BY id COLLATE \"C\"", &[])
+                .map_err(db)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
+        })?;
+        rows.into_iter()
+            .map(|(id, d, used)| {
+                let mut a: Approval = from_doc(&format!("approval {id}"), &d)?;
+                a.used = used;
+                Ok(a)
+            })
+            .collect()
+    }
+
+    fn meta_keys(&self) -> Result<Vec<String>, StoreError> {
+        self.run(|c| {
+            Ok(c.query("SELECT key FROM meta ORDER BY key COLLATE \"C\"", &[])
+                .map_err(db)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect())
+        })
+    }
+
+    fn citizen_rows(&self, after: i64, limit: usize) -> Result<Vec<CitizenRow>, StoreError> {
+        let limit = limit as i64;
+        self.run(move |c| {
+            let rows = c
+                .query(
+                    "SELECT c.id, c.nid_bi, c.sealed,
+                       ARRAY(SELECT msisdn_bi FROM citizen_msisdn m WHERE m.citizen_id = c.id ORDER BY msisdn_bi),
+                       ARRAY(SELECT token_bi FROM citizen_name n WHERE n.citizen_id = c.id ORDER BY token_bi)
+                     FROM citizens c WHERE c.id > $1 ORDER BY c.id LIMIT $2",
+                    &[&after, &limit],
+                )
+                .map_err(db)?;
+            Ok(rows
+                .iter()
+                .map(|r| CitizenRow { id: r.get(0), nid_bi: r.get(1), sealed: r.get(2), msisdn_bis: r.get(3), name_bis: r.get(4) })
+                .collect())
+        })
+    }
+
+    fn cdr_rows(&self, after: i64, limit: usize) -> Result<Vec<CdrRow>, StoreError> {
+        let limit = limit as i64;
+        self.run(move |c| {
+            let rows = c
+                .query(
+                    "SELECT d.id, d.sealed, ARRAY(SELECT party_bi FROM cdr_party p WHERE p.cdr_id = d.id ORDER BY party_bi)
+                     FROM cdrs d WHERE d.id > $1 ORDER BY d.id LIMIT $2",
+                    &[&after, &limit],
+                )
+                .map_err(db)?;
+            Ok(rows.iter().map(|r| CdrRow { id: r.get(0), sealed: r.get(1), party_bis: r.get(2) }).collect())
+        })
+    }
+
+    fn cdr_count(&self) -> Result<u64, StoreError> {
+        self.run(|c| Ok(c.query_one("SELECT COUNT(*) FROM cdrs", &[]).map_err(db)?.get::<_, i64>(0) as u64))
     }
 }

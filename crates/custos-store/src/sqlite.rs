@@ -371,4 +371,93 @@ impl Store for SqliteStore {
     fn break_glasses(&self) -> Result<Vec<BreakGlass>, StoreError> {
         self.docs("break_glass")
     }
+
+    fn approvals(&self) -> Result<Vec<Approval>, StoreError> {
+        let rows: Vec<(String, String, bool)> = self.with_reader(|c| {
+            let mut st = c.prepare_cached("SELECT id, doc, used FROM approvals ORDER BY id").map_err(db)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            Ok(rows)
+        })?;
+        rows.into_iter()
+            .map(|(id, d, used)| {
+                let mut a: Approval = from_doc(&format!("approval {id}"), &d)?;
+                a.used = used;
+                Ok(a)
+            })
+            .collect()
+    }
+
+    fn meta_keys(&self) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached("SELECT key FROM meta ORDER BY key").map_err(db)?;
+            let rows =
+                st.query_map([], |r| r.get(0)).map_err(db)?.collect::<Result<Vec<_>, _>>().map_err(db)?;
+            Ok(rows)
+        })
+    }
+
+    fn citizen_rows(&self, after: i64, limit: usize) -> Result<Vec<CitizenRow>, StoreError> {
+        self.with_reader(|c| {
+            let mut st = c
+                .prepare_cached("SELECT id, nid_bi, sealed FROM citizens WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .map_err(db)?;
+            let base: Vec<(i64, String, Vec<u8>)> = st
+                .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            let mut m =
+                c.prepare_cached("SELECT msisdn_bi FROM citizen_msisdn WHERE citizen_id = ?1").map_err(db)?;
+            let mut n =
+                c.prepare_cached("SELECT token_bi FROM citizen_name WHERE citizen_id = ?1").map_err(db)?;
+            base.into_iter()
+                .map(|(id, nid_bi, sealed)| {
+                    let msisdn_bis = m
+                        .query_map([id], |r| r.get(0))
+                        .map_err(db)?
+                        .collect::<Result<Vec<String>, _>>()
+                        .map_err(db)?;
+                    let name_bis = n
+                        .query_map([id], |r| r.get(0))
+                        .map_err(db)?
+                        .collect::<Result<Vec<String>, _>>()
+                        .map_err(db)?;
+                    Ok(CitizenRow { id, nid_bi, sealed, msisdn_bis, name_bis })
+                })
+                .collect()
+        })
+    }
+
+    fn cdr_rows(&self, after: i64, limit: usize) -> Result<Vec<CdrRow>, StoreError> {
+        self.with_reader(|c| {
+            let mut st = c
+                .prepare_cached("SELECT id, sealed FROM cdrs WHERE id > ?1 ORDER BY id LIMIT ?2")
+                .map_err(db)?;
+            let base: Vec<(i64, Vec<u8>)> = st
+                .query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            let mut p = c.prepare_cached("SELECT party_bi FROM cdr_party WHERE cdr_id = ?1").map_err(db)?;
+            base.into_iter()
+                .map(|(id, sealed)| {
+                    let party_bis = p
+                        .query_map([id], |r| r.get(0))
+                        .map_err(db)?
+                        .collect::<Result<Vec<String>, _>>()
+                        .map_err(db)?;
+                    Ok(CdrRow { id, party_bis, sealed })
+                })
+                .collect()
+        })
+    }
+
+    fn cdr_count(&self) -> Result<u64, StoreError> {
+        self.with_reader(|c| c.query_row("SELECT COUNT(*) FROM cdrs", [], |r| r.get::<_, i64>(0)).map_err(db))
+            .map(|n| n as u64)
+    }
 }

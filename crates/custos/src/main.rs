@@ -7,6 +7,7 @@ mod audit;
 mod demo;
 mod fetch;
 mod leak;
+mod migrate;
 mod serve;
 mod stack;
 mod witness;
@@ -118,7 +119,20 @@ enum Command {
         #[command(flatten)]
         size: analyze::SimSize,
     },
-    /// Run the end-to-end demonstration.
+    /// Move an embedded (SQLite) installation's records to PostgreSQL, then verify counts, rows
+    /// and the audit log (the server must be stopped).
+    Migrate {
+        /// The data directory to move (its log and keys stay there).
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database.
+        #[arg(long)]
+        to: String,
+        /// A schema inside that database.
+        #[arg(long)]
+        schema: Option<String>,
+    },
+    /// Run the end-to-end demonstration: an agency in a box, attacked, caught, traced.
     Demo {
         /// How much to generate.
         #[arg(long, value_enum, default_value_t = demo::Scale::Small)]
@@ -153,6 +167,7 @@ fn main() -> std::process::ExitCode {
         Command::Leak(cmd) => leak::run(&cli.dir, cmd),
         Command::Import(cmd) => admin::import(&cli.dir, cmd),
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
+        Command::Migrate { from, to, schema } => migrate::migrate(&from, &to, schema.as_deref()),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
         Command::Analyze { log, cases, watch, format, top, strict, parse_only } => {
             analyze::analyze(analyze::AnalyzeArgs { log, cases, watch, format, top, strict, parse_only })

@@ -62,6 +62,62 @@ fn the_same_on_postgresql() {
     admin.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE")).unwrap();
 }
 
+/// `custos migrate`: an embedded installation (the tiny demo) moves to PostgreSQL, verified, and
+/// serves the same records afterwards.
+#[test]
+fn an_embedded_installation_migrates_to_postgresql() {
+    let mut admin = match postgres::Client::connect(&pg_url(), postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var("CUSTOS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "PostgreSQL unreachable: {e}"
+            );
+            eprintln!("notice: PostgreSQL unreachable ({e}); skipped");
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    ok(&custos(&dir, &["init"]));
+    let csv = d.path().join("citizens.csv");
+    std::fs::write(
+        &csv,
+        "nid,name_bn,name_en,father,mother,dob,gender,division,district,upazila,address,msisdns\n\
+         1234567890,করিম,Karim Rahman,F,M,1990-01-01,male,Dhaka,Dhaka,Mirpur,Road 1,01711111111\n\
+         2345678901,সালমা,Salma Begum,F,M,1991-01-01,female,Khulna,Khulna,Sadar,Road 2,01822222222\n",
+    )
+    .unwrap();
+    ok(&custos(&dir, &["import", "citizens", csv.to_str().unwrap()]));
+    ok(&custos(
+        &dir,
+        &["admin", "officer", "--id", "inv1", "--name", "A", "--unit", "ATU", "--roles", "investigator"],
+    ));
+    let schema = format!("custos_mig_{}", std::process::id());
+    let out = ok(&custos(
+        d.path(),
+        &["migrate", "--from", dir.to_str().unwrap(), "--to", &pg_url(), "--schema", &schema],
+    ));
+    assert!(out.contains("moved 2 citizens (2 compared byte for byte)"), "{out}");
+    assert!(out.contains("audit log verified"), "{out}");
+    // A second run refuses: the directory already uses PostgreSQL.
+    let again = custos(
+        d.path(),
+        &["migrate", "--from", dir.to_str().unwrap(), "--to", &pg_url(), "--schema", &schema],
+    );
+    assert!(!again.status.success());
+    // The records are served from PostgreSQL now: a change lands there, not in SQLite.
+    ok(&custos(
+        &dir,
+        &["admin", "officer", "--id", "inv2", "--name", "B", "--unit", "ATU", "--roles", "investigator"],
+    ));
+    let n: i64 = admin.query_one(&format!("SELECT COUNT(*) FROM \"{schema}\".officers"), &[]).unwrap().get(0);
+    assert_eq!(n, 2);
+    let n: i64 = admin.query_one(&format!("SELECT COUNT(*) FROM \"{schema}\".citizens"), &[]).unwrap().get(0);
+    assert_eq!(n, 2);
+    admin.batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE")).unwrap();
+}
+
 fn scenario(db: Option<(String, String)>) {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
