@@ -85,7 +85,14 @@ try {
   await cpage.locator("#rows tr").first().waitFor();
   const n = await cpage.locator("#rows tr").count();
   await cpage.locator("#rows tr").first().getByRole("button", { name: "Verify in the log" }).click();
-  await cpage.locator('#rows tr .proof-result[data-verified="true"]').first().waitFor();
+  const result = cpage.locator("#rows tr .proof-result").first();
+  await cpage.waitForFunction(() => {
+    const r = document.querySelector("#rows tr .proof-result");
+    return r && r.textContent && r.textContent !== "checking…";
+  });
+  if ((await result.getAttribute("data-verified")) !== "true") {
+    throw new Error("the proof did not verify: " + (await result.textContent()));
+  }
   const shown = await cpage.locator("#report").textContent();
   if (/OFF-\d+/.test(shown)) throw new Error("the citizen's report names an officer");
   await cpage.screenshot({ path: `${out}/citizen.png`, fullPage: true });

@@ -417,17 +417,8 @@ impl Gateway {
             warrants: st.warrants()?.into_iter().map(|w| (w.id.clone(), w)).collect(),
             break_glass: st.break_glasses()?,
         };
-        let mut links = custos_detect::CaseLinks::default();
         for c in snap.cases.values() {
-            for o in &c.officers {
-                links.officers.push((c.id.clone(), o.clone()));
-            }
-            for s in &c.subjects {
-                links.subjects.push((c.id.clone(), self.registry.vault().commit(s)));
-            }
-        }
-        if let Ok(mut e) = self.engine.lock() {
-            e.load_cases(&links);
+            self.link_case(c);
         }
         *self.snap.write().map_err(|_| internal("snapshot lock"))? = snap;
         Ok(())

@@ -63,7 +63,10 @@ const Custos = (() => {
     if (cut < 0) throw new Error("not a signed note");
     const body = note.slice(0, cut + 1);
     const [origin, size, root] = body.split("\n");
-    const [name, hash, key] = keyText.split("+");
+    // name+hash+key: the key's base64 may itself contain '+', so split at the first two only.
+    const a = keyText.indexOf("+"), b = keyText.indexOf("+", a + 1);
+    if (a < 0 || b < 0) throw new Error("malformed verifier key");
+    const name = keyText.slice(0, a), hash = keyText.slice(a + 1, b), key = keyText.slice(b + 1);
     const keyBytes = b64(key);
     let signed = false;
     for (const line of note.slice(cut + 2).split("\n")) {

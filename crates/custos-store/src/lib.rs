@@ -121,6 +121,14 @@ pub trait Store: Send + Sync {
     fn cdr_count(&self) -> Result<u64, StoreError>;
 }
 
+/// An approval from its stored document and the separately kept `used` flag.
+pub(crate) fn approval_from(id: &str, doc: &str, used: bool) -> Result<Approval, StoreError> {
+    let mut a: Approval = serde_json::from_str(doc)
+        .map_err(|e| StoreError::Corrupt { what: format!("approval {id}"), reason: e.to_string() })?;
+    a.used = used;
+    Ok(a)
+}
+
 /// A citizen row as stored.
 #[derive(Debug, Clone)]
 pub struct CitizenRow {

@@ -497,12 +497,7 @@ impl Store for PgStore {
                 .map_err(db)?
                 .map(|r| (r.get(0), r.get(1))))
         })?;
-        row.map(|(d, used)| {
-            let mut a: Approval = from_doc(&format!("approval {id}"), &d)?;
-            a.used = used;
-            Ok(a)
-        })
-        .transpose()
+        row.map(|(d, used)| crate::approval_from(id, &d, used)).transpose()
     }
 
     fn use_approval(&self, id: &str) -> Result<bool, StoreError> {
@@ -531,13 +526,7 @@ impl Store for PgStore {
                 .map(|r| (r.get(0), r.get(1), r.get(2)))
                 .collect())
         })?;
-        rows.into_iter()
-            .map(|(id, d, used)| {
-                let mut a: Approval = from_doc(&format!("approval {id}"), &d)?;
-                a.used = used;
-                Ok(a)
-            })
-            .collect()
+        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
     }
 
     fn meta_keys(&self) -> Result<Vec<String>, StoreError> {

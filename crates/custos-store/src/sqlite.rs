@@ -347,12 +347,7 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(db)
         })?;
-        row.map(|(d, used)| {
-            let mut a: Approval = from_doc(&format!("approval {id}"), &d)?;
-            a.used = used;
-            Ok(a)
-        })
-        .transpose()
+        row.map(|(d, used)| crate::approval_from(id, &d, used)).transpose()
     }
 
     fn use_approval(&self, id: &str) -> Result<bool, StoreError> {
@@ -382,13 +377,7 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             Ok(rows)
         })?;
-        rows.into_iter()
-            .map(|(id, d, used)| {
-                let mut a: Approval = from_doc(&format!("approval {id}"), &d)?;
-                a.used = used;
-                Ok(a)
-            })
-            .collect()
+        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
     }
 
     fn meta_keys(&self) -> Result<Vec<String>, StoreError> {

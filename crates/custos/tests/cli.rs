@@ -2,29 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
 
+mod common;
+
+use common::{custos, ok};
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn custos(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custos"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("CUSTOS_DIR")
-        .env_remove("CUSTOS_TOKEN")
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
+use std::process::{Command, Stdio};
 
 fn init(dir: &Path) {
     ok(&custos(dir, &["init", "--origin", "custos.test/audit"]));

@@ -5,30 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
 
+mod common;
+
+use common::{custos, ok, serve};
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
-
-fn custos(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custos"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("CUSTOS_DIR")
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
 
 /// The lines of one section of the summary.
 fn section<'a>(out: &'a str, title: &str) -> Vec<&'a str> {
@@ -102,19 +86,7 @@ fn the_demo_catches_and_names_the_sellers_and_its_outputs_work() {
     }
     let examples = creds["examples"].as_array().unwrap();
     assert!(examples.iter().any(|e| e["expect"] == 200) && examples.iter().any(|e| e["expect"] == 403));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_custos"))
-        .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let up = (0..400).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        ureq::get(&format!("{base}/healthz")).call().is_ok()
-    });
-    assert!(up, "server did not start");
+    let (mut server, base) = serve(&dir, None);
     for ex in examples {
         let role = ex["role"].as_str().unwrap();
         let acct = creds["accounts"].as_array().unwrap().iter().find(|a| a["role"] == role).unwrap();
@@ -160,26 +132,6 @@ fn the_demo_catches_and_names_the_sellers_and_its_outputs_work() {
     assert_eq!(section(&out, "== The leak ==").len(), section(&again, "== The leak ==").len());
 }
 
-/// Start `custos serve` on a free port with the one-time codes in its log file.
-fn serve(dir: &Path, log: &Path) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = Command::new(env!("CARGO_BIN_EXE_custos"))
-        .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CUSTOS_LOG", "warn,custos::otp=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let up = (0..400).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        ureq::get(&format!("{base}/healthz")).call().is_ok()
-    });
-    assert!(up, "server did not start");
-    (server, base)
-}
-
 /// The dashboard and the citizens' report in headless Chromium, driven by playwright-core
 /// (`e2e/dashboard.mjs`): sign in, triage an alert, an officer's timeline, the log verified,
 /// a citizen's report with a proof verified in the page; screenshots saved. Skipped with a
@@ -209,7 +161,7 @@ fn the_dashboard_and_the_citizens_report_work_in_a_browser() {
     let dir = tmp.path().join("demo");
     ok(&custos(&dir, &["demo", "--scale", "tiny", "--seed", "5"]));
     let log = tmp.path().join("server.log");
-    let (mut server, base) = serve(&dir, &log);
+    let (mut server, base) = serve(&dir, Some(&log));
     // A desk officer's routine check of a citizen: the access the citizen will see.
     let creds: Value = serde_json::from_slice(&std::fs::read(dir.join("credentials.json")).unwrap()).unwrap();
     let routine = creds["examples"]

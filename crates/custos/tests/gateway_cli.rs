@@ -3,54 +3,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn custos(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_custos"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("CUSTOS_DIR")
-        .output()
-        .unwrap()
-}
+use common::{custos, ok, pg, pg_url};
 
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
+use std::process::{Command, Stdio};
 
 #[test]
 fn init_admin_import_serve_lookup_export_analyze() {
     scenario(None);
 }
 
-fn pg_url() -> String {
-    std::env::var("CUSTOS_TEST_POSTGRES")
-        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into())
-}
-
 /// The same, with the records in PostgreSQL (`custos init --db`): skipped with a notice when
 /// PostgreSQL is unreachable, unless `CUSTOS_REQUIRE_POSTGRES=1` (CI).
 #[test]
 fn the_same_on_postgresql() {
-    let mut admin = match postgres::Client::connect(&pg_url(), postgres::NoTls) {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                std::env::var("CUSTOS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "PostgreSQL unreachable: {e}"
-            );
-            eprintln!("notice: PostgreSQL unreachable ({e}); skipped");
-            return;
-        }
-    };
+    let Some(mut admin) = pg() else { return };
     let schema = format!(
         "custos_cli_{}_{}",
         std::process::id(),
@@ -66,17 +34,7 @@ fn the_same_on_postgresql() {
 /// serves the same records afterwards.
 #[test]
 fn an_embedded_installation_migrates_to_postgresql() {
-    let mut admin = match postgres::Client::connect(&pg_url(), postgres::NoTls) {
-        Ok(c) => c,
-        Err(e) => {
-            assert!(
-                std::env::var("CUSTOS_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "PostgreSQL unreachable: {e}"
-            );
-            eprintln!("notice: PostgreSQL unreachable ({e}); skipped");
-            return;
-        }
-    };
+    let Some(mut admin) = pg() else { return };
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
     ok(&custos(&dir, &["init"]));
