@@ -428,11 +428,12 @@ impl Gateway {
     fn replay(&self) -> Result<(), GatewayError> {
         let size = self.log.committed().size;
         let today = self.local_day(self.now());
+        let shared = self.registry.store().shared();
         for i in 0..size {
             let Some(bytes) = self.log.entry(i).map_err(internal)? else { continue };
             let Ok(e) = serde_json::from_slice::<AuditEntry>(&bytes) else { continue };
             let Some(t) = parse_when(&e.time) else { continue };
-            if let Some(kind) = quota_kind(&e.action) {
+            if let Some(kind) = quota_kind(&e.action).filter(|_| !shared) {
                 if self.local_day(t) == today {
                     if let Ok(mut q) = self.quotas.lock() {
                         *q.entry((e.officer.clone(), kind, today)).or_insert(0) += 1;
@@ -677,18 +678,34 @@ impl Gateway {
 
     fn quota_used(&self, officer: &str, kind: &'static str, now: i64) -> i64 {
         let day = self.local_day(now);
+        if self.registry.store().shared() {
+            // Unreadable counts read as spent: fail closed.
+            return self.registry.store().quota_used(officer, kind, day).unwrap_or(i64::MAX);
+        }
         self.quotas
             .lock()
             .map(|q| q.get(&(officer.to_string(), kind, day)).copied().unwrap_or(0))
             .unwrap_or(0)
     }
 
-    fn count_quota(&self, officer: &str, kind: &'static str, now: i64) {
+    /// Count a request against the officer's daily quota. With a store shared by several
+    /// processes the count is taken there, atomically; a process that loses the race for the
+    /// last unit refuses the request.
+    fn count_quota(&self, officer: &str, kind: &'static str, now: i64) -> Result<(), GatewayError> {
         let day = self.local_day(now);
+        let st = self.registry.store();
+        if st.shared() {
+            return if st.quota_take(officer, kind, day, self.quota_limit(kind))? {
+                Ok(())
+            } else {
+                Err(GatewayError::Quota)
+            };
+        }
         if let Ok(mut q) = self.quotas.lock() {
             q.retain(|k, _| k.2 >= day);
             *q.entry((officer.to_string(), kind, day)).or_insert(0) += 1;
         }
+        Ok(())
     }
 
     fn quota_limit(&self, kind: &'static str) -> i64 {
@@ -846,7 +863,7 @@ impl Gateway {
             self.registry.citizen_by_msisdn(&ident)?
         };
         let now = self.now();
-        self.count_quota(&officer.id, action.as_str(), now);
+        self.count_quota(&officer.id, action.as_str(), now)?;
         let Some((id, citizen)) = found else {
             return Err(GatewayError::NotFound("unknown_subject", "no record for that identifier".into()));
         };
@@ -903,7 +920,7 @@ impl Gateway {
             approved,
         )?;
         self.consume_approval(req.approval.as_deref(), approved)?;
-        self.count_quota(&officer.id, "cdr_query", self.now());
+        self.count_quota(&officer.id, "cdr_query", self.now())?;
         let cdrs = self.registry.cdrs_of(&msisdn, from, to)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
         let records: Vec<Value> = cdrs.iter().map(|(_, c)| minimise_cdr(c, &groups)).collect();
@@ -947,7 +964,7 @@ impl Gateway {
             approved,
         )?;
         self.consume_approval(req.approval.as_deref(), approved)?;
-        self.count_quota(&officer.id, "name_search", self.now());
+        self.count_quota(&officer.id, "name_search", self.now())?;
         let hits = self.registry.search_name(&req.name, self.cfg.name_search_limit)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
         let vault = self.registry.vault();

@@ -119,6 +119,17 @@ pub trait Store: Send + Sync {
     fn cdr_rows(&self, after: i64, limit: usize) -> Result<Vec<CdrRow>, StoreError>;
     /// Number of CDRs.
     fn cdr_count(&self) -> Result<u64, StoreError>;
+
+    /// Whether several processes may share this store, so that daily quotas must be kept in it
+    /// rather than in each process's memory.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Requests counted today against an officer's quota of a kind.
+    fn quota_used(&self, officer: &str, kind: &str, day: i64) -> Result<i64, StoreError>;
+    /// Count one request against the quota if fewer than `limit` are counted, atomically
+    /// across every process on the store; false if the quota is spent.
+    fn quota_take(&self, officer: &str, kind: &str, day: i64, limit: i64) -> Result<bool, StoreError>;
 }
 
 /// An approval from its stored document and the separately kept `used` flag.

@@ -26,7 +26,8 @@ use crate::{
 };
 
 /// Versioned migrations: (version, SQL). Never edit one that shipped; add the next.
-pub const MIGRATIONS: [(i32, &str); 1] = [(
+pub const MIGRATIONS: [(i32, &str); 2] = [
+    (
     1,
     "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BYTEA NOT NULL);
@@ -44,7 +45,12 @@ CREATE TABLE IF NOT EXISTS warrants(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS approvals(id TEXT PRIMARY KEY, doc TEXT NOT NULL, used BOOLEAN NOT NULL DEFAULT FALSE);
 CREATE TABLE IF NOT EXISTS break_glass(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 ",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE IF NOT EXISTS quotas(officer TEXT NOT NULL, kind TEXT NOT NULL, day BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY(officer, kind, day));",
+    ),
+];
 
 /// IDs a sequence step hands out (the `INCREMENT BY` above).
 const ID_BLOCK: i64 = 1000;
@@ -574,5 +580,36 @@ impl Store for PgStore {
 
     fn cdr_count(&self) -> Result<u64, StoreError> {
         self.run(|c| Ok(c.query_one("SELECT COUNT(*) FROM cdrs", &[]).map_err(db)?.get::<_, i64>(0) as u64))
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn quota_used(&self, officer: &str, kind: &str, day: i64) -> Result<i64, StoreError> {
+        let (o, k) = (officer.to_string(), kind.to_string());
+        self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT used FROM quotas WHERE officer = $1 AND kind = $2 AND day = $3",
+                &[&o, &k, &day],
+            )
+            .map_err(db)?
+            .map_or(0, |r| r.get(0)))
+        })
+    }
+
+    fn quota_take(&self, officer: &str, kind: &str, day: i64, limit: i64) -> Result<bool, StoreError> {
+        let (o, k) = (officer.to_string(), kind.to_string());
+        self.run(move |c| {
+            let row = c
+                .query_opt(
+                    "INSERT INTO quotas(officer, kind, day, used) VALUES ($1, $2, $3, 1)
+                     ON CONFLICT(officer, kind, day) DO UPDATE SET used = quotas.used + 1 WHERE quotas.used < $4
+                     RETURNING used",
+                    &[&o, &k, &day, &limit],
+                )
+                .map_err(db)?;
+            Ok(row.is_some_and(|r| r.get::<_, i64>(0) <= limit))
+        })
     }
 }

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS cases(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS warrants(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS approvals(id TEXT PRIMARY KEY, doc TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS break_glass(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quotas(officer TEXT NOT NULL, kind TEXT NOT NULL, day INTEGER NOT NULL, used INTEGER NOT NULL, PRIMARY KEY(officer, kind, day)) WITHOUT ROWID;
 ";
 
 /// The SQLite store.
@@ -448,5 +449,34 @@ impl Store for SqliteStore {
     fn cdr_count(&self) -> Result<u64, StoreError> {
         self.with_reader(|c| c.query_row("SELECT COUNT(*) FROM cdrs", [], |r| r.get::<_, i64>(0)).map_err(db))
             .map(|n| n as u64)
+    }
+
+    fn quota_used(&self, officer: &str, kind: &str, day: i64) -> Result<i64, StoreError> {
+        self.with_reader(|c| {
+            c.query_row(
+                "SELECT used FROM quotas WHERE officer = ?1 AND kind = ?2 AND day = ?3",
+                params![officer, kind, day],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+            .map(|v| v.unwrap_or(0))
+        })
+    }
+
+    fn quota_take(&self, officer: &str, kind: &str, day: i64, limit: i64) -> Result<bool, StoreError> {
+        self.with_writer(|c| {
+            let taken: Option<i64> = c
+                .query_row(
+                    "INSERT INTO quotas(officer, kind, day, used) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT(officer, kind, day) DO UPDATE SET used = used + 1 WHERE used < ?4
+                     RETURNING used",
+                    params![officer, kind, day, limit],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            Ok(taken.is_some_and(|u| u <= limit))
+        })
     }
 }

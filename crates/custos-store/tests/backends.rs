@@ -332,3 +332,30 @@ fn postgres_schema_is_versioned_and_migrates_once() {
     assert_eq!(n, custos_store::pg::MIGRATIONS.len() as i64);
     assert!(PgStore::open(&pg_url(), Some("Bad Schema")).is_err());
 }
+
+#[test]
+fn daily_quotas_hold_across_processes() {
+    for b in backends() {
+        let stores: Vec<Arc<dyn Store>> = (0..2).map(|_| Arc::from(b.open())).collect();
+        let taken: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..6)
+                .map(|i| {
+                    let st = stores[i % 2].clone();
+                    s.spawn(move || {
+                        (0..5)
+                            .filter(|_| st.quota_take("OFF-1", "routine_check", 20_000, 12).unwrap())
+                            .count()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        // Two handles on one database (two processes, in effect): the limit holds across both.
+        assert_eq!(taken, 12, "{}", b.name());
+        assert_eq!(stores[1].quota_used("OFF-1", "routine_check", 20_000).unwrap(), 12);
+        assert_eq!(stores[0].quota_used("OFF-1", "routine_check", 20_001).unwrap(), 0);
+        assert!(stores[0].quota_take("OFF-1", "cdr_query", 20_000, 1).unwrap());
+        assert!(!stores[1].quota_take("OFF-1", "cdr_query", 20_000, 1).unwrap());
+        assert_eq!(b.open().shared(), matches!(b, Backend::Pg(_)));
+    }
+}
