@@ -261,8 +261,7 @@ impl Gateway {
         let sha = token_hash(token);
         let now = self.now();
         let s = self.portal.sessions.lock().ok()?;
-        let session = s.get(&sha[..16]).filter(|x| x.token_sha == sha && x.expires > now)?;
-        let _ = session;
+        s.get(&sha[..16]).filter(|x| x.token_sha == sha && x.expires > now)?;
         Some(Principal {
             cred_id: sha[..16].to_string(),
             subject: "citizen".into(),

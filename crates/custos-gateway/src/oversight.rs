@@ -297,11 +297,10 @@ impl Gateway {
             *t.requests.entry((e.unit.clone(), cat.to_string(), e.decision.clone())).or_insert(0) += 1;
         }
         for a in self.alerts() {
-            let sev = format!("{:?}", a.severity).to_lowercase();
-            t.alerts.entry(sev).or_insert((0, 0)).0 += 1;
-            if self.triage_state(&alert_id(&a))?["state"] == "closed_abuse" {
-                t.alerts.entry(format!("{:?}", a.severity).to_lowercase()).or_insert((0, 0)).1 += 1;
-            }
+            let confirmed = self.triage_state(&alert_id(&a))?["state"] == "closed_abuse";
+            let e = t.alerts.entry(format!("{:?}", a.severity).to_lowercase()).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += u64::from(confirmed);
         }
         Ok(t)
     }

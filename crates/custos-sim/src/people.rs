@@ -131,11 +131,10 @@ pub fn person(seed: u64, nid: &str, msisdn: &str) -> Citizen {
     let (g_bn, g_en) = if female { *pick(&mut rng, &FEMALE) } else { *pick(&mut rng, &MALE) };
     let (f_bn, f_en) =
         if female && rng.chance(0.6) { *pick(&mut rng, &FAMILY[15..18]) } else { *pick(&mut rng, &FAMILY) };
-    let (fa_bn, fa_en) = *pick(&mut rng, &MALE);
-    let (fs_bn, fs_en) = *pick(&mut rng, &FAMILY[..15]);
-    let _ = (fa_bn, fs_bn);
-    let (mo_bn, mo_en) = *pick(&mut rng, &FEMALE);
-    let _ = mo_bn;
+    // Parents are written in Latin script only; the draws still come in pairs.
+    let (_, fa_en) = *pick(&mut rng, &MALE);
+    let (_, fs_en) = *pick(&mut rng, &FAMILY[..15]);
+    let (_, mo_en) = *pick(&mut rng, &FEMALE);
     let (division, district, upazilas) = *pick(&mut rng, &PLACES);
     let upazila = *pick(&mut rng, &upazilas);
     let year = 1950 + rng.below(56);

@@ -210,7 +210,7 @@ pub fn run(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
 
     let alerts = gw.alerts();
     let risk = gw.risk();
-    let summary = report::Summary::new(&world, &alerts, &risk, &finding, &replay, params);
+    let summary = report::Summary::new(&world, &alerts, &finding, &replay, params);
     credentials(dir, &setup, &world, &files)?;
     let html = report::html(&summary, &world, &replay, &alerts, &risk, &finding);
     custos_logstore::atomic_write(&dir.join("report.html"), html.as_bytes(), false)?;
@@ -685,8 +685,7 @@ fn credentials(dir: &Path, setup: &Setup, world: &World, files: &[CaseFile]) -> 
         examples.push(json!({"name": "a citizen the warrant does not cover", "role": "investigator", "method": "POST", "path": "/v1/identity/lookup",
             "body": {"nid": someone.nid, "case": f.id, "warrant": f.warrant(), "purpose": "curiosity"}, "expect": 403}));
     }
-    if let Some(desk) = first(custos_sim::Role::Desk) {
-        let _ = desk;
+    if first(custos_sim::Role::Desk).is_some() {
         examples.push(json!({"name": "routine identity check (tight quota, marked unexplained)", "role": "desk", "method": "POST", "path": "/v1/identity/lookup",
             "body": {"nid": someone.nid, "purpose": "routine identity verification"}, "expect": 200}));
         examples.push(json!({"name": "call records without a case or warrant", "role": "desk", "method": "POST", "path": "/v1/cdr/query",

@@ -50,14 +50,7 @@ fn when(t: i64) -> String {
 }
 
 impl Summary {
-    pub fn new(
-        world: &World,
-        alerts: &[Alert],
-        _risk: &[OfficerRisk],
-        finding: &Value,
-        replay: &Replay,
-        params: Params,
-    ) -> Self {
+    pub fn new(world: &World, alerts: &[Alert], finding: &Value, replay: &Replay, params: Params) -> Self {
         let suspects: Vec<(String, f64, u64)> = finding["suspects"]
             .as_array()
             .map(|a| {
