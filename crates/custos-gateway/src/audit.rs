@@ -58,6 +58,10 @@ pub struct AuditEntry {
     pub count: u64,
     /// HTTP status.
     pub status: u16,
+    /// Field groups released with the records (`basic`, `family`, `address`, ...); absent in
+    /// denials and in entries written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 impl AuditEntry {

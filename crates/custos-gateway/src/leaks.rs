@@ -148,12 +148,38 @@ pub fn decoy_accesses(
     v
 }
 
+/// The field groups each officer received of each subject: `(officer, subject) → groups`, from
+/// allowed entries. An entry that does not record its groups (written before they were
+/// recorded) makes the holding unknown, written `*`: every mark counts for it.
+pub type Released = std::collections::HashMap<(String, String), std::collections::BTreeSet<String>>;
+
+/// The field groups released per (officer, subject) in audit entries.
+pub fn released(entries: &[AuditEntry]) -> Released {
+    let mut m = Released::new();
+    for e in entries {
+        if e.decision != "allow" || e.officer.is_empty() {
+            continue;
+        }
+        for s in &e.subjects {
+            let set = m.entry((e.officer.clone(), s.clone())).or_default();
+            if e.fields.is_empty() {
+                set.insert("*".into());
+            }
+            set.extend(e.fields.iter().cloned());
+        }
+    }
+    m
+}
+
 /// Formatting marks read back from leaked text, scored per officer who held the record (or to
-/// whom a decoy was handed): `(officer, agreeing bits, disagreeing bits)`, best first.
+/// whom a decoy was handed): `(officer, agreeing bits, disagreeing bits)`, best first. A mark
+/// counts for a holder only when the holder received its field: a desk officer who saw the
+/// name alone is not scored on the rendering of an address it never had.
 pub fn mark_scores(
     scan: &Scan,
     registry: &custos_store::Registry,
     accesses: &[Access],
+    released: &Released,
     key_of: &dyn Fn(Kind, &str) -> String,
 ) -> Vec<(String, i64, i64)> {
     use std::collections::BTreeMap;
@@ -175,7 +201,17 @@ pub fn mark_scores(
             continue;
         }
         for o in holders {
-            let (a, d) = crate::marks::score(&observed, &crate::marks::bits(vault, o, &record));
+            let mut seen = observed;
+            if let Some(got) = released.get(&(o.to_string(), key.clone())) {
+                if !got.contains("*") {
+                    for (bit, group) in seen.iter_mut().zip(crate::marks::BIT_GROUPS) {
+                        if !got.contains(group) {
+                            *bit = None;
+                        }
+                    }
+                }
+            }
+            let (a, d) = crate::marks::score(&seen, &crate::marks::bits(vault, o, &record));
             let e = tally.entry(o.to_string()).or_insert((0, 0));
             e.0 += a;
             e.1 += d;

@@ -27,6 +27,9 @@ use serde_json::{Map, Value};
 /// Number of formatting bits per record.
 pub const BITS: usize = 5;
 
+/// The field group (as named in audit entries) that carries each bit.
+pub const BIT_GROUPS: [&str; BITS] = ["basic", "family", "family", "address", "address"];
+
 /// The formatting bits for (officer, record).
 pub fn bits(vault: &Vault, officer: &str, record: &str) -> [bool; BITS] {
     let c = vault.commit(&format!("mark:{officer}:{record}"));

@@ -222,6 +222,8 @@ pub struct Ctx {
     pub subjects: Vec<String>,
     /// Blind index of the (first) subject, for the live detector.
     pub subject_bi: String,
+    /// Field groups released, for the audit entry.
+    pub fields: Vec<String>,
 }
 
 /// One officer's (allowed, refused) data requests per local day.
@@ -542,6 +544,7 @@ impl Gateway {
             count: records.len() as u64,
             records,
             status,
+            fields: if decision == "allow" { ctx.fields.clone() } else { vec![] },
         }
     }
 
@@ -605,6 +608,7 @@ impl Gateway {
             records: vec![],
             count: 0,
             status: 401,
+            fields: vec![],
         };
         let log = self.log.clone();
         // Best effort and off the request path: the 401 does not wait for it.
@@ -868,6 +872,7 @@ impl Gateway {
             return Err(GatewayError::NotFound("unknown_subject", "no record for that identifier".into()));
         };
         let groups = self.policy.visible_groups(&officer, &cats, routine);
+        ctx.fields = released(&groups, false);
         let mut record = minimise_citizen(&citizen, &groups);
         if let Some(m) = record.as_object_mut() {
             crate::marks::apply(self.registry.vault(), &officer.id, &format!("citizen:{id}"), m);
@@ -923,6 +928,7 @@ impl Gateway {
         self.count_quota(&officer.id, "cdr_query", self.now())?;
         let cdrs = self.registry.cdrs_of(&msisdn, from, to)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
+        ctx.fields = released(&groups, true);
         let records: Vec<Value> = cdrs.iter().map(|(_, c)| minimise_cdr(c, &groups)).collect();
         let commits = cdrs.iter().map(|(id, _)| self.registry.vault().commit(&format!("cdr:{id}"))).collect();
         self.allow(p, ctx, vec![], commits, json!({ "records": records })).await
@@ -967,6 +973,7 @@ impl Gateway {
         self.count_quota(&officer.id, "name_search", self.now())?;
         let hits = self.registry.search_name(&req.name, self.cfg.name_search_limit)?;
         let groups = self.policy.visible_groups(&officer, &cats, false);
+        ctx.fields = released(&groups, false);
         let vault = self.registry.vault();
         let query = req.name.trim().to_lowercase();
         let mut rows: Vec<(String, Value)> = hits
@@ -1196,6 +1203,7 @@ impl Gateway {
                 }
             }
         }
+        let held = crate::leaks::released(&entries);
         let accesses = crate::leaks::accesses(entries);
         let vault = self.registry.vault();
         let key_of = |k: custos_leak::extract::Kind, v: &str| {
@@ -1208,7 +1216,7 @@ impl Gateway {
         let mut out = crate::leaks::finding(&scan, &a);
         crate::leaks::add_marks(
             &mut out,
-            &crate::leaks::mark_scores(&scan, &self.registry, &accesses, &key_of),
+            &crate::leaks::mark_scores(&scan, &self.registry, &accesses, &held, &key_of),
         );
         let id = new_id("leak-");
         let mut kept = out.clone();
@@ -1669,6 +1677,12 @@ pub struct WarrantReq {
 
 fn put(m: &mut Map<String, Value>, k: &str, v: impl Into<Value>) {
     m.insert(k.to_string(), v.into());
+}
+
+/// The names of the groups released with identity records (`cdr` false) or call records.
+fn released(groups: &[FieldGroup], cdr: bool) -> Vec<String> {
+    let of_cdr = |g: &FieldGroup| matches!(g, FieldGroup::Cdr | FieldGroup::Location);
+    groups.iter().filter(|g| of_cdr(g) == cdr).map(|g| g.as_str().to_string()).collect()
 }
 
 /// The fields of a citizen record the caller may see.

@@ -717,6 +717,8 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     keys.sort();
     assert_eq!(keys, ["dob", "gender", "name_bn", "name_en", "nid"]);
     assert_eq!(last_entry(&fx).reasons, vec!["routine_unexplained".to_string()]);
+    // The entry says which field groups left.
+    assert_eq!(last_entry(&fx).fields, vec!["basic".to_string()]);
     // The analyst's CDR query returns call records within the period, without location fields.
     let r = post(&fx, "an1", "/v1/cdr/query", cdr("C2", "W2", T - 10 * DAY, T));
     assert_eq!(r.status, 200, "{}", r.body);
@@ -995,4 +997,7 @@ fn traceable_copies_name_the_recipient() {
     assert_eq!(marks[0]["officer"], "inv1", "{}", r.body);
     assert_eq!(marks[0]["disagree"], 0);
     assert!(marks[0]["agree"].as_i64().unwrap() >= 4);
+    // The desk officer saw the name alone: only its rendering can count for or against it.
+    let desk = marks.iter().find(|m| m["officer"] == "desk1").unwrap();
+    assert!(desk["agree"].as_i64().unwrap() + desk["disagree"].as_i64().unwrap() <= 1, "{}", r.body);
 }

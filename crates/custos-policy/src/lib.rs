@@ -204,7 +204,9 @@ impl FieldGroup {
         FieldGroup::Location,
     ];
 
-    fn as_str(self) -> &'static str {
+    /// Name as written in audit entries: `basic`, `family`, `address`, `contact`, `cdr`,
+    /// `location`.
+    pub fn as_str(self) -> &'static str {
         match self {
             FieldGroup::Basic => "basic",
             FieldGroup::Family => "family",

@@ -96,6 +96,7 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
     // Subject keys: the identifiers themselves against an access log; commitments of their
     // blind indexes against the data directory's audit log.
     let mut registry: Option<custos_store::Registry> = None;
+    let mut held = custos_gateway::leaks::Released::new();
     let (mut accesses, key_of): (Vec<Access>, KeyOf) = match &log {
         Some(p) => {
             let file = std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
@@ -138,6 +139,7 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
                     }
                 }
             }
+            held = custos_gateway::leaks::released(&entries);
             let v = custos_gateway::leaks::accesses(entries);
             registry = Some(reg);
             let vault =
@@ -154,7 +156,7 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
     let mut marks = Vec::new();
     if let Some(reg) = &registry {
         accesses.extend(custos_gateway::leaks::decoy_accesses(&s, reg, key_of.as_ref()));
-        marks = custos_gateway::leaks::mark_scores(&s, reg, &accesses, key_of.as_ref());
+        marks = custos_gateway::leaks::mark_scores(&s, reg, &accesses, &held, key_of.as_ref());
     }
     let a = custos_gateway::leaks::attribute_scan(&s, &accesses, key_of.as_ref());
     match format {
