@@ -28,10 +28,24 @@ pub struct Hit {
     pub value: String,
 }
 
-fn digit(c: char) -> Option<u8> {
-    match c {
-        '0'..='9' => Some(c as u8 - b'0'),
-        '\u{09E6}'..='\u{09EF}' => Some((c as u32 - 0x09E6) as u8),
+/// The digit at byte `i` (ASCII or Bangla ০–৯, U+09E6–U+09EF = E0 A7 A6–AF) and its width.
+fn digit_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    match b.get(i)? {
+        c @ b'0'..=b'9' => Some((c - b'0', 1)),
+        0xE0 if b.get(i + 1) == Some(&0xA7) => match b.get(i + 2) {
+            Some(c @ 0xA6..=0xAF) => Some((c - 0xA6, 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A separator that may sit between digit groups at byte `i`: its first char and width.
+fn separator_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    match b.get(i)? {
+        c @ (b' ' | b'-' | b'.' | b'(' | b')') => Some((*c, 1)),
+        // U+00A0, no-break space.
+        0xC2 if b.get(i + 1) == Some(&0xA0) => Some((0xC2, 2)),
         _ => None,
     }
 }
@@ -54,82 +68,82 @@ pub fn classify(d: &str, plus: bool) -> Option<Hit> {
     }
 }
 
-/// A run of digit groups: each group's digits, whether a `+` preceded the run.
-fn runs(text: &str) -> Vec<(bool, Vec<String>)> {
+/// Every identifier in `text`, in order of appearance (duplicates kept).
+///
+/// One pass over the bytes: a run of digit groups (digits, single separators between them) is
+/// gathered into one buffer of ASCII digits with the groups' bounds, then split.
+pub fn extract(text: &str) -> Vec<Hit> {
+    let b = text.as_bytes();
     let mut out = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
+    let (mut digits, mut groups) = (Vec::<u8>::new(), Vec::<(usize, usize)>::new());
     let mut i = 0;
-    while i < chars.len() {
-        if digit(chars[i]).is_none() {
+    while i < b.len() {
+        if !(b[i].is_ascii_digit() || b[i] == 0xE0) || digit_at(b, i).is_none() {
             i += 1;
             continue;
         }
-        // Preceded by a letter or another digit-ish token (e.g. `ID12345…` is fine, `x1.5` is not)?
-        let plus = i > 0 && chars[i - 1] == '+';
-        let mut groups: Vec<String> = vec![String::new()];
-        while i < chars.len() {
-            if let Some(d) = digit(chars[i]) {
-                if let Some(g) = groups.last_mut() {
-                    g.push(char::from(b'0' + d));
-                }
-                i += 1;
-            } else if matches!(chars[i], ' ' | '-' | '.' | '(' | ')' | '\u{00A0}')
-                && chars.get(i + 1).is_some_and(|c| digit(*c).is_some() || (chars[i] == ' ' && *c == '('))
-            {
+        let plus = i > 0 && b[i - 1] == b'+';
+        digits.clear();
+        groups.clear();
+        let mut from = 0;
+        loop {
+            if let Some((d, w)) = digit_at(b, i) {
+                digits.push(b'0' + d);
+                i += w;
+            } else if let Some((_, w)) = separator_at(b, i).filter(|&(sep, w)| {
                 // A single separator between digit groups; `(` after a space too: `+880 (17)…`.
-                if !groups.last().is_some_and(String::is_empty) {
-                    groups.push(String::new());
+                digit_at(b, i + w).is_some() || (sep == b' ' && b.get(i + w) == Some(&b'('))
+            }) {
+                if digits.len() > from {
+                    groups.push((from, digits.len()));
+                    from = digits.len();
                 }
-                i += 1;
+                i += w;
             } else {
                 break;
             }
         }
-        groups.retain(|g| !g.is_empty());
-        // Glued to letters on either side (`abc1234567890def`) still counts; glued to a
-        // decimal point or a comma continuing a number does not matter: commas end runs.
-        out.push((plus, groups));
+        if digits.len() > from {
+            groups.push((from, digits.len()));
+        }
+        split_run(plus, &digits, &groups, &mut out);
     }
     out
 }
 
-/// Every identifier in `text`, in order of appearance (duplicates kept).
-pub fn extract(text: &str) -> Vec<Hit> {
-    let mut out = Vec::new();
-    for (plus, groups) in runs(text) {
-        // A whole-run digit string longer than any identifier that is one long digit block is a
-        // different kind of number (an account, a card, a hash): skip blocks over 17 digits.
-        let mut start = 0;
-        while start < groups.len() {
-            if groups[start].len() > 17 {
-                start += 1;
-                continue;
+/// Split one run of digit groups into the longest identifiers it contains.
+fn split_run(plus: bool, digits: &[u8], groups: &[(usize, usize)], out: &mut Vec<Hit>) {
+    // A whole-run digit string longer than any identifier that is one long digit block is a
+    // different kind of number (an account, a card, a hash): skip blocks over 17 digits.
+    let mut start = 0;
+    while start < groups.len() {
+        let (s0, e0) = groups[start];
+        if e0 - s0 > 17 {
+            start += 1;
+            continue;
+        }
+        // Longest span of groups from `start` that is an identifier.
+        let mut best: Option<(usize, Hit)> = None;
+        for (end, &(_, e)) in groups.iter().enumerate().skip(start) {
+            if e - s0 > 17 {
+                break;
             }
-            // Longest span of groups from `start` that is an identifier.
-            let mut best: Option<(usize, Hit)> = None;
-            let mut acc = String::new();
-            for (end, g) in groups.iter().enumerate().skip(start) {
-                acc.push_str(g);
-                if acc.len() > 17 {
-                    break;
-                }
-                if let Some(h) = classify(&acc, plus && start == 0) {
-                    best = Some((end, h));
-                }
-            }
-            match best {
-                Some((end, h)) => {
-                    out.push(h);
-                    start = end + 1;
-                }
-                // A number written with a leading `+` that is not a Bangladeshi mobile number is a
-                // foreign number: none of its groups is an identifier.
-                None if plus && start == 0 => break,
-                None => start += 1,
+            let acc = std::str::from_utf8(&digits[s0..e]).unwrap_or_default();
+            if let Some(h) = classify(acc, plus && start == 0) {
+                best = Some((end, h));
             }
         }
+        match best {
+            Some((end, h)) => {
+                out.push(h);
+                start = end + 1;
+            }
+            // A number written with a leading `+` that is not a Bangladeshi mobile number is a
+            // foreign number: none of its groups is an identifier.
+            None if plus && start == 0 => break,
+            None => start += 1,
+        }
     }
-    out
 }
 
 #[cfg(test)]

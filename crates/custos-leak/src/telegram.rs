@@ -4,7 +4,8 @@
 //!   account export (`chats.list[]`, `left_chats.list[]`, each a chat with `messages`). Telegram
 //!   Desktop writes control characters as `\xHH`, which is not JSON; [`JsonMessages`] scans the
 //!   byte stream itself, cuts out one message object at a time (so memory is bounded by the
-//!   largest message, not the file), rewrites `\xHH` to `\u00HH`, and parses that object.
+//!   largest message, not the file), rewrites `\xHH` to `\u00HH` where there is one, and
+//!   decodes only the fields that matter from that object, without building a JSON tree.
 //!   `text` may be a string or an array of strings and `{type, text}` objects; captions,
 //!   shared contacts' phone numbers and unknown future fields are handled.
 //! - HTML (`messages.html`, `messages2.html`, …): `div.message` blocks with `div.from_name`,
@@ -12,8 +13,6 @@
 //! - Anything else: plain text or CSV, one message per line.
 
 use std::io::{BufRead, Read};
-
-use serde_json::Value;
 
 /// Largest single message accepted (bytes); a bigger one is skipped and reported.
 pub const MAX_MESSAGE: usize = 8 << 20;
@@ -43,24 +42,6 @@ pub struct ExportError {
     pub message: String,
 }
 
-/// Flatten a Telegram `text` value: a string, or an array of strings and `{type, text}`.
-pub fn flatten_text(v: &Value, out: &mut String) {
-    match v {
-        Value::String(s) => out.push_str(s),
-        Value::Array(a) => {
-            for x in a {
-                flatten_text(x, out);
-            }
-        }
-        Value::Object(o) => {
-            if let Some(t) = o.get("text") {
-                flatten_text(t, out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Interpret a Telegram `date` (local time without offset) as UTC-ish seconds; exports made
 /// in Bangladesh write local time, so `offset` (seconds east of UTC) converts it.
 fn parse_local(s: &str, offset: i64) -> Option<i64> {
@@ -71,90 +52,224 @@ fn parse_local(s: &str, offset: i64) -> Option<i64> {
     custos_detect::time::parse_time(&format!("{s}Z")).map(|t| t.unix - offset)
 }
 
-/// Build a [`Message`] from one parsed message object.
-pub fn message_from_json(chat: &str, v: &Value, offset: i64) -> Message {
-    let mut text = String::new();
-    if let Some(t) = v.get("text") {
-        flatten_text(t, &mut text);
-    }
-    for key in ["caption", "title", "forwarded_from", "saved_from"] {
-        if let Some(t) = v.get(key) {
-            text.push('\n');
-            flatten_text(t, &mut text);
-        }
-    }
-    if let Some(c) = v.get("contact_information") {
-        for key in ["phone_number", "first_name", "last_name"] {
-            if let Some(Value::String(s)) = c.get(key) {
-                text.push('\n');
-                text.push_str(s);
-            }
-        }
-    }
-    if let Some(Value::Array(ents)) = v.get("text_entities") {
-        // Entities repeat the text; phone entities are already in it. Nothing more to add
-        // unless `text` was missing.
-        if text.trim().is_empty() {
-            for e in ents {
-                flatten_text(e, &mut text);
-            }
-        }
-    }
-    let date = v
-        .get("date_unixtime")
-        .and_then(|d| match d {
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            Value::Number(n) => n.as_i64(),
-            _ => None,
-        })
-        .or_else(|| v.get("date").and_then(Value::as_str).and_then(|s| parse_local(s, offset)));
-    let from = match v.get("from").or_else(|| v.get("actor")) {
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
-    };
-    Message { chat: chat.to_string(), id: v.get("id").and_then(Value::as_i64).unwrap_or(0), date, from, text }
-}
+/// The decoding of one message object, straight from the bytes: no `serde_json::Value` is built,
+/// text is flattened into one buffer as it is read, and every field that does not matter is
+/// skipped without being built. Every field is lenient: a value of an unexpected type is
+/// skipped, not an error, so future or odd exports still yield their text.
+mod decode {
+    use std::fmt;
 
-/// The fields of a message that matter; serde skips every other field without building it.
-#[derive(serde::Deserialize)]
-struct Fields {
-    id: Option<Value>,
-    date: Option<Value>,
-    date_unixtime: Option<Value>,
-    from: Option<Value>,
-    actor: Option<Value>,
-    text: Option<Value>,
-    caption: Option<Value>,
-    title: Option<Value>,
-    forwarded_from: Option<Value>,
-    saved_from: Option<Value>,
-    contact_information: Option<Value>,
-    text_entities: Option<Value>,
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// What a visitor does with a value.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Want {
+        /// Flatten strings, arrays and `{text}` objects into the buffer.
+        Text,
+        /// Take a string (or a number written as digits) into the buffer; skip anything else.
+        Str,
+        /// A shared contact: its phone number and names, each on a line.
+        Contact,
+    }
+
+    struct Sink<'a> {
+        out: &'a mut String,
+        want: Want,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Sink<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    /// A key, compared without building it.
+    struct Key<'k>(&'k [&'static str]);
+
+    impl<'de> DeserializeSeed<'de> for Key<'_> {
+        type Value = Option<usize>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl Visitor<'_> for Key<'_> {
+        type Value = Option<usize>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a key")
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
+            Ok(self.0.iter().position(|k| *k == v))
+        }
+    }
+
+    impl<'de> Visitor<'de> for Sink<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a Telegram value")
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<(), E> {
+            if self.want != Want::Contact {
+                self.out.push_str(v);
+            }
+            Ok(())
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+            if self.want == Want::Str {
+                self.out.push_str(&v.to_string());
+            }
+            Ok(())
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+            if self.want == Want::Str {
+                self.out.push_str(&v.to_string());
+            }
+            Ok(())
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            if self.want == Want::Text {
+                while seq.next_element_seed(Sink { out: &mut *self.out, want: Want::Text })?.is_some() {}
+            } else {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+            }
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            const TEXT: &[&str] = &["text"];
+            const CONTACT: &[&str] = &["phone_number", "first_name", "last_name"];
+            let keys = if self.want == Want::Contact { CONTACT } else { TEXT };
+            while let Some(k) = map.next_key_seed(Key(keys))? {
+                match (self.want, k) {
+                    (Want::Text, Some(_)) => {
+                        map.next_value_seed(Sink { out: &mut *self.out, want: Want::Text })?
+                    }
+                    (Want::Contact, Some(_)) => {
+                        self.out.push('\n');
+                        map.next_value_seed(Sink { out: &mut *self.out, want: Want::Str })?;
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// The fields of a message that matter.
+    #[derive(Default)]
+    pub(super) struct Raw {
+        pub id: String,
+        pub date: String,
+        pub date_unixtime: String,
+        pub from: String,
+        pub actor: String,
+        pub text: String,
+        pub extra: String,
+        pub entities: String,
+    }
+
+    struct Msg<'a>(&'a mut Raw);
+
+    impl<'de> Visitor<'de> for Msg<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a message object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            const KEYS: &[&str] = &[
+                "id",
+                "date",
+                "date_unixtime",
+                "from",
+                "actor",
+                "text",
+                "caption",
+                "title",
+                "forwarded_from",
+                "saved_from",
+                "contact_information",
+                "text_entities",
+            ];
+            let r = &mut *self.0;
+            while let Some(k) = map.next_key_seed(Key(KEYS))? {
+                let (out, want) = match k {
+                    Some(0) => (&mut r.id, Want::Str),
+                    Some(1) => (&mut r.date, Want::Str),
+                    Some(2) => (&mut r.date_unixtime, Want::Str),
+                    Some(3) => (&mut r.from, Want::Str),
+                    Some(4) => (&mut r.actor, Want::Str),
+                    Some(5) => (&mut r.text, Want::Text),
+                    Some(6..=9) => {
+                        r.extra.push('\n');
+                        (&mut r.extra, Want::Text)
+                    }
+                    Some(10) => (&mut r.extra, Want::Contact),
+                    // Entities repeat the text; read them only while there is no text.
+                    Some(11) if r.text.trim().is_empty() => (&mut r.entities, Want::Text),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                map.next_value_seed(Sink { out, want })?;
+            }
+            Ok(())
+        }
+    }
+
+    /// Decode one message object.
+    pub(super) fn message(bytes: &[u8]) -> Result<Raw, serde_json::Error> {
+        let mut r = Raw::default();
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        de.deserialize_map(Msg(&mut r))?;
+        de.end()?;
+        Ok(r)
+    }
 }
 
 /// Parse one message object (valid JSON bytes) straight into a [`Message`].
 pub fn message_from_slice(chat: &str, bytes: &[u8], offset: i64) -> Result<Message, serde_json::Error> {
-    let f: Fields = serde_json::from_slice(bytes)?;
-    let mut v = serde_json::Map::new();
-    for (k, x) in [
-        ("id", f.id),
-        ("date", f.date),
-        ("date_unixtime", f.date_unixtime),
-        ("from", f.from),
-        ("actor", f.actor),
-        ("text", f.text),
-        ("caption", f.caption),
-        ("title", f.title),
-        ("forwarded_from", f.forwarded_from),
-        ("saved_from", f.saved_from),
-        ("contact_information", f.contact_information),
-        ("text_entities", f.text_entities),
-    ] {
-        if let Some(x) = x {
-            v.insert(k.to_string(), x);
-        }
+    let r = decode::message(bytes)?;
+    let mut text = r.text;
+    if text.trim().is_empty() {
+        text.push_str(&r.entities);
     }
-    Ok(message_from_json(chat, &Value::Object(v), offset))
+    text.push_str(&r.extra);
+    let date = r.date_unixtime.trim().parse::<i64>().ok().or_else(|| {
+        if r.date.is_empty() {
+            None
+        } else {
+            parse_local(&r.date, offset)
+        }
+    });
+    let from = if r.from.is_empty() { r.actor } else { r.from };
+    Ok(Message { chat: chat.to_string(), id: r.id.trim().parse().unwrap_or(0), date, from, text })
 }
 
 /// Rewrite Telegram's `\xHH` escapes inside strings as JSON `\u00HH`.
@@ -206,6 +321,8 @@ pub struct JsonMessages<R: Read> {
     tz_offset: i64,
     stack: Vec<Frame>,
     done: bool,
+    /// The message being read, kept between messages.
+    raw: Vec<u8>,
     /// Bytes read.
     pub bytes: u64,
 }
@@ -220,6 +337,7 @@ impl<R: Read> JsonMessages<R> {
             tz_offset,
             stack: Vec::new(),
             done: false,
+            raw: Vec::new(),
             bytes: 0,
         }
     }
@@ -254,12 +372,15 @@ impl<R: Read> JsonMessages<R> {
         ExportError { offset: self.offset, message: format!("export ends inside {inside} (truncated file?)") }
     }
 
-    /// Capture one complete value (object or array) starting with `first`, scanning the read
-    /// buffer a chunk at a time. A value over [`MAX_MESSAGE`] is skipped (not kept) and reported.
-    fn capture(&mut self, first: u8) -> Result<Vec<u8>, ExportError> {
+    /// Capture one complete value (object or array) starting with `first` into `self.raw`,
+    /// scanning the read buffer a chunk at a time; says whether a string in it holds a `\xHH`
+    /// escape or a raw control byte (then it needs [`sanitize`]). A value over [`MAX_MESSAGE`]
+    /// is skipped (not kept) and reported.
+    fn capture(&mut self, first: u8) -> Result<bool, ExportError> {
         let start = self.offset;
-        let mut raw = vec![first];
-        let (mut depth, mut in_str, mut esc, mut oversize) = (1usize, false, false, false);
+        self.raw.clear();
+        self.raw.push(first);
+        let (mut depth, mut in_str, mut esc, mut oversize, mut dirty) = (1usize, false, false, false, false);
         loop {
             let buf = self
                 .input
@@ -274,10 +395,13 @@ impl<R: Read> JsonMessages<R> {
                 if in_str {
                     if esc {
                         esc = false;
+                        dirty |= b == b'x';
                     } else if b == b'\\' {
                         esc = true;
                     } else if b == b'"' {
                         in_str = false;
+                    } else {
+                        dirty |= b < 0x20;
                     }
                     continue;
                 }
@@ -296,10 +420,10 @@ impl<R: Read> JsonMessages<R> {
                 }
             }
             if !oversize {
-                raw.extend_from_slice(&buf[..used]);
-                if raw.len() > MAX_MESSAGE {
+                self.raw.extend_from_slice(&buf[..used]);
+                if self.raw.len() > MAX_MESSAGE {
                     oversize = true;
-                    raw = Vec::new();
+                    self.raw = Vec::new();
                 }
             }
             self.input.consume(used);
@@ -312,7 +436,7 @@ impl<R: Read> JsonMessages<R> {
                         message: format!("message larger than {MAX_MESSAGE} bytes skipped"),
                     });
                 }
-                return Ok(raw);
+                return Ok(dirty);
             }
         }
     }
@@ -350,15 +474,18 @@ impl<R: Read> JsonMessages<R> {
                 }
                 b'{' if self.in_messages_array() => {
                     let start = self.offset;
-                    let raw = self.capture(b'{')?;
                     // Most messages need no rewriting; only copy when there is a `\x` escape or
                     // a raw control byte.
-                    let dirty = raw.windows(2).any(|w| w == b"\\x")
-                        || raw.iter().any(|&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t'));
-                    let clean = if dirty { sanitize(&raw) } else { raw };
-                    return message_from_slice(&self.chat(), &clean, self.tz_offset)
+                    let clean =
+                        if self.capture(b'{')? { sanitize(&self.raw) } else { std::mem::take(&mut self.raw) };
+                    let m = message_from_slice(&self.chat(), &clean, self.tz_offset)
                         .map(Some)
                         .map_err(|e| ExportError { offset: start, message: format!("bad message: {e}") });
+                    if self.raw.is_empty() {
+                        // Keep the buffer for the next message.
+                        self.raw = clean;
+                    }
+                    return m;
                 }
                 b'{' | b'[' => {
                     let key = match self.stack.last() {
@@ -633,6 +760,26 @@ mod tests {
         assert_eq!(msgs[1].date, Some(1_772_381_760)); // local +06:00
         assert!(msgs[3].text.contains("01812345678"));
         assert!(msgs[4].text.contains("2345678901"));
+    }
+
+    #[test]
+    fn fields_of_unexpected_types_are_skipped_not_fatal() {
+        // `from` an object, a null contact, a numeric text part, entities only, an id as a
+        // string, a raw newline inside a string, no `date_unixtime`: the text is still read.
+        let raw = "{\"name\": \"c\", \"messages\": [
+          {\"id\": \"7\", \"from\": {\"x\": 1}, \"actor\": \"adm\", \"contact_information\": null,
+           \"date\": \"2026-01-05T10:30:00\", \"text\": [\"NID \", 1234, {\"type\": \"bold\", \"text\": [\"1234567890\"]}],
+           \"caption\": {\"text\": \"01712345678\"}},
+          {\"id\": 8, \"text\": \"\", \"text_entities\": [{\"type\": \"phone\", \"text\": \"01812345678\"}]},
+          {\"id\": 9, \"text\": \"line\nbreak 19901234567890123\", \"date_unixtime\": 1767225600}]}";
+        let msgs: Vec<Message> = JsonMessages::new(raw.as_bytes(), 6 * 3600).map(Result::unwrap).collect();
+        assert_eq!(msgs.len(), 3);
+        assert_eq!((msgs[0].id, msgs[0].from.as_str()), (7, "adm"));
+        assert_eq!(msgs[0].text, "NID 1234567890\n01712345678");
+        assert_eq!(msgs[0].date, Some(1_767_609_000 - 6 * 3600));
+        assert_eq!(msgs[1].text, "01812345678");
+        assert_eq!(msgs[2].text, "line\nbreak 19901234567890123");
+        assert_eq!(msgs[2].date, Some(1_767_225_600));
     }
 
     #[test]
