@@ -31,6 +31,15 @@ pub enum Action {
 impl Action {
     /// Normalise free text (`CDR Query`, `cdr-query` → [`Action::CdrQuery`]).
     pub fn parse(s: &str) -> Self {
+        // Most logs write the canonical names; those need no normalising copy.
+        match s {
+            "identity_lookup" => return Action::IdentityLookup,
+            "cdr_query" => return Action::CdrQuery,
+            "subscriber_lookup" => return Action::SubscriberLookup,
+            "location_query" => return Action::LocationQuery,
+            "name_search" => return Action::NameSearch,
+            _ => {}
+        }
         let n: String = s
             .trim()
             .chars()
@@ -96,10 +105,15 @@ pub struct RowError {
 }
 
 fn outcome(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "" | "allowed" | "allow" | "granted" | "ok" | "success" | "true" | "1" | "permit" => Some(true),
-        "denied" | "deny" | "refused" | "rejected" | "forbidden" | "false" | "0" | "blocked" => Some(false),
-        _ => None,
+    const YES: [&str; 9] = ["", "allowed", "allow", "granted", "ok", "success", "true", "1", "permit"];
+    const NO: [&str; 8] = ["denied", "deny", "refused", "rejected", "forbidden", "false", "0", "blocked"];
+    let s = s.trim();
+    if YES.iter().any(|y| y.eq_ignore_ascii_case(s)) {
+        Some(true)
+    } else if NO.iter().any(|n| n.eq_ignore_ascii_case(s)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -107,6 +121,14 @@ fn outcome(s: &str) -> Option<bool> {
 /// strings, maps Bangla digits to ASCII. Opaque commitments pass through trimmed.
 pub fn normalize_subject(s: &str) -> String {
     let t = s.trim();
+    // Plain ASCII digits, the common case: only the mobile-number forms change.
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return match t.len() {
+            11 if t.starts_with("01") => format!("88{t}"),
+            15 if t.starts_with("008801") => t[2..].to_string(),
+            _ => t.to_string(),
+        };
+    }
     let mapped: String = t
         .chars()
         .map(|c| match c {
@@ -130,27 +152,70 @@ pub fn normalize_subject(s: &str) -> String {
     mapped
 }
 
-fn build_row(get: &dyn Fn(&str) -> Option<String>, line: u64) -> Result<AccessRow, RowError> {
+/// The columns of an access log.
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    Time,
+    Officer,
+    Unit,
+    Action,
+    Subject,
+    Case,
+    Outcome,
+    Records,
+}
+
+impl Col {
+    const ALL: [Col; 8] = [
+        Col::Time,
+        Col::Officer,
+        Col::Unit,
+        Col::Action,
+        Col::Subject,
+        Col::Case,
+        Col::Outcome,
+        Col::Records,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Col::Time => "time",
+            Col::Officer => "officer",
+            Col::Unit => "unit",
+            Col::Action => "action",
+            Col::Subject => "subject",
+            Col::Case => "case",
+            Col::Outcome => "outcome",
+            Col::Records => "records",
+        }
+    }
+}
+
+type Field<'a> = Option<std::borrow::Cow<'a, str>>;
+
+fn build_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64) -> Result<AccessRow, RowError> {
     let err = |m: String| RowError { line, message: m };
-    let time_s = get("time").ok_or_else(|| err("missing `time`".into()))?;
+    let time_s = get(Col::Time).ok_or_else(|| err("missing `time`".into()))?;
     let time = parse_time(&time_s).ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
-    let officer = get("officer").map(|s| s.trim().to_string()).unwrap_or_default();
+    let officer = get(Col::Officer).map(|s| s.trim().to_string()).unwrap_or_default();
     if officer.is_empty() {
         return Err(err("missing `officer`".into()));
     }
-    let action_s = get("action").unwrap_or_default();
+    let action_s = get(Col::Action).unwrap_or_default();
     if action_s.trim().is_empty() {
         return Err(err("missing `action`".into()));
     }
-    let subject = normalize_subject(&get("subject").unwrap_or_default());
-    let out_s = get("outcome").unwrap_or_default();
+    let subject = normalize_subject(&get(Col::Subject).unwrap_or_default());
+    let out_s = get(Col::Outcome).unwrap_or_default();
     let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
-    let rec_s = get("records").unwrap_or_default();
-    let records = if rec_s.trim().is_empty() {
+    let rec_s = get(Col::Records).unwrap_or_default();
+    let rec_t = rec_s.trim();
+    let records = if rec_t.is_empty() {
         0
+    } else if let Ok(n) = rec_t.parse::<u64>() {
+        n
     } else {
-        rec_s
-            .trim()
+        rec_t
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite() && *v >= 0.0)
@@ -160,10 +225,10 @@ fn build_row(get: &dyn Fn(&str) -> Option<String>, line: u64) -> Result<AccessRo
     Ok(AccessRow {
         time,
         officer,
-        unit: get("unit").map(|s| s.trim().to_string()).unwrap_or_default(),
-        action: Action::parse(&action_s),
+        unit: get(Col::Unit).map(|s| s.trim().to_string()).unwrap_or_default(),
+        action: Action::parse(action_s.trim()),
         subject,
-        case: get("case").map(|s| s.trim().to_string()).unwrap_or_default(),
+        case: get(Col::Case).map(|s| s.trim().to_string()).unwrap_or_default(),
         allowed,
         records,
     })
@@ -180,8 +245,17 @@ pub struct LogReader<R: Read> {
 }
 
 enum Inner<R: Read> {
-    Csv { rdr: csv::Reader<BufReader<R>>, cols: Vec<String>, rec: csv::StringRecord },
-    Json { rdr: BufReader<R>, line: u64, buf: String },
+    /// `cols[c]`: the position of column `c` in a row, if the header has it.
+    Csv {
+        rdr: csv::Reader<BufReader<R>>,
+        cols: [Option<usize>; 8],
+        rec: csv::StringRecord,
+    },
+    Json {
+        rdr: BufReader<R>,
+        line: u64,
+        buf: String,
+    },
 }
 
 impl<R: Read> LogReader<R> {
@@ -197,18 +271,20 @@ impl<R: Read> LogReader<R> {
         if first == Some(b'{') {
             return Ok(Self { inner: Inner::Json { rdr: br, line: 0, buf: String::new() } });
         }
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(br);
-        let cols: Vec<String> = rdr
+        // Fields are trimmed where they are read.
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(br);
+        let names: Vec<String> = rdr
             .headers()
             .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
             .iter()
             .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
             .collect();
         for need in ["time", "officer", "action", "subject"] {
-            if !cols.iter().any(|c| c == need) {
+            if !names.iter().any(|c| c == need) {
                 return Err(RowError { line: 1, message: format!("CSV header lacks the `{need}` column") });
             }
         }
+        let cols = Col::ALL.map(|c| names.iter().position(|n| n == c.name()));
         Ok(Self { inner: Inner::Csv { rdr, cols, rec: csv::StringRecord::new() } })
     }
 }
@@ -222,10 +298,9 @@ impl<R: Read> Iterator for LogReader<R> {
                 Ok(false) => None,
                 Ok(true) => {
                     let line = rec.position().map_or(0, |p| p.line());
-                    let get = |name: &str| -> Option<String> {
-                        let i = cols.iter().position(|c| c == name)?;
-                        rec.get(i).map(str::to_string)
-                    };
+                    let rec = &*rec;
+                    let get =
+                        |c: Col| -> Field<'_> { rec.get(cols[c as usize]?).map(std::borrow::Cow::Borrowed) };
                     Some(build_row(&get, line))
                 }
                 Err(e) => {
@@ -250,11 +325,14 @@ impl<R: Read> Iterator for LogReader<R> {
                     Ok(v) => v,
                     Err(e) => return Some(Err(RowError { line: *line, message: format!("bad JSON: {e}") })),
                 };
-                let get = |name: &str| -> Option<String> {
-                    match v.get(name)? {
-                        serde_json::Value::String(s) => Some(s.clone()),
-                        serde_json::Value::Number(n) => Some(n.to_string()),
-                        serde_json::Value::Bool(b) => Some(if *b { "allowed" } else { "denied" }.to_string()),
+                let get = |c: Col| -> Field<'_> {
+                    use std::borrow::Cow;
+                    match v.get(c.name())? {
+                        serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                        serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
+                        serde_json::Value::Bool(b) => {
+                            Some(Cow::Borrowed(if *b { "allowed" } else { "denied" }))
+                        }
                         _ => None,
                     }
                 };

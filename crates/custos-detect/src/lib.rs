@@ -279,6 +279,8 @@ type Feats = [f64; NF];
 #[derive(Debug, Default)]
 struct Officer {
     name: String,
+    /// The name's id in the officer-name interner.
+    name_id: u32,
     unit: u32,
     day: i64,
     today: Feats,
@@ -346,28 +348,82 @@ impl Officer {
     }
 }
 
+/// The numbers behind one feature's surprise, written out only when an alert or an officer's
+/// best reason needs them (day closes score every officer; most scores are never shown).
+#[derive(Debug, Clone, Copy, Default)]
+struct Detail {
+    feature: usize,
+    x: f64,
+    days: f64,
+    mu_p: f64,
+    own: Option<f64>,
+    s: f64,
+}
+
+impl Detail {
+    fn text(&self) -> String {
+        let Detail { feature, x, days, mu_p, own, s } = *self;
+        let own_txt = own.map(|m| format!(", {m:.1} from own history")).unwrap_or_default();
+        format!(
+            "{x:.1} {} in {days:.0} active days vs {mu_p:.1} expected from peers{own_txt} (p≈1e-{s:.0})",
+            FEATURE_NAMES[feature]
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct PeerRate {
     rate: Feats,
     phi: Feats,
 }
 
+/// Strings to dense ids. Identifiers written as up to 19 plain digits (NIDs, mobile numbers:
+/// most subjects) are keyed by their value and length, so they are neither hashed as strings
+/// nor compared byte by byte nor copied.
 #[derive(Debug, Default)]
 struct Interner {
     map: HashMap<String, u32>,
+    nums: HashMap<u128, u32>,
+}
+
+fn digits_key(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+    Some((b.len() as u128) << 64 | u128::from(v))
 }
 
 impl Interner {
+    fn len(&self) -> usize {
+        self.map.len() + self.nums.len()
+    }
     fn id(&mut self, s: &str) -> u32 {
+        let next = self.len() as u32;
+        if let Some(k) = digits_key(s) {
+            return *self.nums.entry(k).or_insert(next);
+        }
         if let Some(&i) = self.map.get(s) {
             return i;
         }
-        let i = self.map.len() as u32;
-        self.map.insert(s.to_string(), i);
-        i
+        self.map.insert(s.to_string(), next);
+        next
     }
+    /// The string of an id (a linear search: for reports, not per event).
+    fn name(&self, id: u32) -> Option<String> {
+        if let Some((k, _)) = self.nums.iter().find(|(_, &v)| v == id) {
+            let (len, v) = ((k >> 64) as usize, *k as u64);
+            return Some(format!("{v:0len$}"));
+        }
+        self.map.iter().find(|(_, &v)| v == id).map(|(k, _)| k.clone())
+    }
+    #[cfg(test)]
     fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
+        match digits_key(s) {
+            Some(k) => self.nums.get(&k).copied(),
+            None => self.map.get(s).copied(),
+        }
     }
 }
 
@@ -378,10 +434,12 @@ pub struct Engine {
     subjects: Interner,
     cases: Interner,
     units: Interner,
-    officer_ids: HashMap<String, usize>,
+    /// Officer names; `name_officer[name id]` is the officer's index once seen in the log.
+    names: Interner,
+    name_officer: Vec<Option<usize>>,
     officers: Vec<Officer>,
-    /// case → officers assigned (by name) and subjects linked.
-    case_officers: HashMap<u32, HashSet<String>>,
+    /// case → officers assigned (by name id) and subjects linked.
+    case_officers: HashMap<u32, HashSet<u32>>,
     subject_cases: HashMap<u32, Vec<u32>>,
     has_cases: bool,
     watch: HashMap<u32, WatchLabel>,
@@ -398,6 +456,10 @@ pub struct Engine {
     first_time: Option<i64>,
     distinct_subjects: u64,
     empty_unit: u32,
+    /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
+    officers_gen: u64,
+    /// case → the units of its assigned officers seen so far, as of `officers_gen`.
+    case_units: HashMap<u32, (u64, Vec<u32>)>,
 }
 
 fn add(a: &mut Feats, b: &Feats) {
@@ -419,7 +481,8 @@ impl Engine {
         self.has_cases = true;
         for (c, o) in &links.officers {
             let cid = self.cases.id(c);
-            self.case_officers.entry(cid).or_default().insert(o.clone());
+            let nid = self.names.id(o);
+            self.case_officers.entry(cid).or_default().insert(nid);
         }
         for (c, s) in &links.subjects {
             let cid = self.cases.id(c);
@@ -440,15 +503,22 @@ impl Engine {
     }
 
     fn officer_index(&mut self, name: &str, unit: u32) -> usize {
-        if let Some(&i) = self.officer_ids.get(name) {
-            if unit != self.empty_unit {
+        let name_id = self.names.id(name);
+        if let Some(i) = self.name_officer.get(name_id as usize).copied().flatten() {
+            if unit != self.empty_unit && self.officers[i].unit != unit {
                 self.officers[i].unit = unit;
+                self.officers_gen += 1;
             }
             return i;
         }
+        self.officers_gen += 1;
         let i = self.officers.len();
-        self.officer_ids.insert(name.to_string(), i);
+        if self.name_officer.len() <= name_id as usize {
+            self.name_officer.resize(name_id as usize + 1, None);
+        }
+        self.name_officer[name_id as usize] = Some(i);
         self.officers.push(Officer {
+            name_id,
             name: name.to_string(),
             unit,
             day: i64::MIN,
@@ -463,22 +533,39 @@ impl Engine {
 
     /// The explanation weight of an access: 0 explained, up to 1 unexplained.
     fn explanation(&mut self, oi: usize, sid: u32, case: &str, traffic: bool, day: i64) -> f64 {
-        let officer = self.officers[oi].name.as_str();
+        let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
                 for c in cs {
                     if let Some(os) = self.case_officers.get(c) {
-                        if os.contains(officer) {
+                        if os.contains(&officer) {
                             return 0.0;
                         }
                         // A case of the officer's unit.
-                        if os.iter().any(|o| {
-                            self.officer_ids
-                                .get(o)
-                                .is_some_and(|&j| self.officers[j].unit == unit && unit != 0)
-                        }) {
-                            return 0.0;
+                        if unit != 0 {
+                            let gen = self.officers_gen;
+                            let fresh = self.case_units.get(c).filter(|(g, _)| *g == gen);
+                            let in_unit = match fresh {
+                                Some((_, units)) => units.contains(&unit),
+                                None => {
+                                    let mut units: Vec<u32> = os
+                                        .iter()
+                                        .filter_map(|n| {
+                                            let j = self.name_officer.get(*n as usize).copied().flatten()?;
+                                            Some(self.officers[j].unit)
+                                        })
+                                        .collect();
+                                    units.sort_unstable();
+                                    units.dedup();
+                                    let hit = units.contains(&unit);
+                                    self.case_units.insert(*c, (gen, units));
+                                    hit
+                                }
+                            };
+                            if in_unit {
+                                return 0.0;
+                            }
                         }
                     }
                 }
@@ -487,12 +574,8 @@ impl Engine {
         if case.is_empty() {
             return 1.0;
         }
-        let own_case = self
-            .cases
-            .get(case)
-            .and_then(|cid| self.case_officers.get(&cid))
-            .is_some_and(|os| os.contains(self.officers[oi].name.as_str()));
         let cid = self.cases.id(case);
+        let own_case = self.case_officers.get(&cid).is_some_and(|os| os.contains(&officer));
         // Corroboration: a colleague of the same unit pulled this subject under this case.
         let corroborated = match self.derived.get(&(cid, sid)) {
             Some(&(first, _, _)) if first != oi && self.officers[first].unit == unit => true,
@@ -548,9 +631,9 @@ impl Engine {
             return;
         }
         self.first_time.get_or_insert(ev.time);
-        let known = self.subjects.map.len();
+        let known = self.subjects.len();
         let sid = self.subjects.id(&ev.subject);
-        if self.subjects.map.len() > known {
+        if self.subjects.len() > known {
             self.distinct_subjects += 1;
         }
         let traffic = ev.action.is_traffic();
@@ -878,8 +961,8 @@ impl Engine {
         hdays: f64,
         base: Option<(&Feats, f64)>,
         peers: &PeerRate,
-    ) -> [(f64, String, bool); NF] {
-        let mut out: [(f64, String, bool); NF] = Default::default();
+    ) -> [(f64, Detail, bool); NF] {
+        let mut out: [(f64, Detail, bool); NF] = Default::default();
         let days = hdays + 1.0;
         for f in 0..NF {
             let x = hist[f] + o.today[f];
@@ -900,20 +983,12 @@ impl Engine {
             if s <= 0.0 {
                 continue;
             }
-            let own_txt = own.map(|m| format!(", {m:.1} from own history")).unwrap_or_default();
-            out[f] = (
-                s,
-                format!(
-                    "{x:.1} {} in {days:.0} active days vs {mu_p:.1} expected from peers{own_txt} (p≈1e-{s:.0})",
-                    FEATURE_NAMES[f]
-                ),
-                alertable,
-            );
+            out[f] = (s, Detail { feature: f, x, days, mu_p, own, s }, alertable);
         }
         out
     }
 
-    fn apply_scores(&mut self, oi: usize, t: i64, scores: [(f64, String, bool); NF], only_sparse: bool) {
+    fn apply_scores(&mut self, oi: usize, t: i64, scores: [(f64, Detail, bool); NF], only_sparse: bool) {
         let mut per_signal = [0.0f64; NS];
         for (f, (s, detail, alertable)) in scores.into_iter().enumerate() {
             if s <= 0.0 || (only_sparse && VOLUME[f] && f != F_OFFHOURS) {
@@ -922,12 +997,12 @@ impl Engine {
             let sig = signal_of(f);
             per_signal[sig] = per_signal[sig].max(s);
             match self.severity(s) {
-                Some(sev) if alertable => self.raise(oi, t, sig, sev, s, detail),
+                Some(sev) if alertable => self.raise(oi, t, sig, sev, s, detail.text()),
                 _ => {
                     let o = &mut self.officers[oi];
                     if s > o.best[sig] {
                         o.best[sig] = s;
-                        o.best_detail[sig] = detail;
+                        o.best_detail[sig] = detail.text();
                     }
                 }
             }
@@ -1115,8 +1190,7 @@ impl Engine {
                 .collect();
             reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
             let score = reasons.iter().map(|r| r.weight).sum::<f64>();
-            let unit =
-                self.units.map.iter().find(|(_, &v)| v == o.unit).map(|(k, _)| k.clone()).unwrap_or_default();
+            let unit = self.units.name(o.unit).unwrap_or_default();
             officers.push(OfficerRisk {
                 officer: o.name.clone(),
                 unit,
@@ -1184,4 +1258,37 @@ pub fn analyze(
         e.push(&ev);
     }
     e.report()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interner_keeps_digit_strings_apart_by_length_and_gives_names_back() {
+        let mut i = Interner::default();
+        let ids: Vec<u32> = [
+            "123",
+            "0123",
+            "00123",
+            "8801712345678",
+            "ATU",
+            "",
+            "9999999999999999999",
+            "99999999999999999999",
+        ]
+        .iter()
+        .map(|s| i.id(s))
+        .collect();
+        assert_eq!(ids, (0..8).collect::<Vec<u32>>());
+        assert_eq!(i.id("0123"), 1);
+        assert_eq!(i.id("ATU"), 4);
+        assert_eq!(i.get("00123"), Some(2));
+        assert_eq!(i.get("0000123"), None);
+        assert_eq!(i.len(), 8);
+        for (s, id) in [("0123", 1), ("00123", 2), ("ATU", 4), ("", 5), ("9999999999999999999", 6)] {
+            assert_eq!(i.name(id).as_deref(), Some(s));
+        }
+        assert_eq!(i.name(99), None);
+    }
 }
