@@ -247,7 +247,7 @@ pub struct LogReader<R: Read> {
 enum Inner<R: Read> {
     /// `cols[c]`: the position of column `c` in a row, if the header has it.
     Csv {
-        rdr: csv::Reader<BufReader<R>>,
+        rdr: Box<csv::Reader<BufReader<R>>>,
         cols: [Option<usize>; 8],
         rec: csv::StringRecord,
     },
@@ -285,7 +285,7 @@ impl<R: Read> LogReader<R> {
             }
         }
         let cols = Col::ALL.map(|c| names.iter().position(|n| n == c.name()));
-        Ok(Self { inner: Inner::Csv { rdr, cols, rec: csv::StringRecord::new() } })
+        Ok(Self { inner: Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() } })
     }
 }
 
