@@ -452,7 +452,12 @@ pub struct Engine {
     day: Option<i64>,
     peer_cache: HashMap<u32, PeerRate>,
     alerts: Vec<Alert>,
-    unit_hours: HashMap<u32, ([f64; 24], f64)>,
+    /// Per unit id: accesses per local hour and in all.
+    unit_hours: Vec<([f64; 24], f64)>,
+    /// Unit names by id.
+    unit_names: Vec<String>,
+    /// Reused buffer of the collusion check.
+    scratch: Vec<usize>,
     first_time: Option<i64>,
     distinct_subjects: u64,
     empty_unit: u32,
@@ -472,7 +477,7 @@ impl Engine {
     /// A new engine.
     pub fn new(cfg: Config) -> Self {
         let mut e = Self { cfg, ..Self::default() };
-        e.empty_unit = e.units.id("");
+        e.empty_unit = e.unit_id("");
         e
     }
 
@@ -502,8 +507,15 @@ impl Engine {
         }
     }
 
-    fn officer_index(&mut self, name: &str, unit: u32) -> usize {
-        let name_id = self.names.id(name);
+    fn unit_id(&mut self, name: &str) -> u32 {
+        let id = self.units.id(name);
+        if id as usize == self.unit_names.len() {
+            self.unit_names.push(name.to_string());
+        }
+        id
+    }
+
+    fn officer_index(&mut self, name: &str, name_id: u32, unit: u32) -> usize {
         if let Some(i) = self.name_officer.get(name_id as usize).copied().flatten() {
             if unit != self.empty_unit && self.officers[i].unit != unit {
                 self.officers[i].unit = unit;
@@ -606,8 +618,16 @@ impl Engine {
             }
             _ => {}
         }
-        let unit = self.units.id(&ev.unit);
-        let oi = self.officer_index(&ev.officer, unit);
+        // The unit's id without hashing its name when it is the officer's known unit.
+        let name_id = self.names.id(&ev.officer);
+        let unit = match self.name_officer.get(name_id as usize).copied().flatten() {
+            _ if ev.unit.is_empty() => self.empty_unit,
+            Some(i) if self.unit_names.get(self.officers[i].unit as usize).is_some_and(|n| *n == ev.unit) => {
+                self.officers[i].unit
+            }
+            _ => self.unit_id(&ev.unit),
+        };
+        let oi = self.officer_index(&ev.officer, name_id, unit);
         {
             let o = &mut self.officers[oi];
             if day > o.day {
@@ -705,7 +725,10 @@ impl Engine {
             o.caseless += 1;
             o.today[F_CASELESS] += 1.0;
         }
-        let uh = self.unit_hours.entry(unit).or_insert(([0.0; 24], 0.0));
+        if self.unit_hours.len() <= unit as usize {
+            self.unit_hours.resize(unit as usize + 1, ([0.0; 24], 0.0));
+        }
+        let uh = &mut self.unit_hours[unit as usize];
         uh.0[hour] += 1.0;
         uh.1 += 1.0;
         let o = &mut self.officers[oi];
@@ -746,7 +769,7 @@ impl Engine {
         if o.active_days < 3 || o.hour_total < 50.0 {
             return false;
         }
-        let prior_share = match self.unit_hours.get(&o.unit) {
+        let prior_share = match self.unit_hours.get(o.unit as usize) {
             Some((h, t)) if *t >= 500.0 => h[hour] / t,
             _ => {
                 if (7..22).contains(&hour) {
@@ -848,19 +871,18 @@ impl Engine {
         self.officers[oi].unexpl_pulls += 1;
         let list = self.recent_unexpl.entry(sid).or_default();
         list.retain(|&(_, t2)| t - t2 <= horizon);
-        let others: Vec<usize> = list.iter().filter(|&&(o2, _)| o2 != oi).map(|&(o2, _)| o2).collect();
         if let Some(e) = list.iter_mut().find(|(o2, _)| *o2 == oi) {
             e.1 = t;
             return; // already counted for this subject
         }
+        // The list holds each officer once, and not this one (returned above).
+        let mut others = std::mem::take(&mut self.scratch);
+        others.clear();
+        others.extend(list.iter().map(|&(o2, _)| o2));
         list.push((oi, t));
         let elapsed = (t - self.first_time.unwrap_or(t)).max(horizon) as f64;
         let population = self.distinct_subjects.max(1000) as f64;
-        let mut seen = HashSet::default();
-        for o2 in others {
-            if !seen.insert(o2) {
-                continue;
-            }
+        for &o2 in &others {
             let key = (oi.min(o2), oi.max(o2));
             let e = self.pairs.entry(key).or_insert((0, t));
             e.0 += 1;
@@ -892,6 +914,7 @@ impl Engine {
                 }
             }
         }
+        self.scratch = others;
     }
 
     /// Record an alert (deduplicated per signal within the window unless much stronger).
