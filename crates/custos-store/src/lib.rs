@@ -13,6 +13,7 @@
 pub mod crypto;
 pub mod model;
 pub mod pg;
+pub mod pglog;
 pub mod sqlite;
 
 pub use crypto::{Category, KeyWrapper, LocalKek, Vault};
@@ -130,6 +131,28 @@ pub trait Store: Send + Sync {
     /// Count one request against the quota if fewer than `limit` are counted, atomically
     /// across every process on the store; false if the quota is spent.
     fn quota_take(&self, officer: &str, kind: &str, day: i64, limit: i64) -> Result<bool, StoreError>;
+
+    /// Submit an audit entry to the log shared by every process on this store, durably; its
+    /// pending ID. `None` when the store keeps no shared log (each process has its own).
+    fn log_submit(&self, _leaf: &[u8], _at: i64) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+    /// Integrated entries of the shared log from index `from`, in order.
+    fn log_entries(&self, _from: u64, _limit: usize) -> Result<Vec<pglog::LogRow>, StoreError> {
+        Ok(vec![])
+    }
+    /// The shared log's integrated size, epoch and leader.
+    fn log_state(&self) -> Result<(u64, i64, String), StoreError> {
+        Ok((0, 0, String::new()))
+    }
+    /// Seed an empty shared log with existing entries; false if it is not empty.
+    fn log_adopt(&self, _leaves: Vec<Vec<u8>>) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    /// A sequencer for the shared log, if the store keeps one.
+    fn log_sequencer(&self, _name: &str) -> Result<Option<pglog::PgSequencer>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// An approval from its stored document and the separately kept `used` flag.

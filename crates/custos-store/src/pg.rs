@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// Versioned migrations: (version, SQL). Never edit one that shipped; add the next.
-pub const MIGRATIONS: [(i32, &str); 2] = [
+pub const MIGRATIONS: [(i32, &str); 3] = [
     (
     1,
     "
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS break_glass(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
         2,
         "CREATE TABLE IF NOT EXISTS quotas(officer TEXT NOT NULL, kind TEXT NOT NULL, day BIGINT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY(officer, kind, day));",
     ),
+    (3, crate::pglog::MIGRATION),
 ];
 
 /// IDs a sequence step hands out (the `INCREMENT BY` above).
@@ -62,6 +63,8 @@ type Job = Box<dyn FnOnce(&mut Client) + Send>;
 /// The PostgreSQL store.
 pub struct PgStore {
     jobs: SyncSender<Job>,
+    url: String,
+    schema: Option<String>,
     citizen_ids: Mutex<(i64, i64)>,
     cdr_ids: Mutex<(i64, i64)>,
 }
@@ -72,7 +75,7 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-fn db(e: postgres::Error) -> StoreError {
+pub(crate) fn db(e: postgres::Error) -> StoreError {
     StoreError::Db(e.to_string())
 }
 
@@ -94,7 +97,7 @@ fn quote_ident(s: &str) -> Result<String, StoreError> {
     Ok(format!("\"{s}\""))
 }
 
-fn connect(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
+pub(crate) fn connect(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
     let mut c = Client::connect(url, NoTls)
         .map_err(|e| StoreError::Db(format!("cannot connect to PostgreSQL: {e}")))?;
     if let Some(s) = schema {
@@ -193,7 +196,13 @@ impl PgStore {
         for _ in 0..POOL {
             ready_rx.recv().map_err(|_| StoreError::Db("a database thread stopped".into()))??;
         }
-        Ok(Self { jobs: tx, citizen_ids: Mutex::new((0, 0)), cdr_ids: Mutex::new((0, 0)) })
+        Ok(Self {
+            jobs: tx,
+            url: url.to_string(),
+            schema: schema.map(String::from),
+            citizen_ids: Mutex::new((0, 0)),
+            cdr_ids: Mutex::new((0, 0)),
+        })
     }
 
     /// Move both ID sequences past the given IDs (after copying rows in with their IDs).
@@ -206,6 +215,11 @@ impl PgStore {
         *self.citizen_ids.lock().map_err(|_| StoreError::Db("id lock poisoned".into()))? = (0, 0);
         *self.cdr_ids.lock().map_err(|_| StoreError::Db("id lock poisoned".into()))? = (0, 0);
         Ok(())
+    }
+
+    /// A sequencer of the shared audit log on a connection of its own.
+    pub fn sequencer(&self, name: &str) -> Result<crate::pglog::PgSequencer, StoreError> {
+        crate::pglog::PgSequencer::connect(&self.url, self.schema.as_deref(), name)
     }
 
     /// The applied schema version.
@@ -584,6 +598,27 @@ impl Store for PgStore {
 
     fn shared(&self) -> bool {
         true
+    }
+
+    fn log_submit(&self, leaf: &[u8], at: i64) -> Result<Option<i64>, StoreError> {
+        let leaf = leaf.to_vec();
+        self.run(move |c| crate::pglog::submit(c, &leaf, at)).map(Some)
+    }
+
+    fn log_entries(&self, from: u64, limit: usize) -> Result<Vec<crate::pglog::LogRow>, StoreError> {
+        self.run(move |c| crate::pglog::entries(c, from, limit))
+    }
+
+    fn log_state(&self) -> Result<(u64, i64, String), StoreError> {
+        self.run(crate::pglog::state)
+    }
+
+    fn log_adopt(&self, leaves: Vec<Vec<u8>>) -> Result<bool, StoreError> {
+        self.run(move |c| crate::pglog::adopt(c, &leaves))
+    }
+
+    fn log_sequencer(&self, name: &str) -> Result<Option<crate::pglog::PgSequencer>, StoreError> {
+        self.sequencer(name).map(Some)
     }
 
     fn quota_used(&self, officer: &str, kind: &str, day: i64) -> Result<i64, StoreError> {

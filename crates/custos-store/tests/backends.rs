@@ -359,3 +359,151 @@ fn daily_quotas_hold_across_processes() {
         assert_eq!(b.open().shared(), matches!(b, Backend::Pg(_)));
     }
 }
+
+/// Every integrated entry of a store's shared log, checked to be contiguous from index 0.
+fn shared_entries(st: &dyn Store) -> Vec<custos_store::pglog::LogRow> {
+    let mut all = Vec::new();
+    loop {
+        let part = st.log_entries(all.len() as u64, 1000).unwrap();
+        if part.is_empty() {
+            break;
+        }
+        all.extend(part);
+    }
+    for (i, (idx, ..)) in all.iter().enumerate() {
+        assert_eq!(*idx, i as u64, "indices are contiguous");
+    }
+    all
+}
+
+#[test]
+fn an_embedded_store_keeps_no_shared_log() {
+    let st = SqliteStore::open(&tempfile::tempdir().unwrap().path().join("c.db")).unwrap();
+    assert_eq!(st.log_submit(b"x", 0).unwrap(), None);
+    assert!(st.log_sequencer("a").unwrap().is_none());
+}
+
+#[test]
+fn racing_sequencers_integrate_each_entry_once_and_a_deposed_one_is_fenced() {
+    if !pg_available() {
+        return;
+    }
+    let b = backends().pop().unwrap();
+    let Backend::Pg(schema) = &b else { panic!("no postgres backend") };
+    let st: Arc<PgStore> = Arc::new(PgStore::open(&pg_url(), Some(schema)).unwrap());
+    let mut a = st.sequencer("a").unwrap();
+    let mut bb = st.sequencer("b").unwrap();
+    assert!(a.try_lead().unwrap());
+    assert!(!bb.try_lead().unwrap(), "the lock is held: one leader");
+    // Four replicas submit while the two sequencers race; halfway, b takes over.
+    let submitters: Vec<_> = (0..4)
+        .map(|r| {
+            let st = st.clone();
+            std::thread::spawn(move || {
+                (0..100)
+                    .map(|i| st.log_submit(format!("r{r}-{i}").as_bytes(), i).unwrap().unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let race = |mut s: custos_store::pglog::PgSequencer, stop: Arc<std::sync::atomic::AtomicBool>| {
+        std::thread::spawn(move || {
+            let (mut integrated, mut fenced) = (0, false);
+            while !stop.load(Ordering::SeqCst) {
+                match s.sequence(7) {
+                    Ok(n) => integrated += n,
+                    Err(StoreError::Conflict(_)) => {
+                        fenced = true;
+                        assert_eq!(s.epoch(), None);
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            (s, integrated, fenced)
+        })
+    };
+    let ha = race(a, stop.clone());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let epoch_b = bb.take_over().unwrap();
+    let hb = race(bb, stop.clone());
+    let mut submitted: Vec<i64> = submitters.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    // Wait until everything submitted is integrated.
+    for _ in 0..500 {
+        if st.log_state().unwrap().0 == 400 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let (a, na, fenced_a) = ha.join().unwrap();
+    let (_bb, nb, fenced_b) = hb.join().unwrap();
+    assert!(fenced_a && a.epoch().is_none(), "the deposed sequencer was fenced");
+    assert!(!fenced_b);
+    assert_eq!(na + nb, 400);
+    let rows = shared_entries(st.as_ref());
+    assert_eq!(rows.len(), 400);
+    let mut got: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    got.sort_unstable();
+    submitted.sort_unstable();
+    assert_eq!(got, submitted, "every submitted entry exactly once");
+    // After the takeover nothing was written in the old epoch.
+    let mut c = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
+    let q = format!("SELECT MIN(idx) FROM \"{schema}\".log_entries WHERE epoch = $1");
+    let first_b: Option<i64> = c.query_one(&q, &[&epoch_b]).unwrap().get(0);
+    let q = format!("SELECT MAX(idx) FROM \"{schema}\".log_entries WHERE epoch < $1");
+    let last_a: Option<i64> = c.query_one(&q, &[&epoch_b]).unwrap().get(0);
+    if let (Some(f), Some(l)) = (first_b, last_a) {
+        assert!(l < f, "old epoch entries ({l}) all precede the new epoch's ({f})");
+    }
+    let (size, epoch, leader) = st.log_state().unwrap();
+    assert_eq!((size, epoch, leader.as_str()), (400, epoch_b, "b"));
+}
+
+#[test]
+fn when_the_leader_dies_another_takes_over_and_nothing_is_lost() {
+    if !pg_available() {
+        return;
+    }
+    let b = backends().pop().unwrap();
+    let Backend::Pg(schema) = &b else { panic!("no postgres backend") };
+    let st = PgStore::open(&pg_url(), Some(schema)).unwrap();
+    let mut a = st.sequencer("a").unwrap();
+    let mut bb = st.sequencer("b").unwrap();
+    assert!(a.try_lead().unwrap());
+    for i in 0..10 {
+        st.log_submit(format!("e{i}").as_bytes(), i).unwrap();
+    }
+    assert_eq!(a.sequence(100).unwrap(), 10);
+    for i in 10..25 {
+        st.log_submit(format!("e{i}").as_bytes(), i).unwrap();
+    }
+    assert!(!bb.try_lead().unwrap());
+    // The leader's process dies: its connection closes and the server releases the lock.
+    drop(a);
+    let mut led = false;
+    for _ in 0..200 {
+        if bb.try_lead().unwrap() {
+            led = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(led, "the survivor becomes the leader");
+    assert_eq!(bb.sequence(100).unwrap(), 15);
+    let rows = shared_entries(&st);
+    let leaves: Vec<String> = rows.iter().map(|r| String::from_utf8(r.2.clone()).unwrap()).collect();
+    assert_eq!(leaves, (0..25).map(|i| format!("e{i}")).collect::<Vec<_>>());
+    // Adopting an existing log only works on an empty one.
+    assert!(!st.log_adopt(vec![b"x".to_vec()]).unwrap());
+    let b2 = backends().pop().unwrap();
+    let Backend::Pg(s2) = &b2 else { panic!("no postgres backend") };
+    let st2 = PgStore::open(&pg_url(), Some(s2)).unwrap();
+    assert!(st2.log_adopt(vec![b"old0".to_vec(), b"old1".to_vec()]).unwrap());
+    st2.log_submit(b"new", 0).unwrap();
+    let mut s = st2.sequencer("c").unwrap();
+    assert!(s.try_lead().unwrap());
+    assert_eq!(s.sequence(10).unwrap(), 1);
+    let leaves: Vec<Vec<u8>> = shared_entries(&st2).into_iter().map(|r| r.2).collect();
+    assert_eq!(leaves, vec![b"old0".to_vec(), b"old1".to_vec(), b"new".to_vec()]);
+}
