@@ -21,6 +21,7 @@ pub mod http;
 pub mod leaks;
 pub mod marks;
 pub mod oversight;
+pub mod replica;
 pub mod service;
 pub mod ui;
 

@@ -252,6 +252,10 @@ impl Gateway {
             "cosigned_size": cosigned_size,
             "signers": signers,
             "log_key": self.log.verifier().to_text(),
+            "shared": self.shared_log.get().map(|s| {
+                let (size, epoch, leader) = self.registry.store().log_state().unwrap_or_default();
+                json!({"replica": s.name, "leader": s.is_leader(), "sequenced": size, "epoch": epoch, "sequencer": leader})
+            }),
         })
     }
 

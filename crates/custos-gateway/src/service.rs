@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use custos_detect::input::Action as DetectAction;
 use custos_logstore::{LogError, LogStore, Receipt};
@@ -248,6 +248,8 @@ pub struct Gateway {
     pub(crate) portal: crate::citizen::Portal,
     /// The data directory, for verifying the log from its files.
     pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// The log shared with other replicas through the store, once joined.
+    pub(crate) shared_log: std::sync::OnceLock<Arc<crate::replica::SharedLog>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -294,6 +296,7 @@ impl Gateway {
             timeline: Mutex::new(HashMap::new()),
             portal: crate::citizen::Portal::default(),
             data_dir: None,
+            shared_log: std::sync::OnceLock::new(),
         };
         g.reload()?;
         g.load_watch()?;
@@ -447,7 +450,7 @@ impl Gateway {
         Ok(())
     }
 
-    fn feed_detector(&self, e: &AuditEntry, t: i64) {
+    pub(crate) fn feed_detector(&self, e: &AuditEntry, t: i64) {
         let grant = e.action == "break_glass" && e.decision == "allow";
         if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !grant) {
             return;
@@ -495,6 +498,9 @@ impl Gateway {
     /// Append an audit entry durably, then feed the detector. Fail-closed: an error here
     /// means no data may be sent.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<Receipt, GatewayError> {
+        if let Some(shared) = self.shared_log.get() {
+            return self.audit_shared(shared, entry).await;
+        }
         match self.log.append_async(entry.to_bytes()).await {
             Ok(r) => {
                 if let Some(t) = parse_when(&entry.time) {
@@ -513,6 +519,30 @@ impl Gateway {
                 })
             }
         }
+    }
+
+    /// Submit to the shared log and wait for the entry's final receipt; the detector is fed
+    /// by the mirror (see [`crate::replica`]).
+    async fn audit_shared(
+        &self,
+        shared: &crate::replica::SharedLog,
+        entry: &AuditEntry,
+    ) -> Result<Receipt, GatewayError> {
+        let bytes = entry.to_bytes();
+        if bytes.len() > custos_tlog::tile::MAX_ENTRY_BYTES {
+            return Err(GatewayError::Invalid("too_large", "request too large to audit".into()));
+        }
+        let pending = match self.registry.store().log_submit(&bytes, self.now()) {
+            Ok(Some(p)) => p,
+            other => {
+                self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(result = ?other.map(|_| ()), "shared audit submit failed: failing closed");
+                return Err(GatewayError::AuditUnavailable);
+            }
+        };
+        shared.receipt(pending).await.inspect_err(|_| {
+            self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
+        })
     }
 
     /// Build the audit entry of a request.
@@ -610,6 +640,13 @@ impl Gateway {
             status: 401,
             fields: vec![],
         };
+        if self.shared_log.get().is_some() {
+            let at = self.now();
+            if let Err(e) = self.registry.store().log_submit(&entry.to_bytes(), at) {
+                tracing::warn!(error = %e, "unauthenticated attempt not logged");
+            }
+            return;
+        }
         let log = self.log.clone();
         // Best effort and off the request path: the 401 does not wait for it.
         std::thread::spawn(move || {

@@ -141,7 +141,11 @@ pub fn open_gateway(dir: &Path) -> anyhow::Result<Arc<Gateway>> {
     };
     let log = LogStore::open(dir, Options::default())
         .with_context(|| format!("cannot open the audit log in `{}`", dir.display()))?;
-    Ok(Arc::new(Gateway::new(registry, policy, log, GatewayConfig::default())?.with_data_dir(dir)))
+    let g = Arc::new(Gateway::new(registry, policy, log, GatewayConfig::default())?.with_data_dir(dir));
+    // On PostgreSQL the audit log is shared by every process on the database.
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "custos".into());
+    g.start_shared_log(&format!("{host}-{}", std::process::id()))?;
+    Ok(g)
 }
 
 /// The principal used by command-line administration (audited like any other).

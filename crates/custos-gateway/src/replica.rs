@@ -1,0 +1,250 @@
+//! Several gateways over one PostgreSQL store share one audit log.
+//!
+//! A request's entry is submitted to the database (durable there before anything else happens),
+//! one elected sequencer among the replicas gives it its index ([`custos_store::pglog`]), and
+//! every replica mirrors the sequenced entries, in order, into its own tile store — the same
+//! leaves in the same order, so the same tiles and the same signed checkpoints on every replica.
+//! The request is answered once its entry is in this replica's mirror, with the final receipt;
+//! if that does not happen within [`INTEGRATION_TIMEOUT`], the request fails closed (503) and the
+//! entry still lands in the log.
+//!
+//! The live detector is fed from the mirror, not from the requests, so every replica's detector
+//! sees every event of every replica exactly once, in log order; after a restart it is rebuilt
+//! from the mirror like before.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use custos_logstore::Receipt;
+use custos_store::StoreError;
+
+use crate::audit::AuditEntry;
+use crate::service::{internal, parse_when, Gateway, GatewayError};
+
+/// How long a request waits for its entry to be sequenced and mirrored.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(10);
+/// Entries fetched per mirror round and sequenced per transaction.
+const BATCH: usize = 4096;
+/// Receipts kept for entries nobody here waits for (other replicas', or not yet awaited).
+const KEEP_DONE: usize = 65_536;
+
+/// This replica's side of the shared log.
+#[derive(Debug, Default)]
+pub struct SharedLog {
+    waiters: Mutex<Waiters>,
+    leader: AtomicBool,
+    /// This replica's name (shown as the leader while it sequences).
+    pub name: String,
+}
+
+#[derive(Debug, Default)]
+struct Waiters {
+    waiting: HashMap<i64, tokio::sync::oneshot::Sender<Receipt>>,
+    done: BTreeMap<i64, Receipt>,
+}
+
+impl SharedLog {
+    /// Whether this replica is the sequencer now.
+    pub fn is_leader(&self) -> bool {
+        self.leader.load(Ordering::Relaxed)
+    }
+
+    /// Wait for the receipt of the entry submitted as `pending`.
+    pub(crate) async fn receipt(&self, pending: i64) -> Result<Receipt, GatewayError> {
+        let rx = {
+            let mut w = self.waiters.lock().map_err(|_| internal("waiters lock"))?;
+            if let Some(r) = w.done.remove(&pending) {
+                return Ok(r);
+            }
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            w.waiting.insert(pending, tx);
+            rx
+        };
+        match tokio::time::timeout(INTEGRATION_TIMEOUT, rx).await {
+            Ok(Ok(r)) => Ok(r),
+            _ => {
+                if let Ok(mut w) = self.waiters.lock() {
+                    w.waiting.remove(&pending);
+                }
+                tracing::error!(pending, "audit entry not sequenced in time: failing closed");
+                Err(GatewayError::AuditUnavailable)
+            }
+        }
+    }
+
+    fn integrated(&self, pending: i64, r: Receipt) {
+        let Ok(mut w) = self.waiters.lock() else { return };
+        match w.waiting.remove(&pending) {
+            Some(tx) => {
+                let _ = tx.send(r);
+            }
+            None => {
+                w.done.insert(pending, r);
+                while w.done.len() > KEEP_DONE {
+                    w.done.pop_first();
+                }
+            }
+        }
+    }
+}
+
+impl Gateway {
+    /// Join the log shared through the store, if the store keeps one (PostgreSQL): check this
+    /// data directory's log is a prefix of it (or seed an empty shared log with it), then start
+    /// the mirror and a sequencer candidate. Without a shared store it does nothing.
+    pub fn start_shared_log(self: &Arc<Self>, name: &str) -> Result<(), GatewayError> {
+        let store = self.registry.store();
+        if !store.shared() {
+            return Ok(());
+        }
+        let local = self.log.committed().size;
+        let (size, ..) = store.log_state().map_err(db)?;
+        if size == 0 && local > 0 {
+            let mut leaves = Vec::with_capacity(local as usize);
+            for i in 0..local {
+                leaves.push(self.log.entry(i).map_err(internal)?.unwrap_or_default());
+            }
+            if store.log_adopt(leaves).map_err(db)? {
+                tracing::info!(entries = local, "the shared log starts from this data directory's log");
+            }
+        }
+        let (size, ..) = store.log_state().map_err(db)?;
+        if local > size {
+            return Err(GatewayError::Internal(format!(
+                "this data directory's audit log has {local} entries, the shared log only {size}: refusing to serve from a diverged log"
+            )));
+        }
+        if local > 0 {
+            let mine = self.log.entry(local - 1).map_err(internal)?;
+            let theirs = store.log_entries(local - 1, 1).map_err(db)?.pop().map(|r| r.2);
+            if mine != theirs {
+                return Err(GatewayError::Internal(format!(
+                    "entry {} of this data directory's audit log differs from the shared log's: refusing to serve from a diverged log",
+                    local - 1
+                )));
+            }
+        }
+        let shared = Arc::new(SharedLog { name: name.to_string(), ..SharedLog::default() });
+        self.shared_log
+            .set(shared.clone())
+            .map_err(|_| GatewayError::Internal("the shared log is already started".into()))?;
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("custos-mirror".into())
+            .spawn(move || mirror(weak, shared))
+            .map_err(|e| GatewayError::Internal(format!("cannot start the log mirror: {e}")))?;
+        let weak = Arc::downgrade(self);
+        let name = name.to_string();
+        std::thread::Builder::new()
+            .name("custos-sequencer".into())
+            .spawn(move || sequencer(weak, &name))
+            .map_err(|e| GatewayError::Internal(format!("cannot start the sequencer: {e}")))?;
+        Ok(())
+    }
+}
+
+fn db(e: StoreError) -> GatewayError {
+    GatewayError::Internal(format!("shared log: {e}"))
+}
+
+/// Copy sequenced entries into the local tile store, in order; feed the detector; wake the
+/// requests waiting for them.
+fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
+    loop {
+        let Some(g) = weak.upgrade() else { return };
+        let from = g.log.committed().size;
+        let rows = match g.registry.store().log_entries(from, BATCH) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "shared log: cannot read sequenced entries; retrying");
+                drop(g);
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+        };
+        if rows.is_empty() {
+            drop(g);
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        }
+        let leaves: Vec<Vec<u8>> = rows.iter().map(|r| r.2.clone()).collect();
+        let receipts = match g.log.append_batch(leaves) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "shared log: cannot write the mirror; retrying");
+                drop(g);
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+        };
+        for ((idx, pending, leaf), r) in rows.iter().zip(receipts) {
+            if r.index != *idx {
+                // Cannot happen while this process is the only writer of its mirror.
+                g.log.halt(&format!("mirror index {} for shared index {idx}", r.index));
+                tracing::error!(local = r.index, shared = idx, "shared log: the mirror diverged; halted");
+                return;
+            }
+            if let Ok(e) = serde_json::from_slice::<AuditEntry>(leaf) {
+                if let Some(t) = parse_when(&e.time) {
+                    g.feed_detector(&e, t);
+                }
+            }
+            shared.integrated(*pending, r);
+        }
+    }
+}
+
+/// Stand for leader; while leading, sequence pending entries as they come.
+fn sequencer(weak: Weak<Gateway>, name: &str) {
+    let mut seq = None;
+    loop {
+        let Some(g) = weak.upgrade() else { return };
+        let Some(shared) = g.shared_log.get().cloned() else { return };
+        if seq.is_none() {
+            seq = match g.registry.store().log_sequencer(name) {
+                Ok(Some(s)) => Some(s),
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared log: sequencer cannot connect; retrying");
+                    drop(g);
+                    std::thread::sleep(Duration::from_millis(500));
+                    continue;
+                }
+            };
+        }
+        drop(g);
+        let Some(s) = seq.as_mut() else { continue };
+        if s.epoch().is_none() {
+            shared.leader.store(false, Ordering::Relaxed);
+            match s.try_lead() {
+                Ok(true) => {
+                    tracing::info!(epoch = ?s.epoch(), "shared log: this replica is the sequencer");
+                    shared.leader.store(true, Ordering::Relaxed);
+                }
+                Ok(false) => std::thread::sleep(Duration::from_millis(100)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared log: election failed; reconnecting");
+                    seq = None;
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+            continue;
+        }
+        match s.sequence(BATCH) {
+            Ok(0) => std::thread::sleep(Duration::from_millis(2)),
+            Ok(_) => {}
+            Err(StoreError::Conflict(why)) => {
+                tracing::warn!(%why, "shared log: another replica leads now");
+                shared.leader.store(false, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "shared log: sequencing failed; standing again");
+                shared.leader.store(false, Ordering::Relaxed);
+                seq = None;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+}
