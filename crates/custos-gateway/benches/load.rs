@@ -9,74 +9,17 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "benchmark code")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod support;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::routing::get;
 use custos_gateway::{Gateway, GatewayConfig};
 use custos_logstore::{LogStore, Options};
 use custos_policy::{AccessRequest, ActionKind, CaseFacts, OfficerFacts, Policy, WarrantFacts};
 use custos_store::sqlite::SqliteStore;
-use custos_store::{Case, Citizen, LocalKek, Officer, Registry, Warrant};
-
-fn pct(v: &[Duration], p: f64) -> f64 {
-    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
-}
-
-fn load(addr: SocketAddr, conns: usize, secs: u64, req: Vec<u8>) -> (f64, f64, f64, u64) {
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
-    let req = Arc::new(req);
-    let handles: Vec<_> = (0..conns)
-        .map(|_| {
-            let req = req.clone();
-            std::thread::spawn(move || {
-                let s = TcpStream::connect(addr).unwrap();
-                s.set_nodelay(true).unwrap();
-                let mut w = s.try_clone().unwrap();
-                let mut r = BufReader::new(s);
-                let (mut lat, mut non200) = (Vec::new(), 0u64);
-                let mut line = String::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    w.write_all(&req).unwrap();
-                    line.clear();
-                    r.read_line(&mut line).unwrap();
-                    if !line.starts_with("HTTP/1.1 200") {
-                        non200 += 1;
-                    }
-                    let mut len = 0usize;
-                    loop {
-                        line.clear();
-                        r.read_line(&mut line).unwrap();
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            len = v.trim().parse().unwrap();
-                        }
-                    }
-                    let mut body = vec![0u8; len];
-                    r.read_exact(&mut body).unwrap();
-                    lat.push(t.elapsed());
-                }
-                (lat, non200)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut bad = 0;
-    for h in handles {
-        let (l, b) = h.join().unwrap();
-        all.extend(l);
-        bad += b;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    all.sort();
-    (all.len() as f64 / secs, pct(&all, 0.5), pct(&all, 0.99), bad)
-}
+use custos_store::{LocalKek, Registry};
 
 fn main() {
     let secs: u64 = std::env::var("CUSTOS_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -91,66 +34,11 @@ fn main() {
     )
     .unwrap();
     // 100,000 citizens so the lookup is a real index probe.
-    let mut batch = Vec::new();
-    for i in 0..100_000u64 {
-        batch.push(Citizen {
-            nid: format!("{}", 1_000_000_000 + i * 7),
-            name_en: format!("Citizen {i}"),
-            name_bn: "নাগরিক".into(),
-            msisdns: vec![format!("88017{:08}", i)],
-            dob: "1990-01-01".into(),
-            ..Citizen::default()
-        });
-        if batch.len() == 10_000 {
-            reg.add_citizens(&batch).unwrap();
-            batch.clear();
-        }
-    }
-    let target = "1000350000"; // citizen 50,000
+    support::seed(&reg, 100_000);
+    let target = support::TARGET;
     let st = reg.store();
-    st.put_officer(&Officer {
-        id: "inv1".into(),
-        name: "x".into(),
-        unit: "ATU".into(),
-        rank: "SI".into(),
-        roles: vec!["investigator".into()],
-        status: "active".into(),
-    })
-    .unwrap();
-    st.put_officer(&Officer {
-        id: "rev1".into(),
-        name: "y".into(),
-        unit: "COURT".into(),
-        rank: "J".into(),
-        roles: vec!["reviewer".into()],
-        status: "active".into(),
-    })
-    .unwrap();
     let bi = reg.vault().blind("nid", target);
-    st.put_case(&Case {
-        id: "C1".into(),
-        unit: "ATU".into(),
-        officers: vec!["inv1".into()],
-        subjects: vec![bi.clone()],
-        open: true,
-        covert: false,
-    })
-    .unwrap();
     let now = custos_server::auth::now_unix() as i64;
-    st.put_warrant(&Warrant {
-        id: "W1".into(),
-        case: "C1".into(),
-        issuer: "rev1".into(),
-        subjects: vec![bi.clone()],
-        categories: vec!["identity".into()],
-        data_from: 0,
-        data_to: now,
-        valid_from: now - 10,
-        valid_to: now + 86_400,
-        status: "active".into(),
-    })
-    .unwrap();
-
     // Baseline 1: raw SQLite point lookup of the same record (index probe + blob read).
     let t = Instant::now();
     let n = 200_000;
@@ -237,15 +125,10 @@ fn main() {
         a
     });
     let bare = b"GET /bench/bare HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
-    let body = format!(r#"{{"nid":"{target}","case":"C1","warrant":"W1","purpose":"bench"}}"#);
-    let guarded = format!(
-        "POST /v1/identity/lookup HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes();
+    let guarded = support::guarded_request(&token);
     let size0 = gw.log().committed().size;
-    let (b_rate, b50, b99, b_bad) = load(addr, conns, secs, bare);
-    let (g_rate, g50, g99, g_bad) = load(addr, conns, secs, guarded);
+    let (b_rate, b50, b99, b_bad) = support::load(&[addr], conns, secs, bare);
+    let (g_rate, g50, g99, g_bad) = support::load(&[addr], conns, secs, guarded);
     let audited = gw.log().committed().size - size0;
     println!("| {conns} connections, {secs} s each | requests/s | p50 ms | p99 ms | non-200 |");
     println!("|---|---|---|---|---|");

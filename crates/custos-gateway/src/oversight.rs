@@ -254,7 +254,7 @@ impl Gateway {
             "log_key": self.log.verifier().to_text(),
             "shared": self.shared_log.get().map(|s| {
                 let (size, epoch, leader) = self.registry.store().log_state().unwrap_or_default();
-                json!({"replica": s.name, "leader": s.is_leader(), "sequenced": size, "epoch": epoch, "sequencer": leader})
+                json!({"replica": s.name, "leader": s.is_leader(), "sequenced": size, "epoch": epoch, "sequencer": leader, "merge_delay": s.merge_delay()})
             }),
         })
     }

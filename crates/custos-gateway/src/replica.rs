@@ -13,7 +13,7 @@
 //! from the mirror like before.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -30,11 +30,17 @@ const BATCH: usize = 4096;
 /// Receipts kept for entries nobody here waits for (other replicas', or not yet awaited).
 const KEEP_DONE: usize = 65_536;
 
+/// Upper bounds (µs) of the merge-delay histogram's buckets; the last is open.
+const DELAY_BOUNDS_US: [u64; 11] =
+    [500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+
 /// This replica's side of the shared log.
 #[derive(Debug, Default)]
 pub struct SharedLog {
     waiters: Mutex<Waiters>,
     leader: AtomicBool,
+    /// Merge delays seen by this replica's requests (submitted → in the mirror), per bucket.
+    delays: [AtomicU64; 12],
     /// This replica's name (shown as the leader while it sequences).
     pub name: String,
 }
@@ -51,8 +57,49 @@ impl SharedLog {
         self.leader.load(Ordering::Relaxed)
     }
 
+    /// The merge delay of this replica's requests: count, and upper bounds of the median, the
+    /// 99th percentile and the largest (in milliseconds; `null` past the last bucket, 1 s).
+    pub fn merge_delay(&self) -> serde_json::Value {
+        let counts: Vec<u64> = self.delays.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        let bound = |i: usize| DELAY_BOUNDS_US.get(i).map(|us| *us as f64 / 1000.0);
+        let quantile = |q: f64| {
+            let want = (q * total as f64).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (i, c) in counts.iter().enumerate() {
+                seen += c;
+                if seen >= want {
+                    return bound(i);
+                }
+            }
+            None
+        };
+        let max = counts.iter().rposition(|c| *c > 0).and_then(bound);
+        serde_json::json!({
+            "count": total,
+            "p50_ms_at_most": if total > 0 { quantile(0.5) } else { None },
+            "p99_ms_at_most": if total > 0 { quantile(0.99) } else { None },
+            "max_ms_at_most": max,
+        })
+    }
+
+    fn record_delay(&self, d: Duration) {
+        let us = d.as_micros() as u64;
+        let i = DELAY_BOUNDS_US.iter().position(|b| us <= *b).unwrap_or(DELAY_BOUNDS_US.len());
+        self.delays[i].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Wait for the receipt of the entry submitted as `pending`.
     pub(crate) async fn receipt(&self, pending: i64) -> Result<Receipt, GatewayError> {
+        let started = std::time::Instant::now();
+        let r = self.wait(pending).await;
+        if r.is_ok() {
+            self.record_delay(started.elapsed());
+        }
+        r
+    }
+
+    async fn wait(&self, pending: i64) -> Result<Receipt, GatewayError> {
         let rx = {
             let mut w = self.waiters.lock().map_err(|_| internal("waiters lock"))?;
             if let Some(r) = w.done.remove(&pending) {
@@ -246,5 +293,41 @@ fn sequencer(weak: Weak<Gateway>, name: &str) {
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_delay_quantiles_are_bucket_upper_bounds() {
+        let s = SharedLog::default();
+        assert_eq!(s.merge_delay()["count"], 0);
+        assert!(s.merge_delay()["p50_ms_at_most"].is_null());
+        for ms in [0.3, 0.8, 0.9, 1.5, 3.0, 3.0, 4.0, 40.0, 45.0, 700.0] {
+            s.record_delay(Duration::from_secs_f64(ms / 1000.0));
+        }
+        s.record_delay(Duration::from_secs(3));
+        let m = s.merge_delay();
+        assert_eq!(m["count"], 11);
+        assert_eq!(m["p50_ms_at_most"], 5.0);
+        assert_eq!(m["p99_ms_at_most"], serde_json::Value::Null, "past the last bucket");
+        assert!(m["max_ms_at_most"].is_null());
+    }
+
+    #[tokio::test]
+    async fn a_receipt_integrated_before_its_request_waits_is_kept_for_it() {
+        let s = SharedLog::default();
+        let r = Receipt { index: 7, tree_size: 8, leaf_hash: [1; 32] };
+        s.integrated(42, r);
+        assert_eq!(s.receipt(42).await.ok(), Some(r));
+        // One integrated while waiting.
+        let s = Arc::new(s);
+        let s2 = s.clone();
+        let waiter = tokio::spawn(async move { s2.receipt(43).await.ok() });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        s.integrated(43, Receipt { index: 8, ..r });
+        assert_eq!(waiter.await.unwrap().map(|x| x.index), Some(8));
     }
 }

@@ -393,7 +393,12 @@ impl Gateway {
         self
     }
 
-    /// The log.
+    /// This replica's side of the shared log, once joined.
+    pub fn shared_log(&self) -> Option<&crate::replica::SharedLog> {
+        self.shared_log.get().map(|s| s.as_ref())
+    }
+
+    /// The local audit log (on PostgreSQL, this replica's mirror of the shared one).
     pub fn log(&self) -> &LogStore {
         &self.log
     }

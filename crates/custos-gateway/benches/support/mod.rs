@@ -1,0 +1,142 @@
+//! What the gateway benches share: the load generator and the seeded records.
+
+#![allow(dead_code, reason = "each bench uses a subset")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use custos_store::{Case, Citizen, Officer, Registry, Warrant};
+
+/// The citizen every lookup asks for.
+pub const TARGET: &str = "1000350000";
+
+pub fn pct(v: &[Duration], p: f64) -> f64 {
+    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+}
+
+/// Closed-loop load: `conns` keep-alive connections (connection k to `addrs[k % n]`), each
+/// sending `req` again as soon as the previous answer arrived, for `secs` seconds; returns
+/// (requests/s, p50 ms, p99 ms, non-200 answers).
+pub fn load(addrs: &[SocketAddr], conns: usize, secs: u64, req: Vec<u8>) -> (f64, f64, f64, u64) {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let req = Arc::new(req);
+    let handles: Vec<_> = (0..conns)
+        .map(|k| {
+            let (req, addr) = (req.clone(), addrs[k % addrs.len()]);
+            std::thread::spawn(move || {
+                let s = TcpStream::connect(addr).unwrap();
+                s.set_nodelay(true).unwrap();
+                let mut w = s.try_clone().unwrap();
+                let mut r = BufReader::new(s);
+                let (mut lat, mut non200) = (Vec::new(), 0u64);
+                let mut line = String::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    w.write_all(&req).unwrap();
+                    line.clear();
+                    r.read_line(&mut line).unwrap();
+                    if !line.starts_with("HTTP/1.1 200") {
+                        non200 += 1;
+                    }
+                    let mut len = 0usize;
+                    loop {
+                        line.clear();
+                        r.read_line(&mut line).unwrap();
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0u8; len];
+                    r.read_exact(&mut body).unwrap();
+                    lat.push(t.elapsed());
+                }
+                (lat, non200)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut bad = 0;
+    for h in handles {
+        let (l, b) = h.join().unwrap();
+        all.extend(l);
+        bad += b;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort();
+    (all.len() as f64 / secs, pct(&all, 0.5), pct(&all, 0.99), bad)
+}
+
+/// `n` citizens (the lookup target among them), an investigator `inv1` on case `C1` with
+/// warrant `W1` for the target from reviewer `rev1`.
+pub fn seed(reg: &Registry, n: u64) {
+    let mut batch = Vec::new();
+    for i in 0..n {
+        batch.push(Citizen {
+            nid: format!("{}", 1_000_000_000 + i * 7),
+            name_en: format!("Citizen {i}"),
+            name_bn: "নাগরিক".into(),
+            msisdns: vec![format!("88017{:08}", i)],
+            dob: "1990-01-01".into(),
+            ..Citizen::default()
+        });
+        if batch.len() == 10_000 {
+            reg.add_citizens(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        reg.add_citizens(&batch).unwrap();
+    }
+    let st = reg.store();
+    for (id, unit, role) in [("inv1", "ATU", "investigator"), ("rev1", "COURT", "reviewer")] {
+        st.put_officer(&Officer {
+            id: id.into(),
+            name: "x".into(),
+            unit: unit.into(),
+            rank: "SI".into(),
+            roles: vec![role.into()],
+            status: "active".into(),
+        })
+        .unwrap();
+    }
+    let bi = reg.vault().blind("nid", TARGET);
+    st.put_case(&Case {
+        id: "C1".into(),
+        unit: "ATU".into(),
+        officers: vec!["inv1".into()],
+        subjects: vec![bi.clone()],
+        open: true,
+        covert: false,
+    })
+    .unwrap();
+    let now = custos_server::auth::now_unix() as i64;
+    st.put_warrant(&Warrant {
+        id: "W1".into(),
+        case: "C1".into(),
+        issuer: "rev1".into(),
+        subjects: vec![bi],
+        categories: vec!["identity".into()],
+        data_from: 0,
+        data_to: now,
+        valid_from: now - 10,
+        valid_to: now + 86_400,
+        status: "active".into(),
+    })
+    .unwrap();
+}
+
+/// The raw HTTP/1.1 request of a guarded lookup of the target.
+pub fn guarded_request(token: &str) -> Vec<u8> {
+    let body = format!(r#"{{"nid":"{TARGET}","case":"C1","warrant":"W1","purpose":"bench"}}"#);
+    format!(
+        "POST /v1/identity/lookup HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
