@@ -10,7 +10,8 @@
 //!
 //! The live detector is fed from the mirror, not from the requests, so every replica's detector
 //! sees every event of every replica exactly once, in log order; after a restart it is rebuilt
-//! from the mirror like before.
+//! from the mirror like before. An administrative change or a break-glass grant made on any
+//! replica reaches every replica's snapshot when its entry is mirrored.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -226,6 +227,7 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
                 continue;
             }
         };
+        let mut changed = false;
         for ((idx, pending, leaf), r) in rows.iter().zip(receipts) {
             if r.index != *idx {
                 // Cannot happen while this process is the only writer of its mirror.
@@ -237,8 +239,17 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
                 if let Some(t) = parse_when(&e.time) {
                     g.feed_detector(&e, t);
                 }
+                changed |= e.decision == "allow"
+                    && (e.action.starts_with("admin_") || e.action.starts_with("break_glass"));
             }
             shared.integrated(*pending, r);
+        }
+        // An administrative change or a break-glass grant, on any replica: officers, tokens,
+        // cases, warrants and grants are read again from the store.
+        if changed {
+            if let Err(e) = g.reload() {
+                tracing::warn!(error = %e, "shared log: cannot reload the snapshot after a change");
+            }
         }
     }
 }

@@ -250,6 +250,43 @@ fn replicas_share_one_log_and_lose_nothing_when_the_sequencer_dies() {
     for path in ["/audit/tile/0/000", "/audit/tile/entries/000"] {
         assert_eq!(bytes(&base_back, path, &aud), bytes(&bases[survivor], path, &aud), "{path}");
     }
+    // Both detectors saw every officer's requests, whichever replica served them.
+    let allowed_inv0 = rows
+        .iter()
+        .filter(|r| {
+            let v: serde_json::Value = serde_json::from_slice(&r.get::<_, Vec<u8>>(1)).unwrap();
+            v["officer"] == "inv0" && v["decision"] == "allow" && v["action"] == "identity_lookup"
+        })
+        .count() as u64;
+    assert!(allowed_inv0 > 0);
+    for base in [&base_back, &bases[survivor]] {
+        let v = get(base, "/v1/officers/inv0", &aud).unwrap();
+        let n: u64 = v["days"].as_array().unwrap().iter().map(|d| d["allowed"].as_u64().unwrap()).sum();
+        assert_eq!(n, allowed_inv0, "{base}: {v}");
+    }
+    // An administrative change on one replica reaches the others: an officer and a token made on
+    // the survivor work on the restarted replica.
+    let admin_token = std::fs::read_to_string(dir.join("admin.token")).unwrap().trim().to_string();
+    let post = |base: &str, path: &str, body: serde_json::Value| -> serde_json::Value {
+        let r = ureq::post(&format!("{base}{path}"))
+            .set("Authorization", &format!("Bearer {admin_token}"))
+            .set("Content-Type", "application/json")
+            .send_string(&body.to_string())
+            .unwrap();
+        serde_json::from_str(&r.into_string().unwrap()).unwrap()
+    };
+    post(
+        &bases[survivor],
+        "/v1/admin/officers",
+        serde_json::json!({"id": "new1", "name": "N", "unit": "ATU", "rank": "SI", "roles": ["investigator"], "status": "active"}),
+    );
+    let t = post(&bases[survivor], "/v1/admin/tokens", serde_json::json!({"officer": "new1"}));
+    let t = t["token"].as_str().unwrap().to_string();
+    let seen = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        get(&base_back, "/v1/me", &t).is_some_and(|v| v.to_string().contains("new1"))
+    });
+    assert!(seen, "the token made on one replica is accepted by another");
     for (c, _) in &mut servers {
         if let Some(c) = c.as_mut() {
             let _ = c.kill();
