@@ -30,6 +30,13 @@ pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(10);
 const BATCH: usize = 4096;
 /// Receipts kept for entries nobody here waits for (other replicas', or not yet awaited).
 const KEEP_DONE: usize = 65_536;
+/// Polling when idle backs off from 1 ms to this, and returns to 1 ms at the first entry.
+const IDLE_MAX: Duration = Duration::from_millis(20);
+
+fn backoff(idle: &mut Duration) {
+    std::thread::sleep(*idle);
+    *idle = (*idle * 2).min(IDLE_MAX);
+}
 
 /// Upper bounds (µs) of the merge-delay histogram's buckets; the last is open.
 const DELAY_BOUNDS_US: [u64; 11] =
@@ -200,6 +207,7 @@ fn db(e: StoreError) -> GatewayError {
 /// Copy sequenced entries into the local tile store, in order; feed the detector; wake the
 /// requests waiting for them.
 fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
+    let mut idle = Duration::from_millis(1);
     loop {
         let Some(g) = weak.upgrade() else { return };
         let from = g.log.committed().size;
@@ -214,9 +222,10 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
         };
         if rows.is_empty() {
             drop(g);
-            std::thread::sleep(Duration::from_millis(2));
+            backoff(&mut idle);
             continue;
         }
+        idle = Duration::from_millis(1);
         let leaves: Vec<Vec<u8>> = rows.iter().map(|r| r.2.clone()).collect();
         let receipts = match g.log.append_batch(leaves) {
             Ok(r) => r,
@@ -257,6 +266,7 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
 /// Stand for leader; while leading, sequence pending entries as they come.
 fn sequencer(weak: Weak<Gateway>, name: &str) {
     let mut seq = None;
+    let mut idle = Duration::from_millis(1);
     loop {
         let Some(g) = weak.upgrade() else { return };
         let Some(shared) = g.shared_log.get().cloned() else { return };
@@ -291,8 +301,8 @@ fn sequencer(weak: Weak<Gateway>, name: &str) {
             continue;
         }
         match s.sequence(BATCH) {
-            Ok(0) => std::thread::sleep(Duration::from_millis(2)),
-            Ok(_) => {}
+            Ok(0) => backoff(&mut idle),
+            Ok(_) => idle = Duration::from_millis(1),
             Err(StoreError::Conflict(why)) => {
                 tracing::warn!(%why, "shared log: another replica leads now");
                 shared.leader.store(false, Ordering::Relaxed);
