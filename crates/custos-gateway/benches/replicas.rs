@@ -103,7 +103,9 @@ fn main() {
                 Registry::open(st, &LocalKek::from_bytes(KEK)).unwrap()
             }
         };
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        // Store calls wait for the database on the worker thread: more workers than cores, as
+        // `custos serve` runs on PostgreSQL.
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(16).enable_all().build().unwrap();
         let mut reg0 = Some(open(0));
         if let Some(r) = &reg0 {
             support::seed(r, 10_000);

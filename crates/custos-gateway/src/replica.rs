@@ -42,10 +42,15 @@ fn backoff(idle: &mut Duration) {
 const DELAY_BOUNDS_US: [u64; 11] =
     [500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
 
+/// An entry to submit, its time, and where its pending ID goes.
+type Submission = (Vec<u8>, i64, tokio::sync::oneshot::Sender<Result<i64, String>>);
+
 /// This replica's side of the shared log.
 #[derive(Debug, Default)]
 pub struct SharedLog {
     waiters: Mutex<Waiters>,
+    /// To the submitter thread, which writes entries in groups (one commit for many).
+    submit: std::sync::OnceLock<std::sync::mpsc::Sender<Submission>>,
     leader: AtomicBool,
     /// Merge delays seen by this replica's requests (submitted → in the mirror), per bucket.
     delays: [AtomicU64; 12],
@@ -95,6 +100,22 @@ impl SharedLog {
         let us = d.as_micros() as u64;
         let i = DELAY_BOUNDS_US.iter().position(|b| us <= *b).unwrap_or(DELAY_BOUNDS_US.len());
         self.delays[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Submit an entry, durably (with whatever else was submitted at the same moment, in one
+    /// commit); its pending ID.
+    pub(crate) async fn submit(&self, leaf: Vec<u8>, at: i64) -> Result<i64, GatewayError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sender = self.submit.get().ok_or(GatewayError::AuditUnavailable)?;
+        sender.send((leaf, at, tx)).map_err(|_| GatewayError::AuditUnavailable)?;
+        match rx.await {
+            Ok(Ok(id)) => Ok(id),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "shared audit submit failed: failing closed");
+                Err(GatewayError::AuditUnavailable)
+            }
+            Err(_) => Err(GatewayError::AuditUnavailable),
+        }
     }
 
     /// Wait for the receipt of the entry submitted as `pending`.
@@ -182,6 +203,13 @@ impl Gateway {
             }
         }
         let shared = Arc::new(SharedLog { name: name.to_string(), ..SharedLog::default() });
+        let (tx, rx) = std::sync::mpsc::channel::<Submission>();
+        let _ = shared.submit.set(tx);
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("custos-submit".into())
+            .spawn(move || submitter(weak, rx))
+            .map_err(|e| GatewayError::Internal(format!("cannot start the log submitter: {e}")))?;
         self.shared_log
             .set(shared.clone())
             .map_err(|_| GatewayError::Internal("the shared log is already started".into()))?;
@@ -202,6 +230,55 @@ impl Gateway {
 
 fn db(e: StoreError) -> GatewayError {
     GatewayError::Internal(format!("shared log: {e}"))
+}
+
+/// Write submitted entries in groups: everything waiting when the previous commit ends goes
+/// into the next one.
+fn submitter(weak: Weak<Gateway>, rx: std::sync::mpsc::Receiver<Submission>) {
+    let mut conn = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(s) => batch.push(s),
+                Err(_) => break,
+            }
+        }
+        if conn.is_none() {
+            let Some(g) = weak.upgrade() else { return };
+            conn = match g.registry.store().log_submitter() {
+                Ok(c) => c,
+                Err(e) => {
+                    for (.., tx) in batch {
+                        let _ = tx.send(Err(e.to_string()));
+                    }
+                    drop(g);
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
+            };
+        }
+        let Some(c) = conn.as_mut() else { return };
+        let (mut leaves, mut ats, mut txs) = (Vec::new(), Vec::new(), Vec::new());
+        for (leaf, at, tx) in batch {
+            leaves.push(leaf);
+            ats.push(at);
+            txs.push(tx);
+        }
+        match c.submit(&leaves, &ats) {
+            Ok(ids) => {
+                for (tx, id) in txs.into_iter().zip(ids) {
+                    let _ = tx.send(Ok(id));
+                }
+            }
+            Err(e) => {
+                conn = None;
+                for tx in txs {
+                    let _ = tx.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
 }
 
 /// Copy sequenced entries into the local tile store, in order; feed the detector; wake the

@@ -537,15 +537,11 @@ impl Gateway {
         if bytes.len() > custos_tlog::tile::MAX_ENTRY_BYTES {
             return Err(GatewayError::Invalid("too_large", "request too large to audit".into()));
         }
-        let pending = match self.registry.store().log_submit(&bytes, self.now()) {
-            Ok(Some(p)) => p,
-            other => {
-                self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(result = ?other.map(|_| ()), "shared audit submit failed: failing closed");
-                return Err(GatewayError::AuditUnavailable);
-            }
+        let result = match shared.submit(bytes, self.now()).await {
+            Ok(pending) => shared.receipt(pending).await,
+            Err(e) => Err(e),
         };
-        shared.receipt(pending).await.inspect_err(|_| {
+        result.inspect_err(|_| {
             self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
         })
     }

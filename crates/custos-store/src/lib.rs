@@ -153,6 +153,10 @@ pub trait Store: Send + Sync {
     fn log_sequencer(&self, _name: &str) -> Result<Option<pglog::PgSequencer>, StoreError> {
         Ok(None)
     }
+    /// A connection that submits entries to the shared log in groups, if the store keeps one.
+    fn log_submitter(&self) -> Result<Option<pglog::PgSubmitter>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// An approval from its stored document and the separately kept `used` flag.

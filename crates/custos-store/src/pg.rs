@@ -55,8 +55,8 @@ CREATE TABLE IF NOT EXISTS break_glass(id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 
 /// IDs a sequence step hands out (the `INCREMENT BY` above).
 const ID_BLOCK: i64 = 1000;
-/// Connections in the pool.
-const POOL: usize = 4;
+/// Connections in the pool (one per request waiting on the database, up to this many).
+const POOL: usize = 16;
 
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
 
@@ -619,6 +619,10 @@ impl Store for PgStore {
 
     fn log_sequencer(&self, name: &str) -> Result<Option<crate::pglog::PgSequencer>, StoreError> {
         self.sequencer(name).map(Some)
+    }
+
+    fn log_submitter(&self) -> Result<Option<crate::pglog::PgSubmitter>, StoreError> {
+        crate::pglog::PgSubmitter::connect(&self.url, self.schema.as_deref()).map(Some)
     }
 
     fn quota_used(&self, officer: &str, kind: &str, day: i64) -> Result<i64, StoreError> {

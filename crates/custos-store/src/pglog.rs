@@ -48,6 +48,52 @@ pub fn submit(c: &mut Client, leaf: &[u8], at: i64) -> Result<i64, StoreError> {
     Ok(r.get(0))
 }
 
+/// Submit several entries in one statement and one commit (a group commit): their pending
+/// IDs, in the order given.
+pub fn submit_batch(c: &mut Client, leaves: &[Vec<u8>], at: &[i64]) -> Result<Vec<i64>, StoreError> {
+    // Rows are inserted in the order of `n`, so the sequence hands out increasing IDs in that
+    // order: the sorted IDs are the entries' IDs in the order given.
+    let rows = c
+        .query(
+            "INSERT INTO log_pending(leaf, at) SELECT l, a FROM UNNEST($1::BYTEA[], $2::BIGINT[]) WITH ORDINALITY AS t(l, a, n) ORDER BY n RETURNING id",
+            &[&leaves, &at],
+        )
+        .map_err(db)?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    ids.sort_unstable();
+    if ids.len() != leaves.len() {
+        return Err(StoreError::Db(format!(
+            "{} entries submitted, {} IDs returned",
+            leaves.len(),
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+/// A connection of its own for submitting entries in groups.
+pub struct PgSubmitter {
+    client: Client,
+}
+
+impl std::fmt::Debug for PgSubmitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSubmitter").finish_non_exhaustive()
+    }
+}
+
+impl PgSubmitter {
+    /// Connect.
+    pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        Ok(Self { client: connect(url, schema)? })
+    }
+
+    /// Submit entries in one commit; their pending IDs in order.
+    pub fn submit(&mut self, leaves: &[Vec<u8>], at: &[i64]) -> Result<Vec<i64>, StoreError> {
+        submit_batch(&mut self.client, leaves, at)
+    }
+}
+
 /// Integrated entries from index `from`, at most `limit`, in index order.
 pub fn entries(c: &mut Client, from: u64, limit: usize) -> Result<Vec<LogRow>, StoreError> {
     let (from, limit) = (from as i64, limit as i64);

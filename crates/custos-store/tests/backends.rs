@@ -490,10 +490,16 @@ fn when_the_leader_dies_another_takes_over_and_nothing_is_lost() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     assert!(led, "the survivor becomes the leader");
-    assert_eq!(bb.sequence(100).unwrap(), 15);
+    // A group of entries submitted in one commit keeps its order.
+    let mut sub = st.log_submitter().unwrap().unwrap();
+    let group: Vec<Vec<u8>> = (25..30).map(|i| format!("e{i}").into_bytes()).collect();
+    let ids = sub.submit(&group, &[0; 5]).unwrap();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(bb.sequence(100).unwrap(), 20);
     let rows = shared_entries(&st);
     let leaves: Vec<String> = rows.iter().map(|r| String::from_utf8(r.2.clone()).unwrap()).collect();
-    assert_eq!(leaves, (0..25).map(|i| format!("e{i}")).collect::<Vec<_>>());
+    assert_eq!(leaves, (0..30).map(|i| format!("e{i}")).collect::<Vec<_>>());
+    assert_eq!(rows[25..].iter().map(|r| r.1).collect::<Vec<_>>(), ids);
     // Adopting an existing log only works on an empty one.
     assert!(!st.log_adopt(vec![b"x".to_vec()]).unwrap());
     let b2 = backends().pop().unwrap();

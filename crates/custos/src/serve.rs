@@ -21,7 +21,13 @@ pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, Arc<Gateway>, Publisher)
 }
 
 pub fn serve(dir: &Path, listen: std::net::SocketAddr, interval: f64) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Runtime::new()?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    // PostgreSQL calls wait on the worker thread for a network round trip; more workers than
+    // cores keep the others serving meanwhile (the store's pool has 16 connections).
+    if crate::stack::db_config(dir)?.is_some() {
+        rt.worker_threads(16);
+    }
+    let rt = rt.enable_all().build()?;
     rt.block_on(async {
         let (router, _gw, mut publisher) = app(dir)?;
         if publisher.has_witnesses() {
