@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{custos, ok, pg, pg_url};
+use common::{custos, identity_warrant, ok, pg, pg_url};
 
 use std::process::{Command, Stdio};
 
@@ -121,28 +121,7 @@ fn scenario(db: Option<(String, String)>) {
             "--subjects",
             "1234567890",
         ],
-        vec![
-            "admin",
-            "warrant",
-            "--id",
-            "W1",
-            "--case",
-            "C1",
-            "--issuer",
-            "rev1",
-            "--subjects",
-            "1234567890",
-            "--categories",
-            "identity",
-            "--data-from",
-            "2020-01-01T00:00:00Z",
-            "--data-to",
-            "2030-01-01T00:00:00Z",
-            "--valid-from",
-            "2020-01-01T00:00:00Z",
-            "--valid-to",
-            "2099-01-01T00:00:00Z",
-        ],
+        identity_warrant("W1", "C1", "rev1", "1234567890"),
     ] {
         ok(&custos(&dir, &args));
     }

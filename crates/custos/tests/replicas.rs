@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{custos, ok, pg, pg_url, serve};
+use common::{custos, identity_warrant, ok, pg, pg_url, serve};
 
 const OFFICERS: usize = 6;
 
@@ -89,31 +89,7 @@ fn replicas_share_one_log_and_lose_nothing_when_the_sequencer_dies() {
             "1234567890",
         ],
     ));
-    ok(&custos(
-        &dir,
-        &[
-            "admin",
-            "warrant",
-            "--id",
-            "W1",
-            "--case",
-            "C1",
-            "--issuer",
-            "rev1",
-            "--subjects",
-            "1234567890",
-            "--categories",
-            "identity",
-            "--data-from",
-            "2020-01-01T00:00:00Z",
-            "--data-to",
-            "2030-01-01T00:00:00Z",
-            "--valid-from",
-            "2020-01-01T00:00:00Z",
-            "--valid-to",
-            "2099-01-01T00:00:00Z",
-        ],
-    ));
+    ok(&custos(&dir, &identity_warrant("W1", "C1", "rev1", "1234567890")));
     let token = |o: &str| -> String {
         let v: serde_json::Value =
             serde_json::from_str(&ok(&custos(&dir, &["admin", "token", "--officer", o]))).unwrap();

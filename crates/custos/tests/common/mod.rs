@@ -75,3 +75,30 @@ pub fn pg() -> Option<postgres::Client> {
         }
     }
 }
+
+/// Arguments of `custos admin warrant` for an identity warrant on one subject, covering data
+/// from 2020 to 2030 and valid from 2020 to 2099.
+pub fn identity_warrant<'a>(id: &'a str, case: &'a str, issuer: &'a str, subject: &'a str) -> Vec<&'a str> {
+    vec![
+        "admin",
+        "warrant",
+        "--id",
+        id,
+        "--case",
+        case,
+        "--issuer",
+        issuer,
+        "--subjects",
+        subject,
+        "--categories",
+        "identity",
+        "--data-from",
+        "2020-01-01T00:00:00Z",
+        "--data-to",
+        "2030-01-01T00:00:00Z",
+        "--valid-from",
+        "2020-01-01T00:00:00Z",
+        "--valid-to",
+        "2099-01-01T00:00:00Z",
+    ]
+}
