@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{custos, identity_warrant, ok, pg, pg_url};
+use common::{custos, identity_warrant, ok, pg, pg_url, unique_schema};
 
 use std::process::{Command, Stdio};
 
@@ -19,11 +19,7 @@ fn init_admin_import_serve_lookup_export_analyze() {
 #[test]
 fn the_same_on_postgresql() {
     let Some(mut admin) = pg() else { return };
-    let schema = format!(
-        "custos_cli_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-    );
+    let schema = unique_schema("custos_cli");
     scenario(Some((pg_url(), schema.clone())));
     let n: i64 = admin.query_one(&format!("SELECT COUNT(*) FROM \"{schema}\".citizens"), &[]).unwrap().get(0);
     assert_eq!(n, 2);

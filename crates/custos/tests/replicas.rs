@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{custos, identity_warrant, ok, pg, pg_url, serve};
+use common::{custos, identity_warrant, ok, pg, pg_url, serve, unique_schema};
 
 const OFFICERS: usize = 6;
 
@@ -43,11 +43,7 @@ fn kill(c: &mut Child) {
 #[test]
 fn replicas_share_one_log_and_lose_nothing_when_the_sequencer_dies() {
     let Some(mut admin) = pg() else { return };
-    let schema = format!(
-        "custos_rep_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-    );
+    let schema = unique_schema("custos_rep");
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("a");
     ok(&custos(&dir, &["init", "--db", &pg_url(), "--db-schema", &schema]));

@@ -102,3 +102,9 @@ pub fn identity_warrant<'a>(id: &'a str, case: &'a str, issuer: &'a str, subject
         "2099-01-01T00:00:00Z",
     ]
 }
+
+/// A schema name no other test run uses: `PREFIX_PID_NANOS`.
+pub fn unique_schema(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}
