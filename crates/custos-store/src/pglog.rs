@@ -112,11 +112,6 @@ pub fn state(c: &mut Client) -> Result<(u64, i64, String), StoreError> {
     Ok((r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
 }
 
-/// Entries submitted and not yet integrated.
-pub fn pending(c: &mut Client) -> Result<u64, StoreError> {
-    Ok(c.query_one("SELECT COUNT(*) FROM log_pending", &[]).map_err(db)?.get::<_, i64>(0) as u64)
-}
-
 /// Make `leaves` the first entries of an empty shared log (an embedded installation's log,
 /// moved to the database). False, and nothing written, when the shared log is not empty.
 pub fn adopt(c: &mut Client, leaves: &[Vec<u8>]) -> Result<bool, StoreError> {
@@ -244,12 +239,5 @@ impl PgSequencer {
         tx.execute("UPDATE log_state SET size = size + $1", &[&n]).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(ids.len())
-    }
-
-    /// Stop leading: release the lock (a successor can take it at once).
-    pub fn resign(&mut self) -> Result<(), StoreError> {
-        self.epoch = None;
-        self.client.execute("SELECT pg_advisory_unlock($1, $2)", &[&LEADER_LOCK, &self.key]).map_err(db)?;
-        Ok(())
     }
 }

@@ -67,28 +67,18 @@ pub fn migrate(dir: &Path, url: &str, schema: Option<&str>) -> anyhow::Result<()
         b
     };
     let (citizens, cdrs) = (src.citizen_count()?, src.cdr_count()?);
-    let b = bar(citizens, "citizens");
-    let (mut after, mut max_citizen) = (0i64, 0i64);
-    loop {
-        let rows = src.citizen_rows(after, PAGE)?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        max_citizen = max_citizen.max(last.id);
-        dst.put_citizens(&rows)?;
-        b.inc(rows.len() as u64);
-    }
-    b.finish();
-    let b = bar(cdrs, "call records");
-    let (mut after, mut max_cdr) = (0i64, 0i64);
-    loop {
-        let rows = src.cdr_rows(after, PAGE)?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        max_cdr = max_cdr.max(last.id);
-        dst.put_cdrs(&rows)?;
-        b.inc(rows.len() as u64);
-    }
-    b.finish();
+    let max_citizen = copy_pages(
+        &bar(citizens, "citizens"),
+        |after| src.citizen_rows(after, PAGE),
+        |r| r.id,
+        |rows| dst.put_citizens(rows),
+    )?;
+    let max_cdr = copy_pages(
+        &bar(cdrs, "call records"),
+        |after| src.cdr_rows(after, PAGE),
+        |r| r.id,
+        |rows| dst.put_cdrs(rows),
+    )?;
     dst.advance_ids(max_citizen, max_cdr)?;
 
     // Check: the same counts everywhere, the same rows byte for byte, the log intact.
@@ -158,4 +148,25 @@ pub fn migrate(dir: &Path, url: &str, schema: Option<&str>) -> anyhow::Result<()
         crate::stack::db_path(dir).display()
     );
     Ok(())
+}
+
+/// Copy rows a page at a time in ID order (`fetch(after)` gives the page after an ID); the
+/// largest ID copied.
+fn copy_pages<R>(
+    bar: &indicatif::ProgressBar,
+    fetch: impl Fn(i64) -> Result<Vec<R>, custos_store::StoreError>,
+    id: impl Fn(&R) -> i64,
+    put: impl Fn(&[R]) -> Result<(), custos_store::StoreError>,
+) -> anyhow::Result<i64> {
+    let (mut after, mut max) = (0i64, 0i64);
+    loop {
+        let rows = fetch(after)?;
+        let Some(last) = rows.last() else { break };
+        after = id(last);
+        max = max.max(after);
+        put(&rows)?;
+        bar.inc(rows.len() as u64);
+    }
+    bar.finish();
+    Ok(max)
 }
