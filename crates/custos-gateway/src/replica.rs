@@ -118,6 +118,14 @@ impl SharedLog {
         }
     }
 
+    /// Submit an entry without waiting for it (best effort: unauthenticated attempts).
+    pub(crate) fn submit_detached(&self, leaf: Vec<u8>, at: i64) {
+        let (tx, _) = tokio::sync::oneshot::channel();
+        if self.submit.get().is_none_or(|s| s.send((leaf, at, tx)).is_err()) {
+            tracing::warn!("unauthenticated attempt not logged: the submitter has stopped");
+        }
+    }
+
     /// Wait for the receipt of the entry submitted as `pending`.
     pub(crate) async fn receipt(&self, pending: i64) -> Result<Receipt, GatewayError> {
         let started = std::time::Instant::now();

@@ -641,11 +641,9 @@ impl Gateway {
             status: 401,
             fields: vec![],
         };
-        if self.shared_log.get().is_some() {
-            let at = self.now();
-            if let Err(e) = self.registry.store().log_submit(&entry.to_bytes(), at) {
-                tracing::warn!(error = %e, "unauthenticated attempt not logged");
-            }
+        if let Some(shared) = self.shared_log.get() {
+            // Handed to the submitter; the 401 does not wait for its commit.
+            shared.submit_detached(entry.to_bytes(), self.now());
             return;
         }
         let log = self.log.clone();
