@@ -11,12 +11,13 @@
 //! Pure: no I/O; the gateway builds the facts from its store.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash as _, Hasher as _};
 use std::str::FromStr as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId,
+    EntityTypeName, EntityUid, PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 
 /// The schema shipped with Custos.
@@ -220,14 +221,29 @@ impl FieldGroup {
 
 type ViewKey = (Vec<String>, Vec<String>, bool);
 
+/// The entities of a request (officer, case, warrant), kept because the same officer works
+/// the same case under the same warrant request after request, and building Cedar entities
+/// (their sets above all) costs more than evaluating the policies. Found by the three IDs,
+/// used only when every fact equals the one they were built from, so a changed fact can never
+/// meet a stale entity.
+type EntityKey = (OfficerFacts, CaseFacts, Option<WarrantFacts>);
+
+/// Request entity sets kept before the cache starts afresh.
+const ENTITY_CACHE_MAX: usize = 4096;
+
 /// A loaded, validated policy.
 pub struct Policy {
     policies: PolicySet,
+    /// For each action of the schema, the policies whose scope can match it: the others can
+    /// neither permit nor forbid that action, so evaluating them is wasted work.
+    by_action: HashMap<String, PolicySet>,
     authorizer: Authorizer,
     reason_of: HashMap<String, String>,
     view_cache: Mutex<HashMap<ViewKey, Vec<FieldGroup>>>,
+    entity_cache: Mutex<HashMap<u64, (EntityKey, Arc<Entities>)>>,
     officer_type: EntityTypeName,
     case_type: EntityTypeName,
+    warrant_type: EntityTypeName,
     group_type: EntityTypeName,
     action_type: EntityTypeName,
 }
@@ -250,9 +266,52 @@ fn long(v: i64) -> RestrictedExpression {
     RestrictedExpression::new_long(v)
 }
 
-fn record(pairs: Vec<(&str, RestrictedExpression)>) -> RestrictedExpression {
-    RestrictedExpression::new_record(pairs.into_iter().map(|(k, v)| (k.to_string(), v)))
-        .unwrap_or_else(|_| RestrictedExpression::new_bool(false))
+/// The policy with its action scope widened to any action. Only for a set used with actions
+/// the scope matches, where the scope is always true and building it on every request (a set
+/// of action UIDs, per policy) is wasted.
+fn any_action(p: &cedar_policy::Policy) -> Result<cedar_policy::Policy, PolicyError> {
+    if matches!(p.action_constraint(), ActionConstraint::Any) {
+        return Ok(p.clone());
+    }
+    let mut json = p.to_json().map_err(|e| PolicyError::Parse(e.to_string()))?;
+    if let Some(o) = json.as_object_mut() {
+        o.insert("action".into(), serde_json::json!({ "op": "All" }));
+    }
+    cedar_policy::Policy::from_json(Some(p.id().clone()), json).map_err(|e| PolicyError::Parse(e.to_string()))
+}
+
+/// Partition a policy set by the actions its policies' scopes can match. A policy whose
+/// scope names an action (or an action group holding it) goes to that action's set; an
+/// unconstrained one goes to every set. Template-linked policies are not split: with any
+/// template present every action gets the whole set.
+fn split_by_action(
+    policies: &PolicySet,
+    actions: &Entities,
+) -> Result<HashMap<String, PolicySet>, PolicyError> {
+    let mut out = HashMap::new();
+    if policies.templates().next().is_some() {
+        return Ok(out);
+    }
+    for action in actions.iter() {
+        let uid = action.uid();
+        let mut names: Vec<EntityUid> = vec![uid.clone()];
+        if let Some(up) = actions.ancestors(&uid) {
+            names.extend(up.cloned());
+        }
+        let mut set = PolicySet::new();
+        for p in policies.policies() {
+            let matches = match p.action_constraint() {
+                ActionConstraint::Any => true,
+                ActionConstraint::Eq(a) => names.contains(&a),
+                ActionConstraint::In(list) => list.iter().any(|a| names.contains(a)),
+            };
+            if matches {
+                set.add(any_action(p)?).map_err(|e| PolicyError::Parse(e.to_string()))?;
+            }
+        }
+        out.insert(uid.id().unescaped().to_string(), set);
+    }
+    Ok(out)
 }
 
 impl Policy {
@@ -266,6 +325,7 @@ impl Policy {
         let (schema, _) =
             Schema::from_cedarschema_str(schema_text).map_err(|e| PolicyError::Schema(e.to_string()))?;
         let policies = PolicySet::from_str(policy_text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let actions = schema.action_entities().map_err(|e| PolicyError::Schema(e.to_string()))?;
         let result = Validator::new(schema).validate(&policies, ValidationMode::Strict);
         if !result.validation_passed() {
             let msgs: Vec<String> = result.validation_errors().map(|e| e.to_string()).collect();
@@ -276,17 +336,26 @@ impl Policy {
             let code = p.annotation("id").unwrap_or(p.id().as_ref()).to_string();
             reason_of.insert(p.id().to_string(), code);
         }
+        let by_action = split_by_action(&policies, &actions)?;
         let ty = |n: &str| EntityTypeName::from_str(n).map_err(|e| PolicyError::Schema(e.to_string()));
         Ok(Self {
             policies,
+            by_action,
             authorizer: Authorizer::new(),
             reason_of,
             view_cache: Mutex::new(HashMap::new()),
+            entity_cache: Mutex::new(HashMap::new()),
             officer_type: ty("Custos::Officer")?,
             case_type: ty("Custos::Case")?,
+            warrant_type: ty("Custos::Warrant")?,
             group_type: ty("Custos::FieldGroup")?,
             action_type: ty("Custos::Action")?,
         })
+    }
+
+    /// The policies to evaluate for an action (all of them for an action the split missed).
+    fn policies_for(&self, action: &str) -> &PolicySet {
+        self.by_action.get(action).unwrap_or(&self.policies)
     }
 
     fn uid(&self, ty: &EntityTypeName, id: &str) -> EntityUid {
@@ -303,38 +372,76 @@ impl Policy {
         Entity::new(self.uid(&self.officer_type, &o.id), attrs.into_iter().collect(), Default::default()).ok()
     }
 
+    fn case_entity(&self, c: &CaseFacts) -> Option<Entity> {
+        let attrs = [
+            ("id".to_string(), s(&c.id)),
+            ("unit".to_string(), s(&c.unit)),
+            ("open".to_string(), RestrictedExpression::new_bool(c.open)),
+            ("covert".to_string(), RestrictedExpression::new_bool(c.covert)),
+            ("officers".to_string(), set(&c.officers)),
+        ];
+        Entity::new(self.uid(&self.case_type, &c.id), attrs.into_iter().collect(), Default::default()).ok()
+    }
+
+    fn warrant_uid(&self, w: Option<&WarrantFacts>) -> EntityUid {
+        self.uid(&self.warrant_type, w.map_or("", |w| w.id.as_str()))
+    }
+
+    fn warrant_entity(&self, warrant: Option<&WarrantFacts>) -> Option<Entity> {
+        let absent = WarrantFacts::default();
+        let w = warrant.unwrap_or(&absent);
+        let attrs = [
+            ("present".to_string(), RestrictedExpression::new_bool(warrant.is_some())),
+            ("id".to_string(), s(&w.id)),
+            ("status".to_string(), s(&w.status)),
+            ("case".to_string(), s(&w.case)),
+            ("issuer".to_string(), s(&w.issuer)),
+            ("issuer_unit".to_string(), s(&w.issuer_unit)),
+            ("issuer_is_reviewer".to_string(), RestrictedExpression::new_bool(w.issuer_is_reviewer)),
+            ("subjects".to_string(), set(&w.subjects)),
+            ("categories".to_string(), set(&w.categories)),
+            ("data_from".to_string(), long(w.data_from)),
+            ("data_to".to_string(), long(w.data_to)),
+            ("valid_from".to_string(), long(w.valid_from)),
+            ("valid_to".to_string(), long(w.valid_to)),
+        ];
+        Entity::new(self.warrant_uid(warrant), attrs.into_iter().collect(), Default::default()).ok()
+    }
+
+    /// The officer, case and warrant entities of a request, from the cache where they were
+    /// built before.
+    fn request_entities(&self, r: &AccessRequest) -> Option<Arc<Entities>> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&r.officer.id, &r.case.id, r.warrant.as_ref().map(|w| &w.id)).hash(&mut h);
+        let id = h.finish();
+        let same = |k: &EntityKey| k.0 == r.officer && k.1 == r.case && k.2 == r.warrant;
+        if let Some((k, e)) = self.entity_cache.lock().ok()?.get(&id) {
+            if same(k) {
+                return Some(e.clone());
+            }
+        }
+        let built = [
+            self.officer_entity(&r.officer)?,
+            self.case_entity(&r.case)?,
+            self.warrant_entity(r.warrant.as_ref())?,
+        ];
+        // Policies name actions explicitly (no action hierarchy), so the request's entities
+        // are just these three.
+        let entities = Arc::new(Entities::from_entities(built, None).ok()?);
+        let mut cache = self.entity_cache.lock().ok()?;
+        if cache.len() >= ENTITY_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(id, ((r.officer.clone(), r.case.clone(), r.warrant.clone()), entities.clone()));
+        Some(entities)
+    }
+
     /// Decide a request. Any construction or evaluation error is a deny.
     pub fn decide(&self, r: &AccessRequest) -> Decision {
         let deny = |code: &str| Decision::Deny(vec![code.to_string()]);
-        let Some(officer) = self.officer_entity(&r.officer) else { return deny("policy_error") };
-        let case_attrs = [
-            ("id".to_string(), s(&r.case.id)),
-            ("unit".to_string(), s(&r.case.unit)),
-            ("open".to_string(), RestrictedExpression::new_bool(r.case.open)),
-            ("covert".to_string(), RestrictedExpression::new_bool(r.case.covert)),
-            ("officers".to_string(), set(&r.case.officers)),
-        ];
+        let Some(entities) = self.request_entities(r) else { return deny("policy_error") };
         let case_uid = self.uid(&self.case_type, &r.case.id);
-        let Ok(case) = Entity::new(case_uid.clone(), case_attrs.into_iter().collect(), Default::default())
-        else {
-            return deny("policy_error");
-        };
-        let w = r.warrant.clone().unwrap_or_default();
-        let warrant = record(vec![
-            ("present", RestrictedExpression::new_bool(r.warrant.is_some())),
-            ("id", s(&w.id)),
-            ("status", s(&w.status)),
-            ("case", s(&w.case)),
-            ("issuer", s(&w.issuer)),
-            ("issuer_unit", s(&w.issuer_unit)),
-            ("issuer_is_reviewer", RestrictedExpression::new_bool(w.issuer_is_reviewer)),
-            ("subjects", set(&w.subjects)),
-            ("categories", set(&w.categories)),
-            ("data_from", long(w.data_from)),
-            ("data_to", long(w.data_to)),
-            ("valid_from", long(w.valid_from)),
-            ("valid_to", long(w.valid_to)),
-        ]);
+        let warrant = RestrictedExpression::new_entity_uid(self.warrant_uid(r.warrant.as_ref()));
         let ctx = Context::from_pairs([
             ("now".to_string(), long(r.now)),
             ("hour".to_string(), long(r.hour)),
@@ -354,17 +461,12 @@ impl Policy {
             ("break_glass".to_string(), RestrictedExpression::new_bool(r.break_glass)),
         ]);
         let Ok(ctx) = ctx else { return deny("policy_error") };
-        // Policies name actions explicitly (no action hierarchy), so the request's entities are
-        // just the officer and the case.
-        let Ok(entities) = Entities::from_entities([officer, case], None) else {
-            return deny("policy_error");
-        };
         let action = self.uid(&self.action_type, r.action.as_str());
         let Ok(req) = Request::new(self.uid(&self.officer_type, &r.officer.id), action, case_uid, ctx, None)
         else {
             return deny("policy_error");
         };
-        let resp = self.authorizer.is_authorized(&req, &self.policies, &entities);
+        let resp = self.authorizer.is_authorized(&req, self.policies_for(r.action.as_str()), &entities);
         let diag = resp.diagnostics();
         if diag.errors().next().is_some() {
             return deny("policy_error");
@@ -422,7 +524,7 @@ impl Policy {
                 ) else {
                     continue;
                 };
-                let resp = self.authorizer.is_authorized(&req, &self.policies, &entities);
+                let resp = self.authorizer.is_authorized(&req, self.policies_for("view"), &entities);
                 if resp.decision() == CedarDecision::Allow && resp.diagnostics().errors().next().is_none() {
                     out.push(g);
                 }
@@ -496,6 +598,45 @@ mod tests {
             p.decide(&r),
             Decision::Deny(vec!["officer_suspended".into(), "subject_not_covered".into()])
         );
+    }
+
+    #[test]
+    fn changed_facts_under_the_same_ids_are_never_served_from_the_cache() {
+        let p = Policy::default_policy().unwrap();
+        assert_eq!(p.decide(&base()), Decision::Allow);
+        let mut r = base();
+        r.case.open = false;
+        assert_eq!(p.decide(&r), Decision::Deny(vec!["case_closed".into()]));
+        let mut r = base();
+        if let Some(w) = r.warrant.as_mut() {
+            w.subjects = vec!["s9".into()];
+        }
+        assert_eq!(p.decide(&r), Decision::Deny(vec!["subject_not_covered".into()]));
+        let mut r = base();
+        r.officer.roles = vec!["desk".into()];
+        r.action = ActionKind::CdrQuery;
+        assert_eq!(p.decide(&r), Decision::Deny(vec!["role_not_allowed".into()]));
+        let mut r = base();
+        r.warrant = None;
+        assert_eq!(p.decide(&r), Decision::Deny(vec!["warrant_missing".into()]));
+        assert_eq!(p.decide(&base()), Decision::Allow);
+    }
+
+    #[test]
+    fn rules_for_every_action_apply_to_access_and_to_views() {
+        let text = format!(
+            "{DEFAULT_POLICY}\n@id(\"officer_banned\")\nforbid (principal, action, resource) when {{ principal.roles.contains(\"banned\") }};"
+        );
+        let p = Policy::load(DEFAULT_SCHEMA, &text).unwrap();
+        let mut r = base();
+        r.officer.roles.push("banned".into());
+        assert_eq!(p.decide(&r), Decision::Deny(vec!["officer_banned".into()]));
+        r.action = ActionKind::RoutineCheck;
+        r.case = CaseFacts::routine();
+        r.warrant = None;
+        assert_eq!(p.decide(&r), Decision::Deny(vec!["officer_banned".into()]));
+        assert_eq!(p.visible_groups(&r.officer, &["identity".into()], false), vec![]);
+        assert_eq!(p.decide(&base()), Decision::Allow);
     }
 
     #[test]
