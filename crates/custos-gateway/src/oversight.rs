@@ -17,7 +17,7 @@ pub const TRIAGE: [&str; 4] = ["acknowledged", "escalated", "closed_abuse", "clo
 /// Stable ID of an alert.
 pub fn alert_id(a: &custos_detect::Alert) -> String {
     let h = Sha256::digest(format!("{}|{}|{}|{}", a.officer, a.detector, a.unix, a.detail).as_bytes());
-    h.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    custos_server::auth::hex(&h[..8])
 }
 
 /// Who sees what: `None` for everything, `Some(unit)` for a supervisor's own unit.

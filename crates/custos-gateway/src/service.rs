@@ -261,11 +261,11 @@ impl std::fmt::Debug for Gateway {
 /// Random request/object ID.
 pub fn new_id(prefix: &str) -> String {
     let b = custos_logstore::random_bytes::<12>().unwrap_or_default();
-    format!("{prefix}{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+    format!("{prefix}{}", custos_server::auth::hex(&b))
 }
 
 pub(crate) fn sha_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    custos_server::auth::hex(&Sha256::digest(s.as_bytes()))
 }
 
 /// Parse a time given as RFC 3339 or Unix seconds.
@@ -897,11 +897,7 @@ impl Gateway {
         let warrant = self.warrant_facts(&ctx.warrant)?;
         let (officer, cats) =
             self.decide(p, action, case, warrant, &bi, "identity", (0, 0), &req.purpose, 1, false)?;
-        let found = if kind == "nid" {
-            self.registry.citizen_by_nid(&ident)?
-        } else {
-            self.registry.citizen_by_msisdn(&ident)?
-        };
+        let found = self.registry.citizen_by_blind(kind, &bi)?;
         let now = self.now();
         self.count_quota(&officer.id, action.as_str(), now)?;
         let Some((id, citizen)) = found else {

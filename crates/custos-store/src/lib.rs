@@ -315,6 +315,17 @@ impl Registry {
         self.store.citizen_by_nid(&self.vault.blind("nid", nid))?.map(|r| self.open_citizen(r)).transpose()
     }
 
+    /// A citizen by the blind index of an identifier of some kind (`nid` or `msisdn`), for a
+    /// caller that already computed it with [`Vault::blind`].
+    pub fn citizen_by_blind(&self, kind: &str, bi: &str) -> Result<Option<(i64, Citizen)>, StoreError> {
+        let row = match kind {
+            "nid" => self.store.citizen_by_nid(bi)?,
+            "msisdn" => self.store.citizen_by_msisdn(bi)?,
+            _ => None,
+        };
+        row.map(|r| self.open_citizen(r)).transpose()
+    }
+
     /// A citizen by registered MSISDN.
     pub fn citizen_by_msisdn(&self, msisdn: &str) -> Result<Option<(i64, Citizen)>, StoreError> {
         self.store
