@@ -10,6 +10,7 @@
 use std::io::{BufRead, BufReader, Read};
 
 use crate::time::{parse_time, Stamp};
+use crate::Event;
 
 /// The well-known actions; anything else is kept as free text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -120,14 +121,27 @@ fn outcome(s: &str) -> Option<bool> {
 /// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
 /// strings, maps Bangla digits to ASCII. Opaque commitments pass through trimmed.
 pub fn normalize_subject(s: &str) -> String {
+    let mut out = String::new();
+    normalize_subject_into(s, &mut out);
+    out
+}
+
+/// [`normalize_subject`] into a string that is reused (cleared first), so the common case of
+/// plain digits allocates nothing once `out` has grown.
+pub fn normalize_subject_into(s: &str, out: &mut String) {
+    out.clear();
     let t = s.trim();
     // Plain ASCII digits, the common case: only the mobile-number forms change.
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        return match t.len() {
-            11 if t.starts_with("01") => format!("88{t}"),
-            15 if t.starts_with("008801") => t[2..].to_string(),
-            _ => t.to_string(),
-        };
+        match t.len() {
+            11 if t.starts_with("01") => {
+                out.push_str("88");
+                out.push_str(t);
+            }
+            15 if t.starts_with("008801") => out.push_str(&t[2..]),
+            _ => out.push_str(t),
+        }
+        return;
     }
     let mapped: String = t
         .chars()
@@ -142,14 +156,23 @@ pub fn normalize_subject(s: &str) -> String {
         let d: String = mapped.chars().filter(char::is_ascii_digit).collect();
         // Bangladeshi mobile numbers to one form: 8801XXXXXXXXX.
         if d.len() == 11 && d.starts_with("01") {
-            return format!("88{d}");
+            out.push_str("88");
+            out.push_str(&d);
+        } else if d.len() == 15 && d.starts_with("008801") {
+            out.push_str(&d[2..]);
+        } else {
+            out.push_str(&d);
         }
-        if d.len() == 15 && d.starts_with("008801") {
-            return d[2..].to_string();
-        }
-        return d;
+        return;
     }
-    mapped
+    out.push_str(&mapped);
+}
+
+fn set_trimmed(out: &mut String, field: Option<&str>) {
+    out.clear();
+    if let Some(f) = field {
+        out.push_str(f.trim());
+    }
 }
 
 /// The columns of an access log.
@@ -193,19 +216,20 @@ impl Col {
 
 type Field<'a> = Option<std::borrow::Cow<'a, str>>;
 
-fn build_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64) -> Result<AccessRow, RowError> {
+/// Read one row into `ev`, reusing its strings. On error `ev` holds partial data.
+fn fill_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64, ev: &mut Event) -> Result<(), RowError> {
     let err = |m: String| RowError { line, message: m };
     let time_s = get(Col::Time).ok_or_else(|| err("missing `time`".into()))?;
     let time = parse_time(&time_s).ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
-    let officer = get(Col::Officer).map(|s| s.trim().to_string()).unwrap_or_default();
-    if officer.is_empty() {
+    set_trimmed(&mut ev.officer, get(Col::Officer).as_deref());
+    if ev.officer.is_empty() {
         return Err(err("missing `officer`".into()));
     }
     let action_s = get(Col::Action).unwrap_or_default();
     if action_s.trim().is_empty() {
         return Err(err("missing `action`".into()));
     }
-    let subject = normalize_subject(&get(Col::Subject).unwrap_or_default());
+    normalize_subject_into(&get(Col::Subject).unwrap_or_default(), &mut ev.subject);
     let out_s = get(Col::Outcome).unwrap_or_default();
     let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
     let rec_s = get(Col::Records).unwrap_or_default();
@@ -222,16 +246,14 @@ fn build_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64) -> Result<AccessRow,
             .map(|v| v as u64)
             .ok_or_else(|| err(format!("bad records `{}`", clip(&rec_s))))?
     };
-    Ok(AccessRow {
-        time,
-        officer,
-        unit: get(Col::Unit).map(|s| s.trim().to_string()).unwrap_or_default(),
-        action: Action::parse(action_s.trim()),
-        subject,
-        case: get(Col::Case).map(|s| s.trim().to_string()).unwrap_or_default(),
-        allowed,
-        records,
-    })
+    ev.time = time.unix;
+    ev.offset = time.offset;
+    set_trimmed(&mut ev.unit, get(Col::Unit).as_deref());
+    ev.action = Action::parse(action_s.trim());
+    set_trimmed(&mut ev.case, get(Col::Case).as_deref());
+    ev.allowed = allowed;
+    ev.records = records;
+    Ok(())
 }
 
 fn clip(s: &str) -> String {
@@ -289,10 +311,10 @@ impl<R: Read> LogReader<R> {
     }
 }
 
-impl<R: Read> Iterator for LogReader<R> {
-    type Item = Result<AccessRow, RowError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: Read> LogReader<R> {
+    /// Read the next row into `ev`, reusing its strings (no allocation per row once they have
+    /// grown): `None` at the end, `Some(Err)` for a bad row (then `ev` holds partial data).
+    pub fn read_event(&mut self, ev: &mut Event) -> Option<Result<(), RowError>> {
         match &mut self.inner {
             Inner::Csv { rdr, cols, rec } => match rdr.read_record(rec) {
                 Ok(false) => None,
@@ -301,7 +323,7 @@ impl<R: Read> Iterator for LogReader<R> {
                     let rec = &*rec;
                     let get =
                         |c: Col| -> Field<'_> { rec.get(cols[c as usize]?).map(std::borrow::Cow::Borrowed) };
-                    Some(build_row(&get, line))
+                    Some(fill_row(&get, line, ev))
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
@@ -336,9 +358,27 @@ impl<R: Read> Iterator for LogReader<R> {
                         _ => None,
                     }
                 };
-                return Some(build_row(&get, *line));
+                return Some(fill_row(&get, *line, ev));
             },
         }
+    }
+}
+
+impl<R: Read> Iterator for LogReader<R> {
+    type Item = Result<AccessRow, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut ev = Event::default();
+        Some(self.read_event(&mut ev)?.map(|()| AccessRow {
+            time: Stamp { unix: ev.time, offset: ev.offset },
+            officer: ev.officer,
+            unit: ev.unit,
+            action: ev.action,
+            subject: ev.subject,
+            case: ev.case,
+            allowed: ev.allowed,
+            records: ev.records,
+        }))
     }
 }
 
@@ -451,6 +491,38 @@ mod tests {
         assert_eq!(rows[0].as_ref().unwrap().records, 3);
         assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
         assert!(LogReader::new("a,b\n1,2\n".as_bytes()).is_err());
+    }
+
+    #[test]
+    fn rows_read_into_one_reused_event_match_rows_read_afresh() {
+        let csv = "time,officer,unit,action,subject,case,outcome,records\n\
+            2026-01-04T10:00:00+06:00,OFF-1,ATU,identity_lookup,01712345678,CASE-1,allowed,1\n\
+            1767500000,OFF-22,,CDR Query,6390910449,,denied,0\n\
+            bad-time,OFF-3,X,identity_lookup,1,,allowed,1\n\
+            1767500100,OFF-4,SB,odd action,query text,,allowed,\n";
+        let fresh: Vec<_> = LogReader::new(csv.as_bytes()).unwrap().collect();
+        let mut r = LogReader::new(csv.as_bytes()).unwrap();
+        let mut ev = Event::default();
+        let mut reused = Vec::new();
+        while let Some(got) = r.read_event(&mut ev) {
+            reused.push(got.map(|()| ev.clone()));
+        }
+        assert_eq!(fresh.len(), 4);
+        assert_eq!(reused.len(), 4);
+        for (a, b) in fresh.into_iter().zip(reused) {
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    let a = Event::from(a);
+                    assert_eq!(
+                        (a.time, a.offset, &a.officer, &a.unit, &a.action, &a.subject, &a.case),
+                        (b.time, b.offset, &b.officer, &b.unit, &b.action, &b.subject, &b.case)
+                    );
+                    assert_eq!((a.allowed, a.records), (b.allowed, b.records));
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("fresh {a:?} but reused {b:?}"),
+            }
+        }
     }
 
     #[test]

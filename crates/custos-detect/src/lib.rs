@@ -29,6 +29,7 @@
 
 pub mod fuzzing;
 pub mod input;
+pub mod sketch;
 pub mod stats;
 pub mod time;
 
@@ -104,6 +105,23 @@ pub struct Event {
     pub allowed: bool,
     /// Records returned.
     pub records: u64,
+}
+
+impl Default for Event {
+    /// An empty event, to be filled by [`input::LogReader::read_event`].
+    fn default() -> Self {
+        Self {
+            time: 0,
+            offset: 0,
+            officer: String::new(),
+            unit: String::new(),
+            action: Action::IdentityLookup,
+            subject: String::new(),
+            case: String::new(),
+            allowed: true,
+            records: 0,
+        }
+    }
 }
 
 impl From<AccessRow> for Event {
@@ -284,11 +302,11 @@ struct Officer {
     unit: u32,
     day: i64,
     today: Feats,
-    today_subjects: HashSet<u32>,
-    today_unexpl: HashSet<u32>,
-    today_unexpl_traffic: HashSet<u32>,
+    today_subjects: HashSet<u64>,
+    today_unexpl: HashSet<u64>,
+    today_unexpl_traffic: HashSet<u64>,
     hour_key: i64,
-    hour_subjects: HashSet<u32>,
+    hour_subjects: HashSet<u64>,
     last_time: i64,
     /// Closed days, oldest first: (day, features).
     history: VecDeque<(i64, Feats)>,
@@ -427,26 +445,53 @@ impl Interner {
     }
 }
 
+/// Subjects as 64-bit keys. Identifiers of up to 19 plain digits without a leading zero
+/// (NIDs, mobile numbers: nearly every subject) are their own value, so the engine keeps no
+/// table of every subject it has seen; anything else is interned and tagged above every such
+/// value (10^19 - 1 < 0xC000…).
+#[derive(Debug, Default)]
+struct SubjectKeys {
+    other: Interner,
+}
+
+const SUBJECT_TAG: u64 = 0xC000_0000_0000_0000;
+
+impl SubjectKeys {
+    fn key(&mut self, s: &str) -> u64 {
+        let b = s.as_bytes();
+        if !b.is_empty()
+            && b.len() <= 19
+            && (b.len() == 1 || b[0] != b'0')
+            && b.iter().all(u8::is_ascii_digit)
+        {
+            return b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+        }
+        SUBJECT_TAG | u64::from(self.other.id(s))
+    }
+}
+
 /// The streaming detector.
 #[derive(Debug, Default)]
 pub struct Engine {
     cfg: Config,
-    subjects: Interner,
+    subjects: SubjectKeys,
     cases: Interner,
     units: Interner,
     /// Officer names; `name_officer[name id]` is the officer's index once seen in the log.
     names: Interner,
     name_officer: Vec<Option<usize>>,
     officers: Vec<Officer>,
-    /// case → officers assigned (by name id) and subjects linked.
-    case_officers: HashMap<u32, HashSet<u32>>,
-    subject_cases: HashMap<u32, Vec<u32>>,
+    /// Officers assigned (by name id) per case id: a handful each, so a scan of a short
+    /// vector indexed by the dense case id beats two hash probes.
+    case_officers: Vec<Vec<u32>>,
+    /// subject → cases linked.
+    subject_cases: HashMap<u64, Vec<u32>>,
     has_cases: bool,
-    watch: HashMap<u32, WatchLabel>,
+    watch: HashMap<u64, WatchLabel>,
     /// (case, subject) → first officer index that cited it, the day, and whether traffic.
-    derived: HashMap<(u32, u32), (usize, i64, bool)>,
+    derived: HashMap<(u32, u64), (usize, i64, bool)>,
     /// subject → recent unexplained accessors (officer, time).
-    recent_unexpl: HashMap<u32, Vec<(usize, i64)>>,
+    recent_unexpl: HashMap<u64, Vec<(usize, i64)>>,
     pairs: HashMap<(usize, usize), (u32, i64)>,
     pair_alerted: HashSet<(usize, usize)>,
     day: Option<i64>,
@@ -459,12 +504,13 @@ pub struct Engine {
     /// Reused buffer of the collusion check.
     scratch: Vec<usize>,
     first_time: Option<i64>,
-    distinct_subjects: u64,
+    distinct_subjects: sketch::Distinct,
     empty_unit: u32,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
-    /// case → the units of its assigned officers seen so far, as of `officers_gen`.
-    case_units: HashMap<u32, (u64, Vec<u32>)>,
+    /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`
+    /// (`u64::MAX`: not worked out yet).
+    case_units: Vec<(u64, Vec<u32>)>,
 }
 
 fn add(a: &mut Feats, b: &Feats) {
@@ -485,13 +531,19 @@ impl Engine {
     pub fn load_cases(&mut self, links: &CaseLinks) {
         self.has_cases = true;
         for (c, o) in &links.officers {
-            let cid = self.cases.id(c);
+            let cid = self.cases.id(c) as usize;
             let nid = self.names.id(o);
-            self.case_officers.entry(cid).or_default().insert(nid);
+            if self.case_officers.len() <= cid {
+                self.case_officers.resize_with(cid + 1, Vec::new);
+            }
+            let os = &mut self.case_officers[cid];
+            if !os.contains(&nid) {
+                os.push(nid);
+            }
         }
         for (c, s) in &links.subjects {
             let cid = self.cases.id(c);
-            let sid = self.subjects.id(s);
+            let sid = self.subjects.key(s);
             let v = self.subject_cases.entry(sid).or_default();
             if !v.contains(&cid) {
                 v.push(cid);
@@ -502,7 +554,7 @@ impl Engine {
     /// Load a watch list.
     pub fn load_watch(&mut self, list: &[(String, WatchLabel)]) {
         for (s, l) in list {
-            let sid = self.subjects.id(s);
+            let sid = self.subjects.key(s);
             self.watch.insert(sid, *l);
         }
     }
@@ -544,40 +596,41 @@ impl Engine {
     }
 
     /// The explanation weight of an access: 0 explained, up to 1 unexplained.
-    fn explanation(&mut self, oi: usize, sid: u32, case: &str, traffic: bool, day: i64) -> f64 {
+    fn explanation(&mut self, oi: usize, sid: u64, case: &str, traffic: bool, day: i64) -> f64 {
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
-                for c in cs {
-                    if let Some(os) = self.case_officers.get(c) {
-                        if os.contains(&officer) {
-                            return 0.0;
-                        }
-                        // A case of the officer's unit.
-                        if unit != 0 {
-                            let gen = self.officers_gen;
-                            let fresh = self.case_units.get(c).filter(|(g, _)| *g == gen);
-                            let in_unit = match fresh {
-                                Some((_, units)) => units.contains(&unit),
-                                None => {
-                                    let mut units: Vec<u32> = os
-                                        .iter()
-                                        .filter_map(|n| {
-                                            let j = self.name_officer.get(*n as usize).copied().flatten()?;
-                                            Some(self.officers[j].unit)
-                                        })
-                                        .collect();
-                                    units.sort_unstable();
-                                    units.dedup();
-                                    let hit = units.contains(&unit);
-                                    self.case_units.insert(*c, (gen, units));
-                                    hit
+                for &c in cs {
+                    let Some(os) = self.case_officers.get(c as usize) else { continue };
+                    if os.contains(&officer) {
+                        return 0.0;
+                    }
+                    // A case of the officer's unit.
+                    if unit != 0 {
+                        let gen = self.officers_gen;
+                        let in_unit = match self.case_units.get(c as usize) {
+                            Some((g, units)) if *g == gen => units.contains(&unit),
+                            _ => {
+                                let mut units: Vec<u32> = os
+                                    .iter()
+                                    .filter_map(|n| {
+                                        let j = self.name_officer.get(*n as usize).copied().flatten()?;
+                                        Some(self.officers[j].unit)
+                                    })
+                                    .collect();
+                                units.sort_unstable();
+                                units.dedup();
+                                let hit = units.contains(&unit);
+                                if self.case_units.len() <= c as usize {
+                                    self.case_units.resize_with(c as usize + 1, || (u64::MAX, Vec::new()));
                                 }
-                            };
-                            if in_unit {
-                                return 0.0;
+                                self.case_units[c as usize] = (gen, units);
+                                hit
                             }
+                        };
+                        if in_unit {
+                            return 0.0;
                         }
                     }
                 }
@@ -587,7 +640,7 @@ impl Engine {
             return 1.0;
         }
         let cid = self.cases.id(case);
-        let own_case = self.case_officers.get(&cid).is_some_and(|os| os.contains(&officer));
+        let own_case = self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&officer));
         // Corroboration: a colleague of the same unit pulled this subject under this case.
         let corroborated = match self.derived.get(&(cid, sid)) {
             Some(&(first, _, _)) if first != oi && self.officers[first].unit == unit => true,
@@ -651,11 +704,8 @@ impl Engine {
             return;
         }
         self.first_time.get_or_insert(ev.time);
-        let known = self.subjects.len();
-        let sid = self.subjects.id(&ev.subject);
-        if self.subjects.len() > known {
-            self.distinct_subjects += 1;
-        }
+        let sid = self.subjects.key(&ev.subject);
+        self.distinct_subjects.insert(sid);
         let traffic = ev.action.is_traffic();
         let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
         let off = self.is_off_hours(oi, hour);
@@ -866,7 +916,7 @@ impl Engine {
     /// shared count is compared with what chance gives two officers with their volumes of
     /// unexplained pulls over the subjects seen, so busy routine desks do not collude by
     /// coincidence.
-    fn collusion(&mut self, oi: usize, sid: u32, t: i64) {
+    fn collusion(&mut self, oi: usize, sid: u64, t: i64) {
         let horizon = self.cfg.collusion_hours * 3600;
         self.officers[oi].unexpl_pulls += 1;
         let list = self.recent_unexpl.entry(sid).or_default();
@@ -881,7 +931,7 @@ impl Engine {
         others.extend(list.iter().map(|&(o2, _)| o2));
         list.push((oi, t));
         let elapsed = (t - self.first_time.unwrap_or(t)).max(horizon) as f64;
-        let population = self.distinct_subjects.max(1000) as f64;
+        let population = self.distinct_subjects.estimate().max(1000.0);
         for &o2 in &others {
             let key = (oi.min(o2), oi.max(o2));
             let e = self.pairs.entry(key).or_insert((0, t));

@@ -46,42 +46,65 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?;
     // Parsing runs on its own thread, handing rows over in batches, so reading the CSV and the
     // detectors overlap; the bounded channel keeps memory independent of the file's size.
+    // Batches come back to the parser once read and their events are refilled in place, so
+    // rows cost no allocation on one thread and no free on the other.
     const BATCH: usize = 4096;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Event, custos_detect::input::RowError>>>(8);
-    let parser = std::thread::spawn(move || {
-        let mut batch = Vec::with_capacity(BATCH);
-        for row in reader {
-            batch.push(row.map(Event::from));
-            if batch.len() == BATCH
-                && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
-            {
-                return;
+    type Batch = Vec<Result<Event, custos_detect::input::RowError>>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Batch, usize)>(8);
+    let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Batch>(16);
+    let mut reader = reader;
+    let parser = std::thread::spawn(move || loop {
+        let mut batch = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let mut n = 0;
+        let mut done = false;
+        while n < BATCH {
+            if n == batch.len() {
+                batch.push(Ok(Event::default()));
             }
+            if batch[n].is_err() {
+                batch[n] = Ok(Event::default());
+            }
+            let got = match &mut batch[n] {
+                Ok(ev) => reader.read_event(ev),
+                Err(_) => None,
+            };
+            match got {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(())) => {}
+                Some(Err(e)) => batch[n] = Err(e),
+            }
+            n += 1;
         }
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
+        if (n > 0 && tx.send((batch, n)).is_err()) || done {
+            return;
         }
     });
     let (mut rows, mut bad) = (0u64, 0u64);
-    for row in rx.iter().flatten() {
-        match row {
-            Ok(r) if a.parse_only => {
-                rows += u64::from(!r.officer.is_empty());
-            }
-            Ok(ev) => {
-                engine.push(&ev);
-                rows += 1;
-            }
-            Err(e) => {
-                if a.strict {
-                    bail!("{}:{}: {}", a.log.display(), e.line, e.message);
+    for (batch, n) in rx.iter() {
+        for row in &batch[..n] {
+            match row {
+                Ok(r) if a.parse_only => {
+                    rows += u64::from(!r.officer.is_empty());
                 }
-                bad += 1;
-                if bad <= 20 {
-                    eprintln!("{}:{}: skipped: {}", a.log.display(), e.line, e.message);
+                Ok(ev) => {
+                    engine.push(ev);
+                    rows += 1;
+                }
+                Err(e) => {
+                    if a.strict {
+                        bail!("{}:{}: {}", a.log.display(), e.line, e.message);
+                    }
+                    bad += 1;
+                    if bad <= 20 {
+                        eprintln!("{}:{}: skipped: {}", a.log.display(), e.line, e.message);
+                    }
                 }
             }
         }
+        let _ = back_tx.try_send(batch);
     }
     if parser.join().is_err() {
         bail!("{}: the parser thread failed", a.log.display());
