@@ -395,22 +395,41 @@ struct PeerRate {
     phi: Feats,
 }
 
-/// Strings to dense ids. Identifiers written as up to 19 plain digits (NIDs, mobile numbers:
-/// most subjects) are keyed by their value and length, so they are neither hashed as strings
-/// nor compared byte by byte nor copied.
+/// Strings to dense ids. Strings of up to 15 bytes (officer accounts, units, case numbers) and
+/// identifiers of up to 19 plain digits are packed into a 128-bit key, so they are neither
+/// hashed as strings nor compared byte by byte nor copied; only longer ones are kept as text.
 #[derive(Debug, Default)]
 struct Interner {
     map: HashMap<String, u32>,
     nums: HashMap<u128, u32>,
 }
 
-fn digits_key(s: &str) -> Option<u128> {
+/// Key of digits: the length above bit 64, the value below (leading zeros kept by the length).
+/// Key of a short string: its bytes from bit 0, the length with the top bit set in the top
+/// byte. The two kinds never meet: a digits key has nothing above bit 69.
+fn packed_key(s: &str) -> Option<u128> {
     let b = s.as_bytes();
-    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
-        return None;
+    if b.len() <= 19 && b.first().is_some_and(u8::is_ascii_digit) && b.iter().all(u8::is_ascii_digit) {
+        let v = b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+        return Some((b.len() as u128) << 64 | u128::from(v));
     }
-    let v = b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
-    Some((b.len() as u128) << 64 | u128::from(v))
+    if b.len() <= 15 {
+        let mut buf = [0u8; 16];
+        buf[..b.len()].copy_from_slice(b);
+        buf[15] = 0x80 | b.len() as u8;
+        return Some(u128::from_le_bytes(buf));
+    }
+    None
+}
+
+fn unpack_key(k: u128) -> String {
+    if k >> 127 == 1 {
+        let bytes = k.to_le_bytes();
+        let len = usize::from(bytes[15] & 0x7f).min(15);
+        return String::from_utf8_lossy(&bytes[..len]).into_owned();
+    }
+    let (len, v) = ((k >> 64) as usize, k as u64);
+    format!("{v:0len$}")
 }
 
 impl Interner {
@@ -419,7 +438,7 @@ impl Interner {
     }
     fn id(&mut self, s: &str) -> u32 {
         let next = self.len() as u32;
-        if let Some(k) = digits_key(s) {
+        if let Some(k) = packed_key(s) {
             return *self.nums.entry(k).or_insert(next);
         }
         if let Some(&i) = self.map.get(s) {
@@ -431,14 +450,13 @@ impl Interner {
     /// The string of an id (a linear search: for reports, not per event).
     fn name(&self, id: u32) -> Option<String> {
         if let Some((k, _)) = self.nums.iter().find(|(_, &v)| v == id) {
-            let (len, v) = ((k >> 64) as usize, *k as u64);
-            return Some(format!("{v:0len$}"));
+            return Some(unpack_key(*k));
         }
         self.map.iter().find(|(_, &v)| v == id).map(|(k, _)| k.clone())
     }
     #[cfg(test)]
     fn get(&self, s: &str) -> Option<u32> {
-        match digits_key(s) {
+        match packed_key(s) {
             Some(k) => self.nums.get(&k).copied(),
             None => self.map.get(s).copied(),
         }
@@ -1008,20 +1026,28 @@ impl Engine {
 
     /// Window sums of an officer's closed days within the window ending at `day` (exclusive
     /// of today) and the own-baseline daily rates from the days before the window.
-    fn window(&self, o: &Officer, day: i64) -> (Feats, f64, Feats, f64) {
+    /// The officer's recent window (the `window_days` before `day`) and own baseline (the
+    /// `baseline_days` before that), with the recent window of `day + 1` (tomorrow's intraday
+    /// history), in one pass over the officer's history.
+    fn windows_today_and_tomorrow(&self, o: &Officer, day: i64) -> ((Feats, f64, Feats, f64), (Feats, f64)) {
         let w = self.cfg.window_days;
         let (mut win, mut wdays, mut base, mut bdays) = ([0.0; NF], 0.0, [0.0; NF], 0.0);
-        let pending = (o.day < day && o.day != i64::MIN).then_some((o.day, o.today));
+        let (mut next, mut ndays) = ([0.0; NF], 0.0);
+        let pending = (o.day < day + 1 && o.day != i64::MIN).then_some((o.day, o.today));
         for (d, f) in o.history.iter().chain(pending.iter()) {
             if *d > day - w && *d < day {
                 add(&mut win, f);
                 wdays += 1.0;
-            } else if *d <= day - w && *d > day - w - self.cfg.baseline_days {
+            } else if *d <= day - w && *d > day - w - self.cfg.baseline_days && *d < day {
                 add(&mut base, f);
                 bdays += 1.0;
             }
+            if *d > day + 1 - w && *d < day + 1 {
+                add(&mut next, f);
+                ndays += 1.0;
+            }
         }
-        (win, wdays, base, bdays)
+        ((win, wdays, base, bdays), (next, ndays))
     }
 
     /// Score an officer's window (history part + today) against peers and own baseline.
@@ -1134,8 +1160,10 @@ impl Engine {
         let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
         let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
         let mut windows: Vec<(usize, Feats, f64, Feats, f64)> = Vec::new();
+        let mut tomorrow: Vec<(Feats, f64)> = Vec::with_capacity(self.officers.len());
         for (i, o) in self.officers.iter().enumerate() {
-            let (mut win, mut wdays, base, bdays) = self.window(o, day);
+            let ((mut win, mut wdays, base, bdays), next) = self.windows_today_and_tomorrow(o, day);
+            tomorrow.push(next);
             if o.day == day {
                 // Scored below on the days before today plus today.
                 windows.push((i, win, wdays, base, bdays));
@@ -1166,13 +1194,10 @@ impl Engine {
             self.apply_scores(i, t, scores, false);
         }
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
-        for idx in 0..self.officers.len() {
-            let (win, wdays, _, _) = self.window(&self.officers[idx], day + 1);
-            let g = self.officers[idx].group();
-            let o = &mut self.officers[idx];
+        for (o, (win, wdays)) in self.officers.iter_mut().zip(tomorrow) {
+            o.group_cache = o.group();
             o.cache_hist = win;
             o.cache_days = wdays;
-            o.group_cache = g;
         }
         let horizon = self.cfg.collusion_hours * 3600;
         let now = (day + 1) * 86_400;
@@ -1363,5 +1388,15 @@ mod tests {
             assert_eq!(i.name(id).as_deref(), Some(s));
         }
         assert_eq!(i.name(99), None);
+        // Short strings packed, longer ones kept as text; a NUL byte or a multi-byte
+        // character is kept apart by the length.
+        for s in ["OFF-4952", "CASE-ATU-000851", "CASE-ATU-0008512", "ATU\0", "ঢাকা", "ঢাকা-উত্তর-পূর্ব"]
+        {
+            let id = i.id(s);
+            assert_eq!(i.id(s), id);
+            assert_eq!(i.name(id).as_deref(), Some(s));
+        }
+        assert_ne!(i.get("ATU"), i.get("ATU\0"));
+        assert_eq!(i.len(), 14);
     }
 }
