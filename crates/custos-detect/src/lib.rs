@@ -529,6 +529,13 @@ pub struct Engine {
     /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`
     /// (`u64::MAX`: not worked out yet).
     case_units: Vec<(u64, Vec<u32>)>,
+    /// The last day closed. Collusion and corroboration entries older than their horizon as of
+    /// that day are ignored where they are read, and swept out only when their maps have
+    /// doubled since the last sweep: the same answers as a sweep every day, at a fraction of
+    /// the cost.
+    last_closed: Option<i64>,
+    /// Sizes of `recent_unexpl` and `derived` after their last sweep.
+    swept: (usize, usize),
 }
 
 fn add(a: &mut Feats, b: &Feats) {
@@ -660,7 +667,9 @@ impl Engine {
         let cid = self.cases.id(case);
         let own_case = self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&officer));
         // Corroboration: a colleague of the same unit pulled this subject under this case.
-        let corroborated = match self.derived.get(&(cid, sid)) {
+        let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
+        let live = |v: &&(usize, i64, bool)| closed.is_none_or(|d| d - v.1 <= keep);
+        let corroborated = match self.derived.get(&(cid, sid)).filter(live) {
             Some(&(first, _, _)) if first != oi && self.officers[first].unit == unit => true,
             Some(_) => false,
             None => {
@@ -937,8 +946,10 @@ impl Engine {
     fn collusion(&mut self, oi: usize, sid: u64, t: i64) {
         let horizon = self.cfg.collusion_hours * 3600;
         self.officers[oi].unexpl_pulls += 1;
+        // What the sweep at the last close would have dropped is dropped here too.
+        let floor = self.last_closed.map_or(i64::MIN, |d| (d + 1) * 86_400 - horizon - 86_400);
         let list = self.recent_unexpl.entry(sid).or_default();
-        list.retain(|&(_, t2)| t - t2 <= horizon);
+        list.retain(|&(_, t2)| t - t2 <= horizon && t2 >= floor);
         if let Some(e) = list.iter_mut().find(|(o2, _)| *o2 == oi) {
             e.1 = t;
             return; // already counted for this subject
@@ -1199,14 +1210,21 @@ impl Engine {
             o.cache_hist = win;
             o.cache_days = wdays;
         }
+        self.last_closed = Some(day);
         let horizon = self.cfg.collusion_hours * 3600;
         let now = (day + 1) * 86_400;
-        self.recent_unexpl.retain(|_, v| {
-            v.retain(|&(_, t)| now - t <= horizon + 86_400);
-            !v.is_empty()
-        });
+        if self.recent_unexpl.len() >= 2 * self.swept.0.max(4096) {
+            self.recent_unexpl.retain(|_, v| {
+                v.retain(|&(_, t)| now - t <= horizon + 86_400);
+                !v.is_empty()
+            });
+            self.swept.0 = self.recent_unexpl.len();
+        }
         let keep = self.cfg.baseline_days + self.cfg.window_days;
-        self.derived.retain(|_, v| day - v.1 <= keep);
+        if self.derived.len() >= 2 * self.swept.1.max(4096) {
+            self.derived.retain(|_, v| day - v.1 <= keep);
+            self.swept.1 = self.derived.len();
+        }
     }
 
     /// Finish: close the last day and produce the ranked report. The engine can keep taking
@@ -1361,6 +1379,41 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_colleagues_pull_corroborates_for_the_baseline_and_window_days_and_then_expires() {
+        let mut e = Engine::new(Config::default());
+        let keep = e.cfg.baseline_days + e.cfg.window_days;
+        e.load_cases(&CaseLinks {
+            officers: vec![("C1".into(), "A".into())],
+            subjects: vec![("C9".into(), "1000000001".into())],
+        });
+        let ev = |day: i64, officer: &str, subject: &str, case: &str| Event {
+            time: day * 86_400 + 36_000,
+            offset: 0,
+            officer: officer.into(),
+            unit: "U".into(),
+            action: Action::IdentityLookup,
+            subject: subject.into(),
+            case: case.into(),
+            allowed: true,
+            records: 1,
+        };
+        e.push(&ev(0, "A", "1000000002", ""));
+        e.push(&ev(0, "B", "5550001", "C1"));
+        let a = e.name_officer[e.names.get("A").unwrap() as usize].unwrap();
+        let sid = e.subjects.key("5550001");
+        // Days pass (another officer keeps working); each push on a new day closes the last.
+        for day in 1..=keep + 1 {
+            e.push(&ev(day, "X", &format!("{}", 2_000_000 + day), ""));
+        }
+        // Last close: day `keep`, so B's pull of day 0 still corroborates A's.
+        assert_eq!(e.explanation(a, sid, "C1", false, keep + 1), 0.25);
+        e.push(&ev(keep + 2, "X", "3000000", ""));
+        // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
+        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
+    }
 
     #[test]
     fn interner_keeps_digit_strings_apart_by_length_and_gives_names_back() {
