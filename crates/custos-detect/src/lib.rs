@@ -509,7 +509,8 @@ pub struct Engine {
     /// (case, subject) → first officer index that cited it, the day, and whether traffic.
     derived: HashMap<(u32, u64), (usize, i64, bool)>,
     /// subject → recent unexplained accessors (officer, time).
-    recent_unexpl: HashMap<u64, Vec<(usize, i64)>>,
+    /// (Nearly always one or two accessors: kept inline, no allocation per subject.)
+    recent_unexpl: HashMap<u64, smallvec::SmallVec<[(usize, i64); 2]>>,
     pairs: HashMap<(usize, usize), (u32, i64)>,
     pair_alerted: HashSet<(usize, usize)>,
     day: Option<i64>,
@@ -949,7 +950,7 @@ impl Engine {
         // What the sweep at the last close would have dropped is dropped here too.
         let floor = self.last_closed.map_or(i64::MIN, |d| (d + 1) * 86_400 - horizon - 86_400);
         let list = self.recent_unexpl.entry(sid).or_default();
-        list.retain(|&(_, t2)| t - t2 <= horizon && t2 >= floor);
+        list.retain(|e| t - e.1 <= horizon && e.1 >= floor);
         if let Some(e) = list.iter_mut().find(|(o2, _)| *o2 == oi) {
             e.1 = t;
             return; // already counted for this subject
@@ -1215,7 +1216,7 @@ impl Engine {
         let now = (day + 1) * 86_400;
         if self.recent_unexpl.len() >= 2 * self.swept.0.max(4096) {
             self.recent_unexpl.retain(|_, v| {
-                v.retain(|&(_, t)| now - t <= horizon + 86_400);
+                v.retain(|e| now - e.1 <= horizon + 86_400);
                 !v.is_empty()
             });
             self.swept.0 = self.recent_unexpl.len();
