@@ -1,12 +1,25 @@
 //! Entry point of the access-log fuzz target. It must never panic.
 
-/// Parse arbitrary bytes as an access log, a case file and a watch list, and run every valid
-/// row through the engine.
+/// Parse arbitrary bytes as an access log (read afresh and into one reused event), a case file
+/// and a watch list, and run every valid row through the engine.
 pub fn parse_log(data: &[u8]) {
     if let Ok(rdr) = crate::input::LogReader::new(data) {
         let mut e = crate::Engine::new(crate::Config::default());
         for row in rdr.take(10_000).flatten() {
             e.push(&crate::Event::from(row));
+        }
+        let _ = e.report();
+    }
+    // The path `custos analyze` takes: one event refilled row after row.
+    if let Ok(mut rdr) = crate::input::LogReader::new(data) {
+        let mut e = crate::Engine::new(crate::Config::default());
+        let mut ev = crate::Event::default();
+        for _ in 0..10_000 {
+            match rdr.read_event(&mut ev) {
+                None => break,
+                Some(Ok(())) => e.push(&ev),
+                Some(Err(_)) => ev = crate::Event::default(),
+            }
         }
         let _ = e.report();
     }

@@ -407,10 +407,15 @@ struct Interner {
 /// Key of digits: the length above bit 64, the value below (leading zeros kept by the length).
 /// Key of a short string: its bytes from bit 0, the length with the top bit set in the top
 /// byte. The two kinds never meet: a digits key has nothing above bit 69.
+/// The value of an identifier of 1 to 19 plain ASCII digits (leading zeros allowed).
+fn digits_value(b: &[u8]) -> Option<u64> {
+    (b.len() <= 19 && b.first().is_some_and(u8::is_ascii_digit) && b.iter().all(u8::is_ascii_digit))
+        .then(|| b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0')))
+}
+
 fn packed_key(s: &str) -> Option<u128> {
     let b = s.as_bytes();
-    if b.len() <= 19 && b.first().is_some_and(u8::is_ascii_digit) && b.iter().all(u8::is_ascii_digit) {
-        let v = b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+    if let Some(v) = digits_value(b) {
         return Some((b.len() as u128) << 64 | u128::from(v));
     }
     if b.len() <= 15 {
@@ -477,14 +482,10 @@ const SUBJECT_TAG: u64 = 0xC000_0000_0000_0000;
 impl SubjectKeys {
     fn key(&mut self, s: &str) -> u64 {
         let b = s.as_bytes();
-        if !b.is_empty()
-            && b.len() <= 19
-            && (b.len() == 1 || b[0] != b'0')
-            && b.iter().all(u8::is_ascii_digit)
-        {
-            return b.iter().fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+        match digits_value(b) {
+            Some(v) if b.len() == 1 || b[0] != b'0' => v,
+            _ => SUBJECT_TAG | u64::from(self.other.id(s)),
         }
-        SUBJECT_TAG | u64::from(self.other.id(s))
     }
 }
 
@@ -911,13 +912,7 @@ impl Engine {
     }
 
     fn enumeration(&mut self, oi: usize, ev: &Event) {
-        let Some(v) = (!ev.subject.is_empty()
-            && ev.subject.len() <= 19
-            && ev.subject.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| ev.subject.parse::<u64>().ok())
-        .flatten() else {
-            return;
-        };
+        let Some(v) = digits_value(ev.subject.as_bytes()) else { return };
         let dist = self.cfg.enumeration_distance;
         let o = &mut self.officers[oi];
         while o.numeric.front().is_some_and(|&(t, _)| ev.time - t > 3600) {

@@ -312,7 +312,7 @@ impl Registry {
 
     /// A citizen by NID.
     pub fn citizen_by_nid(&self, nid: &str) -> Result<Option<(i64, Citizen)>, StoreError> {
-        self.store.citizen_by_nid(&self.vault.blind("nid", nid))?.map(|r| self.open_citizen(r)).transpose()
+        self.citizen_by_blind("nid", &self.vault.blind("nid", nid))
     }
 
     /// A citizen by the blind index of an identifier of some kind (`nid` or `msisdn`), for a
@@ -328,10 +328,7 @@ impl Registry {
 
     /// A citizen by registered MSISDN.
     pub fn citizen_by_msisdn(&self, msisdn: &str) -> Result<Option<(i64, Citizen)>, StoreError> {
-        self.store
-            .citizen_by_msisdn(&self.vault.blind("msisdn", msisdn))?
-            .map(|r| self.open_citizen(r))
-            .transpose()
+        self.citizen_by_blind("msisdn", &self.vault.blind("msisdn", msisdn))
     }
 
     /// Citizens whose names contain every token of `query`.

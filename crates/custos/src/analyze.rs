@@ -42,7 +42,7 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             read_watch(open(w)?).map_err(|e| anyhow::anyhow!("{}:{}: {}", w.display(), e.line, e.message))?;
         engine.load_watch(&list);
     }
-    let reader = LogReader::new(open(&a.log)?)
+    let mut reader = LogReader::new(open(&a.log)?)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?;
     // Parsing runs on its own thread, handing rows over in batches, so reading the CSV and the
     // detectors overlap; the bounded channel keeps memory independent of the file's size.
@@ -52,7 +52,6 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     type Batch = Vec<Result<Event, custos_detect::input::RowError>>;
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Batch, usize)>(8);
     let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Batch>(16);
-    let mut reader = reader;
     let parser = std::thread::spawn(move || loop {
         let mut batch = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let mut n = 0;
@@ -61,19 +60,15 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             if n == batch.len() {
                 batch.push(Ok(Event::default()));
             }
-            if batch[n].is_err() {
-                batch[n] = Ok(Event::default());
-            }
-            let got = match &mut batch[n] {
-                Ok(ev) => reader.read_event(ev),
-                Err(_) => None,
-            };
-            match got {
+            // A slot that held a bad row starts afresh; a good one is refilled in place.
+            let mut ev = std::mem::replace(&mut batch[n], Ok(Event::default())).unwrap_or_default();
+            match reader.read_event(&mut ev) {
                 None => {
+                    batch[n] = Ok(ev);
                     done = true;
                     break;
                 }
-                Some(Ok(())) => {}
+                Some(Ok(())) => batch[n] = Ok(ev),
                 Some(Err(e)) => batch[n] = Err(e),
             }
             n += 1;
