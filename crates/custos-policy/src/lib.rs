@@ -287,12 +287,15 @@ fn any_action(p: &cedar_policy::Policy) -> Result<cedar_policy::Policy, PolicyEr
 fn split_by_action(
     policies: &PolicySet,
     actions: &Entities,
+    action_type: &EntityTypeName,
 ) -> Result<HashMap<String, PolicySet>, PolicyError> {
     let mut out = HashMap::new();
     if policies.templates().next().is_some() {
         return Ok(out);
     }
-    for action in actions.iter() {
+    // Only the actions the gateway asks about (`Custos::Action::…`), keyed by name; an action
+    // of another namespace with the same name must not take their place.
+    for action in actions.iter().filter(|a| a.uid().type_name() == action_type) {
         let uid = action.uid();
         let mut names: Vec<EntityUid> = vec![uid.clone()];
         if let Some(up) = actions.ancestors(&uid) {
@@ -336,8 +339,9 @@ impl Policy {
             let code = p.annotation("id").unwrap_or(p.id().as_ref()).to_string();
             reason_of.insert(p.id().to_string(), code);
         }
-        let by_action = split_by_action(&policies, &actions)?;
         let ty = |n: &str| EntityTypeName::from_str(n).map_err(|e| PolicyError::Schema(e.to_string()));
+        let action_type = ty("Custos::Action")?;
+        let by_action = split_by_action(&policies, &actions, &action_type)?;
         Ok(Self {
             policies,
             by_action,
@@ -349,7 +353,7 @@ impl Policy {
             case_type: ty("Custos::Case")?,
             warrant_type: ty("Custos::Warrant")?,
             group_type: ty("Custos::FieldGroup")?,
-            action_type: ty("Custos::Action")?,
+            action_type,
         })
     }
 
