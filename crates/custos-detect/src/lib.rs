@@ -47,6 +47,10 @@ use stats::surprise;
 pub struct Config {
     /// Days in the sliding evidence window.
     pub window_days: i64,
+    /// Days in the short evidence window, scanned beside the long one for sparse signals so
+    /// that a burst is not diluted by the quiet days before it (the choice of the stronger
+    /// window is paid for: its surprise counts less `log10 2`).
+    pub short_window_days: i64,
     /// Days of own history used as the officer's baseline (before the window).
     pub baseline_days: i64,
     /// Surprise for a medium alert (-log10 p).
@@ -71,6 +75,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             window_days: 7,
+            short_window_days: 3,
             baseline_days: 28,
             medium: 5.0,
             high: 7.0,
@@ -247,6 +252,20 @@ const FEATURE_NAMES: [&str; NF] = [
 /// How a feature is compared: against peers only, or against peers and own history.
 const VOLUME: [bool; NF] = [true, true, false, true, false, true, false, false, true, true, false, false];
 
+/// The feature a sparse count is a part of: unexplained subjects are some of the officer's
+/// subjects, unexplained call-record subjects some of their call-record queries, off-hours
+/// accesses, denials and empty lookups some of their accesses. A count is judged against the
+/// larger of the peers' count and the peers' share of the officer's own activity, so that
+/// working more is not read as abuse twice — once as volume and again as more of everything.
+fn part_of(f: usize) -> Option<usize> {
+    match f {
+        F_UNEXPL => Some(F_SUBJECTS),
+        F_UNEXPL_TRAFFIC => Some(F_TRAFFIC),
+        F_OFFHOURS | F_DENIED | F_NOTFOUND | F_UNEXPL_OFF => Some(F_EVENTS),
+        _ => None,
+    }
+}
+
 /// Which signal (reason code) a feature feeds.
 fn signal_of(f: usize) -> usize {
     match f {
@@ -292,7 +311,33 @@ const SIGNAL_CODES: [&str; NS] = [
     "break_glass",
 ];
 
+/// The families of evidence the combined signal weighs (nested signals join their parent).
+const COMBINED_FAMILIES: [usize; 5] = [S_UNEXPL, S_VOLUME, S_OFFHOURS, S_DENIALS, S_NOTFOUND];
+
 type Feats = [f64; NF];
+
+/// Feature sums over some closed days of an officer, and how many days.
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    sum: Feats,
+    days: f64,
+}
+
+impl Window {
+    fn add(&mut self, f: &Feats) {
+        add(&mut self.sum, f);
+        self.days += 1.0;
+    }
+}
+
+/// An officer's evidence windows before a day: the recent window, its last few days, and the
+/// own baseline before it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Windows {
+    long: Window,
+    short: Window,
+    base: Window,
+}
 
 #[derive(Debug, Default)]
 struct Officer {
@@ -332,6 +377,8 @@ struct Officer {
     /// Cached at the last day close: window sums of the days before today and their count.
     cache_hist: Feats,
     cache_days: f64,
+    /// The same for the short window.
+    cache_short: Window,
     /// Accesses that cited no case (to tell routine desk work from case work).
     caseless: u64,
     /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
@@ -1031,30 +1078,57 @@ impl Engine {
         }
     }
 
-    /// Window sums of an officer's closed days within the window ending at `day` (exclusive
-    /// of today) and the own-baseline daily rates from the days before the window.
-    /// The officer's recent window (the `window_days` before `day`) and own baseline (the
-    /// `baseline_days` before that), with the recent window of `day + 1` (tomorrow's intraday
+    /// The officer's recent window (the `window_days` before `day`), short window (the
+    /// `short_window_days` before `day`) and own baseline (the `baseline_days` before the
+    /// recent window), with the recent and short windows of `day + 1` (tomorrow's intraday
     /// history), in one pass over the officer's history.
-    fn windows_today_and_tomorrow(&self, o: &Officer, day: i64) -> ((Feats, f64, Feats, f64), (Feats, f64)) {
-        let w = self.cfg.window_days;
-        let (mut win, mut wdays, mut base, mut bdays) = ([0.0; NF], 0.0, [0.0; NF], 0.0);
-        let (mut next, mut ndays) = ([0.0; NF], 0.0);
+    fn windows_today_and_tomorrow(&self, o: &Officer, day: i64) -> (Windows, Windows) {
+        let (w, sw) = (self.cfg.window_days, self.cfg.short_window_days.min(self.cfg.window_days));
+        let (mut today, mut next) = (Windows::default(), Windows::default());
         let pending = (o.day < day + 1 && o.day != i64::MIN).then_some((o.day, o.today));
         for (d, f) in o.history.iter().chain(pending.iter()) {
             if *d > day - w && *d < day {
-                add(&mut win, f);
-                wdays += 1.0;
+                today.long.add(f);
+                if *d > day - sw {
+                    today.short.add(f);
+                }
             } else if *d <= day - w && *d > day - w - self.cfg.baseline_days && *d < day {
-                add(&mut base, f);
-                bdays += 1.0;
+                today.base.add(f);
             }
             if *d > day + 1 - w && *d < day + 1 {
-                add(&mut next, f);
-                ndays += 1.0;
+                next.long.add(f);
+                if *d > day + 1 - sw {
+                    next.short.add(f);
+                }
             }
         }
-        ((win, wdays, base, bdays), (next, ndays))
+        (today, next)
+    }
+
+    /// Score the long window and, for sparse signals, the short one too, keeping per feature
+    /// the stronger at the price of the choice.
+    fn score_scan(
+        &self,
+        o: &Officer,
+        w: &Windows,
+        base: Option<&Window>,
+        peers: &PeerRate,
+    ) -> [(f64, Detail, bool); NF] {
+        let base = base.filter(|b| b.days > 0.0).map(|b| (&b.sum, b.days));
+        let mut out = self.score_window(o, &w.long.sum, w.long.days, base, peers);
+        if w.short.days >= w.long.days {
+            return out;
+        }
+        let alt = self.score_window(o, &w.short.sum, w.short.days, base, peers);
+        for f in 0..NF {
+            if VOLUME[f] && f != F_OFFHOURS {
+                continue;
+            }
+            let (s, detail, alertable) = if alt[f].0 > out[f].0 { alt[f] } else { out[f] };
+            let s = (s - std::f64::consts::LOG10_2).max(0.0);
+            out[f] = (s, Detail { s, ..detail }, alertable);
+        }
+        out
     }
 
     /// Score an officer's window (history part + today) against peers and own baseline.
@@ -1075,7 +1149,13 @@ impl Engine {
             if x <= 0.0 || f == F_RECORDS || f == F_CASELESS {
                 continue;
             }
-            let mu_p = peers.rate[f] * days;
+            let mut mu_p = peers.rate[f] * days;
+            if let Some(g) = part_of(f) {
+                let n = hist[g] + o.today[g];
+                if peers.rate[g] > 0.0 {
+                    mu_p = mu_p.max((peers.rate[f] / peers.rate[g]).min(1.0) * n);
+                }
+            }
             let s_peer = surprise(x, mu_p, peers.phi[f]);
             let (s, own, alertable) = match base {
                 Some((b, bd)) if VOLUME[f] && bd >= 5.0 => {
@@ -1113,16 +1193,23 @@ impl Engine {
                 }
             }
         }
-        // Several signals together (Fisher-style sum), when none is high on its own. The
-        // nested unexplained signals count once (the stronger, plus half the other).
+        // Several signals together, when none is high on its own: the families of evidence
+        // (a signal that counts a subset of another's events joins it: the stronger plus half
+        // the other, as the subset adds some evidence but is mostly the same events) combined
+        // by the exact truncated-product tail, so neither the choice of the surprising ones
+        // nor the number of families looked at is free.
         let mut sig = per_signal;
-        let (a, b) = (sig[S_UNEXPL], sig[S_UNEXPL_TRAFFIC]);
-        sig[S_UNEXPL] = a.max(b) + 0.5 * a.min(b);
-        sig[S_UNEXPL_TRAFFIC] = 0.0;
-        let parts: Vec<(usize, f64)> = (0..NS).filter(|&g| sig[g] >= 1.3).map(|g| (g, sig[g])).collect();
+        for (parent, child) in [(S_UNEXPL, S_UNEXPL_TRAFFIC), (S_OFFHOURS, S_UNEXPL_OFF)] {
+            let (a, b) = (sig[parent], sig[child]);
+            sig[parent] = a.max(b) + 0.5 * a.min(b);
+            sig[child] = 0.0;
+        }
+        let parts: Vec<(usize, f64)> =
+            COMBINED_FAMILIES.iter().filter(|&&g| sig[g] >= 1.3).map(|&g| (g, sig[g])).collect();
         let strongest = per_signal.iter().copied().fold(0.0, f64::max);
         if parts.len() >= 2 && strongest < self.cfg.high {
-            let sum: f64 = parts.iter().map(|w| w.1).sum::<f64>() - 2.0 * (parts.len() as f64).log10();
+            let values: Vec<f64> = parts.iter().map(|w| w.1).collect();
+            let sum = stats::truncated_product(&values, COMBINED_FAMILIES.len(), 0.05);
             if let Some(sev) = self.severity(sum) {
                 let detail = format!(
                     "several signals at once in the last {} days: {}",
@@ -1154,9 +1241,12 @@ impl Engine {
         if !worth {
             return;
         }
-        let hist = o.cache_hist;
-        let hdays = o.cache_days;
-        let scores = self.score_window(o, &hist, hdays, None, &peers);
+        let w = Windows {
+            long: Window { sum: o.cache_hist, days: o.cache_days },
+            short: o.cache_short,
+            base: Window::default(),
+        };
+        let scores = self.score_scan(o, &w, None, &peers);
         // Only sparse signals intraday; own-baseline volume waits for the day's close.
         self.apply_scores(oi, t, scores, true);
     }
@@ -1166,14 +1256,15 @@ impl Engine {
         // Per officer window rates (including today if active).
         let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
         let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
-        let mut windows: Vec<(usize, Feats, f64, Feats, f64)> = Vec::new();
-        let mut tomorrow: Vec<(Feats, f64)> = Vec::with_capacity(self.officers.len());
+        let mut windows: Vec<(usize, Windows)> = Vec::new();
+        let mut tomorrow: Vec<Windows> = Vec::with_capacity(self.officers.len());
         for (i, o) in self.officers.iter().enumerate() {
-            let ((mut win, mut wdays, base, bdays), next) = self.windows_today_and_tomorrow(o, day);
+            let (w, next) = self.windows_today_and_tomorrow(o, day);
             tomorrow.push(next);
+            let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
                 // Scored below on the days before today plus today.
-                windows.push((i, win, wdays, base, bdays));
+                windows.push((i, w));
                 add(&mut win, &o.today);
                 wdays += 1.0;
             }
@@ -1192,19 +1283,20 @@ impl Engine {
             cache.insert(*g, peer_rates(v, Some(&global[(*g % 2) as usize])));
         }
         self.peer_cache = cache;
-        for (i, hist, hdays, base, bdays) in windows {
+        for (i, w) in windows {
             let o = &self.officers[i];
             let peers = self.peer_cache.get(&o.group()).copied().unwrap_or(global[(o.group() % 2) as usize]);
-            let scores = self.score_window(o, &hist, hdays, Some((&base, bdays)), &peers);
+            let scores = self.score_scan(o, &w, Some(&w.base), &peers);
             let t = o.last_time;
             self.officers[i].windows += 1;
             self.apply_scores(i, t, scores, false);
         }
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
-        for (o, (win, wdays)) in self.officers.iter_mut().zip(tomorrow) {
+        for (o, next) in self.officers.iter_mut().zip(tomorrow) {
             o.group_cache = o.group();
-            o.cache_hist = win;
-            o.cache_days = wdays;
+            o.cache_hist = next.long.sum;
+            o.cache_days = next.long.days;
+            o.cache_short = next.short;
         }
         self.last_closed = Some(day);
         let horizon = self.cfg.collusion_hours * 3600;
@@ -1259,15 +1351,20 @@ impl Engine {
                 if VOLUME[f] {
                     continue;
                 }
-                let s = surprise(o.whole[f], peers.rate[f] * days, peers.phi[f]);
+                let mut mu = peers.rate[f] * days;
+                if let Some(g) = part_of(f) {
+                    if peers.rate[g] > 0.0 {
+                        mu = mu.max((peers.rate[f] / peers.rate[g]).min(1.0) * o.whole[g]);
+                    }
+                }
+                let s = surprise(o.whole[f], mu, peers.phi[f]);
                 let sig = signal_of(f);
                 if s > best[sig] {
                     best[sig] = s;
                     detail[sig] = format!(
-                        "{:.1} {} over {days:.0} active days vs {:.1} expected from unit peers (p≈1e-{s:.0})",
+                        "{:.1} {} over {days:.0} active days vs {mu:.1} expected from unit peers (p≈1e-{s:.0})",
                         o.whole[f],
                         FEATURE_NAMES[f],
-                        peers.rate[f] * days
                     );
                 }
             }

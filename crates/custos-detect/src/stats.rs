@@ -100,6 +100,42 @@ pub fn surprise(x: f64, mu: f64, phi: f64) -> f64 {
     (-lp / std::f64::consts::LN_10).clamp(0.0, 300.0)
 }
 
+/// Surprise of several tests taken together: `-log10` of the truncated-product p-value
+/// (Zaykin, Zhivotovsky, Westfall & Weir 2002). `surprises` holds `-log10 p` of each of `L`
+/// independent tests (those not given count as `p = 1`); the statistic is the product of the
+/// p-values at or below `tau`, and its tail is exact under the null, so picking out the
+/// tests that look surprising is paid for. Fisher's method is the case `tau = 1`.
+pub fn truncated_product(surprises: &[f64], tests: usize, tau: f64) -> f64 {
+    let l = tests.max(surprises.len());
+    let cut = -tau.log10();
+    let ln_w: f64 = -surprises.iter().filter(|&&s| s >= cut).sum::<f64>() * std::f64::consts::LN_10;
+    if ln_w >= 0.0 || l == 0 {
+        return 0.0;
+    }
+    let ln_tau = tau.ln();
+    let mut p = 0.0f64;
+    let mut binom = 1.0f64; // C(l, k), updated as k grows
+    for k in 1..=l {
+        binom *= (l + 1 - k) as f64 / k as f64;
+        let kf = k as f64;
+        let rest = (1.0 - tau).powi((l - k) as i32);
+        let term = if ln_w <= kf * ln_tau {
+            // w · Σ_{s<k} (k ln τ − ln w)^s / s!, summed in logs to stay finite.
+            let y = kf * ln_tau - ln_w;
+            let (mut acc, mut t) = (1.0f64, 1.0f64);
+            for s in 1..k {
+                t *= y / s as f64;
+                acc += t;
+            }
+            (ln_w + acc.ln()).exp()
+        } else {
+            tau.powi(k as i32)
+        };
+        p += binom * rest * term;
+    }
+    (-p.clamp(1e-300, 1.0).log10()).max(0.0)
+}
+
 /// Mean of the values after dropping the top `trim` fraction (robust to a few outliers).
 pub fn upper_trimmed_mean(values: &mut [f64], trim: f64) -> f64 {
     if values.is_empty() {
@@ -138,6 +174,48 @@ mod tests {
             term *= mu / (i + 1) as f64;
         }
         1.0 - cdf
+    }
+
+    #[test]
+    fn truncated_product_is_fisher_at_tau_one_and_one_test_is_itself() {
+        // One test: its own p-value.
+        assert!((truncated_product(&[4.0], 1, 0.05) - 4.0).abs() < 1e-9);
+        // Fisher, two tests of p = 0.01: P = w (1 - ln w) with w = 1e-4.
+        let w: f64 = 1e-4;
+        let want = -(w * (1.0 - w.ln())).log10();
+        assert!((truncated_product(&[2.0, 2.0], 2, 1.0) - want).abs() < 1e-9);
+        // Nothing at or below tau: no evidence.
+        assert_eq!(truncated_product(&[1.0, 0.5], 5, 0.05), 0.0);
+        // Looking at more tests costs; the sum of surprises is never reached.
+        let two = truncated_product(&[4.0, 3.0], 2, 0.05);
+        let five = truncated_product(&[4.0, 3.0], 5, 0.05);
+        assert!(five < two && two < 7.0, "{two} {five}");
+    }
+
+    #[test]
+    fn truncated_product_is_calibrated_under_the_null() {
+        // Five independent uniform p-values, many times: the combined p-value must fall at or
+        // below a level about that share of the time.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut uniform = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let n = 200_000;
+        let (mut at_2, mut at_3) = (0usize, 0usize);
+        for _ in 0..n {
+            let s: Vec<f64> = (0..5).map(|_| -uniform().log10()).collect();
+            let c = truncated_product(&s, 5, 0.05);
+            at_2 += usize::from(c >= 2.0);
+            at_3 += usize::from(c >= 3.0);
+        }
+        let (r2, r3) = (at_2 as f64 / n as f64, at_3 as f64 / n as f64);
+        assert!((0.008..0.012).contains(&r2), "P(p <= 1e-2) = {r2}");
+        assert!((0.0006..0.0014).contains(&r3), "P(p <= 1e-3) = {r3}");
     }
 
     #[test]

@@ -124,6 +124,51 @@ fn unexplained_lookups_are_flagged_with_reasons() {
     assert!(r.officers[1].score < r.officers[0].score / 4.0);
 }
 
+/// `n` unexplained identity lookups (subjects in no case) by `officer` on day `d` during the day shift.
+fn unexplained(evs: &mut Vec<Event>, officer: &str, d: i64, n: i64, tag: i64) {
+    for k in 0..n {
+        let t = T0 + d * DAY + 10 * 3600 + k * 300;
+        // Spread out, so that they do not look enumerated.
+        let subject = format!("7{:010}", (tag * 1_000 + d * 10 + k) * 7_919_993);
+        evs.push(ev(t, officer, "U", Action::IdentityLookup, &subject, ""));
+    }
+}
+
+#[test]
+fn working_more_is_read_as_volume_once_not_again_as_unexplained_access() {
+    // Everyone: ten explained lookups a day and two unexplained ones (routine checks).
+    let (mut evs, links) = background(40, 10);
+    for o in 0..12 {
+        for d in 0..40 {
+            let busy = o == 1 && d >= 33;
+            unexplained(&mut evs, &format!("o{o}"), d, if busy { 8 } else { 2 }, o);
+        }
+    }
+    // o1 works four times as much in the last week, in the same proportions; o2 does the same
+    // amount of work as ever but most of it is now unexplained.
+    let mut links = links;
+    for k in 20..50 {
+        links.subjects.push(("C1".into(), format!("1{k:08}")));
+    }
+    for d in 33..40 {
+        for k in 20..50 {
+            let t = T0 + d * DAY + 9 * 3600 + k * 600 + 1;
+            evs.push(ev(t, "o1", "U", Action::IdentityLookup, &format!("1{k:08}"), "C1"));
+        }
+        unexplained(&mut evs, "o2", d, 8, 99);
+    }
+    let r = run(evs, &links, &[]);
+    let fired = |o: &str, det: &str| r.alerts.iter().any(|a| a.officer == o && a.detector == det);
+    assert!(!fired("o1", "unexplained_access"), "{:#?}", r.alerts);
+    assert!(!fired("o1", "combined"), "{:#?}", r.alerts);
+    assert!(fired("o2", "unexplained_access"), "{:#?}", r.alerts);
+    let weight = |o: &str| {
+        let x = r.officers.iter().find(|x| x.officer == o).unwrap();
+        x.reasons.iter().filter(|w| w.code == "unexplained_access").map(|w| w.weight).sum::<f64>()
+    };
+    assert!(weight("o1") < 1.0 && weight("o2") > 5.0, "{:#?}", &r.officers[..2]);
+}
+
 #[test]
 fn honeytokens_are_critical_at_once() {
     let (mut evs, links) = background(10, 10);
