@@ -13,11 +13,19 @@
 //! all officers when the unit is small, upper-trimmed so a few abusers do not raise the bar)
 //! and, for plain volume, from the officer's own history as well (the smaller surprise of
 //! the two counts, so a busy officer is not flagged for being busy and a whole unit rising
-//! after an incident is not an alarm). Surprises are on one scale for every signal and every
-//! officer (6 = one in a million), so they add up (Fisher's method) into a comparable score.
+//! after an incident is not an alarm). A sparse count that is part of the officer's activity
+//! (unexplained subjects of their subjects; off-hours accesses, denials and empty lookups of
+//! their accesses) is judged against the larger of the peers' count and the peers' share of
+//! the officer's own activity, so working more is read once, as volume, not again as more of
+//! everything. Sparse counts are scored over a short and a long window, the stronger kept at
+//! the price of the choice. Surprises are on one scale for every signal and every officer
+//! (6 = one in a million); several at once combine by the exact truncated-product tail
+//! ([`stats::truncated_product`]) into the `combined` signal, and the reasons' surprises add
+//! into a comparable per-officer score.
 //!
 //! Signals (reason codes): `unexplained_access` and `unexplained_traffic` (the subject is in no
-//! case of the officer or the officer's unit — explanation-based auditing, Fabbri & LeFevre),
+//! case of the officer or the officer's unit — explanation-based auditing, Fabbri & LeFevre —
+//! or, for call records, the query cites no case where the officer's peers cite one),
 //! `volume` (events, distinct subjects, call-record queries, records returned, busiest hour),
 //! `off_hours` (hours the officer does not usually work, learned per officer), `denials`,
 //! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
@@ -219,7 +227,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 12;
+const NF: usize = 13;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -233,6 +241,13 @@ const F_MAXHOUR: usize = 9;
 const F_UNEXPL_OFF: usize = 10;
 /// Identity accesses citing no case (describes working style; not scored).
 const F_CASELESS: usize = 11;
+/// Call-record/location queries that returned data citing no case: call records need a
+/// warrant, so where the officer's peers cite a case for them, one that cites none is the most
+/// unexplained kind of access (where nobody records cases, peers do it too and it says nothing).
+/// Like volume it is also held against the officer's own history, as it is partly a habit of
+/// record-keeping: a change is news, a habit is not (an officer who pulls unexplained records
+/// from the start is still caught as unexplained traffic, which is held against peers only).
+const F_CASELESS_TRAFFIC: usize = 12;
 
 const FEATURE_NAMES: [&str; NF] = [
     "accesses",
@@ -247,10 +262,12 @@ const FEATURE_NAMES: [&str; NF] = [
     "distinct subjects in one hour",
     "unexplained subjects at unusual hours",
     "accesses citing no case",
+    "call-record/location queries citing no case",
 ];
 
 /// How a feature is compared: against peers only, or against peers and own history.
-const VOLUME: [bool; NF] = [true, true, false, true, false, true, false, false, true, true, false, false];
+const VOLUME: [bool; NF] =
+    [true, true, false, true, false, true, false, false, true, true, false, false, false];
 
 /// The feature a sparse count is a part of: unexplained subjects are some of the officer's
 /// subjects, unexplained call-record subjects some of their call-record queries, off-hours
@@ -260,7 +277,7 @@ const VOLUME: [bool; NF] = [true, true, false, true, false, true, false, false, 
 fn part_of(f: usize) -> Option<usize> {
     match f {
         F_UNEXPL => Some(F_SUBJECTS),
-        F_UNEXPL_TRAFFIC => Some(F_TRAFFIC),
+        F_UNEXPL_TRAFFIC | F_CASELESS_TRAFFIC => Some(F_TRAFFIC),
         F_OFFHOURS | F_DENIED | F_NOTFOUND | F_UNEXPL_OFF => Some(F_EVENTS),
         _ => None,
     }
@@ -270,7 +287,7 @@ fn part_of(f: usize) -> Option<usize> {
 fn signal_of(f: usize) -> usize {
     match f {
         F_UNEXPL => S_UNEXPL,
-        F_UNEXPL_TRAFFIC => S_UNEXPL_TRAFFIC,
+        F_UNEXPL_TRAFFIC | F_CASELESS_TRAFFIC => S_UNEXPL_TRAFFIC,
         F_OFFHOURS => S_OFFHOURS,
         F_DENIED => S_DENIALS,
         F_NOTFOUND => S_NOTFOUND,
@@ -377,8 +394,9 @@ struct Officer {
     /// Cached at the last day close: window sums of the days before today and their count.
     cache_hist: Feats,
     cache_days: f64,
-    /// The same for the short window.
+    /// The same for the short window and the own baseline.
     cache_short: Window,
+    cache_base: Window,
     /// Accesses that cited no case (to tell routine desk work from case work).
     caseless: u64,
     /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
@@ -817,6 +835,11 @@ impl Engine {
         if traffic {
             o.today[F_TRAFFIC] += 1.0;
             o.whole[F_TRAFFIC] += 1.0;
+            if ev.allowed && ev.case.is_empty() {
+                o.today[F_CASELESS_TRAFFIC] += 1.0;
+                o.whole[F_CASELESS_TRAFFIC] += 1.0;
+                sparse_changed = true;
+            }
             if weight > 0.0 && ev.allowed && o.today_unexpl_traffic.insert(sid) {
                 o.today[F_UNEXPL_TRAFFIC] += weight;
                 o.whole[F_UNEXPL_TRAFFIC] += weight;
@@ -1080,8 +1103,8 @@ impl Engine {
 
     /// The officer's recent window (the `window_days` before `day`), short window (the
     /// `short_window_days` before `day`) and own baseline (the `baseline_days` before the
-    /// recent window), with the recent and short windows of `day + 1` (tomorrow's intraday
-    /// history), in one pass over the officer's history.
+    /// recent window), with the same windows of `day + 1` (tomorrow's intraday history), in
+    /// one pass over the officer's history.
     fn windows_today_and_tomorrow(&self, o: &Officer, day: i64) -> (Windows, Windows) {
         let (w, sw) = (self.cfg.window_days, self.cfg.short_window_days.min(self.cfg.window_days));
         let (mut today, mut next) = (Windows::default(), Windows::default());
@@ -1100,6 +1123,8 @@ impl Engine {
                 if *d > day + 1 - sw {
                     next.short.add(f);
                 }
+            } else if *d <= day + 1 - w && *d > day + 1 - w - self.cfg.baseline_days {
+                next.base.add(f);
             }
         }
         (today, next)
@@ -1158,7 +1183,7 @@ impl Engine {
             }
             let s_peer = surprise(x, mu_p, peers.phi[f]);
             let (s, own, alertable) = match base {
-                Some((b, bd)) if VOLUME[f] && bd >= 5.0 => {
+                Some((b, bd)) if (VOLUME[f] || f == F_CASELESS_TRAFFIC) && bd >= 5.0 => {
                     let mu_o = b[f] / bd * days;
                     let s_own = surprise(x, mu_o, peers.phi[f]);
                     (s_peer.min(s_own), Some(mu_o), true)
@@ -1233,20 +1258,22 @@ impl Engine {
         // computing tail probabilities (a count within mean + 3 sd + 3 is never alarming).
         let days = o.cache_days + 1.0;
         let worth =
-            [F_UNEXPL, F_UNEXPL_TRAFFIC, F_OFFHOURS, F_DENIED, F_NOTFOUND, F_UNEXPL_OFF].iter().any(|&f| {
-                let x = (o.cache_hist[f] + o.today[f]) / peers.phi[f];
-                let mu = peers.rate[f] * days / peers.phi[f];
-                x > mu + 3.0 * mu.sqrt() + 3.0
-            });
+            [F_UNEXPL, F_UNEXPL_TRAFFIC, F_OFFHOURS, F_DENIED, F_NOTFOUND, F_UNEXPL_OFF, F_CASELESS_TRAFFIC]
+                .iter()
+                .any(|&f| {
+                    let x = (o.cache_hist[f] + o.today[f]) / peers.phi[f];
+                    let mu = peers.rate[f] * days / peers.phi[f];
+                    x > mu + 3.0 * mu.sqrt() + 3.0
+                });
         if !worth {
             return;
         }
         let w = Windows {
             long: Window { sum: o.cache_hist, days: o.cache_days },
             short: o.cache_short,
-            base: Window::default(),
+            base: o.cache_base,
         };
-        let scores = self.score_scan(o, &w, None, &peers);
+        let scores = self.score_scan(o, &w, Some(&w.base), &peers);
         // Only sparse signals intraday; own-baseline volume waits for the day's close.
         self.apply_scores(oi, t, scores, true);
     }
@@ -1297,6 +1324,7 @@ impl Engine {
             o.cache_hist = next.long.sum;
             o.cache_days = next.long.days;
             o.cache_short = next.short;
+            o.cache_base = next.base;
         }
         self.last_closed = Some(day);
         let horizon = self.cfg.collusion_hours * 3600;

@@ -169,6 +169,61 @@ fn working_more_is_read_as_volume_once_not_again_as_unexplained_access() {
     assert!(weight("o1") < 1.0 && weight("o2") > 5.0, "{:#?}", &r.officers[..2]);
 }
 
+/// Each officer's call-record queries on their own case's subjects, citing the case or not.
+fn call_records(evs: &mut Vec<Event>, o: usize, days: std::ops::Range<i64>, cite: bool) {
+    for d in days {
+        for k in 0..2 {
+            let t = T0 + d * DAY + 14 * 3600 + k * 900 + o as i64;
+            let case = if cite { format!("C{o}") } else { String::new() };
+            evs.push(ev(
+                t,
+                &format!("o{o}"),
+                "U",
+                Action::CdrQuery,
+                &format!("{o}{:08}", (d + k) % 20),
+                &case,
+            ));
+        }
+    }
+}
+
+#[test]
+fn call_records_pulled_citing_no_case_stand_out_only_where_peers_cite_one() {
+    // Peers cite their case for every call-record query; o4 stops citing one.
+    let (mut evs, links) = background(30, 10);
+    for o in 0..12 {
+        call_records(&mut evs, o, 0..25, true);
+        call_records(&mut evs, o, 25..30, o != 4);
+    }
+    let r = run(evs, &links, &[]);
+    let on_o4: Vec<_> = r.alerts.iter().filter(|a| a.officer == "o4").collect();
+    assert!(on_o4.iter().any(|a| a.detail.contains("citing no case")), "{:#?}", r.alerts);
+    assert!(r.alerts.iter().all(|a| a.officer == "o4"), "{:#?}", r.alerts);
+
+    // An officer who never cites one is compared with their own habit once it is known.
+    let (mut evs, links) = background(40, 10);
+    for o in 0..12 {
+        call_records(&mut evs, o, 0..40, o != 6);
+    }
+    let r = run(evs, &links, &[]);
+    let late = T0 + 21 * DAY;
+    assert!(
+        r.alerts
+            .iter()
+            .all(|a| !(a.officer == "o6" && a.unix >= late && a.detail.contains("citing no case"))),
+        "{:#?}",
+        r.alerts
+    );
+
+    // Where nobody records a case for call records, not citing one says nothing.
+    let (mut evs, links) = background(30, 10);
+    for o in 0..12 {
+        call_records(&mut evs, o, 0..30, false);
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| !a.detail.contains("citing no case")), "{:#?}", r.alerts);
+}
+
 #[test]
 fn honeytokens_are_critical_at_once() {
     let (mut evs, links) = background(10, 10);
