@@ -1138,13 +1138,14 @@ impl Engine {
         w: &Windows,
         base: Option<&Window>,
         peers: &PeerRate,
+        sparse_only: bool,
     ) -> [(f64, Detail, bool); NF] {
         let base = base.filter(|b| b.days > 0.0).map(|b| (&b.sum, b.days));
-        let mut out = self.score_window(o, &w.long.sum, w.long.days, base, peers);
+        let mut out = self.score_window(o, &w.long.sum, w.long.days, base, peers, sparse_only);
         if w.short.days >= w.long.days {
             return out;
         }
-        let alt = self.score_window(o, &w.short.sum, w.short.days, base, peers);
+        let alt = self.score_window(o, &w.short.sum, w.short.days, base, peers, true);
         for f in 0..NF {
             if VOLUME[f] && f != F_OFFHOURS {
                 continue;
@@ -1166,12 +1167,14 @@ impl Engine {
         hdays: f64,
         base: Option<(&Feats, f64)>,
         peers: &PeerRate,
+        sparse_only: bool,
     ) -> [(f64, Detail, bool); NF] {
         let mut out: [(f64, Detail, bool); NF] = Default::default();
         let days = hdays + 1.0;
         for f in 0..NF {
             let x = hist[f] + o.today[f];
-            if x <= 0.0 || f == F_RECORDS || f == F_CASELESS {
+            if x <= 0.0 || f == F_RECORDS || f == F_CASELESS || (sparse_only && VOLUME[f] && f != F_OFFHOURS)
+            {
                 continue;
             }
             let mut mu_p = peers.rate[f] * days;
@@ -1273,7 +1276,7 @@ impl Engine {
             short: o.cache_short,
             base: o.cache_base,
         };
-        let scores = self.score_scan(o, &w, Some(&w.base), &peers);
+        let scores = self.score_scan(o, &w, Some(&w.base), &peers, true);
         // Only sparse signals intraday; own-baseline volume waits for the day's close.
         self.apply_scores(oi, t, scores, true);
     }
@@ -1284,10 +1287,13 @@ impl Engine {
         let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
         let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
         let mut windows: Vec<(usize, Windows)> = Vec::new();
-        let mut tomorrow: Vec<Windows> = Vec::with_capacity(self.officers.len());
+        // Tomorrow's windows and each officer's peer group (worked out once: it reads the
+        // officer's history).
+        let mut tomorrow: Vec<(Windows, u32)> = Vec::with_capacity(self.officers.len());
         for (i, o) in self.officers.iter().enumerate() {
             let (w, next) = self.windows_today_and_tomorrow(o, day);
-            tomorrow.push(next);
+            let group = o.group();
+            tomorrow.push((next, group));
             let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
                 // Scored below on the days before today plus today.
@@ -1300,8 +1306,8 @@ impl Engine {
                 for r in &mut rate {
                     *r /= wdays;
                 }
-                per_unit.entry(o.group()).or_default().push((rate, wdays));
-                all[(o.group() % 2) as usize].push((rate, wdays));
+                per_unit.entry(group).or_default().push((rate, wdays));
+                all[(group % 2) as usize].push((rate, wdays));
             }
         }
         let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
@@ -1312,15 +1318,16 @@ impl Engine {
         self.peer_cache = cache;
         for (i, w) in windows {
             let o = &self.officers[i];
-            let peers = self.peer_cache.get(&o.group()).copied().unwrap_or(global[(o.group() % 2) as usize]);
-            let scores = self.score_scan(o, &w, Some(&w.base), &peers);
+            let group = tomorrow[i].1;
+            let peers = self.peer_cache.get(&group).copied().unwrap_or(global[(group % 2) as usize]);
+            let scores = self.score_scan(o, &w, Some(&w.base), &peers, false);
             let t = o.last_time;
             self.officers[i].windows += 1;
             self.apply_scores(i, t, scores, false);
         }
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
-        for (o, next) in self.officers.iter_mut().zip(tomorrow) {
-            o.group_cache = o.group();
+        for (o, (next, group)) in self.officers.iter_mut().zip(tomorrow) {
+            o.group_cache = group;
             o.cache_hist = next.long.sum;
             o.cache_days = next.long.days;
             o.cache_short = next.short;
