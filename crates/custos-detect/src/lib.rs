@@ -345,6 +345,14 @@ impl Window {
         add(&mut self.sum, f);
         self.days += 1.0;
     }
+
+    /// Take out a day that was added (exact: features are counts and weights of 1/4, 1/2, 1).
+    fn sub(&mut self, f: &Feats) {
+        for (a, b) in self.sum.iter_mut().zip(f) {
+            *a -= b;
+        }
+        self.days -= 1.0;
+    }
 }
 
 /// An officer's evidence windows before a day: the recent window, its last few days, and the
@@ -1107,23 +1115,51 @@ impl Engine {
     /// one pass over the officer's history.
     fn windows_today_and_tomorrow(&self, o: &Officer, day: i64) -> (Windows, Windows) {
         let (w, sw) = (self.cfg.window_days, self.cfg.short_window_days.min(self.cfg.window_days));
+        let b = self.cfg.baseline_days;
         let (mut today, mut next) = (Windows::default(), Windows::default());
+        // Tomorrow's long and base windows are today's with one day out and one in: the long
+        // window gives up `day - w + 1` (to the baseline) and takes `day`; the baseline gives up
+        // `day - w - b + 1`. (A window of one day is always empty; so is a baseline of none.)
+        let (mut to_base, mut leaves_base, mut today_feats) = (None, None, None);
         let pending = (o.day < day + 1 && o.day != i64::MIN).then_some((o.day, o.today));
         for (d, f) in o.history.iter().chain(pending.iter()) {
-            if *d > day - w && *d < day {
+            let d = *d;
+            if d > day - w && d < day {
                 today.long.add(f);
-                if *d > day - sw {
+                if d > day - sw {
                     today.short.add(f);
                 }
-            } else if *d <= day - w && *d > day - w - self.cfg.baseline_days && *d < day {
+            } else if d <= day - w && d > day - w - b {
                 today.base.add(f);
             }
-            if *d > day + 1 - w && *d < day + 1 {
+            if d == day - w + 1 {
+                to_base = Some(f);
+            }
+            if d == day - w - b + 1 {
+                leaves_base = Some(f);
+            }
+            if d == day {
+                today_feats = Some(f);
+            }
+            if d > day + 1 - sw && d <= day {
+                next.short.add(f);
+            }
+        }
+        next.long = today.long;
+        next.base = today.base;
+        if w >= 2 {
+            if let Some(f) = to_base {
+                next.long.sub(f);
+            }
+            if let Some(f) = today_feats {
                 next.long.add(f);
-                if *d > day + 1 - sw {
-                    next.short.add(f);
-                }
-            } else if *d <= day + 1 - w && *d > day + 1 - w - self.cfg.baseline_days {
+            }
+        }
+        if b >= 1 {
+            if let Some(f) = leaves_base {
+                next.base.sub(f);
+            }
+            if let Some(f) = to_base {
                 next.base.add(f);
             }
         }
@@ -1507,6 +1543,52 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tomorrows_windows_worked_out_from_todays_match_a_recount() {
+        // Histories with gaps, every window size including one-day windows and no baseline:
+        // the windows handed to tomorrow (today's with a day out and a day in) must equal
+        // those counted afresh tomorrow.
+        let mut x: u64 = 7;
+        let mut next_rand = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for (w, sw, b) in [(7, 3, 28), (1, 1, 28), (7, 7, 0), (2, 5, 1), (5, 1, 3)] {
+            let e = Engine::new(Config {
+                window_days: w,
+                short_window_days: sw,
+                baseline_days: b,
+                ..Config::default()
+            });
+            for _ in 0..200 {
+                let mut o = Officer::default();
+                let mut d = 0;
+                while o.history.len() < 40 {
+                    d += 1 + (next_rand() % 4) as i64;
+                    let mut f = [0.0; NF];
+                    for v in f.iter_mut() {
+                        *v = (next_rand() % 9) as f64 * 0.25;
+                    }
+                    o.history.push_back((d, f));
+                }
+                let (last, today) = o.history.pop_back().unwrap_or_default();
+                o.day = last;
+                o.today = today;
+                for day in (last - 50)..=(last + 3) {
+                    let (_, next) = e.windows_today_and_tomorrow(&o, day);
+                    let (fresh, _) = e.windows_today_and_tomorrow(&o, day + 1);
+                    for (p, q) in
+                        [(next.long, fresh.long), (next.short, fresh.short), (next.base, fresh.base)]
+                    {
+                        assert_eq!((p.sum, p.days), (q.sum, q.days), "w {w} sw {sw} b {b} day {day}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_colleagues_pull_corroborates_for_the_baseline_and_window_days_and_then_expires() {
