@@ -579,6 +579,8 @@ pub struct Engine {
     /// subject → cases linked.
     subject_cases: HashMap<u64, Vec<u32>>,
     has_cases: bool,
+    /// Whether any event so far cited a case.
+    cases_cited: bool,
     watch: HashMap<u64, WatchLabel>,
     /// (case, subject) → first officer index that cited it, the day, and whether traffic.
     derived: HashMap<(u32, u64), (usize, i64, bool)>,
@@ -629,7 +631,7 @@ impl Engine {
 
     /// Load case links (officers and subjects per case).
     pub fn load_cases(&mut self, links: &CaseLinks) {
-        self.has_cases = true;
+        self.has_cases |= !links.officers.is_empty() || !links.subjects.is_empty();
         for (c, o) in &links.officers {
             let cid = self.cases.id(c) as usize;
             let nid = self.names.id(o);
@@ -739,6 +741,7 @@ impl Engine {
         if case.is_empty() {
             return 1.0;
         }
+        self.cases_cited = true;
         let cid = self.cases.id(case);
         let own_case = self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&officer));
         // Corroboration: a colleague of the same unit pulled this subject under this case.
@@ -908,7 +911,10 @@ impl Engine {
         if ev.allowed {
             self.enumeration(oi, ev);
         }
-        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() {
+        // Collusion is two officers sharing subjects that no case explains. A log that says
+        // nothing about cases (no case links, no case cited) explains nothing, so colleagues'
+        // shared case work would read as collusion: there it is not looked for.
+        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && (self.has_cases || self.cases_cited) {
             self.collusion(oi, sid, ev.time);
         }
         if sparse_changed {

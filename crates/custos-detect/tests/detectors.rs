@@ -267,6 +267,26 @@ fn two_officers_pulling_the_same_unexplained_subjects_collude() {
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
+#[test]
+fn colleagues_sharing_work_in_a_log_without_cases_is_not_collusion() {
+    // No case links, no case cited: every access is unexplained, and teammates pull the same
+    // subjects day after day. Nothing tells their shared work from a shared buyer, so no
+    // collusion is claimed; the other signals still compare each officer with the peers.
+    let mut evs = Vec::new();
+    for o in 0..12 {
+        let team = o / 2;
+        for d in 0..20 {
+            for k in 0..6 {
+                let t = T0 + d * DAY + 9 * 3600 + k * 1200 + o;
+                let subject = format!("5{team:02}{:07}", (d * 3 + k) * 7_919);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &subject, ""));
+            }
+        }
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+}
+
 proptest! {
     #[test]
     fn arbitrary_log_text_never_panics(s in "(time,officer,unit,action,subject,case,outcome,records\n)?[ -~\n,\"]{0,400}") {
