@@ -1425,7 +1425,9 @@ impl Engine {
                 *s = (*s - correction).max(0.0);
             }
             for f in 0..NF {
-                if VOLUME[f] {
+                // Whole-period counts against peers, for what is not partly a habit (a habit of
+                // not citing cases is no news over the whole period; unexplained traffic is).
+                if VOLUME[f] || f == F_CASELESS_TRAFFIC || f == F_CASELESS {
                     continue;
                 }
                 let mut mu = peers.rate[f] * days;
