@@ -265,9 +265,27 @@ const FEATURE_NAMES: [&str; NF] = [
     "call-record/location queries citing no case",
 ];
 
-/// How a feature is compared: against peers only, or against peers and own history.
-const VOLUME: [bool; NF] =
-    [true, true, false, true, false, true, false, false, true, true, false, false, false];
+/// Whether a feature is also held against the officer's own history (the smaller surprise of
+/// peers and own history counts): volume, and what is partly a habit (hours, citing no case for
+/// call records). Those are left out of the report's whole-period counts against peers.
+const OWN_HISTORY: [bool; NF] =
+    [true, true, false, true, false, true, false, false, true, true, false, false, true];
+
+/// Whether a feature is a sparse count: scored intraday and over the short window as well, and
+/// alertable from the first day (a volume feature alerts only once the officer has a baseline).
+const SPARSE: [bool; NF] =
+    [false, false, true, false, true, true, true, true, false, false, true, false, true];
+
+/// Expected count of feature `f` over `days` from the officer's peers: their rate, or their
+/// share of the officer's own activity where `f` is part of it (see [`part_of`]) and that is
+/// larger. `own` holds the officer's counts over the same days.
+fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
+    let mu = peers.rate[f] * days;
+    match part_of(f) {
+        Some(g) if peers.rate[g] > 0.0 => mu.max((peers.rate[f] / peers.rate[g]).min(1.0) * own[g]),
+        _ => mu,
+    }
+}
 
 /// The feature a sparse count is a part of: unexplained subjects are some of the officer's
 /// subjects, unexplained call-record subjects some of their call-record queries, off-hours
@@ -399,12 +417,8 @@ struct Officer {
     vip_hits: u32,
     enum_hits: u32,
     first_traffic_unexpl: bool,
-    /// Cached at the last day close: window sums of the days before today and their count.
-    cache_hist: Feats,
-    cache_days: f64,
-    /// The same for the short window and the own baseline.
-    cache_short: Window,
-    cache_base: Window,
+    /// Cached at the last day close: the windows of the days before today.
+    cache: Windows,
     /// Accesses that cited no case (to tell routine desk work from case work).
     caseless: u64,
     /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
@@ -1188,10 +1202,7 @@ impl Engine {
             return out;
         }
         let alt = self.score_window(o, &w.short.sum, w.short.days, base, peers, true);
-        for f in 0..NF {
-            if VOLUME[f] && f != F_OFFHOURS {
-                continue;
-            }
+        for f in (0..NF).filter(|&f| SPARSE[f]) {
             let (s, detail, alertable) = if alt[f].0 > out[f].0 { alt[f] } else { out[f] };
             let s = (s - std::f64::consts::LOG10_2).max(0.0);
             out[f] = (s, Detail { s, ..detail }, alertable);
@@ -1213,27 +1224,22 @@ impl Engine {
     ) -> [(f64, Detail, bool); NF] {
         let mut out: [(f64, Detail, bool); NF] = Default::default();
         let days = hdays + 1.0;
+        let mut own = *hist;
+        add(&mut own, &o.today);
         for f in 0..NF {
-            let x = hist[f] + o.today[f];
-            if x <= 0.0 || f == F_RECORDS || f == F_CASELESS || (sparse_only && VOLUME[f] && f != F_OFFHOURS)
-            {
+            let x = own[f];
+            if x <= 0.0 || f == F_RECORDS || f == F_CASELESS || (sparse_only && !SPARSE[f]) {
                 continue;
             }
-            let mut mu_p = peers.rate[f] * days;
-            if let Some(g) = part_of(f) {
-                let n = hist[g] + o.today[g];
-                if peers.rate[g] > 0.0 {
-                    mu_p = mu_p.max((peers.rate[f] / peers.rate[g]).min(1.0) * n);
-                }
-            }
+            let mu_p = peer_expectation(peers, f, days, &own);
             let s_peer = surprise(x, mu_p, peers.phi[f]);
             let (s, own, alertable) = match base {
-                Some((b, bd)) if (VOLUME[f] || f == F_CASELESS_TRAFFIC) && bd >= 5.0 => {
+                Some((b, bd)) if OWN_HISTORY[f] && bd >= 5.0 => {
                     let mu_o = b[f] / bd * days;
                     let s_own = surprise(x, mu_o, peers.phi[f]);
                     (s_peer.min(s_own), Some(mu_o), true)
                 }
-                _ if VOLUME[f] && f != F_OFFHOURS => (s_peer * 0.5, None, false),
+                _ if !SPARSE[f] => (s_peer * 0.5, None, false),
                 _ => (s_peer, None, true),
             };
             if s <= 0.0 {
@@ -1247,7 +1253,7 @@ impl Engine {
     fn apply_scores(&mut self, oi: usize, t: i64, scores: [(f64, Detail, bool); NF], only_sparse: bool) {
         let mut per_signal = [0.0f64; NS];
         for (f, (s, detail, alertable)) in scores.into_iter().enumerate() {
-            if s <= 0.0 || (only_sparse && VOLUME[f] && f != F_OFFHOURS) {
+            if s <= 0.0 || (only_sparse && !SPARSE[f]) {
                 continue;
             }
             let sig = signal_of(f);
@@ -1301,23 +1307,16 @@ impl Engine {
         let Some(peers) = self.peer_cache.get(&group).copied() else { return };
         // Cheap screen: only when a sparse count is well above its expectation is it worth
         // computing tail probabilities (a count within mean + 3 sd + 3 is never alarming).
-        let days = o.cache_days + 1.0;
-        let worth =
-            [F_UNEXPL, F_UNEXPL_TRAFFIC, F_OFFHOURS, F_DENIED, F_NOTFOUND, F_UNEXPL_OFF, F_CASELESS_TRAFFIC]
-                .iter()
-                .any(|&f| {
-                    let x = (o.cache_hist[f] + o.today[f]) / peers.phi[f];
-                    let mu = peers.rate[f] * days / peers.phi[f];
-                    x > mu + 3.0 * mu.sqrt() + 3.0
-                });
+        let days = o.cache.long.days + 1.0;
+        let worth = (0..NF).filter(|&f| SPARSE[f]).any(|f| {
+            let x = (o.cache.long.sum[f] + o.today[f]) / peers.phi[f];
+            let mu = peers.rate[f] * days / peers.phi[f];
+            x > mu + 3.0 * mu.sqrt() + 3.0
+        });
         if !worth {
             return;
         }
-        let w = Windows {
-            long: Window { sum: o.cache_hist, days: o.cache_days },
-            short: o.cache_short,
-            base: o.cache_base,
-        };
+        let w = o.cache;
         let scores = self.score_scan(o, &w, Some(&w.base), &peers, true);
         // Only sparse signals intraday; own-baseline volume waits for the day's close.
         self.apply_scores(oi, t, scores, true);
@@ -1370,10 +1369,7 @@ impl Engine {
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
         for (o, (next, group)) in self.officers.iter_mut().zip(tomorrow) {
             o.group_cache = group;
-            o.cache_hist = next.long.sum;
-            o.cache_days = next.long.days;
-            o.cache_short = next.short;
-            o.cache_base = next.base;
+            o.cache = next;
         }
         self.last_closed = Some(day);
         let horizon = self.cfg.collusion_hours * 3600;
@@ -1425,17 +1421,12 @@ impl Engine {
                 *s = (*s - correction).max(0.0);
             }
             for f in 0..NF {
-                // Whole-period counts against peers, for what is not partly a habit (a habit of
-                // not citing cases is no news over the whole period; unexplained traffic is).
-                if VOLUME[f] || f == F_CASELESS_TRAFFIC || f == F_CASELESS {
+                // Whole-period counts against peers, for what is held against peers only (a
+                // habit is no news over the whole period).
+                if OWN_HISTORY[f] || f == F_CASELESS {
                     continue;
                 }
-                let mut mu = peers.rate[f] * days;
-                if let Some(g) = part_of(f) {
-                    if peers.rate[g] > 0.0 {
-                        mu = mu.max((peers.rate[f] / peers.rate[g]).min(1.0) * o.whole[g]);
-                    }
-                }
+                let mu = peer_expectation(&peers, f, days, &o.whole);
                 let s = surprise(o.whole[f], mu, peers.phi[f]);
                 let sig = signal_of(f);
                 if s > best[sig] {
