@@ -382,31 +382,11 @@ struct Windows {
     base: Window,
 }
 
+/// The officer's findings so far.
 #[derive(Debug, Default)]
-struct Officer {
-    name: String,
-    /// The name's id in the officer-name interner.
-    name_id: u32,
-    unit: u32,
-    day: i64,
-    today: Feats,
-    today_subjects: HashSet<u64>,
-    today_unexpl: HashSet<u64>,
-    today_unexpl_traffic: HashSet<u64>,
-    hour_key: i64,
-    hour_subjects: HashSet<u64>,
-    last_time: i64,
-    /// Closed days, oldest first: (day, features).
-    history: VecDeque<(i64, Feats)>,
-    hour_hist: [f64; 24],
-    hour_total: f64,
-    active_days: u32,
-    traffic_ever: bool,
-    numeric: VecDeque<(i64, u64)>,
-    last_enum_hour: i64,
+struct Findings {
+    /// Counts over the closed days (today is added where they are read: `whole_with`).
     whole: Feats,
-    accesses: u64,
-    explained_weight: f64,
     /// Best surprise per signal and its detail.
     best: [f64; NS],
     best_detail: Vec<String>,
@@ -417,20 +397,78 @@ struct Officer {
     vip_hits: u32,
     enum_hits: u32,
     first_traffic_unexpl: bool,
+    best_collusion: f64,
+}
+
+/// What an officer did with a subject today and this hour.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    day: u32,
+    hour: u32,
+    /// `SEEN_UNEXPL`, `SEEN_UNEXPL_TRAFFIC`.
+    flags: u8,
+}
+
+const SEEN_UNEXPL: u8 = 1;
+const SEEN_UNEXPL_TRAFFIC: u8 = 2;
+
+#[derive(Debug, Default)]
+struct Officer {
+    name: String,
+    /// The name's id in the officer-name interner.
+    name_id: u32,
+    unit: u32,
+    day: i64,
+    today: Feats,
+    /// Subjects of today and of the current hour, one entry each (one probe per event
+    /// instead of one per set); an entry counts for today only if its day tag is
+    /// `active_days`, and for this hour only if its hour tag is `hour_epoch`.
+    seen: HashMap<u64, Seen>,
+    hour_key: i64,
+    /// Bumped at each change of `hour_key`.
+    hour_epoch: u32,
+    /// Distinct subjects this hour.
+    hour_count: u32,
+    last_time: i64,
+    /// Closed days, oldest first: (day, features).
+    history: VecDeque<(i64, Feats)>,
+    hour_hist: [f64; 24],
+    hour_total: f64,
+    active_days: u32,
+    traffic_ever: bool,
+    /// Numeric identifiers looked up within the last hour, oldest first, at most 64: a few
+    /// at a time nearly always, so held inline.
+    numeric: smallvec::SmallVec<[(i64, u64); 4]>,
+    last_enum_hour: i64,
+    accesses: u64,
+    explained_weight: f64,
     /// Cached at the last day close: the windows of the days before today.
     cache: Windows,
     /// Accesses that cited no case (to tell routine desk work from case work).
     caseless: u64,
     /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
     unexpl_pulls: u64,
-    best_collusion: f64,
     /// Peer group as of the last day close.
     group_cache: u32,
     /// Times of break-glass grants within the window.
     break_glass: VecDeque<i64>,
+    /// What the officer's report and alerts keep: read rarely, so held apart from the
+    /// counts every event touches.
+    rec: Box<Findings>,
 }
 
 impl Officer {
+    /// The whole-period counts with one more day added (today, or the day being closed). The
+    /// routine-work count is not a whole-period feature. (Every increment is a whole multiple of
+    /// a quarter, so adding per day gives exactly the per-event sums.)
+    fn whole_with(&self, day: &Feats) -> Feats {
+        let mut w = self.rec.whole;
+        for f in (0..NF).filter(|&f| f != F_CASELESS) {
+            w[f] += day[f];
+        }
+        w
+    }
+
     /// Peer group: the unit, split by working style (routine checks vs case work). The style
     /// is judged on the officer's history before the recent window when there is enough of
     /// it, so that an officer whose recent behaviour changes is still compared with the peers
@@ -588,10 +626,11 @@ pub struct Engine {
     name_officer: Vec<Option<usize>>,
     officers: Vec<Officer>,
     /// Officers assigned (by name id) per case id: a handful each, so a scan of a short
-    /// vector indexed by the dense case id beats two hash probes.
-    case_officers: Vec<Vec<u32>>,
-    /// subject → cases linked.
-    subject_cases: HashMap<u64, Vec<u32>>,
+    /// vector indexed by the dense case id beats two hash probes; held inline, so the scan
+    /// reads the one cache line it looks up.
+    case_officers: Vec<smallvec::SmallVec<[u32; 4]>>,
+    /// subject → cases linked (nearly always one or two: inline, no second memory access).
+    subject_cases: HashMap<u64, smallvec::SmallVec<[u32; 2]>>,
     has_cases: bool,
     /// Whether any event so far cited a case.
     cases_cited: bool,
@@ -650,7 +689,7 @@ impl Engine {
             let cid = self.cases.id(c) as usize;
             let nid = self.names.id(o);
             if self.case_officers.len() <= cid {
-                self.case_officers.resize_with(cid + 1, Vec::new);
+                self.case_officers.resize_with(cid + 1, Default::default);
             }
             let os = &mut self.case_officers[cid];
             if !os.contains(&nid) {
@@ -704,8 +743,11 @@ impl Engine {
             day: i64::MIN,
             hour_key: i64::MIN,
             last_enum_hour: i64::MIN,
-            best_detail: vec![String::new(); NS],
-            last_alert: [(i64::MIN, 0.0); NS],
+            rec: Box::new(Findings {
+                best_detail: vec![String::new(); NS],
+                last_alert: [(i64::MIN, 0.0); NS],
+                ..Findings::default()
+            }),
             ..Officer::default()
         });
         i
@@ -805,6 +847,7 @@ impl Engine {
             if day > o.day {
                 if o.day != i64::MIN {
                     let closed = std::mem::take(&mut o.today);
+                    o.rec.whole = o.whole_with(&closed);
                     o.history.push_back((o.day, closed));
                     while o.history.len() > 40 {
                         o.history.pop_front();
@@ -812,9 +855,12 @@ impl Engine {
                 }
                 o.day = day;
                 o.active_days += 1;
-                o.today_subjects.clear();
-                o.today_unexpl.clear();
-                o.today_unexpl_traffic.clear();
+                // Yesterday's entries are stale; unless the hour goes on across midnight (an
+                // offset that is not whole hours), so are their hours.
+                if ev.time.div_euclid(3600) != o.hour_key {
+                    o.seen.clear();
+                    o.hour_key = i64::MIN;
+                }
             }
             o.last_time = o.last_time.max(ev.time);
         }
@@ -835,62 +881,67 @@ impl Engine {
         o.accesses += 1;
         o.explained_weight += 1.0 - weight;
         o.today[F_EVENTS] += 1.0;
-        o.whole[F_EVENTS] += 1.0;
-        if o.today_subjects.insert(sid) {
-            o.today[F_SUBJECTS] += 1.0;
-            o.whole[F_SUBJECTS] += 1.0;
-        }
         let hk = ev.time.div_euclid(3600);
         if hk != o.hour_key {
             o.hour_key = hk;
-            o.hour_subjects.clear();
+            o.hour_epoch = o.hour_epoch.wrapping_add(1);
+            o.hour_count = 0;
         }
-        o.hour_subjects.insert(sid);
-        let hs = o.hour_subjects.len() as f64;
+        let (day_tag, hour_tag) = (o.active_days, o.hour_epoch);
+        let seen = o.seen.entry(sid).or_insert(Seen {
+            day: day_tag.wrapping_sub(1),
+            hour: hour_tag.wrapping_sub(1),
+            flags: 0,
+        });
+        if seen.day != day_tag {
+            *seen = Seen { day: day_tag, flags: 0, ..*seen };
+            o.today[F_SUBJECTS] += 1.0;
+        }
+        if seen.hour != hour_tag {
+            seen.hour = hour_tag;
+            o.hour_count += 1;
+        }
+        let hs = f64::from(o.hour_count);
         if hs > o.today[F_MAXHOUR] {
-            o.whole[F_MAXHOUR] += hs - o.today[F_MAXHOUR];
             o.today[F_MAXHOUR] = hs;
         }
         let mut sparse_changed = false;
-        if weight > 0.0 && ev.allowed && o.today_unexpl.insert(sid) {
+        let unexpl = weight > 0.0 && ev.allowed;
+        let first_unexpl = unexpl && seen.flags & SEEN_UNEXPL == 0;
+        let first_unexpl_traffic = unexpl && traffic && seen.flags & SEEN_UNEXPL_TRAFFIC == 0;
+        if unexpl {
+            seen.flags |= SEEN_UNEXPL | if traffic { SEEN_UNEXPL_TRAFFIC } else { 0 };
+        }
+        if first_unexpl {
             o.today[F_UNEXPL] += weight;
-            o.whole[F_UNEXPL] += weight;
             sparse_changed = true;
         }
         if traffic {
             o.today[F_TRAFFIC] += 1.0;
-            o.whole[F_TRAFFIC] += 1.0;
             if ev.allowed && ev.case.is_empty() {
                 o.today[F_CASELESS_TRAFFIC] += 1.0;
-                o.whole[F_CASELESS_TRAFFIC] += 1.0;
                 sparse_changed = true;
             }
-            if weight > 0.0 && ev.allowed && o.today_unexpl_traffic.insert(sid) {
+            if first_unexpl_traffic {
                 o.today[F_UNEXPL_TRAFFIC] += weight;
-                o.whole[F_UNEXPL_TRAFFIC] += weight;
                 sparse_changed = true;
             }
         }
         if off && weight > 0.0 && ev.allowed && !ev.subject.is_empty() {
             o.today[F_UNEXPL_OFF] += weight;
-            o.whole[F_UNEXPL_OFF] += weight;
         }
         if off {
             o.today[F_OFFHOURS] += 1.0;
-            o.whole[F_OFFHOURS] += 1.0;
             sparse_changed = true;
         }
         if !ev.allowed {
             o.today[F_DENIED] += 1.0;
-            o.whole[F_DENIED] += 1.0;
             sparse_changed = true;
         } else if ev.records == 0 && !matches!(ev.action, Action::Other(_)) {
             o.today[F_NOTFOUND] += 1.0;
-            o.whole[F_NOTFOUND] += 1.0;
             sparse_changed = true;
         }
         o.today[F_RECORDS] += ev.records as f64;
-        o.whole[F_RECORDS] += ev.records as f64;
         o.hour_hist[hour] += 1.0;
         o.hour_total += 1.0;
         // Routine work: identity checks citing no case. Call records without a case are
@@ -911,7 +962,7 @@ impl Engine {
         if traffic && ev.allowed && !o.traffic_ever {
             o.traffic_ever = true;
             if o.active_days >= 10 && weight >= 0.5 {
-                o.first_traffic_unexpl = true;
+                o.rec.first_traffic_unexpl = true;
                 let detail = format!(
                     "first call-record/location query after {} active days without any, on an unexplained subject",
                     o.active_days
@@ -973,8 +1024,8 @@ impl Engine {
         let s = self.cfg.medium + 3.0 * (n as f64 - 1.0);
         // Alert at the 1st, 2nd, 4th, 8th… grant in the window, not at every one.
         if !n.is_power_of_two() {
-            if s > o.best[S_BREAK_GLASS] {
-                o.best[S_BREAK_GLASS] = s;
+            if s > o.rec.best[S_BREAK_GLASS] {
+                o.rec.best[S_BREAK_GLASS] = s;
             }
             return;
         }
@@ -987,7 +1038,7 @@ impl Engine {
     fn watch_hit(&mut self, oi: usize, ev: &Event, label: WatchLabel, weight: f64) {
         match label {
             WatchLabel::Honeytoken => {
-                self.officers[oi].honey_hits += 1;
+                self.officers[oi].rec.honey_hits += 1;
                 let detail = format!(
                     "{} on honeytoken subject `{}` ({}): no legitimate work touches it",
                     ev.action.as_str(),
@@ -997,7 +1048,7 @@ impl Engine {
                 self.raise(oi, ev.time, S_HONEY, Severity::Critical, 20.0, detail);
             }
             WatchLabel::Vip if weight >= 0.5 => {
-                self.officers[oi].vip_hits += 1;
+                self.officers[oi].rec.vip_hits += 1;
                 let detail = format!(
                     "{} on watch-listed person `{}` not linked to their cases",
                     ev.action.as_str(),
@@ -1013,18 +1064,19 @@ impl Engine {
         let Some(v) = digits_value(ev.subject.as_bytes()) else { return };
         let dist = self.cfg.enumeration_distance;
         let o = &mut self.officers[oi];
-        while o.numeric.front().is_some_and(|&(t, _)| ev.time - t > 3600) {
-            o.numeric.pop_front();
+        let expired = o.numeric.iter().take_while(|&&(t, _)| ev.time - t > 3600).count();
+        if expired > 0 {
+            o.numeric.drain(..expired);
         }
         let near = o.numeric.iter().filter(|&&(_, u)| u != v && u.abs_diff(v) <= dist).count();
-        o.numeric.push_back((ev.time, v));
+        o.numeric.push((ev.time, v));
         if o.numeric.len() > 64 {
-            o.numeric.pop_front();
+            o.numeric.remove(0);
         }
         let hour = ev.time.div_euclid(3600);
         if near >= self.cfg.enumeration_neighbours && o.last_enum_hour != hour {
             o.last_enum_hour = hour;
-            o.enum_hits += 1;
+            o.rec.enum_hits += 1;
             let detail = format!(
                 "{near} identifiers within {dist} of `{}` looked up within the hour: enumerated identifiers",
                 ev.subject
@@ -1066,8 +1118,8 @@ impl Engine {
             let expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
             let s = surprise(f64::from(shared), expected, 1.0);
             for me in [key.0, key.1] {
-                if s > self.officers[me].best_collusion {
-                    self.officers[me].best_collusion = s;
+                if s > self.officers[me].rec.best_collusion {
+                    self.officers[me].rec.best_collusion = s;
                 }
             }
             if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key)
@@ -1094,18 +1146,18 @@ impl Engine {
     fn raise(&mut self, oi: usize, t: i64, signal: usize, sev: Severity, s: f64, detail: String) {
         let window = self.cfg.window_days * 86_400;
         let o = &mut self.officers[oi];
-        if s > o.best[signal] {
-            o.best[signal] = s;
-            o.best_detail[signal] = detail.clone();
+        if s > o.rec.best[signal] {
+            o.rec.best[signal] = s;
+            o.rec.best_detail[signal] = detail.clone();
         }
-        let (last_t, last_s) = o.last_alert[signal];
+        let (last_t, last_s) = o.rec.last_alert[signal];
         let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
         if last_t != i64::MIN && t - last_t < window && s < last_s + 3.0 && !repeat_ok {
             return;
         }
-        o.last_alert[signal] = (t, s);
-        if sev >= Severity::High && o.first_flagged.is_none_or(|f| t < f) {
-            o.first_flagged = Some(t);
+        o.rec.last_alert[signal] = (t, s);
+        if sev >= Severity::High && o.rec.first_flagged.is_none_or(|f| t < f) {
+            o.rec.first_flagged = Some(t);
         }
         self.alerts.push(Alert {
             unix: t,
@@ -1262,9 +1314,9 @@ impl Engine {
                 Some(sev) if alertable => self.raise(oi, t, sig, sev, s, detail.text()),
                 _ => {
                     let o = &mut self.officers[oi];
-                    if s > o.best[sig] {
-                        o.best[sig] = s;
-                        o.best_detail[sig] = detail.text();
+                    if s > o.rec.best[sig] {
+                        o.rec.best[sig] = s;
+                        o.rec.best_detail[sig] = detail.text();
                     }
                 }
             }
@@ -1363,7 +1415,7 @@ impl Engine {
             let peers = self.peer_cache.get(&group).copied().unwrap_or(global[(group % 2) as usize]);
             let scores = self.score_scan(o, &w, Some(&w.base), &peers, false);
             let t = o.last_time;
-            self.officers[i].windows += 1;
+            self.officers[i].rec.windows += 1;
             self.apply_scores(i, t, scores, false);
         }
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
@@ -1399,7 +1451,7 @@ impl Engine {
         let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
         for o in &self.officers {
             let days = f64::from(o.active_days.max(1));
-            let mut rate = o.whole;
+            let mut rate = o.whole_with(&o.today);
             for r in &mut rate {
                 *r /= days;
             }
@@ -1413,10 +1465,11 @@ impl Engine {
         for o in &self.officers {
             let peers = unit_rates.get(&o.group()).copied().unwrap_or(global[(o.group() % 2) as usize]);
             let days = f64::from(o.active_days.max(1));
-            let mut best = o.best;
-            let mut detail = o.best_detail.clone();
+            let whole = o.whole_with(&o.today);
+            let mut best = o.rec.best;
+            let mut detail = o.rec.best_detail.clone();
             // Multiplicity: an officer scanned over many windows gets more chances.
-            let correction = f64::from(o.windows.max(1)).log10();
+            let correction = f64::from(o.rec.windows.max(1)).log10();
             for s in best.iter_mut().take(S_ENUM) {
                 *s = (*s - correction).max(0.0);
             }
@@ -1426,26 +1479,29 @@ impl Engine {
                 if OWN_HISTORY[f] || f == F_CASELESS {
                     continue;
                 }
-                let mu = peer_expectation(&peers, f, days, &o.whole);
-                let s = surprise(o.whole[f], mu, peers.phi[f]);
+                let mu = peer_expectation(&peers, f, days, &whole);
+                let s = surprise(whole[f], mu, peers.phi[f]);
                 let sig = signal_of(f);
                 if s > best[sig] {
                     best[sig] = s;
                     detail[sig] = format!(
                         "{:.1} {} over {days:.0} active days vs {mu:.1} expected from unit peers (p≈1e-{s:.0})",
-                        o.whole[f],
+                        whole[f],
                         FEATURE_NAMES[f],
                     );
                 }
             }
             // Event signals: counts of independent hits, capped.
-            best[S_HONEY] =
-                if o.honey_hits > 0 { (20.0 + 2.0 * f64::from(o.honey_hits - 1)).min(30.0) } else { 0.0 };
-            best[S_VIP] = (4.0 * f64::from(o.vip_hits)).min(16.0);
-            best[S_ENUM] = (4.0 * f64::from(o.enum_hits)).min(16.0);
-            best[S_FIRST] = if o.first_traffic_unexpl { 3.0 } else { 0.0 };
+            best[S_HONEY] = if o.rec.honey_hits > 0 {
+                (20.0 + 2.0 * f64::from(o.rec.honey_hits - 1)).min(30.0)
+            } else {
+                0.0
+            };
+            best[S_VIP] = (4.0 * f64::from(o.rec.vip_hits)).min(16.0);
+            best[S_ENUM] = (4.0 * f64::from(o.rec.enum_hits)).min(16.0);
+            best[S_FIRST] = if o.rec.first_traffic_unexpl { 3.0 } else { 0.0 };
             best[S_COLLUSION] =
-                if o.best_collusion >= self.cfg.medium { o.best_collusion.min(30.0) } else { 0.0 };
+                if o.rec.best_collusion >= self.cfg.medium { o.rec.best_collusion.min(30.0) } else { 0.0 };
             // Unexplained traffic is a subset of unexplained access: count the stronger once.
             if best[S_UNEXPL_TRAFFIC] > 0.0 && best[S_UNEXPL] > 0.0 {
                 let lo = best[S_UNEXPL].min(best[S_UNEXPL_TRAFFIC]);
@@ -1474,7 +1530,7 @@ impl Engine {
                 officer: o.name.clone(),
                 unit,
                 score: (score * 100.0).round() / 100.0,
-                first_flagged: o.first_flagged.map(time::format_utc),
+                first_flagged: o.rec.first_flagged.map(time::format_utc),
                 reasons,
                 accesses: o.accesses,
                 explained_share: if o.accesses == 0 { 1.0 } else { o.explained_weight / o.accesses as f64 },
@@ -1587,6 +1643,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn subjects_per_day_and_per_hour_are_counted_apart_across_a_midnight_inside_an_hour() {
+        // At +05:45 local midnight falls 15 minutes into a UTC hour: the day's distinct
+        // subjects start again there, the hour's go on until the hour ends.
+        let mut e = Engine::new(Config::default());
+        let offset = 5 * 3600 + 45 * 60;
+        let midnight = 10 * 86_400 - i64::from(offset);
+        let ev = |t: i64, subject: &str| Event {
+            time: midnight + t,
+            offset,
+            officer: "A".into(),
+            unit: "U".into(),
+            action: Action::IdentityLookup,
+            subject: subject.into(),
+            case: String::new(),
+            allowed: true,
+            records: 1,
+        };
+        for (t, s) in [(-600, "1000000001"), (-300, "1000000002"), (120, "1000000001"), (300, "1000000003")] {
+            e.push(&ev(t, s));
+        }
+        let o = &e.officers[0];
+        assert_eq!(o.today[F_SUBJECTS], 2.0, "two subjects on the new day");
+        assert_eq!(o.today[F_MAXHOUR], 3.0, "three in the hour that spans midnight");
+        assert_eq!(o.history.back().map(|(_, f)| (f[F_SUBJECTS], f[F_MAXHOUR])), Some((2.0, 2.0)));
+        // The next hour starts afresh; the day goes on.
+        e.push(&ev(3600, "1000000001"));
+        e.push(&ev(3700, "1000000004"));
+        let o = &e.officers[0];
+        assert_eq!(o.today[F_SUBJECTS], 3.0);
+        assert_eq!(o.today[F_MAXHOUR], 3.0);
+        // Unexplained subjects are counted once a day: the same subject again adds nothing.
+        assert_eq!(o.today[F_UNEXPL], 3.0);
     }
 
     #[test]
