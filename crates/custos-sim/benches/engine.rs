@@ -7,6 +7,11 @@
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
+/// The allocator the `custos` binary ships with (jemalloc, huge pages on: `.cargo/config.toml`),
+/// so the bench measures the engine as `custos analyze` runs it.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let w =
         custos_sim::simulate(custos_sim::Params { seed: 3, citizens: 500_000, officers: 2_400, days: 60 });

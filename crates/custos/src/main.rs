@@ -143,6 +143,9 @@ enum Command {
     },
 }
 
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The demonstration prints its own story; the gateway's per-alert warnings would drown it.
