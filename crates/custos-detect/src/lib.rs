@@ -520,6 +520,16 @@ struct PeerRate {
     phi: Feats,
 }
 
+/// One peer, as the peer rates see it: daily rates over the window scored and its days, and
+/// the counts of every day it has been seen.
+#[derive(Debug, Clone, Copy)]
+struct PeerSample {
+    rate: Feats,
+    days: f64,
+    whole: Feats,
+    seen: f64,
+}
+
 /// Strings to dense ids. Strings of up to 15 bytes (officer accounts, units, case numbers) and
 /// identifiers of up to 19 plain digits are packed into a 128-bit key, so they are neither
 /// hashed as strings nor compared byte by byte nor copied; only longer ones are kept as text.
@@ -1145,14 +1155,17 @@ impl Engine {
     /// Record an alert (deduplicated per signal within the window unless much stronger).
     fn raise(&mut self, oi: usize, t: i64, signal: usize, sev: Severity, s: f64, detail: String) {
         let window = self.cfg.window_days * 86_400;
+        let (last_t, last_s) = self.officers[oi].rec.last_alert[signal];
+        // A repeat within the window is news only if much stronger, or of a higher severity
+        // (a medium alert must not hold back the high one that follows).
+        let escalates = last_t == i64::MIN || Some(sev) > self.severity(last_s);
         let o = &mut self.officers[oi];
         if s > o.rec.best[signal] {
             o.rec.best[signal] = s;
             o.rec.best_detail[signal] = detail.clone();
         }
-        let (last_t, last_s) = o.rec.last_alert[signal];
         let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
-        if last_t != i64::MIN && t - last_t < window && s < last_s + 3.0 && !repeat_ok {
+        if last_t != i64::MIN && t - last_t < window && s < last_s + 3.0 && !repeat_ok && !escalates {
             return;
         }
         o.rec.last_alert[signal] = (t, s);
@@ -1357,13 +1370,17 @@ impl Engine {
         let o = &self.officers[oi];
         let group = if o.history.len() < 8 { o.group() } else { o.group_cache };
         let Some(peers) = self.peer_cache.get(&group).copied() else { return };
-        // Cheap screen: only when a sparse count is well above its expectation is it worth
-        // computing tail probabilities (a count within mean + 3 sd + 3 is never alarming).
-        let days = o.cache.long.days + 1.0;
-        let worth = (0..NF).filter(|&f| SPARSE[f]).any(|f| {
-            let x = (o.cache.long.sum[f] + o.today[f]) / peers.phi[f];
-            let mu = peers.rate[f] * days / peers.phi[f];
-            x > mu + 3.0 * mu.sqrt() + 3.0
+        // Screen: the tails are worked out only when a sparse count, in either window, may be
+        // surprising beyond 1e-3 against the peers' rate (an upper bound: the expectation
+        // scored is at least that rate, and a point probability is at most the tail). Below
+        // that no signal alerts alone, and a combination of them all below it rarely would;
+        // the day's close scores every signal in full.
+        let worth = [&o.cache.long, &o.cache.short].into_iter().any(|w| {
+            let days = w.days + 1.0;
+            (0..NF).filter(|&f| SPARSE[f]).any(|f| {
+                let x = w.sum[f] + o.today[f];
+                x > 0.0 && stats::surprise_bound(x, peers.rate[f] * days, peers.phi[f]) >= 3.0
+            })
         });
         if !worth {
             return;
@@ -1377,8 +1394,8 @@ impl Engine {
     /// Close a day: recompute peer rates and score every officer active that day.
     fn close_day(&mut self, day: i64) {
         // Per officer window rates (including today if active).
-        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
-        let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
+        let mut per_unit: HashMap<u32, Vec<PeerSample>> = HashMap::default();
+        let mut all: [Vec<PeerSample>; 2] = [Vec::new(), Vec::new()];
         let mut windows: Vec<(usize, Windows)> = Vec::new();
         // Tomorrow's windows and each officer's peer group (worked out once: it reads the
         // officer's history).
@@ -1399,8 +1416,14 @@ impl Engine {
                 for r in &mut rate {
                     *r /= wdays;
                 }
-                per_unit.entry(group).or_default().push((rate, wdays));
-                all[(group % 2) as usize].push((rate, wdays));
+                let sample = PeerSample {
+                    rate,
+                    days: wdays,
+                    whole: o.whole_with(&o.today),
+                    seen: f64::from(o.active_days),
+                };
+                per_unit.entry(group).or_default().push(sample);
+                all[(group % 2) as usize].push(sample);
             }
         }
         let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
@@ -1447,16 +1470,18 @@ impl Engine {
             self.close_day(d);
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
-        let mut per_unit: HashMap<u32, Vec<(Feats, f64)>> = HashMap::default();
-        let mut all: [Vec<(Feats, f64)>; 2] = [Vec::new(), Vec::new()];
+        let mut per_unit: HashMap<u32, Vec<PeerSample>> = HashMap::default();
+        let mut all: [Vec<PeerSample>; 2] = [Vec::new(), Vec::new()];
         for o in &self.officers {
             let days = f64::from(o.active_days.max(1));
-            let mut rate = o.whole_with(&o.today);
+            let whole = o.whole_with(&o.today);
+            let mut rate = whole;
             for r in &mut rate {
                 *r /= days;
             }
-            per_unit.entry(o.group()).or_default().push((rate, days));
-            all[(o.group() % 2) as usize].push((rate, days));
+            let sample = PeerSample { rate, days, whole, seen: days };
+            per_unit.entry(o.group()).or_default().push(sample);
+            all[(o.group() % 2) as usize].push(sample);
         }
         let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
         let unit_rates: HashMap<u32, PeerRate> =
@@ -1548,15 +1573,24 @@ impl Engine {
     }
 }
 
-/// Peer rates: per feature, the upper-trimmed mean of officers' daily rates (weighted by
-/// active days), shrunk towards `global` for small groups, with a floor of one event in the
-/// group's exposure, and a quasi-Poisson dispersion.
-fn peer_rates(group: &[(Feats, f64)], global: Option<&PeerRate>) -> PeerRate {
+/// Peer rates: per feature, the upper-trimmed mean of officers' daily rates over the window
+/// (a few abusers among the peers do not raise it; a whole unit rising together does),
+/// shrunk towards `global` for small groups, with a quasi-Poisson dispersion.
+///
+/// A rare act (a denial, a lookup at night, call records citing no case) is done by fewer
+/// than a fifth of the peers in most weeks, and the trimmed mean of one week is then zero
+/// however often the group does it over time. For sparse features the rate is therefore at
+/// least the same trimmed mean of the peers' rates over every day each has been seen, and at
+/// least one event in all those days: what the group has done in all the time it has been
+/// watched, not in one week.
+fn peer_rates(group: &[PeerSample], global: Option<&PeerRate>) -> PeerRate {
     let mut out = PeerRate::default();
     let n = group.len() as f64;
-    let exposure: f64 = group.iter().map(|(_, d)| d).sum::<f64>().max(1.0);
-    for f in 0..NF {
-        let mut rates: Vec<f64> = group.iter().map(|(r, _)| r[f]).collect();
+    let exposure: f64 = group.iter().map(|p| p.days).sum::<f64>().max(1.0);
+    let seen: f64 = group.iter().map(|p| p.seen).sum::<f64>().max(1.0);
+    let mut long = Vec::with_capacity(group.len());
+    for (f, &sparse) in SPARSE.iter().enumerate() {
+        let mut rates: Vec<f64> = group.iter().map(|p| p.rate[f]).collect();
         let trimmed = stats::upper_trimmed_mean(&mut rates, 0.2);
         // Dispersion of daily-rate counts over a week, among the non-trimmed peers.
         let keep = ((rates.len() as f64) * 0.8).ceil() as usize;
@@ -1572,7 +1606,14 @@ fn peer_rates(group: &[(Feats, f64)], global: Option<&PeerRate>) -> PeerRate {
             }
             None => (trimmed, phi),
         };
-        out.rate[f] = rate.max(1.0 / (exposure + 1.0));
+        let floor = if sparse {
+            long.clear();
+            long.extend(group.iter().map(|p| p.whole[f] / p.seen.max(1.0)));
+            stats::upper_trimmed_mean(&mut long, 0.2).max(1.0 / (seen + 1.0))
+        } else {
+            1.0 / (exposure + 1.0)
+        };
+        out.rate[f] = rate.max(floor);
         out.phi[f] = phi;
     }
     out

@@ -100,6 +100,35 @@ pub fn surprise(x: f64, mu: f64, phi: f64) -> f64 {
     (-lp / std::f64::consts::LN_10).clamp(0.0, 300.0)
 }
 
+/// An upper bound of [`surprise`] at the cost of a logarithm and a log-gamma, for screens:
+/// the tail `P(X >= x)` is at least `P(X >= k)` for `k = ⌈x⌉` (the tail falls as `x` grows),
+/// which is at least the point probability `e^-mu mu^k / k!`.
+pub fn surprise_bound(x: f64, mu: f64, phi: f64) -> f64 {
+    let phi = phi.max(1.0);
+    let (x, mu) = (x / phi, mu.max(1e-9) / phi);
+    if x <= mu || x <= 0.0 {
+        return 0.0;
+    }
+    let k = x.ceil();
+    ((mu - k * mu.ln() + ln_factorial(k)) / std::f64::consts::LN_10).max(0.0)
+}
+
+/// `ln k!` for a whole `k >= 0`: from a table for the small counts screens meet nearly always.
+fn ln_factorial(k: f64) -> f64 {
+    static TABLE: std::sync::LazyLock<[f64; 64]> = std::sync::LazyLock::new(|| {
+        let mut t = [0.0; 64];
+        for i in 1..64 {
+            t[i] = t[i - 1] + (i as f64).ln();
+        }
+        t
+    });
+    if k < 64.0 {
+        TABLE[k as usize]
+    } else {
+        ln_gamma(k + 1.0)
+    }
+}
+
 /// Surprise of several tests taken together: `-log10` of the truncated-product p-value
 /// (Zaykin, Zhivotovsky, Westfall & Weir 2002). `surprises` holds `-log10 p` of each of `L`
 /// independent tests (those not given count as `p = 1`); the statistic is the product of the
@@ -164,6 +193,32 @@ pub fn median(values: &mut [f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_screens_bound_is_never_below_the_surprise(
+            x in 0.0f64..200.0, mu in 0.0f64..100.0, phi in 0.5f64..20.0,
+        ) {
+            let (s, b) = (surprise(x, mu, phi), surprise_bound(x, mu, phi));
+            prop_assert!(b + 1e-9 >= s, "surprise {s} above its bound {b} at x {x}, mu {mu}, phi {phi}");
+        }
+    }
+
+    #[test]
+    fn log_factorials_from_the_table_match_log_gamma() {
+        for k in 0..80 {
+            let k = f64::from(k);
+            assert!((ln_factorial(k) - ln_gamma(k + 1.0)).abs() < 1e-9 * (1.0 + k * k), "ln {k}!");
+        }
+    }
+
+    #[test]
+    fn the_screens_bound_is_close_for_rare_counts() {
+        // Three events where 0.01 are expected: the tail is nearly all point mass.
+        let (s, b) = (surprise(3.0, 0.01, 1.0), surprise_bound(3.0, 0.01, 1.0));
+        assert!(s > 6.7 && b - s < 0.01, "surprise {s}, bound {b}");
+    }
 
     fn poisson_tail_exact(k: u64, mu: f64) -> f64 {
         // 1 - Σ_{i<k} e^{-mu} mu^i / i!

@@ -299,3 +299,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_rare_act_is_judged_against_all_the_peers_have_done_not_one_week() {
+    // Nobody in the unit has pulled call records citing no case in 33 days; o3 starts to,
+    // one a day. Once a handful is more than the unit's whole history makes plausible it is
+    // flagged, and as the evidence grows the alert is raised again as high.
+    let (mut evs, links) = background(40, 10);
+    for o in 0..12 {
+        call_records(&mut evs, o, 0..40, true);
+    }
+    for d in 33..40 {
+        let mut e = ev(T0 + d * DAY + 11 * 3600, "o3", "U", Action::CdrQuery, &format!("3{:08}", d % 20), "");
+        e.records = 4;
+        evs.push(e);
+    }
+    let r = run(evs, &links, &[]);
+    let caseless: Vec<_> =
+        r.alerts.iter().filter(|a| a.officer == "o3" && a.detail.contains("citing no case")).collect();
+    let medium = caseless.iter().find(|a| a.severity == Severity::Medium).expect("a medium alert");
+    assert!(medium.unix < T0 + 37 * DAY, "flagged on {}", medium.time);
+    assert!(
+        caseless.iter().any(|a| a.severity >= Severity::High && a.unix > medium.unix),
+        "the medium alert held back the high one: {caseless:#?}"
+    );
+    assert!(r.alerts.iter().all(|a| a.officer == "o3"), "{:#?}", r.alerts);
+
+    // Every officer is denied now and then, each about once a month, so in most weeks most of
+    // them have no denial at all. Four in a week is then not a burst out of nothing.
+    let (mut evs, links) = background(40, 10);
+    for o in 0..12i64 {
+        for d in (0..40).filter(|d| (d + 3 * o) % 30 == 0) {
+            let mut e =
+                ev(T0 + d * DAY + 10 * 3600, &format!("o{o}"), "U", Action::IdentityLookup, "7000000001", "");
+            (e.allowed, e.records) = (false, 0);
+            evs.push(e);
+        }
+    }
+    for d in 33..37 {
+        let mut e = ev(T0 + d * DAY + 10 * 3600 + 60, "o5", "U", Action::IdentityLookup, "7000000002", "");
+        (e.allowed, e.records) = (false, 0);
+        evs.push(e);
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| !a.detail.contains("denied")), "{:#?}", r.alerts);
+}
