@@ -17,8 +17,9 @@
 //! (unexplained subjects of their subjects; off-hours accesses, denials and empty lookups of
 //! their accesses) is judged against the larger of the peers' count and the peers' share of
 //! the officer's own activity, so working more is read once, as volume, not again as more of
-//! everything. Sparse counts are scored over a short and a long window, the stronger kept at
-//! the price of the choice. Surprises are on one scale for every signal and every officer
+//! everything. A rare act's peer rate is at least what the peers have done over all the days
+//! they have been seen, as most of them do none in any one week. Sparse counts are scored over
+//! a short and a long window, the stronger kept at the price of the choice. Surprises are on one scale for every signal and every officer
 //! (6 = one in a million); several at once combine by the exact truncated-product tail
 //! ([`stats::truncated_product`]) into the `combined` signal, and the reasons' surprises add
 //! into a comparable per-officer score.
