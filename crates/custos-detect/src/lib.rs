@@ -989,8 +989,12 @@ impl Engine {
         }
         // Collusion is two officers sharing subjects that no case explains. A log that says
         // nothing about cases (no case links, no case cited) explains nothing, so colleagues'
-        // shared case work would read as collusion: there it is not looked for.
-        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && (self.has_cases || self.cases_cited) {
+        // shared case work would read as collusion: there it is not looked for. Where cases
+        // are cited but not linked to subjects, the declared case is the only explanation
+        // there is: only pulls citing none are shared in secret (two units working the same
+        // suspect, each under its own case, are not colluding).
+        let explains = self.has_cases || (self.cases_cited && ev.case.is_empty());
+        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && explains {
             self.collusion(oi, sid, ev.time);
         }
         if sparse_changed {

@@ -344,3 +344,24 @@ fn a_rare_act_is_judged_against_all_the_peers_have_done_not_one_week() {
     let r = run(evs, &links, &[]);
     assert!(r.alerts.iter().all(|a| !a.detail.contains("denied")), "{:#?}", r.alerts);
 }
+
+#[test]
+fn two_units_on_one_suspect_under_their_own_cases_in_a_log_without_links_do_not_collude() {
+    // No case links: each officer cites a case of their own for the suspects both units work
+    // on. That is declared work, not a secret share; the same pulls citing no case are.
+    let (mut evs, _) = background(20, 10);
+    let mut secret = evs.clone();
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C1"));
+        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, "CASE-V-7"));
+        secret.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, ""));
+        secret.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, ""));
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+    let r = run(secret, &CaseLinks::default(), &[]);
+    let c: Vec<_> =
+        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
+}
