@@ -521,6 +521,34 @@ struct PeerRate {
     phi: Feats,
 }
 
+/// Peer rates of every peer group, and of each working style over all groups: the prior that
+/// small groups are shrunk towards, and the rates of an officer whose group has none.
+#[derive(Debug)]
+struct GroupRates {
+    groups: HashMap<u32, PeerRate>,
+    global: [PeerRate; 2],
+}
+
+impl GroupRates {
+    /// From each officer's group and sample (the style is the group's lowest bit).
+    fn new(samples: &[(u32, PeerSample)]) -> Self {
+        let mut per_group: HashMap<u32, Vec<PeerSample>> = HashMap::default();
+        let mut all: [Vec<PeerSample>; 2] = [Vec::new(), Vec::new()];
+        for &(g, sample) in samples {
+            per_group.entry(g).or_default().push(sample);
+            all[(g % 2) as usize].push(sample);
+        }
+        let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
+        let groups =
+            per_group.iter().map(|(g, v)| (*g, peer_rates(v, Some(&global[(*g % 2) as usize])))).collect();
+        Self { groups, global }
+    }
+
+    fn get(&self, group: u32) -> PeerRate {
+        self.groups.get(&group).copied().unwrap_or(self.global[(group % 2) as usize])
+    }
+}
+
 /// One peer, as the peer rates see it: daily rates over the window scored and its days, and
 /// the counts of every day it has been seen.
 #[derive(Debug, Clone, Copy)]
@@ -1399,8 +1427,7 @@ impl Engine {
     /// Close a day: recompute peer rates and score every officer active that day.
     fn close_day(&mut self, day: i64) {
         // Per officer window rates (including today if active).
-        let mut per_unit: HashMap<u32, Vec<PeerSample>> = HashMap::default();
-        let mut all: [Vec<PeerSample>; 2] = [Vec::new(), Vec::new()];
+        let mut samples: Vec<(u32, PeerSample)> = Vec::with_capacity(self.officers.len());
         let mut windows: Vec<(usize, Windows)> = Vec::new();
         // Tomorrow's windows and each officer's peer group (worked out once: it reads the
         // officer's history).
@@ -1427,25 +1454,19 @@ impl Engine {
                     whole: o.whole_with(&o.today),
                     seen: f64::from(o.active_days),
                 };
-                per_unit.entry(group).or_default().push(sample);
-                all[(group % 2) as usize].push(sample);
+                samples.push((group, sample));
             }
         }
-        let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
-        let mut cache = HashMap::default();
-        for (g, v) in &per_unit {
-            cache.insert(*g, peer_rates(v, Some(&global[(*g % 2) as usize])));
-        }
-        self.peer_cache = cache;
+        let rates = GroupRates::new(&samples);
         for (i, w) in windows {
             let o = &self.officers[i];
-            let group = tomorrow[i].1;
-            let peers = self.peer_cache.get(&group).copied().unwrap_or(global[(group % 2) as usize]);
+            let peers = rates.get(tomorrow[i].1);
             let scores = self.score_scan(o, &w, Some(&w.base), &peers, false);
             let t = o.last_time;
             self.officers[i].rec.windows += 1;
             self.apply_scores(i, t, scores, false);
         }
+        self.peer_cache = rates.groups;
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
         for (o, (next, group)) in self.officers.iter_mut().zip(tomorrow) {
             o.group_cache = group;
@@ -1475,25 +1496,26 @@ impl Engine {
             self.close_day(d);
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
-        let mut per_unit: HashMap<u32, Vec<PeerSample>> = HashMap::default();
-        let mut all: [Vec<PeerSample>; 2] = [Vec::new(), Vec::new()];
-        for o in &self.officers {
-            let days = f64::from(o.active_days.max(1));
-            let whole = o.whole_with(&o.today);
-            let mut rate = whole;
-            for r in &mut rate {
-                *r /= days;
-            }
-            let sample = PeerSample { rate, days, whole, seen: days };
-            per_unit.entry(o.group()).or_default().push(sample);
-            all[(o.group() % 2) as usize].push(sample);
-        }
-        let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
-        let unit_rates: HashMap<u32, PeerRate> =
-            per_unit.iter().map(|(g, v)| (*g, peer_rates(v, Some(&global[(*g % 2) as usize])))).collect();
+        // Each officer's peer group, worked out once (it reads the officer's history).
+        let groups: Vec<u32> = self.officers.iter().map(Officer::group).collect();
+        let samples: Vec<(u32, PeerSample)> = self
+            .officers
+            .iter()
+            .zip(&groups)
+            .map(|(o, &g)| {
+                let days = f64::from(o.active_days.max(1));
+                let whole = o.whole_with(&o.today);
+                let mut rate = whole;
+                for r in &mut rate {
+                    *r /= days;
+                }
+                (g, PeerSample { rate, days, whole, seen: days })
+            })
+            .collect();
+        let rates = GroupRates::new(&samples);
         let mut officers = Vec::with_capacity(self.officers.len());
-        for o in &self.officers {
-            let peers = unit_rates.get(&o.group()).copied().unwrap_or(global[(o.group() % 2) as usize]);
+        for (o, &group) in self.officers.iter().zip(&groups) {
+            let peers = rates.get(group);
             let days = f64::from(o.active_days.max(1));
             let whole = o.whole_with(&o.today);
             let mut best = o.rec.best;

@@ -90,25 +90,25 @@ pub fn ln_gamma_p(a: f64, x: f64) -> f64 {
 /// `-log10 P(X >= x)` for `X ~ Poisson(mu)` on the quasi-Poisson scale `phi` (>= 1).
 /// Zero when `x` is not above what `mu` predicts.
 pub fn surprise(x: f64, mu: f64, phi: f64) -> f64 {
-    let phi = phi.max(1.0);
-    let (x, mu) = (x / phi, mu.max(1e-9) / phi);
-    if x <= mu || x <= 0.0 {
-        return 0.0;
-    }
+    let Some((x, mu)) = excess(x, mu, phi) else { return 0.0 };
     // P(Poisson(mu) >= k) = P(k, mu) (regularized lower gamma) for integer k; smooth in k.
     let lp = ln_gamma_p(x, mu);
     (-lp / std::f64::consts::LN_10).clamp(0.0, 300.0)
+}
+
+/// `x` and `mu` on the quasi-Poisson scale `phi` (>= 1), when `x` is above `mu` (otherwise
+/// nothing is surprising).
+fn excess(x: f64, mu: f64, phi: f64) -> Option<(f64, f64)> {
+    let phi = phi.max(1.0);
+    let (x, mu) = (x / phi, mu.max(1e-9) / phi);
+    (x > mu && x > 0.0).then_some((x, mu))
 }
 
 /// An upper bound of [`surprise`] at the cost of a logarithm and a log-gamma, for screens:
 /// the tail `P(X >= x)` is at least `P(X >= k)` for `k = ⌈x⌉` (the tail falls as `x` grows),
 /// which is at least the point probability `e^-mu mu^k / k!`.
 pub fn surprise_bound(x: f64, mu: f64, phi: f64) -> f64 {
-    let phi = phi.max(1.0);
-    let (x, mu) = (x / phi, mu.max(1e-9) / phi);
-    if x <= mu || x <= 0.0 {
-        return 0.0;
-    }
+    let Some((x, mu)) = excess(x, mu, phi) else { return 0.0 };
     let k = x.ceil();
     ((mu - k * mu.ln() + ln_factorial(k)) / std::f64::consts::LN_10).max(0.0)
 }
