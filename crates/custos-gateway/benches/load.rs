@@ -11,6 +11,13 @@
 
 mod support;
 
+/// The allocator the `custos` binary ships with (jemalloc, huge pages set in
+/// `.cargo/config.toml`), so the bench measures the server as it runs.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+
+
 use std::sync::Arc;
 use std::time::Instant;
 
