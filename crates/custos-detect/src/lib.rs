@@ -228,7 +228,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 13;
+const NF: usize = 16;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -249,6 +249,28 @@ const F_CASELESS: usize = 11;
 /// record-keeping: a change is news, a habit is not (an officer who pulls unexplained records
 /// from the start is still caught as unexplained traffic, which is held against peers only).
 const F_CASELESS_TRAFFIC: usize = 12;
+/// The explained part (one minus the explanation weight) of accesses, distinct subjects and
+/// call-record/location queries (describe the work; not scored): volume held against the
+/// officer's own history is judged on what is not explained, since explained work rises and
+/// falls with the officer's cases.
+const F_EXPL_EVENTS: usize = 13;
+const F_EXPL_SUBJECTS: usize = 14;
+const F_EXPL_TRAFFIC: usize = 15;
+
+/// Features that describe the work and are never scored themselves.
+fn descriptive(f: usize) -> bool {
+    f == F_CASELESS || f >= F_EXPL_EVENTS
+}
+
+/// The explained part of a volume feature, where it is kept.
+fn explained_part(f: usize) -> Option<usize> {
+    match f {
+        F_EVENTS => Some(F_EXPL_EVENTS),
+        F_SUBJECTS => Some(F_EXPL_SUBJECTS),
+        F_TRAFFIC => Some(F_EXPL_TRAFFIC),
+        _ => None,
+    }
+}
 
 const FEATURE_NAMES: [&str; NF] = [
     "accesses",
@@ -264,18 +286,21 @@ const FEATURE_NAMES: [&str; NF] = [
     "unexplained subjects at unusual hours",
     "accesses citing no case",
     "call-record/location queries citing no case",
+    "explained accesses",
+    "explained distinct subjects",
+    "explained call-record/location queries",
 ];
 
 /// Whether a feature is also held against the officer's own history (the smaller surprise of
 /// peers and own history counts): volume, and what is partly a habit (hours, citing no case for
 /// call records). Those are left out of the report's whole-period counts against peers.
 const OWN_HISTORY: [bool; NF] =
-    [true, true, false, true, false, true, false, false, true, true, false, false, true];
+    [true, true, false, true, false, true, false, false, true, true, false, false, true, false, false, false];
 
 /// Whether a feature is a sparse count: scored intraday and over the short window as well, and
 /// alertable from the first day (a volume feature alerts only once the officer has a baseline).
 const SPARSE: [bool; NF] =
-    [false, false, true, false, true, true, true, true, false, false, true, false, true];
+    [false, false, true, false, true, true, true, true, false, false, true, false, true, false, false, false];
 
 /// Expected count of feature `f` over `days` from the officer's peers: their rate, or their
 /// share of the officer's own activity where `f` is part of it (see [`part_of`]) and that is
@@ -283,8 +308,11 @@ const SPARSE: [bool; NF] =
 fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
     let mu = peers.rate[f] * days;
     match part_of(f) {
-        Some(g) if peers.rate[g] > 0.0 => mu.max((peers.rate[f] / peers.rate[g]).min(1.0) * own[g]),
-        _ => mu,
+        Some(g) => {
+            let ratio = if peers.rate[g] > 0.0 { peers.rate[f] / peers.rate[g] } else { 0.0 };
+            mu.max(ratio.max(peers.share[f]).min(1.0) * own[g])
+        }
+        None => mu,
     }
 }
 
@@ -500,14 +528,22 @@ struct Detail {
     x: f64,
     days: f64,
     mu_p: f64,
-    own: Option<f64>,
+    /// Against own history: the count judged (the part not explained by a case) and its
+    /// expectation.
+    own: Option<(f64, f64)>,
     s: f64,
 }
 
 impl Detail {
     fn text(&self) -> String {
         let Detail { feature, x, days, mu_p, own, s } = *self;
-        let own_txt = own.map(|m| format!(", {m:.1} from own history")).unwrap_or_default();
+        let own_txt = match own {
+            Some((xo, m)) if xo < x => {
+                format!("; {xo:.1} of them not explained by a case vs {m:.1} from own history")
+            }
+            Some((_, m)) => format!(", {m:.1} from own history"),
+            None => String::new(),
+        };
         format!(
             "{x:.1} {} in {days:.0} active days vs {mu_p:.1} expected from peers{own_txt} (p≈1e-{s:.0})",
             FEATURE_NAMES[feature]
@@ -519,6 +555,10 @@ impl Detail {
 struct PeerRate {
     rate: Feats,
     phi: Feats,
+    /// For a count that is part of another (see [`part_of`]): the peers' long-run share of
+    /// it, pooled over the peers with each one's share capped at the peers' 80th percentile
+    /// (so the few with most of it, abusers among them, do not raise it).
+    share: Feats,
 }
 
 /// Peer rates of every peer group, and of each working style over all groups: the prior that
@@ -920,6 +960,7 @@ impl Engine {
         o.accesses += 1;
         o.explained_weight += 1.0 - weight;
         o.today[F_EVENTS] += 1.0;
+        o.today[F_EXPL_EVENTS] += 1.0 - weight;
         let hk = ev.time.div_euclid(3600);
         if hk != o.hour_key {
             o.hour_key = hk;
@@ -935,6 +976,7 @@ impl Engine {
         if seen.day != day_tag {
             *seen = Seen { day: day_tag, flags: 0, ..*seen };
             o.today[F_SUBJECTS] += 1.0;
+            o.today[F_EXPL_SUBJECTS] += 1.0 - weight;
         }
         if seen.hour != hour_tag {
             seen.hour = hour_tag;
@@ -957,6 +999,7 @@ impl Engine {
         }
         if traffic {
             o.today[F_TRAFFIC] += 1.0;
+            o.today[F_EXPL_TRAFFIC] += 1.0 - weight;
             if ev.allowed && ev.case.is_empty() {
                 o.today[F_CASELESS_TRAFFIC] += 1.0;
                 sparse_changed = true;
@@ -1326,16 +1369,37 @@ impl Engine {
         add(&mut own, &o.today);
         for f in 0..NF {
             let x = own[f];
-            if x <= 0.0 || f == F_RECORDS || f == F_CASELESS || (sparse_only && !SPARSE[f]) {
+            if x <= 0.0 || f == F_RECORDS || descriptive(f) || (sparse_only && !SPARSE[f]) {
                 continue;
             }
             let mu_p = peer_expectation(peers, f, days, &own);
             let s_peer = surprise(x, mu_p, peers.phi[f]);
             let (s, own, alertable) = match base {
                 Some((b, bd)) if OWN_HISTORY[f] && bd >= 5.0 => {
-                    let mu_o = b[f] / bd * days;
-                    let s_own = surprise(x, mu_o, peers.phi[f]);
-                    (s_peer.min(s_own), Some(mu_o), true)
+                    // Against the officer's own history, volume counts what is not explained
+                    // by a case (all of it where the log explains nothing).
+                    // The expectation is the officer's usual rate of it, or their usual
+                    // share of it in their volume now if larger (more work brings
+                    // proportionally more of it; the share starts from the peers' as ten
+                    // accesses' worth of evidence). The part not explained is a sparse count:
+                    // like sparse counts against peers, its usual rate is at least one in the
+                    // baseline's days.
+                    let (xo, bo, share, floor) = match explained_part(f) {
+                        Some(e) => {
+                            let peer_share = if peers.rate[f] > 0.0 {
+                                (1.0 - peers.rate[e] / peers.rate[f]).clamp(0.0, 1.0)
+                            } else {
+                                1.0
+                            };
+                            let bo = (b[f] - b[e]).max(0.0);
+                            let share = (bo + 10.0 * peer_share) / (b[f] + 10.0);
+                            ((x - own[e]).max(0.0), bo, share, days / (bd + 1.0))
+                        }
+                        None => (x, b[f], 0.0, 0.0),
+                    };
+                    let mu_o = (bo / bd * days).max(share * x).max(floor);
+                    let s_own = surprise(xo, mu_o, peers.phi[f]);
+                    (s_peer.min(s_own), Some((xo, mu_o)), true)
                 }
                 _ if !SPARSE[f] => (s_peer * 0.5, None, false),
                 _ => (s_peer, None, true),
@@ -1528,7 +1592,7 @@ impl Engine {
             for f in 0..NF {
                 // Whole-period counts against peers, for what is held against peers only (a
                 // habit is no news over the whole period).
-                if OWN_HISTORY[f] || f == F_CASELESS {
+                if OWN_HISTORY[f] || descriptive(f) {
                     continue;
                 }
                 let mu = peer_expectation(&peers, f, days, &whole);
@@ -1642,8 +1706,34 @@ fn peer_rates(group: &[PeerSample], global: Option<&PeerRate>) -> PeerRate {
         };
         out.rate[f] = rate.max(floor);
         out.phi[f] = phi;
+        if let Some(g) = part_of(f) {
+            let share = capped_share(group, f, g);
+            out.share[f] = match global {
+                Some(gl) => (n * share + 3.0 * gl.share[f]) / (n + 3.0),
+                None => share,
+            };
+        }
     }
     out
+}
+
+/// The peers' pooled long-run share of count `f` in count `g`, each peer's share capped at
+/// the peers' 80th percentile.
+fn capped_share(group: &[PeerSample], f: usize, g: usize) -> f64 {
+    let mut shares: Vec<f64> =
+        group.iter().filter(|p| p.whole[g] > 0.0).map(|p| (p.whole[f] / p.whole[g]).min(1.0)).collect();
+    if shares.is_empty() {
+        return 0.0;
+    }
+    shares.sort_by(f64::total_cmp);
+    let cap = shares[((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1)];
+    let (part, total) =
+        group.iter().fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
+    if total > 0.0 {
+        part / total
+    } else {
+        0.0
+    }
 }
 
 /// Analyse a whole stream of events and return the report (for `custos analyze`).

@@ -365,3 +365,41 @@ fn two_units_on_one_suspect_under_their_own_cases_in_a_log_without_links_do_not_
         r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
+
+#[test]
+fn a_new_case_brings_explained_work_not_a_volume_alarm() {
+    // o2 has pulled no call records for 30 days; then a new case of theirs with 30 subjects
+    // opens and they pull 20 call records a day on its subjects. More work, all of it
+    // explained by the case: no alarm. The same pulls on subjects of no case are.
+    let new_case = |links: &mut CaseLinks| {
+        links.officers.push(("C2-NEW".into(), "o2".into()));
+        for k in 0..30 {
+            links.subjects.push(("C2-NEW".into(), format!("88017{:08}", k * 104_729)));
+        }
+    };
+    let pulls = |evs: &mut Vec<Event>, prefix: &str, case: &str| {
+        for d in 30..37 {
+            for k in 0..20 {
+                // Through the working day, on identifiers far apart (no sweep).
+                let t = T0 + d * DAY + 9 * 3600 + k * 1500;
+                let s = format!("{prefix}{:08}", ((d + k) % 30) * 104_729);
+                evs.push(ev(t, "o2", "U", Action::CdrQuery, &s, case));
+            }
+        }
+    };
+    let (mut evs, mut links) = background(37, 10);
+    for o in (0..12).filter(|&o| o != 2) {
+        call_records(&mut evs, o, 0..37, true);
+    }
+    new_case(&mut links);
+    let mut unexplained = evs.clone();
+    pulls(&mut evs, "88017", "C2-NEW");
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| a.officer != "o2"), "{:#?}", r.alerts);
+
+    pulls(&mut unexplained, "88019", "C2");
+    let r = run(unexplained, &links, &[]);
+    let on_o2: Vec<_> = r.alerts.iter().filter(|a| a.officer == "o2").collect();
+    assert!(on_o2.iter().any(|a| a.severity >= Severity::High), "{:#?}", r.alerts);
+    assert!(on_o2.iter().any(|a| a.detector == "volume"), "{on_o2:#?}");
+}

@@ -16,8 +16,6 @@ mod support;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-
-
 use std::sync::Arc;
 use std::time::Instant;
 
