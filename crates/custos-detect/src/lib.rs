@@ -561,6 +561,30 @@ struct PeerRate {
     share: Feats,
 }
 
+/// Count `f` as held against the officer's own history, and its expectation: `own` holds the
+/// officer's counts over `days`, `base` those of their baseline of `base_days`. Volume counts
+/// what is not explained by a case (all of it where the log explains nothing), expected at the
+/// officer's usual rate of it or their usual share of it in their volume now if larger (more
+/// work brings proportionally more of it; the share starts from the peers' as ten accesses'
+/// worth of evidence). That part is a sparse count: like sparse counts against peers, its usual
+/// rate is at least one in the baseline's days.
+fn own_expectation(
+    peers: &PeerRate,
+    f: usize,
+    own: &Feats,
+    days: f64,
+    base: &Feats,
+    base_days: f64,
+) -> (f64, f64) {
+    let Some(e) = explained_part(f) else { return (own[f], base[f] / base_days * days) };
+    let peer_share =
+        if peers.rate[f] > 0.0 { (1.0 - peers.rate[e] / peers.rate[f]).clamp(0.0, 1.0) } else { 1.0 };
+    let usual = (base[f] - base[e]).max(0.0);
+    let share = (usual + 10.0 * peer_share) / (base[f] + 10.0);
+    let mu = (usual / base_days * days).max(share * own[f]).max(days / (base_days + 1.0));
+    ((own[f] - own[e]).max(0.0), mu)
+}
+
 /// Peer rates of every peer group, and of each working style over all groups: the prior that
 /// small groups are shrunk towards, and the rates of an officer whose group has none.
 #[derive(Debug)]
@@ -1376,28 +1400,7 @@ impl Engine {
             let s_peer = surprise(x, mu_p, peers.phi[f]);
             let (s, own, alertable) = match base {
                 Some((b, bd)) if OWN_HISTORY[f] && bd >= 5.0 => {
-                    // Against the officer's own history, volume counts what is not explained
-                    // by a case (all of it where the log explains nothing).
-                    // The expectation is the officer's usual rate of it, or their usual
-                    // share of it in their volume now if larger (more work brings
-                    // proportionally more of it; the share starts from the peers' as ten
-                    // accesses' worth of evidence). The part not explained is a sparse count:
-                    // like sparse counts against peers, its usual rate is at least one in the
-                    // baseline's days.
-                    let (xo, bo, share, floor) = match explained_part(f) {
-                        Some(e) => {
-                            let peer_share = if peers.rate[f] > 0.0 {
-                                (1.0 - peers.rate[e] / peers.rate[f]).clamp(0.0, 1.0)
-                            } else {
-                                1.0
-                            };
-                            let bo = (b[f] - b[e]).max(0.0);
-                            let share = (bo + 10.0 * peer_share) / (b[f] + 10.0);
-                            ((x - own[e]).max(0.0), bo, share, days / (bd + 1.0))
-                        }
-                        None => (x, b[f], 0.0, 0.0),
-                    };
-                    let mu_o = (bo / bd * days).max(share * x).max(floor);
+                    let (xo, mu_o) = own_expectation(peers, f, &own, days, b, bd);
                     let s_own = surprise(xo, mu_o, peers.phi[f]);
                     (s_peer.min(s_own), Some((xo, mu_o)), true)
                 }
@@ -1690,13 +1693,9 @@ fn peer_rates(group: &[PeerSample], global: Option<&PeerRate>) -> PeerRate {
         let var = kept.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / (kept.len().max(2) - 1) as f64;
         // Rates are per day; a week's count has variance 49·var and mean 7·m.
         let phi = if m > 0.0 { (7.0 * var / m).clamp(1.0, 50.0) } else { 1.0 };
-        let (rate, phi) = match global {
-            Some(g) => {
-                let k = 3.0;
-                ((n * trimmed + k * g.rate[f]) / (n + k), (n * phi + k * g.phi[f]) / (n + k))
-            }
-            None => (trimmed, phi),
-        };
+        // Small groups are shrunk towards the prior, as if it were three more peers.
+        let shrink = |own: f64, prior: Option<f64>| prior.map_or(own, |p| (n * own + 3.0 * p) / (n + 3.0));
+        let (rate, phi) = (shrink(trimmed, global.map(|g| g.rate[f])), shrink(phi, global.map(|g| g.phi[f])));
         let floor = if sparse {
             long.clear();
             long.extend(group.iter().map(|p| p.whole[f] / p.seen.max(1.0)));
@@ -1707,11 +1706,7 @@ fn peer_rates(group: &[PeerSample], global: Option<&PeerRate>) -> PeerRate {
         out.rate[f] = rate.max(floor);
         out.phi[f] = phi;
         if let Some(g) = part_of(f) {
-            let share = capped_share(group, f, g);
-            out.share[f] = match global {
-                Some(gl) => (n * share + 3.0 * gl.share[f]) / (n + 3.0),
-                None => share,
-            };
+            out.share[f] = shrink(capped_share(group, f, g), global.map(|gl| gl.share[f]));
         }
     }
     out
