@@ -478,7 +478,7 @@ struct Officer {
     /// Unexplained distinct subjects pulled (weight >= 0.5), for collusion chance rates.
     unexpl_pulls: u64,
     /// Peer group as of the last day close.
-    group_cache: u32,
+    group_cache: Style,
     /// Times of break-glass grants within the window.
     break_glass: VecDeque<i64>,
     /// What the officer's report and alerts keep: read rarely, so held apart from the
@@ -501,22 +501,36 @@ impl Officer {
     /// Peer group: the unit, split by working style (routine checks vs case work). The style
     /// is judged on the officer's history before the recent window when there is enough of
     /// it, so that an officer whose recent behaviour changes is still compared with the peers
-    /// of their usual work.
-    fn group(&self) -> u32 {
+    /// of their usual work — in the direction that matters: case work that turns to lookups
+    /// citing no case is still judged as case work. The other way, a desk officer whose recent
+    /// week is mostly case work (given a case, or a new post) is judged against the larger
+    /// expectation of either style: held against routine checks alone, the ordinary side
+    /// effects of case work (denials, call records) would read as abuse, and held against case
+    /// work alone, the week's last routine checks would read as unexplained access.
+    fn group(&self) -> Style {
+        const ENOUGH: f64 = 20.0;
         let recent = self.day - 7;
-        let (mut caseless, mut events) = (0.0, 0.0);
-        for (d, f) in &self.history {
+        let (mut caseless, mut events, mut recent_caseless, mut recent_events) = (0.0, 0.0, 0.0, 0.0);
+        // The current (or last active) day is not in the history yet.
+        for (d, f) in self.history.iter().chain(std::iter::once(&(self.day, self.today))) {
             if *d <= recent {
                 caseless += f[F_CASELESS];
                 events += f[F_EVENTS];
+            } else {
+                recent_caseless += f[F_CASELESS];
+                recent_events += f[F_EVENTS];
             }
         }
-        let routine = if events >= 20.0 {
+        let routine = if events >= ENOUGH {
             caseless / events >= 0.6
         } else {
             self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= 0.6
         };
-        self.unit * 2 + u32::from(routine)
+        let case_work_now = recent_events >= ENOUGH && recent_caseless / recent_events < 0.6;
+        match (routine, case_work_now) {
+            (true, true) => Style { group: self.unit * 2, leaving: Some(self.unit * 2 + 1) },
+            (routine, _) => Style { group: self.unit * 2 + u32::from(routine), leaving: None },
+        }
     }
 }
 
@@ -551,6 +565,26 @@ impl Detail {
     }
 }
 
+/// An officer's peer group and, while their work turns from routine checks to case work, the
+/// group of the style they are leaving (see [`Officer::group`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Style {
+    group: u32,
+    leaving: Option<u32>,
+}
+
+impl Style {
+    /// The peer rates that judge the officer: their group's, or while they change style the
+    /// larger of both groups' expectations, feature by feature.
+    fn rates(self, get: impl Fn(u32) -> Option<PeerRate>) -> Option<PeerRate> {
+        let p = get(self.group)?;
+        Some(match self.leaving.and_then(get) {
+            Some(q) => p.upper(&q),
+            None => p,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct PeerRate {
     rate: Feats,
@@ -559,6 +593,18 @@ struct PeerRate {
     /// it, pooled over the peers with each one's share capped at the peers' 80th percentile
     /// (so the few with most of it, abusers among them, do not raise it).
     share: Feats,
+}
+
+impl PeerRate {
+    /// The larger expectation of two groups, feature by feature.
+    fn upper(mut self, other: &PeerRate) -> PeerRate {
+        for f in 0..NF {
+            self.rate[f] = self.rate[f].max(other.rate[f]);
+            self.phi[f] = self.phi[f].max(other.phi[f]);
+            self.share[f] = self.share[f].max(other.share[f]);
+        }
+        self
+    }
 }
 
 /// Count `f` as held against the officer's own history, and its expectation: `own` holds the
@@ -610,6 +656,11 @@ impl GroupRates {
 
     fn get(&self, group: u32) -> PeerRate {
         self.groups.get(&group).copied().unwrap_or(self.global[(group % 2) as usize])
+    }
+
+    fn for_style(&self, style: Style) -> PeerRate {
+        let p = self.get(style.group);
+        style.leaving.map_or(p, |g| p.upper(&self.get(g)))
     }
 }
 
@@ -1064,13 +1115,16 @@ impl Engine {
         uh.1 += 1.0;
         let o = &mut self.officers[oi];
 
-        // First call-record query after a long history without any.
+        // First call-record query after a long history without any, on a subject that nothing
+        // explains: no case of the officer or their unit holds it and the officer cites none of
+        // their own (a subject not yet in the file of the officer's own cited case is the
+        // common lag of case records, not a first-time act out of place).
         if traffic && ev.allowed && !o.traffic_ever {
             o.traffic_ever = true;
-            if o.active_days >= 10 && weight >= 0.5 {
+            if o.active_days >= 10 && weight >= 1.0 {
                 o.rec.first_traffic_unexpl = true;
                 let detail = format!(
-                    "first call-record/location query after {} active days without any, on an unexplained subject",
+                    "first call-record/location query after {} active days without any, on a subject of no case of theirs, citing none of their cases",
                     o.active_days
                 );
                 self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
@@ -1468,8 +1522,8 @@ impl Engine {
 
     fn check_intraday(&mut self, oi: usize, t: i64) {
         let o = &self.officers[oi];
-        let group = if o.history.len() < 8 { o.group() } else { o.group_cache };
-        let Some(peers) = self.peer_cache.get(&group).copied() else { return };
+        let style = if o.history.len() < 8 { o.group() } else { o.group_cache };
+        let Some(peers) = style.rates(|g| self.peer_cache.get(&g).copied()) else { return };
         // Screen: the tails are worked out only when a sparse count, in either window, may be
         // surprising beyond 1e-3 against the peers' rate (an upper bound: the expectation
         // scored is at least that rate, and a point probability is at most the tail). Below
@@ -1498,11 +1552,11 @@ impl Engine {
         let mut windows: Vec<(usize, Windows)> = Vec::new();
         // Tomorrow's windows and each officer's peer group (worked out once: it reads the
         // officer's history).
-        let mut tomorrow: Vec<(Windows, u32)> = Vec::with_capacity(self.officers.len());
+        let mut tomorrow: Vec<(Windows, Style)> = Vec::with_capacity(self.officers.len());
         for (i, o) in self.officers.iter().enumerate() {
             let (w, next) = self.windows_today_and_tomorrow(o, day);
-            let group = o.group();
-            tomorrow.push((next, group));
+            let style = o.group();
+            tomorrow.push((next, style));
             let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
                 // Scored below on the days before today plus today.
@@ -1521,13 +1575,13 @@ impl Engine {
                     whole: o.whole_with(&o.today),
                     seen: f64::from(o.active_days),
                 };
-                samples.push((group, sample));
+                samples.push((style.group, sample));
             }
         }
         let rates = GroupRates::new(&samples);
         for (i, w) in windows {
             let o = &self.officers[i];
-            let peers = rates.get(tomorrow[i].1);
+            let peers = rates.for_style(tomorrow[i].1);
             let scores = self.score_scan(o, &w, Some(&w.base), &peers, false);
             let t = o.last_time;
             self.officers[i].rec.windows += 1;
@@ -1564,25 +1618,25 @@ impl Engine {
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
         // Each officer's peer group, worked out once (it reads the officer's history).
-        let groups: Vec<u32> = self.officers.iter().map(Officer::group).collect();
+        let styles: Vec<Style> = self.officers.iter().map(Officer::group).collect();
         let samples: Vec<(u32, PeerSample)> = self
             .officers
             .iter()
-            .zip(&groups)
-            .map(|(o, &g)| {
+            .zip(&styles)
+            .map(|(o, style)| {
                 let days = f64::from(o.active_days.max(1));
                 let whole = o.whole_with(&o.today);
                 let mut rate = whole;
                 for r in &mut rate {
                     *r /= days;
                 }
-                (g, PeerSample { rate, days, whole, seen: days })
+                (style.group, PeerSample { rate, days, whole, seen: days })
             })
             .collect();
         let rates = GroupRates::new(&samples);
         let mut officers = Vec::with_capacity(self.officers.len());
-        for (o, &group) in self.officers.iter().zip(&groups) {
-            let peers = rates.get(group);
+        for (o, &style) in self.officers.iter().zip(&styles) {
+            let peers = rates.for_style(style);
             let days = f64::from(o.active_days.max(1));
             let whole = o.whole_with(&o.today);
             let mut best = o.rec.best;

@@ -403,3 +403,84 @@ fn a_new_case_brings_explained_work_not_a_volume_alarm() {
     assert!(on_o2.iter().any(|a| a.severity >= Severity::High), "{:#?}", r.alerts);
     assert!(on_o2.iter().any(|a| a.detector == "volume"), "{on_o2:#?}");
 }
+
+#[test]
+fn a_desk_officer_given_a_case_is_judged_as_case_work() {
+    // Twelve case workers, about one request in twenty denied (a warrant that does not cover
+    // the query); five desk officers doing routine checks citing no case, never denied. From
+    // day 25 desk officer d0 works a case of their own at case workers' pace, denials and all:
+    // held against the desk, those denials would read as probing the policy.
+    let (mut evs, mut links) = background(35, 10);
+    let denied = |t: i64, officer: &str, subject: &str, case: &str| Event {
+        allowed: false,
+        records: 0,
+        ..ev(t, officer, "U", Action::CdrQuery, subject, case)
+    };
+    for o in 0..12 {
+        for d in (o % 2..35).step_by(2) {
+            let s = format!("{o}{:08}", d % 20);
+            evs.push(denied(T0 + d * DAY + 15 * 3600 + o, &format!("o{o}"), &s, &format!("C{o}")));
+        }
+    }
+    for n in 0..5 {
+        let officer = format!("d{n}");
+        for d in 0..25 {
+            for k in 0..10 {
+                let t = T0 + d * DAY + 9 * 3600 + k * 2800 + n;
+                let s = format!("{}", 7_000_000_000 + (n * 10_000 + d * 100 + k) * 7919);
+                evs.push(ev(t, &officer, "U", Action::IdentityLookup, &s, ""));
+            }
+        }
+    }
+    links.officers.push(("C-D0".into(), "d0".into()));
+    for k in 0..30 {
+        links.subjects.push(("C-D0".into(), format!("88015{:08}", k * 104_729)));
+    }
+    let subject = |d: i64, k: i64| format!("88015{:08}", ((d * 7 + k) % 30) * 104_729);
+    for d in 25..35 {
+        for k in 0..10 {
+            let t = T0 + d * DAY + 9 * 3600 + k * 2800;
+            evs.push(ev(t, "d0", "U", Action::IdentityLookup, &subject(d, k), "C-D0"));
+        }
+        if d % 2 == 1 {
+            evs.push(denied(T0 + d * DAY + 16 * 3600, "d0", &subject(d, 0), "C-D0"));
+        }
+    }
+    let mut probing = evs.clone();
+    let r = run(evs, &links, &[]);
+    let on_d0: Vec<_> = r.alerts.iter().filter(|a| a.officer == "d0").collect();
+    assert!(on_d0.is_empty(), "{on_d0:#?}");
+
+    // Ten times the denials is probing, whatever the peers.
+    for d in 30..32 {
+        for k in 0..10 {
+            probing.push(denied(T0 + d * DAY + 17 * 3600 + k * 60, "d0", &subject(d, k + 1), "C-D0"));
+        }
+    }
+    let r = run(probing, &links, &[]);
+    assert!(
+        r.alerts.iter().any(|a| a.officer == "d0" && a.detector == "denials" && a.severity >= Severity::High),
+        "{:#?}",
+        r.alerts
+    );
+}
+
+#[test]
+fn a_first_call_record_pull_is_out_of_place_only_where_nothing_explains_it() {
+    // After 20 days of identity checks o3 pulls call records for the first time. Citing their
+    // own case, on a number not yet in its file (case files lag): work. Citing no case, on a
+    // number of no case: a first-time act out of place.
+    let first_pull = |case: &str| {
+        let (mut evs, links) = background(22, 10);
+        evs.push(ev(T0 + 20 * DAY + 15 * 3600, "o3", "U", Action::CdrQuery, "8801712345678", case));
+        run(evs, &links, &[])
+    };
+    let r = first_pull("C3");
+    assert!(r.alerts.iter().all(|a| a.detector != "first_time_traffic"), "{:#?}", r.alerts);
+    let r = first_pull("");
+    assert!(
+        r.alerts.iter().any(|a| a.officer == "o3" && a.detector == "first_time_traffic"),
+        "{:#?}",
+        r.alerts
+    );
+}
