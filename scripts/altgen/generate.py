@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """An independent access-log generator (not the custos simulator): different volumes,
 dispersion, shifts, case structure and abuse styles. Writes log.csv, cases.csv, watch.csv,
-truth.json (insider -> onset unix time)."""
+truth.json (insider -> onset unix time).
+
+Usage: generate.py DIR SEED [rota]. With `rota`, five units work weekly rotas through day,
+evening and night shifts (each officer at their own point of the cycle) instead of fixed shifts."""
 import csv, json, math, random, sys, os
 
 seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 out = sys.argv[1]
+ROTA = len(sys.argv) > 3 and sys.argv[3] == "rota"
 R = random.Random(seed)
 os.makedirs(out, exist_ok=True)
 DAYS = 45
@@ -82,8 +86,13 @@ def emit(t, o, action, subject, case, outcome="allowed", records=None):
         records = 0 if outcome == "denied" else (R.randint(5, 120) if action == "cdr_query" else (0 if R.random() < 0.02 else 1))
     rows.append((t, o["id"], o["unit"], action, subject, case, outcome, records))
 
+ROTA_UNITS = set(R.sample(units, 5)) if ROTA else set()
+
 def shift_time(o, day, night_ok=False):
-    h0 = {"day": 8, "evening": 14, "night": 22}[o["shift"]]
+    shift = o["shift"]
+    if o["unit"] in ROTA_UNITS:
+        shift = ("day", "evening", "night")[(day // 7 + int(o["id"][-3:])) % 3]
+    h0 = {"day": 8, "evening": 14, "night": 22}[shift]
     h = h0 + min(8.5, abs(R.gauss(4, 2.2)))
     return T0 + day * 86400 + int(h * 3600) + R.randint(0, 59)
 

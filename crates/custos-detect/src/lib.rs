@@ -484,6 +484,29 @@ struct Officer {
     /// What the officer's report and alerts keep: read rarely, so held apart from the
     /// counts every event touches.
     rec: Box<Findings>,
+    /// The peer group the officer's day counts towards in [`GroupToday`], and which of their
+    /// sparse counts are above zero today (bit per feature).
+    today_group: u32,
+    today_mask: u32,
+}
+
+/// A peer group's day so far: its officers active today and, per sparse count, how many of
+/// them have some of it.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupToday {
+    day: i64,
+    active: u32,
+    with: [u32; NF],
+}
+
+impl GroupToday {
+    /// Whether a sparse count is something the group does today rather than one officer: at
+    /// least three of its officers and a fifth of those active today have some of it (a fifth
+    /// is what the peers' trimmed means leave out, so the day's close will see it in the
+    /// peers' rates).
+    fn widespread(&self, day: i64, f: usize) -> bool {
+        self.day == day && self.with[f] >= 3 && f64::from(self.with[f]) >= 0.2 * f64::from(self.active)
+    }
 }
 
 impl Officer {
@@ -593,6 +616,8 @@ struct PeerRate {
     /// it, pooled over the peers with each one's share capped at the peers' 80th percentile
     /// (so the few with most of it, abusers among them, do not raise it).
     share: Feats,
+    /// Sparse counts: the same trimmed mean of the peers' daily rates over the short window.
+    recent: Feats,
 }
 
 impl PeerRate {
@@ -600,8 +625,19 @@ impl PeerRate {
     fn upper(mut self, other: &PeerRate) -> PeerRate {
         for f in 0..NF {
             self.rate[f] = self.rate[f].max(other.rate[f]);
+            self.recent[f] = self.recent[f].max(other.recent[f]);
             self.phi[f] = self.phi[f].max(other.phi[f]);
             self.share[f] = self.share[f].max(other.share[f]);
+        }
+        self
+    }
+
+    /// The rates that judge the short window: what the peers did over the same few days where
+    /// that is more than their rate over the long window (a whole unit turning to something
+    /// together, a new shift or an incident, is not one officer's burst).
+    fn short(mut self) -> PeerRate {
+        for f in (0..NF).filter(|&f| SPARSE[f]) {
+            self.rate[f] = self.rate[f].max(self.recent[f]);
         }
         self
     }
@@ -669,6 +705,8 @@ impl GroupRates {
 #[derive(Debug, Clone, Copy)]
 struct PeerSample {
     rate: Feats,
+    /// Daily rates over the short window (sparse counts only).
+    recent: Feats,
     days: f64,
     whole: Feats,
     seen: f64,
@@ -798,6 +836,8 @@ pub struct Engine {
     pair_alerted: HashSet<(usize, usize)>,
     day: Option<i64>,
     peer_cache: HashMap<u32, PeerRate>,
+    /// Per peer group: its day so far (see [`GroupToday`]).
+    group_today: HashMap<u32, GroupToday>,
     alerts: Vec<Alert>,
     /// Per unit id: accesses per local hour and in all.
     unit_hours: Vec<([f64; 24], f64)>,
@@ -1009,6 +1049,13 @@ impl Engine {
                 }
                 o.day = day;
                 o.active_days += 1;
+                o.today_group = if o.history.len() < 8 { o.group() } else { o.group_cache }.group;
+                o.today_mask = 0;
+                let g = self.group_today.entry(o.today_group).or_default();
+                if g.day != day {
+                    *g = GroupToday { day, ..GroupToday::default() };
+                }
+                g.active += 1;
                 // Yesterday's entries are stale; unless the hour goes on across midnight (an
                 // offset that is not whole hours), so are their hours.
                 if ev.time.div_euclid(3600) != o.hour_key {
@@ -1147,13 +1194,28 @@ impl Engine {
             self.collusion(oi, sid, ev.time);
         }
         if sparse_changed {
+            let o = &mut self.officers[oi];
+            let mask = (0..NF).filter(|&f| SPARSE[f] && o.today[f] > 0.0).fold(0u32, |m, f| m | 1 << f);
+            let new = mask & !o.today_mask;
+            if new != 0 {
+                o.today_mask = mask;
+                let g = self.group_today.entry(o.today_group).or_default();
+                if g.day == day {
+                    for f in (0..NF).filter(|&f| new & 1 << f != 0) {
+                        g.with[f] += 1;
+                    }
+                }
+            }
             self.check_intraday(oi, ev.time);
         }
     }
 
-    /// Whether `hour` is unusual for the officer: the officer's own hour profile, blended with
-    /// the unit's (or a day-shift default) as a prior worth 30 accesses, gives it under the
-    /// configured share.
+    /// Whether `hour` is unusual for the officer: under the configured share in the officer's
+    /// own hour profile, blended with the unit's (or a day-shift default) as a prior worth 30
+    /// accesses, and, in the officer's first two weeks, also in the same blend with the unit's
+    /// hours worth a week of the officer's own work. A shift pattern shows over weeks (rotas
+    /// turn weekly): an hour the officer has not worked yet but their unit often does is not
+    /// unusual in their first weeks, while their own habit decides once it is known.
     fn is_off_hours(&self, oi: usize, hour: usize) -> bool {
         const PRIOR: f64 = 30.0;
         let o = &self.officers[oi];
@@ -1171,8 +1233,12 @@ impl Engine {
                 }
             }
         };
-        let share = (o.hour_hist[hour] + PRIOR * prior_share) / (o.hour_total + PRIOR);
-        share < self.cfg.off_hours_share
+        let blend = |prior: f64| (o.hour_hist[hour] + prior * prior_share) / (o.hour_total + prior);
+        if blend(PRIOR) >= self.cfg.off_hours_share {
+            return false;
+        }
+        // Until the officer has worked two weeks, their pattern is not known yet.
+        o.active_days >= 14 || blend(7.0 * o.hour_total / f64::from(o.active_days)) < self.cfg.off_hours_share
     }
 
     /// An emergency access grant: not data, but a claim that the rules did not fit. Each one
@@ -1310,8 +1376,10 @@ impl Engine {
     fn raise(&mut self, oi: usize, t: i64, signal: usize, sev: Severity, s: f64, detail: String) {
         let window = self.cfg.window_days * 86_400;
         let (last_t, last_s) = self.officers[oi].rec.last_alert[signal];
-        // A repeat within the window is news only if much stronger, or of a higher severity
-        // (a medium alert must not hold back the high one that follows).
+        // A repeat within the window is news only if of a higher severity (a medium alert must
+        // not hold back the high one that follows) or much stronger: as strong again as all the
+        // evidence already reported (the p-value squared), so a run of events that keeps
+        // growing is reported a few times, not at every event.
         let escalates = last_t == i64::MIN || Some(sev) > self.severity(last_s);
         let o = &mut self.officers[oi];
         if s > o.rec.best[signal] {
@@ -1319,7 +1387,7 @@ impl Engine {
             o.rec.best_detail[signal] = detail.clone();
         }
         let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
-        if last_t != i64::MIN && t - last_t < window && s < last_s + 3.0 && !repeat_ok && !escalates {
+        if last_t != i64::MIN && t - last_t < window && s < 2.0 * last_s && !repeat_ok && !escalates {
             return;
         }
         o.rec.last_alert[signal] = (t, s);
@@ -1420,7 +1488,7 @@ impl Engine {
         if w.short.days >= w.long.days {
             return out;
         }
-        let alt = self.score_window(o, &w.short.sum, w.short.days, base, peers, true);
+        let alt = self.score_window(o, &w.short.sum, w.short.days, base, &peers.short(), true);
         for f in (0..NF).filter(|&f| SPARSE[f]) {
             let (s, detail, alertable) = if alt[f].0 > out[f].0 { alt[f] } else { out[f] };
             let s = (s - std::f64::consts::LOG10_2).max(0.0);
@@ -1540,7 +1608,16 @@ impl Engine {
             return;
         }
         let w = o.cache;
-        let scores = self.score_scan(o, &w, Some(&w.base), &peers, true);
+        let mut scores = self.score_scan(o, &w, Some(&w.base), &peers, true);
+        // What much of the group does today (a new shift, an incident) waits for the day's
+        // close, where the peers' rates include today.
+        if let Some(g) = self.group_today.get(&o.today_group) {
+            for (f, score) in scores.iter_mut().enumerate() {
+                if g.widespread(o.day, f) {
+                    score.0 = 0.0;
+                }
+            }
+        }
         // Only sparse signals intraday; own-baseline volume waits for the day's close.
         self.apply_scores(oi, t, scores, true);
     }
@@ -1569,8 +1646,17 @@ impl Engine {
                 for r in &mut rate {
                     *r /= wdays;
                 }
+                let (mut recent, mut rdays) = (w.short.sum, w.short.days);
+                if o.day == day {
+                    add(&mut recent, &o.today);
+                    rdays += 1.0;
+                }
+                for r in &mut recent {
+                    *r /= rdays.max(1.0);
+                }
                 let sample = PeerSample {
                     rate,
+                    recent,
                     days: wdays,
                     whole: o.whole_with(&o.today),
                     seen: f64::from(o.active_days),
@@ -1630,7 +1716,7 @@ impl Engine {
                 for r in &mut rate {
                     *r /= days;
                 }
-                (style.group, PeerSample { rate, days, whole, seen: days })
+                (style.group, PeerSample { rate, recent: rate, days, whole, seen: days })
             })
             .collect();
         let rates = GroupRates::new(&samples);
@@ -1759,6 +1845,12 @@ fn peer_rates(group: &[PeerSample], global: Option<&PeerRate>) -> PeerRate {
         };
         out.rate[f] = rate.max(floor);
         out.phi[f] = phi;
+        if sparse {
+            rates.clear();
+            rates.extend(group.iter().map(|p| p.recent[f]));
+            let recent = stats::upper_trimmed_mean(&mut rates, 0.2);
+            out.recent[f] = shrink(recent, global.map(|g| g.recent[f]));
+        }
         if let Some(g) = part_of(f) {
             out.share[f] = shrink(capped_share(group, f, g), global.map(|gl| gl.share[f]));
         }

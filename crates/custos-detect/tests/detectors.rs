@@ -484,3 +484,50 @@ fn a_first_call_record_pull_is_out_of_place_only_where_nothing_explains_it() {
         r.alerts
     );
 }
+
+/// Twelve officers of unit `U` on a rota: day shift (09:00–17:00) for `switch` days, then
+/// nights (22:00–06:00), ten explained lookups a shift. `lone` works the nights alone.
+fn rota(switch: i64, days: i64, lone: bool) -> (Vec<Event>, CaseLinks) {
+    let (_, links) = background(0, 10);
+    let mut evs = Vec::new();
+    for o in 0..12 {
+        for d in 0..days {
+            let night = d >= switch && (!lone || o == 5);
+            for k in 0..10 {
+                let start = if night { 22 * 3600 } else { 9 * 3600 };
+                let t = T0 + d * DAY + start + k * 2880 + o * 7;
+                let s = format!("{o}{:08}", (d + k) % 20);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+        }
+    }
+    (evs, links)
+}
+
+#[test]
+fn a_unit_turning_to_night_shifts_together_is_not_an_alarm() {
+    // The whole unit turns to nights on day 7 or day 20: judged against each one's own hours
+    // alone, each of the twelve works at unusual hours; against the peers, nobody does.
+    for switch in [7, 20] {
+        let (evs, links) = rota(switch, switch + 6, false);
+        let r = run(evs, &links, &[]);
+        assert!(
+            r.alerts.iter().all(|a| !a.detector.contains("off_hours")),
+            "switch {switch}: {:#?}",
+            r.alerts
+        );
+    }
+    // One officer alone turning to nights is out of their own and the peers' pattern.
+    let (evs, links) = rota(20, 26, true);
+    let r = run(evs, &links, &[]);
+    assert!(
+        r.alerts
+            .iter()
+            .any(|a| a.officer == "o5" && a.detector == "off_hours" && a.severity >= Severity::High),
+        "{:#?}",
+        r.alerts
+    );
+    // And a run that keeps growing is reported a few times, not at every event.
+    let on_o5 = r.alerts.iter().filter(|a| a.officer == "o5" && a.detector == "off_hours").count();
+    assert!(on_o5 <= 5, "{on_o5} alerts: {:#?}", r.alerts);
+}
