@@ -46,14 +46,52 @@ impl Action {
             .chars()
             .map(|c| if c == '-' || c == ' ' || c == '.' { '_' } else { c.to_ascii_lowercase() })
             .collect();
-        match n.as_str() {
-            "identity_lookup" | "nid_lookup" | "id_lookup" | "identity" => Action::IdentityLookup,
-            "cdr_query" | "cdr" | "call_records" | "cdr_lookup" => Action::CdrQuery,
-            "subscriber_lookup" | "msisdn_lookup" | "subscriber" => Action::SubscriberLookup,
-            "location_query" | "location" | "location_lookup" => Action::LocationQuery,
-            "name_search" | "search" => Action::NameSearch,
-            _ => Action::Other(n),
+        Self::by_words(s).unwrap_or(Action::Other(n))
+    }
+
+    /// Other agencies name the same acts their own way (`CDR_REQUEST`, `getCallDetails`,
+    /// `cell-site lookup`, `NID verify`): the words of a name say which it is, the most
+    /// sensitive first (a call-record search is call records, not a search).
+    fn by_words(s: &str) -> Option<Self> {
+        // Words: split at anything not a letter or digit and where camelCase turns upper.
+        let mut words: Vec<String> = Vec::new();
+        let mut prev_lower = false;
+        for c in s.chars() {
+            if !c.is_ascii_alphanumeric() {
+                prev_lower = false;
+                words.push(String::new());
+                continue;
+            }
+            if c.is_ascii_uppercase() && prev_lower || words.is_empty() {
+                words.push(String::new());
+            }
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            if let Some(w) = words.last_mut() {
+                w.push(c.to_ascii_lowercase());
+            }
         }
+        let words: Vec<&str> = words.iter().map(String::as_str).filter(|w| !w.is_empty()).collect();
+        let any = |f: &dyn Fn(&str) -> bool| words.iter().any(|w| f(w));
+        if any(&|w| w.starts_with("cdr") || w == "call" || w == "calls" || w.starts_with("calldetail")) {
+            return Some(Action::CdrQuery);
+        }
+        if any(&|w| {
+            w.starts_with("locat") || matches!(w, "cell" | "cellsite" | "tower" | "geo" | "gps" | "lbs")
+        }) {
+            return Some(Action::LocationQuery);
+        }
+        if any(&|w| w.starts_with("subscri") || matches!(w, "msisdn" | "sim" | "imsi" | "imei")) {
+            return Some(Action::SubscriberLookup);
+        }
+        if any(&|w| {
+            matches!(w, "nid" | "id" | "identity" | "citizen" | "person" | "national" | "nic" | "passport")
+        }) {
+            return Some(Action::IdentityLookup);
+        }
+        if any(&|w| w.starts_with("search") || w == "name") {
+            return Some(Action::NameSearch);
+        }
+        None
     }
 
     /// Call records or location: the most sensitive, warrant-bound categories.
@@ -468,6 +506,28 @@ pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_agencies_names_for_the_same_acts_are_recognised() {
+        for (name, want) in [
+            ("CDR_REQUEST", Action::CdrQuery),
+            ("getCallDetails", Action::CdrQuery),
+            ("call records search", Action::CdrQuery),
+            ("cell-site lookup", Action::LocationQuery),
+            ("LBS", Action::LocationQuery),
+            ("msisdn owner", Action::SubscriberLookup),
+            ("NID verify", Action::IdentityLookup),
+            ("citizenProfile", Action::IdentityLookup),
+            ("name search", Action::NameSearch),
+            ("searchByName", Action::NameSearch),
+        ] {
+            assert_eq!(Action::parse(name), want, "{name}");
+        }
+        // Words, not substrings: nothing here names a lookup of a person or their calls.
+        for name in ["login", "recall_export", "break_glass", "identifier_rotation"] {
+            assert!(matches!(Action::parse(name), Action::Other(_)), "{name}");
+        }
+    }
 
     #[test]
     fn reads_csv_and_jsonl_with_line_numbers() {
