@@ -860,6 +860,65 @@ pub struct Engine {
     last_closed: Option<i64>,
     /// Sizes of `recent_unexpl` and `derived` after their last sweep.
     swept: (usize, usize),
+    /// Teams of officers whose log names no unit: who works the same cases (see [`Teams`]).
+    teams: Teams,
+}
+
+/// Where a log names no unit, the officers who work the same cases — assigned to one in the
+/// case links, or citing one — stand in for it as peers: a union-find over officer name ids,
+/// joined through each case's first officer. Cases that span teams join them, so at worst all
+/// such officers are one group, as they would be without it.
+#[derive(Debug, Default)]
+struct Teams {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+    /// Per case id: an officer of it (`u32::MAX`: none yet).
+    case_rep: Vec<u32>,
+}
+
+/// Peer groups of teams are numbered apart from units' (`group = id * 2 + style`).
+const TEAM_BASE: u32 = 1 << 30;
+
+impl Teams {
+    fn grow(&mut self, n: u32) {
+        let n = n as usize + 1;
+        if self.parent.len() < n {
+            let from = self.parent.len() as u32;
+            self.parent.extend(from..n as u32);
+            self.size.resize(n, 1);
+        }
+    }
+
+    fn root(&self, mut a: u32) -> u32 {
+        while let Some(&p) = self.parent.get(a as usize) {
+            if p == a {
+                break;
+            }
+            a = p;
+        }
+        a
+    }
+
+    /// Officer `officer` works case `case`.
+    fn join(&mut self, officer: u32, case: u32) {
+        let c = case as usize;
+        if self.case_rep.len() <= c {
+            self.case_rep.resize(c + 1, u32::MAX);
+        }
+        let rep = self.case_rep[c];
+        if rep == u32::MAX {
+            self.case_rep[c] = officer;
+            return;
+        }
+        self.grow(officer.max(rep));
+        let (a, b) = (self.root(officer), self.root(rep));
+        if a == b {
+            return;
+        }
+        let (big, small) = if self.size[a as usize] >= self.size[b as usize] { (a, b) } else { (b, a) };
+        self.parent[small as usize] = big;
+        self.size[big as usize] += self.size[small as usize];
+    }
 }
 
 fn add(a: &mut Feats, b: &Feats) {
@@ -889,6 +948,7 @@ impl Engine {
             if !os.contains(&nid) {
                 os.push(nid);
             }
+            self.teams.join(nid, cid as u32);
         }
         for (c, s) in &links.subjects {
             let cid = self.cases.id(c);
@@ -914,6 +974,24 @@ impl Engine {
             self.unit_names.push(name.to_string());
         }
         id
+    }
+
+    /// The officer's peer group and style ([`Officer::group`]), with their team standing in
+    /// for a unit their log does not name.
+    fn style_of(&self, o: &Officer) -> Style {
+        let st = o.group();
+        if o.unit != self.empty_unit {
+            return st;
+        }
+        // A team of fewer than five is no peer group (the peers' trimmed means leave out the top
+        // fifth: of fewer, nobody, and the officer judged would set their own bar): such
+        // officers stay with all the others.
+        let root = self.teams.root(o.name_id);
+        if self.teams.size.get(root as usize).is_none_or(|&n| n < 5) {
+            return st;
+        }
+        let team = (TEAM_BASE + root.min(TEAM_BASE - 1)) * 2;
+        Style { group: team + st.group % 2, leaving: st.leaving.map(|g| team + g % 2) }
     }
 
     fn officer_index(&mut self, name: &str, name_id: u32, unit: u32) -> usize {
@@ -1036,26 +1114,37 @@ impl Engine {
             _ => self.unit_id(&ev.unit),
         };
         let oi = self.officer_index(&ev.officer, name_id, unit);
+        if ev.unit.is_empty() && !ev.case.is_empty() {
+            let cid = self.cases.id(&ev.case);
+            self.teams.join(name_id, cid);
+        }
+        let new_day = day > self.officers[oi].day;
+        if new_day {
+            let o = &mut self.officers[oi];
+            if o.day != i64::MIN {
+                let closed = std::mem::take(&mut o.today);
+                o.rec.whole = o.whole_with(&closed);
+                o.history.push_back((o.day, closed));
+                while o.history.len() > 40 {
+                    o.history.pop_front();
+                }
+            }
+            o.day = day;
+            o.active_days += 1;
+            let o = &self.officers[oi];
+            let group = if o.history.len() < 8 { self.style_of(o) } else { o.group_cache }.group;
+            let o = &mut self.officers[oi];
+            o.today_group = group;
+            o.today_mask = 0;
+            let g = self.group_today.entry(group).or_default();
+            if g.day != day {
+                *g = GroupToday { day, ..GroupToday::default() };
+            }
+            g.active += 1;
+        }
         {
             let o = &mut self.officers[oi];
-            if day > o.day {
-                if o.day != i64::MIN {
-                    let closed = std::mem::take(&mut o.today);
-                    o.rec.whole = o.whole_with(&closed);
-                    o.history.push_back((o.day, closed));
-                    while o.history.len() > 40 {
-                        o.history.pop_front();
-                    }
-                }
-                o.day = day;
-                o.active_days += 1;
-                o.today_group = if o.history.len() < 8 { o.group() } else { o.group_cache }.group;
-                o.today_mask = 0;
-                let g = self.group_today.entry(o.today_group).or_default();
-                if g.day != day {
-                    *g = GroupToday { day, ..GroupToday::default() };
-                }
-                g.active += 1;
+            if new_day {
                 // Yesterday's entries are stale; unless the hour goes on across midnight (an
                 // offset that is not whole hours), so are their hours.
                 if ev.time.div_euclid(3600) != o.hour_key {
@@ -1590,7 +1679,7 @@ impl Engine {
 
     fn check_intraday(&mut self, oi: usize, t: i64) {
         let o = &self.officers[oi];
-        let style = if o.history.len() < 8 { o.group() } else { o.group_cache };
+        let style = if o.history.len() < 8 { self.style_of(o) } else { o.group_cache };
         let Some(peers) = style.rates(|g| self.peer_cache.get(&g).copied()) else { return };
         // Screen: the tails are worked out only when a sparse count, in either window, may be
         // surprising beyond 1e-3 against the peers' rate (an upper bound: the expectation
@@ -1632,7 +1721,7 @@ impl Engine {
         let mut tomorrow: Vec<(Windows, Style)> = Vec::with_capacity(self.officers.len());
         for (i, o) in self.officers.iter().enumerate() {
             let (w, next) = self.windows_today_and_tomorrow(o, day);
-            let style = o.group();
+            let style = self.style_of(o);
             tomorrow.push((next, style));
             let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
@@ -1704,7 +1793,7 @@ impl Engine {
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
         // Each officer's peer group, worked out once (it reads the officer's history).
-        let styles: Vec<Style> = self.officers.iter().map(Officer::group).collect();
+        let styles: Vec<Style> = self.officers.iter().map(|o| self.style_of(o)).collect();
         let samples: Vec<(u32, PeerSample)> = self
             .officers
             .iter()

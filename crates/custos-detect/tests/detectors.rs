@@ -531,3 +531,47 @@ fn a_unit_turning_to_night_shifts_together_is_not_an_alarm() {
     let on_o5 = r.alerts.iter().filter(|a| a.officer == "o5" && a.detector == "off_hours").count();
     assert!(on_o5 <= 5, "{on_o5} alerts: {:#?}", r.alerts);
 }
+
+#[test]
+fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
+    // No unit in the log. Two teams of six, each on a case of its own. On days 25–27 team A
+    // works nights on its case (an incident): against all twelve, half of them at unusual
+    // hours is an alarm for each; against their team, it is the team's night.
+    let night = |evs: &mut Vec<Event>, o: i64, days: std::ops::Range<i64>| {
+        for d in days {
+            for k in 0..12 {
+                let t = T0 + d * DAY + 22 * 3600 + k * 1200 + o;
+                let s = format!("{o}{:08}", k % 20);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+        }
+    };
+    let (mut evs, mut links) = background(30, 10);
+    for o in 0..12 {
+        let team = if o < 6 { "TEAM-A" } else { "TEAM-B" };
+        links.officers.push((team.into(), format!("o{o}")));
+    }
+    for o in 0..6 {
+        night(&mut evs, o, 25..28);
+    }
+    let mut lone = evs.clone();
+    for e in &mut evs {
+        e.unit.clear();
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
+
+    // One of team B at night alone is out of the team's pattern.
+    night(&mut lone, 8, 25..28);
+    for e in &mut lone {
+        e.unit.clear();
+    }
+    let r = run(lone, &links, &[]);
+    assert!(
+        r.alerts
+            .iter()
+            .any(|a| a.officer == "o8" && a.detector == "off_hours" && a.severity >= Severity::High),
+        "{:#?}",
+        r.alerts
+    );
+}
