@@ -684,9 +684,25 @@ impl GroupRates {
             per_group.entry(g).or_default().push(sample);
             all[(g % 2) as usize].push(sample);
         }
-        let global = [peer_rates(&all[0], None), peer_rates(&all[1], None)];
-        let groups =
-            per_group.iter().map(|(g, v)| (*g, peer_rates(v, Some(&global[(*g % 2) as usize])))).collect();
+        let raw: Vec<(u32, GroupRaw)> = per_group.iter().map(|(g, v)| (*g, peer_rates(v))).collect();
+        let mut global = [peer_rates(&all[0]).finish(None), peer_rates(&all[1]).finish(None)];
+        // The prior dispersion is the groups' own, pooled (weighted by size): over all officers
+        // at once it would also count how far groups differ from each other.
+        for (style, prior) in global.iter_mut().enumerate() {
+            let (mut sum, mut n) = ([0.0; NF], 0.0);
+            for (_, r) in raw.iter().filter(|(g, r)| (g % 2) as usize == style && r.n >= 2.0) {
+                for (s, phi) in sum.iter_mut().zip(&r.rates.phi) {
+                    *s += phi * r.n;
+                }
+                n += r.n;
+            }
+            if n > 0.0 {
+                for (phi, s) in prior.phi.iter_mut().zip(&sum) {
+                    *phi = s / n;
+                }
+            }
+        }
+        let groups = raw.iter().map(|(g, r)| (*g, r.finish(Some(&global[(*g % 2) as usize])))).collect();
         Self { groups, global }
     }
 
@@ -1897,8 +1913,9 @@ impl Engine {
 }
 
 /// Peer rates: per feature, the upper-trimmed mean of officers' daily rates over the window
-/// (a few abusers among the peers do not raise it; a whole unit rising together does),
-/// shrunk towards `global` for small groups, with a quasi-Poisson dispersion.
+/// (a few abusers among the peers do not raise it; a whole unit rising together does), with a
+/// quasi-Poisson dispersion; [`GroupRaw::finish`] shrinks them towards the prior for small
+/// groups and applies the floors.
 ///
 /// A rare act (a denial, a lookup at night, call records citing no case) is done by fewer
 /// than a fifth of the peers in most weeks, and the trimmed mean of one week is then zero
@@ -1906,45 +1923,65 @@ impl Engine {
 /// least the same trimmed mean of the peers' rates over every day each has been seen, and at
 /// least one event in all those days: what the group has done in all the time it has been
 /// watched, not in one week.
-fn peer_rates(group: &[PeerSample], global: Option<&PeerRate>) -> PeerRate {
-    let mut out = PeerRate::default();
-    let n = group.len() as f64;
+fn peer_rates(group: &[PeerSample]) -> GroupRaw {
+    let mut raw = GroupRaw { n: group.len() as f64, ..GroupRaw::default() };
     let exposure: f64 = group.iter().map(|p| p.days).sum::<f64>().max(1.0);
     let seen: f64 = group.iter().map(|p| p.seen).sum::<f64>().max(1.0);
     let mut long = Vec::with_capacity(group.len());
+    let out = &mut raw.rates;
     for (f, &sparse) in SPARSE.iter().enumerate() {
         let mut rates: Vec<f64> = group.iter().map(|p| p.rate[f]).collect();
-        let trimmed = stats::upper_trimmed_mean(&mut rates, 0.2);
+        out.rate[f] = stats::upper_trimmed_mean(&mut rates, 0.2);
         // Dispersion of daily-rate counts over a week, among the non-trimmed peers.
         let keep = ((rates.len() as f64) * 0.8).ceil() as usize;
         let kept = &rates[..keep.min(rates.len())];
         let m = kept.iter().sum::<f64>() / kept.len().max(1) as f64;
         let var = kept.iter().map(|r| (r - m) * (r - m)).sum::<f64>() / (kept.len().max(2) - 1) as f64;
         // Rates are per day; a week's count has variance 49·var and mean 7·m.
-        let phi = if m > 0.0 { (7.0 * var / m).clamp(1.0, 50.0) } else { 1.0 };
-        // Small groups are shrunk towards the prior, as if it were three more peers.
-        let shrink = |own: f64, prior: Option<f64>| prior.map_or(own, |p| (n * own + 3.0 * p) / (n + 3.0));
-        let (rate, phi) = (shrink(trimmed, global.map(|g| g.rate[f])), shrink(phi, global.map(|g| g.phi[f])));
-        let floor = if sparse {
+        out.phi[f] = if m > 0.0 { (7.0 * var / m).clamp(1.0, 50.0) } else { 1.0 };
+        raw.floor[f] = if sparse {
             long.clear();
             long.extend(group.iter().map(|p| p.whole[f] / p.seen.max(1.0)));
             stats::upper_trimmed_mean(&mut long, 0.2).max(1.0 / (seen + 1.0))
         } else {
             1.0 / (exposure + 1.0)
         };
-        out.rate[f] = rate.max(floor);
-        out.phi[f] = phi;
         if sparse {
             rates.clear();
             rates.extend(group.iter().map(|p| p.recent[f]));
-            let recent = stats::upper_trimmed_mean(&mut rates, 0.2);
-            out.recent[f] = shrink(recent, global.map(|g| g.recent[f]));
+            out.recent[f] = stats::upper_trimmed_mean(&mut rates, 0.2);
         }
         if let Some(g) = part_of(f) {
-            out.share[f] = shrink(capped_share(group, f, g), global.map(|gl| gl.share[f]));
+            out.share[f] = capped_share(group, f, g);
         }
     }
-    out
+    raw
+}
+
+/// A group's own rates before they are shrunk towards the prior and floored (see
+/// [`peer_rates`]), its size and its floors.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupRaw {
+    rates: PeerRate,
+    floor: Feats,
+    n: f64,
+}
+
+impl GroupRaw {
+    /// The group's peer rates: small groups shrunk towards the prior as if it were three
+    /// more peers, every rate at least its floor.
+    fn finish(&self, prior: Option<&PeerRate>) -> PeerRate {
+        let n = self.n;
+        let shrink = |own: f64, prior: Option<f64>| prior.map_or(own, |p| (n * own + 3.0 * p) / (n + 3.0));
+        let mut out = self.rates;
+        for f in 0..NF {
+            out.rate[f] = shrink(out.rate[f], prior.map(|g| g.rate[f])).max(self.floor[f]);
+            out.phi[f] = shrink(out.phi[f], prior.map(|g| g.phi[f]));
+            out.recent[f] = shrink(out.recent[f], prior.map(|g| g.recent[f]));
+            out.share[f] = shrink(out.share[f], prior.map(|g| g.share[f]));
+        }
+        out
+    }
 }
 
 /// The peers' pooled long-run share of count `f` in count `g`, each peer's share capped at
@@ -2101,6 +2138,25 @@ mod tests {
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
         assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
         assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
+    }
+
+    #[test]
+    fn the_prior_dispersion_is_within_groups_not_between_them() {
+        // Two units of case workers: everyone in one does 10 lookups a day, everyone in the
+        // other 40. Within each unit nobody varies, so the prior dispersion that small units
+        // are shrunk towards is that of a Poisson count (1); over all officers at once it
+        // would be the gap between the units (far above 1).
+        let sample = |r: f64| {
+            let mut rate = [0.0; NF];
+            rate[F_EVENTS] = r;
+            PeerSample { rate, recent: rate, days: 7.0, whole: rate, seen: 7.0 }
+        };
+        let samples: Vec<(u32, PeerSample)> =
+            (0..10).map(|i| if i < 5 { (2, sample(10.0)) } else { (4, sample(40.0)) }).collect();
+        let rates = GroupRates::new(&samples);
+        assert_eq!(rates.global[0].phi[F_EVENTS], 1.0);
+        assert!(peer_rates(&samples.iter().map(|s| s.1).collect::<Vec<_>>()).rates.phi[F_EVENTS] > 10.0);
+        assert_eq!(rates.get(2).phi[F_EVENTS], 1.0);
     }
 
     #[test]
