@@ -1270,10 +1270,12 @@ impl Engine {
         // First call-record query after a long history without any, on a subject that nothing
         // explains: no case of the officer or their unit holds it and the officer cites none of
         // their own (a subject not yet in the file of the officer's own cited case is the
-        // common lag of case records, not a first-time act out of place).
+        // common lag of case records, not a first-time act out of place). Where the log links
+        // no officers to cases, a cited case is the only explanation there is.
+        let unexplained_pull = weight >= 1.0 && (self.has_cases || ev.case.is_empty());
         if traffic && ev.allowed && !o.traffic_ever {
             o.traffic_ever = true;
-            if o.active_days >= 10 && weight >= 1.0 {
+            if o.active_days >= 10 && unexplained_pull {
                 o.rec.first_traffic_unexpl = true;
                 let detail = format!(
                     "first call-record/location query after {} active days without any, on a subject of no case of theirs, citing none of their cases",

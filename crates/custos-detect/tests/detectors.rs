@@ -483,6 +483,15 @@ fn a_first_call_record_pull_is_out_of_place_only_where_nothing_explains_it() {
         "{:#?}",
         r.alerts
     );
+    // Where the log links nobody to cases, a cited case is the only explanation there is.
+    let unlinked = |case: &str| {
+        let (mut evs, _) = background(22, 10);
+        evs.push(ev(T0 + 20 * DAY + 15 * 3600, "o3", "U", Action::CdrQuery, "8801712345678", case));
+        run(evs, &CaseLinks::default(), &[])
+    };
+    let first_time = |r: &custos_detect::Report| r.alerts.iter().any(|a| a.detector == "first_time_traffic");
+    assert!(!first_time(&unlinked("C-ANY")));
+    assert!(first_time(&unlinked("")));
 }
 
 /// Twelve officers of unit `U` on a rota: day shift (09:00–17:00) for `switch` days, then
