@@ -676,16 +676,15 @@ struct GroupRates {
 }
 
 impl GroupRates {
-    /// From each officer's group and sample (the style is the group's lowest bit).
-    fn new(samples: &[(u32, PeerSample)]) -> Self {
-        let mut per_group: HashMap<u32, Vec<PeerSample>> = HashMap::default();
-        let mut all: [Vec<PeerSample>; 2] = [Vec::new(), Vec::new()];
-        for &(g, sample) in samples {
-            per_group.entry(g).or_default().push(sample);
-            all[(g % 2) as usize].push(sample);
-        }
-        let raw: Vec<(u32, GroupRaw)> = per_group.iter().map(|(g, v)| (*g, peer_rates(v))).collect();
-        let mut global = [peer_rates(&all[0]).finish(None), peer_rates(&all[1]).finish(None)];
+    /// From each officer's group and sample (the style is the group's lowest bit). The
+    /// samples are sorted by style and group, so that each group and each style is one slice
+    /// of them (no copies).
+    fn new(samples: &mut [(u32, PeerSample)]) -> Self {
+        samples.sort_unstable_by_key(|s| (s.0 % 2, s.0));
+        let (case_work, routine) = samples.split_at(samples.partition_point(|s| s.0 % 2 == 0));
+        let raw: Vec<(u32, GroupRaw)> =
+            samples.chunk_by(|a, b| a.0 == b.0).map(|group| (group[0].0, peer_rates(group))).collect();
+        let mut global = [peer_rates(case_work).finish(None), peer_rates(routine).finish(None)];
         // The prior dispersion is the groups' own, pooled (weighted by size): over all officers
         // at once it would also count how far groups differ from each other.
         for (style, prior) in global.iter_mut().enumerate() {
@@ -878,6 +877,8 @@ pub struct Engine {
     swept: (usize, usize),
     /// Teams of officers whose log names no unit: who works the same cases (see [`Teams`]).
     teams: Teams,
+    /// Reused buffer of the day's close: each officer's peer group and sample.
+    peer_samples: Vec<(u32, PeerSample)>,
 }
 
 /// Where a log names no unit, the officers who work the same cases — assigned to one in the
@@ -1732,7 +1733,10 @@ impl Engine {
     /// Close a day: recompute peer rates and score every officer active that day.
     fn close_day(&mut self, day: i64) {
         // Per officer window rates (including today if active).
-        let mut samples: Vec<(u32, PeerSample)> = Vec::with_capacity(self.officers.len());
+        // The peers' samples, in a buffer kept from day to day (some hundred bytes an officer:
+        // allocated afresh at every close, its pages were zeroed afresh too).
+        let mut samples = std::mem::take(&mut self.peer_samples);
+        samples.clear();
         let mut windows: Vec<(usize, Windows)> = Vec::new();
         // Tomorrow's windows and each officer's peer group (worked out once: it reads the
         // officer's history).
@@ -1771,7 +1775,7 @@ impl Engine {
                 samples.push((style.group, sample));
             }
         }
-        let rates = GroupRates::new(&samples);
+        let rates = GroupRates::new(&mut samples);
         for (i, w) in windows {
             let o = &self.officers[i];
             let peers = rates.for_style(tomorrow[i].1);
@@ -1781,6 +1785,7 @@ impl Engine {
             self.apply_scores(i, t, scores, false);
         }
         self.peer_cache = rates.groups;
+        self.peer_samples = samples;
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
         for (o, (next, group)) in self.officers.iter_mut().zip(tomorrow) {
             o.group_cache = group;
@@ -1812,7 +1817,7 @@ impl Engine {
         // Whole-period surprises (low-and-slow abuse spreads below any window).
         // Each officer's peer group, worked out once (it reads the officer's history).
         let styles: Vec<Style> = self.officers.iter().map(|o| self.style_of(o)).collect();
-        let samples: Vec<(u32, PeerSample)> = self
+        let mut samples: Vec<(u32, PeerSample)> = self
             .officers
             .iter()
             .zip(&styles)
@@ -1826,7 +1831,7 @@ impl Engine {
                 (style.group, PeerSample { rate, recent: rate, days, whole, seen: days })
             })
             .collect();
-        let rates = GroupRates::new(&samples);
+        let rates = GroupRates::new(&mut samples);
         let mut officers = Vec::with_capacity(self.officers.len());
         for (o, &style) in self.officers.iter().zip(&styles) {
             let peers = rates.for_style(style);
@@ -1925,14 +1930,14 @@ impl Engine {
 /// least the same trimmed mean of the peers' rates over every day each has been seen, and at
 /// least one event in all those days: what the group has done in all the time it has been
 /// watched, not in one week.
-fn peer_rates(group: &[PeerSample]) -> GroupRaw {
+fn peer_rates(group: &[(u32, PeerSample)]) -> GroupRaw {
     let mut raw = GroupRaw { n: group.len() as f64, ..GroupRaw::default() };
-    let exposure: f64 = group.iter().map(|p| p.days).sum::<f64>().max(1.0);
-    let seen: f64 = group.iter().map(|p| p.seen).sum::<f64>().max(1.0);
+    let exposure: f64 = group.iter().map(|(_, p)| p).map(|p| p.days).sum::<f64>().max(1.0);
+    let seen: f64 = group.iter().map(|(_, p)| p).map(|p| p.seen).sum::<f64>().max(1.0);
     let mut long = Vec::with_capacity(group.len());
     let out = &mut raw.rates;
     for (f, &sparse) in SPARSE.iter().enumerate() {
-        let mut rates: Vec<f64> = group.iter().map(|p| p.rate[f]).collect();
+        let mut rates: Vec<f64> = group.iter().map(|(_, p)| p).map(|p| p.rate[f]).collect();
         out.rate[f] = stats::upper_trimmed_mean(&mut rates, 0.2);
         // Dispersion of daily-rate counts over a week, among the non-trimmed peers.
         let keep = ((rates.len() as f64) * 0.8).ceil() as usize;
@@ -1943,14 +1948,14 @@ fn peer_rates(group: &[PeerSample]) -> GroupRaw {
         out.phi[f] = if m > 0.0 { (7.0 * var / m).clamp(1.0, 50.0) } else { 1.0 };
         raw.floor[f] = if sparse {
             long.clear();
-            long.extend(group.iter().map(|p| p.whole[f] / p.seen.max(1.0)));
+            long.extend(group.iter().map(|(_, p)| p).map(|p| p.whole[f] / p.seen.max(1.0)));
             stats::upper_trimmed_mean(&mut long, 0.2).max(1.0 / (seen + 1.0))
         } else {
             1.0 / (exposure + 1.0)
         };
         if sparse {
             rates.clear();
-            rates.extend(group.iter().map(|p| p.recent[f]));
+            rates.extend(group.iter().map(|(_, p)| p).map(|p| p.recent[f]));
             out.recent[f] = stats::upper_trimmed_mean(&mut rates, 0.2);
         }
         if let Some(g) = part_of(f) {
@@ -1988,16 +1993,22 @@ impl GroupRaw {
 
 /// The peers' pooled long-run share of count `f` in count `g`, each peer's share capped at
 /// the peers' 80th percentile.
-fn capped_share(group: &[PeerSample], f: usize, g: usize) -> f64 {
-    let mut shares: Vec<f64> =
-        group.iter().filter(|p| p.whole[g] > 0.0).map(|p| (p.whole[f] / p.whole[g]).min(1.0)).collect();
+fn capped_share(group: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
+    let mut shares: Vec<f64> = group
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.whole[g] > 0.0)
+        .map(|p| (p.whole[f] / p.whole[g]).min(1.0))
+        .collect();
     if shares.is_empty() {
         return 0.0;
     }
     shares.sort_by(f64::total_cmp);
     let cap = shares[((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1)];
-    let (part, total) =
-        group.iter().fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
+    let (part, total) = group
+        .iter()
+        .map(|(_, p)| p)
+        .fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
     if total > 0.0 {
         part / total
     } else {
@@ -2153,11 +2164,11 @@ mod tests {
             rate[F_EVENTS] = r;
             PeerSample { rate, recent: rate, days: 7.0, whole: rate, seen: 7.0 }
         };
-        let samples: Vec<(u32, PeerSample)> =
+        let mut samples: Vec<(u32, PeerSample)> =
             (0..10).map(|i| if i < 5 { (2, sample(10.0)) } else { (4, sample(40.0)) }).collect();
-        let rates = GroupRates::new(&samples);
+        let rates = GroupRates::new(&mut samples);
         assert_eq!(rates.global[0].phi[F_EVENTS], 1.0);
-        assert!(peer_rates(&samples.iter().map(|s| s.1).collect::<Vec<_>>()).rates.phi[F_EVENTS] > 10.0);
+        assert!(peer_rates(&samples).rates.phi[F_EVENTS] > 10.0);
         assert_eq!(rates.get(2).phi[F_EVENTS], 1.0);
     }
 
