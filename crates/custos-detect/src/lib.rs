@@ -463,6 +463,9 @@ struct Officer {
     history: VecDeque<(i64, Feats)>,
     hour_hist: [f64; 24],
     hour_total: f64,
+    /// Whether the officer works more than one shift (see [`Officer::works_shifts`]), as of the
+    /// start of their current day.
+    shifts: bool,
     active_days: u32,
     traffic_ever: bool,
     /// Numeric identifiers looked up within the last hour, oldest first, at most 64: a few
@@ -519,6 +522,17 @@ impl Officer {
             w[f] += day[f];
         }
         w
+    }
+
+    /// Whether the officer's hours so far are more than one shift: under four fifths of them
+    /// in their busiest nine consecutive hours (one shift, with its overtime, holds nearly all).
+    fn works_shifts(&self) -> bool {
+        if self.hour_total < 100.0 {
+            return false;
+        }
+        let busiest =
+            (0..24).map(|h| (0..9).map(|k| self.hour_hist[(h + k) % 24]).sum::<f64>()).fold(0.0, f64::max);
+        busiest < 0.8 * self.hour_total
     }
 
     /// Peer group: the unit, split by working style (routine checks vs case work). The style
@@ -1148,6 +1162,7 @@ impl Engine {
             }
             o.day = day;
             o.active_days += 1;
+            o.shifts = o.works_shifts();
             let o = &self.officers[oi];
             let group = if o.history.len() < 8 { self.style_of(o) } else { o.group_cache }.group;
             let o = &mut self.officers[oi];
@@ -1321,9 +1336,11 @@ impl Engine {
     /// Whether `hour` is unusual for the officer: under the configured share in the officer's
     /// own hour profile, blended with the unit's (or a day-shift default) as a prior worth 30
     /// accesses, and, in the officer's first two weeks, also in the same blend with the unit's
-    /// hours worth a week of the officer's own work. A shift pattern shows over weeks (rotas
-    /// turn weekly): an hour the officer has not worked yet but their unit often does is not
-    /// unusual in their first weeks, while their own habit decides once it is known.
+    /// hours worth a week of the officer's own work, or, for an officer who works several
+    /// shifts, worth all of it. A shift pattern shows over weeks (rotas turn weekly): an hour
+    /// the officer has not worked yet but their unit often does is not unusual in their first
+    /// weeks, nor for someone on a rota, while a one-shift officer's own habit decides once it
+    /// is known.
     fn is_off_hours(&self, oi: usize, hour: usize) -> bool {
         const PRIOR: f64 = 30.0;
         let o = &self.officers[oi];
@@ -1345,8 +1362,17 @@ impl Engine {
         if blend(PRIOR) >= self.cfg.off_hours_share {
             return false;
         }
-        // Until the officer has worked two weeks, their pattern is not known yet.
-        o.active_days >= 14 || blend(7.0 * o.hour_total / f64::from(o.active_days)) < self.cfg.off_hours_share
+        // Until the officer has worked two weeks their pattern is not known yet (the unit's
+        // hours weigh a week of their own work); for one who works several shifts (a rota), the
+        // unit's hours count as much as their own.
+        let weight = if o.shifts {
+            o.hour_total
+        } else if o.active_days < 14 {
+            7.0 * o.hour_total / f64::from(o.active_days)
+        } else {
+            return true;
+        };
+        blend(weight) < self.cfg.off_hours_share
     }
 
     /// An emergency access grant: not data, but a claim that the rules did not fit. Each one

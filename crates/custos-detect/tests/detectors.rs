@@ -584,3 +584,25 @@ fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
         r.alerts
     );
 }
+
+#[test]
+fn officers_on_a_three_shift_rota_keep_working_their_units_hours() {
+    // Twelve officers turn weekly through day, evening and night shifts, each at their own
+    // point of the cycle and on their own day of the week, so the unit works round the clock
+    // and one or two change shift on any day. In the third week each meets the one shift they
+    // have not worked yet: not unusual for someone on a rota.
+    let (_, links) = background(0, 10);
+    let mut evs = Vec::new();
+    for o in 0..12i64 {
+        for d in 0..28 {
+            let start = [9, 15, 22][(((d + o) / 7 + o) % 3) as usize] * 3600;
+            for k in 0..10 {
+                let t = T0 + d * DAY + start + k * 2880 + o * 7;
+                let s = format!("{o}{:08}", (d + k) % 20);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+        }
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| !a.detector.contains("off_hours")), "{:#?}", r.alerts);
+}
