@@ -52,6 +52,11 @@ fn background(days: i64, per_day: i64) -> (Vec<Event>, CaseLinks) {
     (evs, links)
 }
 
+/// Whether the report holds an alert of `detector` on `officer` at `at_least` or above.
+fn flagged(r: &custos_detect::Report, officer: &str, detector: &str, at_least: Severity) -> bool {
+    r.alerts.iter().any(|a| a.officer == officer && a.detector == detector && a.severity >= at_least)
+}
+
 fn run(mut evs: Vec<Event>, links: &CaseLinks, watch: &[(String, WatchLabel)]) -> custos_detect::Report {
     evs.sort_by_key(|e| e.time);
     let mut e = Engine::new(Config::default());
@@ -458,11 +463,7 @@ fn a_desk_officer_given_a_case_is_judged_as_case_work() {
         }
     }
     let r = run(probing, &links, &[]);
-    assert!(
-        r.alerts.iter().any(|a| a.officer == "d0" && a.detector == "denials" && a.severity >= Severity::High),
-        "{:#?}",
-        r.alerts
-    );
+    assert!(flagged(&r, "d0", "denials", Severity::High), "{:#?}", r.alerts);
 }
 
 #[test]
@@ -529,13 +530,7 @@ fn a_unit_turning_to_night_shifts_together_is_not_an_alarm() {
     // One officer alone turning to nights is out of their own and the peers' pattern.
     let (evs, links) = rota(20, 26, true);
     let r = run(evs, &links, &[]);
-    assert!(
-        r.alerts
-            .iter()
-            .any(|a| a.officer == "o5" && a.detector == "off_hours" && a.severity >= Severity::High),
-        "{:#?}",
-        r.alerts
-    );
+    assert!(flagged(&r, "o5", "off_hours", Severity::High), "{:#?}", r.alerts);
     // And a run that keeps growing is reported a few times, not at every event.
     let on_o5 = r.alerts.iter().filter(|a| a.officer == "o5" && a.detector == "off_hours").count();
     assert!(on_o5 <= 5, "{on_o5} alerts: {:#?}", r.alerts);
@@ -576,13 +571,7 @@ fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
         e.unit.clear();
     }
     let r = run(lone, &links, &[]);
-    assert!(
-        r.alerts
-            .iter()
-            .any(|a| a.officer == "o8" && a.detector == "off_hours" && a.severity >= Severity::High),
-        "{:#?}",
-        r.alerts
-    );
+    assert!(flagged(&r, "o8", "off_hours", Severity::High), "{:#?}", r.alerts);
 }
 
 #[test]
