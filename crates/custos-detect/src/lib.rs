@@ -614,11 +614,12 @@ impl Style {
     /// The peer rates that judge the officer: their group's, or while they change style the
     /// larger of both groups' expectations, feature by feature.
     fn rates(self, get: impl Fn(u32) -> Option<PeerRate>) -> Option<PeerRate> {
-        let p = get(self.group)?;
-        Some(match self.leaving.and_then(get) {
-            Some(q) => p.upper(&q),
-            None => p,
-        })
+        Some(self.combine(get(self.group)?, self.leaving.and_then(get)))
+    }
+
+    /// The group's rates `p`, raised to those of the style being left where there are any.
+    fn combine(self, p: PeerRate, leaving: Option<PeerRate>) -> PeerRate {
+        leaving.map_or(p, |q| p.upper(&q))
     }
 }
 
@@ -724,8 +725,7 @@ impl GroupRates {
     }
 
     fn for_style(&self, style: Style) -> PeerRate {
-        let p = self.get(style.group);
-        style.leaving.map_or(p, |g| p.upper(&self.get(g)))
+        style.combine(self.get(style.group), style.leaving.map(|g| self.get(g)))
     }
 }
 
@@ -1025,6 +1025,16 @@ impl Engine {
         Style { group: team + st.group % 2, leaving: st.leaving.map(|g| team + g % 2) }
     }
 
+    /// The officer's style during the day: as of the last close, or worked out afresh while
+    /// their history is short (a new officer's style settles in their first days).
+    fn style_now(&self, o: &Officer) -> Style {
+        if o.history.len() < 8 {
+            self.style_of(o)
+        } else {
+            o.group_cache
+        }
+    }
+
     fn officer_index(&mut self, name: &str, name_id: u32, unit: u32) -> usize {
         if let Some(i) = self.name_officer.get(name_id as usize).copied().flatten() {
             if unit != self.empty_unit && self.officers[i].unit != unit {
@@ -1164,7 +1174,7 @@ impl Engine {
             o.active_days += 1;
             o.shifts = o.works_shifts();
             let o = &self.officers[oi];
-            let group = if o.history.len() < 8 { self.style_of(o) } else { o.group_cache }.group;
+            let group = self.style_now(o).group;
             let o = &mut self.officers[oi];
             o.today_group = group;
             o.today_mask = 0;
@@ -1724,7 +1734,7 @@ impl Engine {
 
     fn check_intraday(&mut self, oi: usize, t: i64) {
         let o = &self.officers[oi];
-        let style = if o.history.len() < 8 { self.style_of(o) } else { o.group_cache };
+        let style = self.style_now(o);
         let Some(peers) = style.rates(|g| self.peer_cache.get(&g).copied()) else { return };
         // Screen: the tails are worked out only when a sparse count, in either window, may be
         // surprising beyond 1e-3 against the peers' rate (an upper bound: the expectation
