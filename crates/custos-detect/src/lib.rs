@@ -858,9 +858,9 @@ pub struct Engine {
     watch: HashMap<u64, WatchLabel>,
     /// (case, subject) → first officer index that cited it, the day, and whether traffic.
     derived: HashMap<(u32, u64), (usize, i64, bool)>,
-    /// subject → recent unexplained accessors (officer, time).
+    /// subject → recent unexplained pulls, one per officer (their latest).
     /// (Nearly always one or two accessors: kept inline, no allocation per subject.)
-    recent_unexpl: HashMap<u64, smallvec::SmallVec<[(usize, i64); 2]>>,
+    recent_unexpl: HashMap<u64, smallvec::SmallVec<[Pull; 2]>>,
     pairs: HashMap<(usize, usize), (u32, i64)>,
     pair_alerted: HashSet<(usize, usize)>,
     day: Option<i64>,
@@ -894,6 +894,18 @@ pub struct Engine {
     /// Reused buffer of the day's close: each officer's peer group and sample.
     peer_samples: Vec<(u32, PeerSample)>,
 }
+
+/// An officer's latest unexplained pull of a subject, for collusion: who, under which cited
+/// case ([`NO_CASE`] for none), when.
+#[derive(Debug, Clone, Copy)]
+struct Pull {
+    officer: u32,
+    case: u32,
+    time: i64,
+}
+
+/// [`Pull::case`] of a pull that cites no case.
+const NO_CASE: u32 = u32::MAX;
 
 /// Where a log names no unit, the officers who work the same cases — assigned to one in the
 /// case links, or citing one — stand in for it as peers: a union-find over officer name ids,
@@ -1112,12 +1124,26 @@ impl Engine {
         }
         self.cases_cited = true;
         let cid = self.cases.id(case);
-        let own_case = self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&officer));
-        // Corroboration: a colleague of the same unit pulled this subject under this case.
+        let on_case =
+            |name_id: u32| self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&name_id));
+        let own_case = on_case(officer);
+        // The cited case's file holds the subject: the request says why and the file agrees;
+        // only the officer is not on the case (case files do not list everyone who works a
+        // case, and support units pull for cases of others).
+        if self.subject_cases.get(&sid).is_some_and(|cs| cs.contains(&cid)) {
+            return 0.25;
+        }
+        // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
+        // subject under this case first (whoever follows a case's lead is not alone in it).
         let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
         let live = |v: &&(usize, i64, bool)| closed.is_none_or(|d| d - v.1 <= keep);
         let corroborated = match self.derived.get(&(cid, sid)).filter(live) {
-            Some(&(first, _, _)) if first != oi && self.officers[first].unit == unit => true,
+            Some(&(first, _, _))
+                if first != oi
+                    && (self.officers[first].unit == unit || on_case(self.officers[first].name_id)) =>
+            {
+                true
+            }
             Some(_) => false,
             None => {
                 self.derived.insert((cid, sid), (oi, day, traffic));
@@ -1324,7 +1350,8 @@ impl Engine {
         // suspect, each under its own case, are not colluding).
         let explains = self.has_cases || (self.cases_cited && ev.case.is_empty());
         if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && explains {
-            self.collusion(oi, sid, ev.time);
+            let case = if ev.case.is_empty() { NO_CASE } else { self.cases.id(&ev.case) };
+            self.collusion(oi, sid, case, ev.time);
         }
         if sparse_changed {
             let o = &mut self.officers[oi];
@@ -1463,22 +1490,24 @@ impl Engine {
     /// shared count is compared with what chance gives two officers with their volumes of
     /// unexplained pulls over the subjects seen, so busy routine desks do not collude by
     /// coincidence.
-    fn collusion(&mut self, oi: usize, sid: u64, t: i64) {
+    fn collusion(&mut self, oi: usize, sid: u64, case: u32, t: i64) {
         let horizon = self.cfg.collusion_hours * 3600;
         self.officers[oi].unexpl_pulls += 1;
         // What the sweep at the last close would have dropped is dropped here too.
         let floor = self.last_closed.map_or(i64::MIN, |d| (d + 1) * 86_400 - horizon - 86_400);
         let list = self.recent_unexpl.entry(sid).or_default();
-        list.retain(|e| t - e.1 <= horizon && e.1 >= floor);
-        if let Some(e) = list.iter_mut().find(|(o2, _)| *o2 == oi) {
-            e.1 = t;
+        list.retain(|e| t - e.time <= horizon && e.time >= floor);
+        let me = oi as u32;
+        if let Some(e) = list.iter_mut().find(|e| e.officer == me) {
+            *e = Pull { officer: me, case, time: t };
             return; // already counted for this subject
         }
-        // The list holds each officer once, and not this one (returned above).
+        // The list holds each officer once, and not this one (returned above). Two pulls that
+        // cite the same case share the subject in the open: the case says why both looked.
         let mut others = std::mem::take(&mut self.scratch);
         others.clear();
-        others.extend(list.iter().map(|&(o2, _)| o2));
-        list.push((oi, t));
+        others.extend(list.iter().filter(|e| case == NO_CASE || e.case != case).map(|e| e.officer as usize));
+        list.push(Pull { officer: me, case, time: t });
         let elapsed = (t - self.first_time.unwrap_or(t)).max(horizon) as f64;
         let population = self.distinct_subjects.estimate().max(1000.0);
         for &o2 in &others {
@@ -1832,7 +1861,7 @@ impl Engine {
         let now = (day + 1) * 86_400;
         if self.recent_unexpl.len() >= 2 * self.swept.0.max(4096) {
             self.recent_unexpl.retain(|_, v| {
-                v.retain(|e| now - e.1 <= horizon + 86_400);
+                v.retain(|e| now - e.time <= horizon + 86_400);
                 !v.is_empty()
             });
             self.swept.0 = self.recent_unexpl.len();

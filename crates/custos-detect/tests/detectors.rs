@@ -372,6 +372,62 @@ fn two_units_on_one_suspect_under_their_own_cases_in_a_log_without_links_do_not_
 }
 
 #[test]
+fn pulls_citing_a_case_whose_file_holds_the_subject_are_not_collusion() {
+    // An operations unit pulls call records for other units' cases: its officers are on none
+    // of them, but each pull cites a case whose file holds the number. Two of them pulling
+    // the same numbers, each for a different case that holds them, is work, not a secret.
+    let (mut evs, mut links) = background(20, 10);
+    let mut unlinked = evs.clone();
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        links.subjects.push(("C1".into(), s.clone()));
+        links.subjects.push(("C2".into(), s.clone()));
+        for (out, c1, c2) in [(&mut evs, "C1", "C2"), (&mut unlinked, "C-9", "C-8")] {
+            out.push(ev(T0 + d * DAY + 10 * 3600, "x8", "OPS", Action::CdrQuery, &s, c1));
+            out.push(ev(T0 + d * DAY + 15 * 3600, "x9", "OPS", Action::CdrQuery, &s, c2));
+        }
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+    let x8 = r.officers.iter().find(|o| o.officer == "x8").unwrap();
+    assert!(x8.explained_share > 0.5, "{x8:?}");
+    // The same pulls citing cases that hold none of the numbers are shared in secret.
+    let r = run(unlinked, &links, &[]);
+    let c: Vec<_> =
+        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    assert!(c.contains(&"x8") && c.contains(&"x9"), "{:#?}", r.alerts);
+}
+
+#[test]
+fn two_officers_citing_one_case_for_the_same_subjects_share_them_in_the_open() {
+    // Neither officer is on the case and its file does not hold the subjects (associates not
+    // yet written in), but both pulls cite it: the case says why both looked.
+    let (mut evs, links) = background(20, 10);
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C-77"));
+        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, "C-77"));
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+}
+
+#[test]
+fn following_a_pull_by_an_officer_on_the_case_is_partly_explained() {
+    // o1 works case C1 and pulls numbers its file does not hold yet; an officer of another
+    // unit, on no case, then pulls the same numbers citing C1: following the case's lead.
+    let (mut evs, links) = background(20, 10);
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C1"));
+        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "OPS", Action::CdrQuery, &s, "C1"));
+    }
+    let r = run(evs, &links, &[]);
+    let x9 = r.officers.iter().find(|o| o.officer == "x9").unwrap();
+    assert!((x9.explained_share - 0.75).abs() < 1e-9, "{x9:?}");
+}
+
+#[test]
 fn a_new_case_brings_explained_work_not_a_volume_alarm() {
     // o2 has pulled no call records for 30 days; then a new case of theirs with 30 subjects
     // opens and they pull 20 call records a day on its subjects. More work, all of it
