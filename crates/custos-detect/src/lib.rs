@@ -868,7 +868,9 @@ pub struct Engine {
     /// Per peer group: its day so far (see [`GroupToday`]).
     group_today: HashMap<u32, GroupToday>,
     alerts: Vec<Alert>,
-    /// Per unit id: accesses per local hour and in all.
+    /// Per unit id, as of the last day's close: the sum over its officers of each one's share
+    /// of accesses per local hour, and how many officers were summed (see
+    /// [`Engine::unit_hours_at_close`]).
     unit_hours: Vec<([f64; 24], f64)>,
     /// Unit names by id.
     unit_names: Vec<String>,
@@ -1311,12 +1313,6 @@ impl Engine {
             o.caseless += 1;
             o.today[F_CASELESS] += 1.0;
         }
-        if self.unit_hours.len() <= unit as usize {
-            self.unit_hours.resize(unit as usize + 1, ([0.0; 24], 0.0));
-        }
-        let uh = &mut self.unit_hours[unit as usize];
-        uh.0[hour] += 1.0;
-        uh.1 += 1.0;
         let o = &mut self.officers[oi];
 
         // First call-record query after a long history without any, on a subject that nothing
@@ -1386,7 +1382,7 @@ impl Engine {
             return false;
         }
         let prior_share = match self.unit_hours.get(o.unit as usize) {
-            Some((h, t)) if *t >= 500.0 => h[hour] / t,
+            Some((h, n)) if *n >= 3.0 => h[hour] / n,
             _ => {
                 if (7..22).contains(&hour) {
                     1.0 / 15.0
@@ -1410,6 +1406,27 @@ impl Engine {
             return true;
         };
         blend(weight) < self.cfg.off_hours_share
+    }
+
+    /// The hours each unit works, for [`Engine::is_off_hours`]: its officers' hour profiles
+    /// averaged, each officer counting once. Summed over accesses instead, a unit's profile is
+    /// its busiest officers' hours (a desk doing fifty checks a day drowns the evenings of the
+    /// investigators beside it, and where a log names no units, the whole agency is one).
+    /// Officers with fewer than 20 accesses so far are left out (their profile is noise).
+    fn unit_hours_at_close(&mut self) {
+        let mut uh = std::mem::take(&mut self.unit_hours);
+        uh.iter_mut().for_each(|u| *u = ([0.0; 24], 0.0));
+        for o in self.officers.iter().filter(|o| o.hour_total >= 20.0) {
+            let u = o.unit as usize;
+            if uh.len() <= u {
+                uh.resize(u + 1, ([0.0; 24], 0.0));
+            }
+            for (sum, n) in uh[u].0.iter_mut().zip(&o.hour_hist) {
+                *sum += n / o.hour_total;
+            }
+            uh[u].1 += 1.0;
+        }
+        self.unit_hours = uh;
     }
 
     /// An emergency access grant: not data, but a claim that the rules did not fit. Each one
@@ -1857,6 +1874,7 @@ impl Engine {
             o.cache = next;
         }
         self.last_closed = Some(day);
+        self.unit_hours_at_close();
         let horizon = self.cfg.collusion_hours * 3600;
         let now = (day + 1) * 86_400;
         if self.recent_unexpl.len() >= 2 * self.swept.0.max(4096) {
@@ -2216,6 +2234,59 @@ mod tests {
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
         assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
         assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
+    }
+
+    #[test]
+    fn the_hours_a_unit_works_count_its_officers_not_its_busiest_desks() {
+        // Fifteen desk officers do 80 checks a day 10:00-16:00; six investigators beside them
+        // do 10 lookups 09:00-17:00 and 2 more at 20:00. By accesses, 20:00 is under 1% of
+        // the unit's work; by officers, it is a part of the day of six of its 21. For a new
+        // investigator, not yet there at 20:00, it is an hour their unit works, not off-hours.
+        let mut e = Engine::new(Config::default());
+        let ev = |t: i64, officer: &str, subject: u64, case: &str| Event {
+            time: t,
+            offset: 0,
+            officer: officer.into(),
+            unit: "U".into(),
+            action: Action::IdentityLookup,
+            subject: format!("{subject}"),
+            case: case.into(),
+            allowed: true,
+            records: 1,
+        };
+        let mut evs = Vec::new();
+        for d in 0..16_i64 {
+            let day = 1_767_225_600 + d * 86_400;
+            for o in 0..15 {
+                for k in 0..80 {
+                    evs.push(ev(
+                        day + 10 * 3600 + k * 270 + o,
+                        &format!("desk{o}"),
+                        1_000_000_000 + k as u64,
+                        "",
+                    ));
+                }
+            }
+            for o in 0..6 {
+                for k in 0..12 {
+                    let t = if k < 10 { day + 9 * 3600 + k * 2880 } else { day + 20 * 3600 + k * 60 };
+                    evs.push(ev(t + o, &format!("inv{o}"), 2_000_000_000 + k as u64, "C1"));
+                }
+            }
+            if d >= 10 {
+                for k in 0..20 {
+                    evs.push(ev(day + 9 * 3600 + k * 1440 + 7, "new", 3_000_000_000 + k as u64, "C1"));
+                }
+            }
+        }
+        evs.sort_by_key(|e| e.time);
+        for x in &evs {
+            e.push(x);
+        }
+        let new = e.officers.iter().position(|o| o.name == "new").unwrap();
+        assert!(e.officers[new].active_days >= 6 && e.officers[new].hour_total >= 100.0);
+        assert!(!e.is_off_hours(new, 20), "an hour a fifth of the unit works");
+        assert!(e.is_off_hours(new, 3), "an hour nobody works");
     }
 
     #[test]
