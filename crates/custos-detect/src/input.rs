@@ -213,6 +213,22 @@ fn set_trimmed(out: &mut String, field: Option<&str>) {
     }
 }
 
+/// Whether a field holds a placeholder for nothing (`-`, `N/A`, `none`, `null`): logs write
+/// these where a case, unit or subject is missing. Read as a value, one placeholder would be
+/// a case every officer cites, or a subject every officer shares.
+fn placeholder(s: &str) -> bool {
+    const NOTHING: [&str; 9] = ["-", "--", "n/a", "na", "none", "null", "nil", "(none)", "(null)"];
+    NOTHING.iter().any(|p| p.eq_ignore_ascii_case(s))
+}
+
+/// [`set_trimmed`], leaving `out` empty for a placeholder.
+fn set_field(out: &mut String, field: Option<&str>) {
+    set_trimmed(out, field);
+    if placeholder(out) {
+        out.clear();
+    }
+}
+
 /// The columns of an access log.
 #[derive(Debug, Clone, Copy)]
 enum Col {
@@ -268,6 +284,9 @@ fn fill_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64, ev: &mut Event) -> Re
         return Err(err("missing `action`".into()));
     }
     normalize_subject_into(&get(Col::Subject).unwrap_or_default(), &mut ev.subject);
+    if placeholder(&ev.subject) {
+        ev.subject.clear();
+    }
     let out_s = get(Col::Outcome).unwrap_or_default();
     let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
     let rec_s = get(Col::Records).unwrap_or_default();
@@ -286,9 +305,9 @@ fn fill_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64, ev: &mut Event) -> Re
     };
     ev.time = time.unix;
     ev.offset = time.offset;
-    set_trimmed(&mut ev.unit, get(Col::Unit).as_deref());
+    set_field(&mut ev.unit, get(Col::Unit).as_deref());
     ev.action = Action::parse(action_s.trim());
-    set_trimmed(&mut ev.case, get(Col::Case).as_deref());
+    set_field(&mut ev.case, get(Col::Case).as_deref());
     ev.allowed = allowed;
     ev.records = records;
     Ok(())
@@ -506,6 +525,22 @@ pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_for_a_missing_case_unit_or_subject_read_as_missing() {
+        let csv = "time,officer,unit,action,subject,case,outcome,records\n\
+                   1772000000,o1,N/A,identity_lookup,1234567890,-,allowed,1\n\
+                   1772000001,o2,ATU,name_search,null,None,allowed,0\n\
+                   1772000002,o3,--,identity_lookup,1234567891,NA-17,allowed,1\n";
+        let rows: Vec<AccessRow> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let got: Vec<_> =
+            rows.iter().map(|r| (r.unit.as_str(), r.subject.as_str(), r.case.as_str())).collect();
+        assert_eq!(
+            got,
+            [("", "1234567890", ""), ("ATU", "", ""), ("", "1234567891", "NA-17")],
+            "a case number that only starts like a placeholder is a case"
+        );
+    }
 
     #[test]
     fn other_agencies_names_for_the_same_acts_are_recognised() {

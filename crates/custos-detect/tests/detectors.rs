@@ -428,6 +428,36 @@ fn following_a_pull_by_an_officer_on_the_case_is_partly_explained() {
 }
 
 #[test]
+fn a_placeholder_in_the_case_column_is_no_case_both_officers_cite() {
+    // Another agency writes `N/A` where no case is cited. Read as a case number, it would be
+    // one case both officers cite, and their shared pulls would look declared.
+    let mut csv = String::from("time,officer,unit,action,subject,case,outcome,records\n");
+    let mut rows = Vec::new();
+    for d in 0..20 {
+        for o in 0..6 {
+            for k in 0..8 {
+                let t = T0 + d * DAY + 9 * 3600 + k * 1800 + o;
+                rows.push((t, format!("o{o},U,identity_lookup,{o}{:08},C{o}", (d + k) % 20)));
+            }
+        }
+    }
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        rows.push((T0 + d * DAY + 10 * 3600, format!("o1,U,subscriber_lookup,{s},N/A")));
+        rows.push((T0 + d * DAY + 15 * 3600, format!("x9,V,cdr_query,{s},n/a")));
+    }
+    rows.sort();
+    for (t, r) in rows {
+        csv.push_str(&format!("{t},{r},allowed,1\n"));
+    }
+    let evs: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(|r| Event::from(r.unwrap())).collect();
+    let r = run(evs, &CaseLinks::default(), &[]);
+    let c: Vec<_> =
+        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
+}
+
+#[test]
 fn a_new_case_brings_explained_work_not_a_volume_alarm() {
     // o2 has pulled no call records for 30 days; then a new case of theirs with 30 subjects
     // opens and they pull 20 call records a day on its subjects. More work, all of it
