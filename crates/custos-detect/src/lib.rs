@@ -1080,16 +1080,21 @@ impl Engine {
         i
     }
 
-    /// The explanation weight of an access: 0 explained, up to 1 unexplained.
-    fn explanation(&mut self, oi: usize, sid: u64, case: &str, traffic: bool, day: i64) -> f64 {
+    /// The explanation weight of an access (0 explained, up to 1 unexplained) and the id of the
+    /// case it cites ([`NO_CASE`] for none).
+    fn explanation(&mut self, oi: usize, sid: u64, case: &str, traffic: bool, day: i64) -> (f64, u32) {
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
+        let cid = if case.is_empty() { NO_CASE } else { self.cases.id(case) };
+        // Whether the cited case's file holds the subject.
+        let mut in_file = false;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
                 for &c in cs {
+                    in_file |= c == cid;
                     let Some(os) = self.case_officers.get(c as usize) else { continue };
                     if os.contains(&officer) {
-                        return 0.0;
+                        return (0.0, cid);
                     }
                     // A case of the officer's unit.
                     if unit != 0 {
@@ -1115,25 +1120,24 @@ impl Engine {
                             }
                         };
                         if in_unit {
-                            return 0.0;
+                            return (0.0, cid);
                         }
                     }
                 }
             }
         }
         if case.is_empty() {
-            return 1.0;
+            return (1.0, NO_CASE);
         }
         self.cases_cited = true;
-        let cid = self.cases.id(case);
         let on_case =
             |name_id: u32| self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&name_id));
         let own_case = on_case(officer);
         // The cited case's file holds the subject: the request says why and the file agrees;
         // only the officer is not on the case (case files do not list everyone who works a
         // case, and support units pull for cases of others).
-        if self.subject_cases.get(&sid).is_some_and(|cs| cs.contains(&cid)) {
-            return 0.25;
+        if in_file {
+            return (0.25, cid);
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
         // subject under this case first (whoever follows a case's lead is not alone in it).
@@ -1152,13 +1156,14 @@ impl Engine {
                 false
             }
         };
-        if corroborated {
+        let weight = if corroborated {
             0.25
         } else if own_case {
             0.5
         } else {
             1.0
-        }
+        };
+        (weight, cid)
     }
 
     /// Feed one event. Events should come roughly in time order; late events are counted in
@@ -1234,8 +1239,12 @@ impl Engine {
         let traffic = ev.action.is_traffic();
         let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
         let off = self.is_off_hours(oi, hour);
-        let weight =
-            if ev.subject.is_empty() { 0.0 } else { self.explanation(oi, sid, &ev.case, traffic, day) };
+        // How far nothing explains the access, and the id of the case it cites.
+        let (weight, cited) = if ev.subject.is_empty() {
+            (0.0, NO_CASE)
+        } else {
+            self.explanation(oi, sid, &ev.case, traffic, day)
+        };
         let watch = self.watch.get(&sid).copied();
         let o = &mut self.officers[oi];
         o.accesses += 1;
@@ -1346,8 +1355,7 @@ impl Engine {
         // suspect, each under its own case, are not colluding).
         let explains = self.has_cases || (self.cases_cited && ev.case.is_empty());
         if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && explains {
-            let case = if ev.case.is_empty() { NO_CASE } else { self.cases.id(&ev.case) };
-            self.collusion(oi, sid, case, ev.time);
+            self.collusion(oi, sid, cited, ev.time);
         }
         if sparse_changed {
             let o = &mut self.officers[oi];
@@ -2229,11 +2237,11 @@ mod tests {
             e.push(&ev(day, "X", &format!("{}", 2_000_000 + day), ""));
         }
         // Last close: day `keep`, so B's pull of day 0 still corroborates A's.
-        assert_eq!(e.explanation(a, sid, "C1", false, keep + 1), 0.25);
+        assert_eq!(e.explanation(a, sid, "C1", false, keep + 1).0, 0.25);
         e.push(&ev(keep + 2, "X", "3000000", ""));
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
-        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
-        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2), 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2).0, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2).0, 0.5);
     }
 
     #[test]
