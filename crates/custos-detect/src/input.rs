@@ -3,13 +3,16 @@
 //!
 //! Access logs are CSV with a header, or JSON Lines, with the fields
 //! `time,officer,unit,action,subject,case,outcome,records`. Columns are found by name (any
-//! order, extra columns ignored); `unit`, `case`, `outcome` and `records` may be missing.
+//! order, extra columns ignored); `unit`, `case`, `outcome` and `records` may be missing, and a
+//! placeholder (`-`, `N/A`, `none`, `null`) in `unit`, `case` or `subject` is read as missing.
+//! Times are read by [`crate::time::parse_log_time`]: RFC 3339 or Unix time, and the forms
+//! other agencies write (no offset, `+0600`, milliseconds).
 //! Rows are read one at a time from any reader, so memory does not grow with the file; a bad
 //! row is an error that names its line, and the caller decides whether to skip it.
 
 use std::io::{BufRead, BufReader, Read};
 
-use crate::time::{parse_time, Stamp};
+use crate::time::{parse_log_time, Stamp};
 use crate::Event;
 
 /// The well-known actions; anything else is kept as free text.
@@ -271,10 +274,18 @@ impl Col {
 type Field<'a> = Option<std::borrow::Cow<'a, str>>;
 
 /// Read one row into `ev`, reusing its strings. On error `ev` holds partial data.
-fn fill_row<'a>(get: &dyn Fn(Col) -> Field<'a>, line: u64, ev: &mut Event) -> Result<(), RowError> {
+/// Times written without an offset are read in `naive.0` and counted in `naive.1`.
+fn fill_row<'a>(
+    get: &dyn Fn(Col) -> Field<'a>,
+    line: u64,
+    ev: &mut Event,
+    naive: (i32, &mut u64),
+) -> Result<(), RowError> {
     let err = |m: String| RowError { line, message: m };
     let time_s = get(Col::Time).ok_or_else(|| err("missing `time`".into()))?;
-    let time = parse_time(&time_s).ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
+    let (time, no_offset) =
+        parse_log_time(&time_s, naive.0).ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
+    *naive.1 += u64::from(no_offset);
     set_trimmed(&mut ev.officer, get(Col::Officer).as_deref());
     if ev.officer.is_empty() {
         return Err(err("missing `officer`".into()));
@@ -321,6 +332,10 @@ fn clip(s: &str) -> String {
 /// first non-blank byte).
 pub struct LogReader<R: Read> {
     inner: Inner<R>,
+    /// Offset (seconds east of UTC) of times written without one.
+    naive_offset: i32,
+    /// Rows read so far whose time had no offset.
+    naive_rows: u64,
 }
 
 enum Inner<R: Read> {
@@ -348,7 +363,11 @@ impl<R: Read> LogReader<R> {
             .find(|b| !b.is_ascii_whitespace())
             .copied();
         if first == Some(b'{') {
-            return Ok(Self { inner: Inner::Json { rdr: br, line: 0, buf: String::new() } });
+            return Ok(Self {
+                inner: Inner::Json { rdr: br, line: 0, buf: String::new() },
+                naive_offset: 0,
+                naive_rows: 0,
+            });
         }
         // Fields are trimmed where they are read.
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(br);
@@ -364,7 +383,24 @@ impl<R: Read> LogReader<R> {
             }
         }
         let cols = Col::ALL.map(|c| names.iter().position(|n| n == c.name()));
-        Ok(Self { inner: Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() } })
+        Ok(Self {
+            inner: Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() },
+            naive_offset: 0,
+            naive_rows: 0,
+        })
+    }
+
+    /// Read times written without an offset (`2026-03-01 22:15:00`) in this one (seconds east
+    /// of UTC; UTC unless set). Their local hours are the hours written either way; the
+    /// offset places them in absolute time.
+    pub fn assume_offset(mut self, seconds: i32) -> Self {
+        self.naive_offset = seconds;
+        self
+    }
+
+    /// How many rows so far had a time without an offset.
+    pub fn naive_rows(&self) -> u64 {
+        self.naive_rows
     }
 }
 
@@ -372,6 +408,7 @@ impl<R: Read> LogReader<R> {
     /// Read the next row into `ev`, reusing its strings (no allocation per row once they have
     /// grown): `None` at the end, `Some(Err)` for a bad row (then `ev` holds partial data).
     pub fn read_event(&mut self, ev: &mut Event) -> Option<Result<(), RowError>> {
+        let naive = (self.naive_offset, &mut self.naive_rows);
         match &mut self.inner {
             Inner::Csv { rdr, cols, rec } => match rdr.read_record(rec) {
                 Ok(false) => None,
@@ -380,7 +417,7 @@ impl<R: Read> LogReader<R> {
                     let rec = &*rec;
                     let get =
                         |c: Col| -> Field<'_> { rec.get(cols[c as usize]?).map(std::borrow::Cow::Borrowed) };
-                    Some(fill_row(&get, line, ev))
+                    Some(fill_row(&get, line, ev, naive))
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
@@ -415,7 +452,7 @@ impl<R: Read> LogReader<R> {
                         _ => None,
                     }
                 };
-                return Some(fill_row(&get, *line, ev));
+                return Some(fill_row(&get, *line, ev, naive));
             },
         }
     }

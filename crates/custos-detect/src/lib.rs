@@ -1991,7 +1991,8 @@ impl Engine {
             officers.push(OfficerRisk {
                 officer: o.name.clone(),
                 unit,
-                score: (score * 100.0).round() / 100.0,
+                // (`+ 0.0`: a sum that rounds to zero from below prints as 0, not -0.)
+                score: (score * 100.0).round() / 100.0 + 0.0,
                 first_flagged: o.rec.first_flagged.map(time::format_utc),
                 reasons,
                 accesses: o.accesses,

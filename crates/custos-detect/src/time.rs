@@ -62,11 +62,31 @@ fn num(s: &str) -> Option<u32> {
 /// Parse RFC 3339 (`2026-03-01T22:15:00+06:00`, `…Z`, fractional seconds allowed; a space
 /// instead of `T` is accepted) or decimal Unix seconds (optionally fractional).
 pub fn parse_time(s: &str) -> Option<Stamp> {
+    parse(s, None).map(|(t, _)| t)
+}
+
+/// A time in an access log, read more leniently than [`parse_time`], as other agencies write
+/// them: also a date and time without an offset (`2026-03-01 22:15:00`), read in
+/// `naive_offset` (seconds east of UTC); an offset without a colon (`+0600`, `+06`); and Unix
+/// time in milliseconds or microseconds (told apart by size: seconds reach 10^11 only in the
+/// year 5138). Returns the time and whether it was written without an offset.
+pub fn parse_log_time(s: &str, naive_offset: i32) -> Option<(Stamp, bool)> {
+    parse(s, Some(naive_offset))
+}
+
+/// [`parse_time`], or with `lenient` the offset for times written without one
+/// ([`parse_log_time`]).
+fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !s.contains("--") {
         if let Ok(v) = s.parse::<f64>() {
+            let v = match lenient {
+                Some(_) if v.abs() >= 1e14 => v / 1e6,
+                Some(_) if v.abs() >= 1e11 => v / 1e3,
+                _ => v,
+            };
             if v.is_finite() && v.abs() < 1e13 {
-                return Some(Stamp { unix: v.floor() as i64, offset: 0 });
+                return Some((Stamp { unix: v.floor() as i64, offset: 0 }, false));
             }
         }
     }
@@ -94,26 +114,30 @@ pub fn parse_time(s: &str) -> Option<Stamp> {
         }
         tail = &f[n..];
     }
-    let offset: i32 = match tail {
-        "Z" | "z" => 0,
-        t if t.len() == 6 && (t.starts_with('+') || t.starts_with('-')) && &t[3..4] == ":" => {
-            let oh = num(&t[1..3])? as i32;
-            let om = num(&t[4..6])? as i32;
+    let signed = |t: &str| t.starts_with('+') || t.starts_with('-');
+    let (offset, naive): (i32, bool) = match tail {
+        "Z" | "z" => (0, false),
+        "" => (lenient?, true),
+        t if signed(t)
+            && (t.len() == 6 && t.as_bytes()[3] == b':' || lenient.is_some() && matches!(t.len(), 3 | 5)) =>
+        {
+            let oh = num(t.get(1..3)?)? as i32;
+            let om = match t.len() {
+                6 => num(t.get(4..6)?)? as i32,
+                5 => num(t.get(3..5)?)? as i32,
+                _ => 0,
+            };
             if oh > 23 || om > 59 {
                 return None;
             }
             let o = oh * 3600 + om * 60;
-            if t.starts_with('-') {
-                -o
-            } else {
-                o
-            }
+            (if t.starts_with('-') { -o } else { o }, false)
         }
         _ => return None,
     };
     let days = days_from_civil(i64::from(y), mo, d);
     let local = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
-    Some(Stamp { unix: local - i64::from(offset), offset })
+    Some((Stamp { unix: local - i64::from(offset), offset }, naive))
 }
 
 /// Format Unix seconds as RFC 3339 in UTC (`…Z`).
@@ -142,6 +166,8 @@ mod tests {
             "2026-03-01T00:00:00",
             "yesterday",
             "2026-03-01T00:00:00+6:00",
+            "2026-03-01T00:00:00+0é:0",
+            "2026-03-01T00:00:00+é:00",
             "১২৩",
         ] {
             assert!(parse_time(bad).is_none(), "{bad}");
@@ -149,6 +175,27 @@ mod tests {
         for d in [-1000i64, 0, 19_000, 20_500] {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        // Leniently, as other agencies write times: without an offset (read in the one
+        // given), with one without a colon, in milliseconds or microseconds.
+        let six = 6 * 3600;
+        for (s, naive) in [
+            ("2026-03-01 22:15:00", true),
+            ("2026-03-01T22:15:00.5", true),
+            ("2026-03-01T22:15:00+0600", false),
+            ("2026-03-01T22:15:00+06", false),
+            ("2026-03-01T22:15:00+06:00", false),
+        ] {
+            assert_eq!(parse_log_time(s, six), Some((t, naive)), "{s}");
+        }
+        assert_eq!(parse_log_time("2026-03-01 16:15:00", 0).map(|(x, _)| x.unix), Some(t.unix));
+        for s in ["1772381700", "1772381700000", "1772381700000000", "1772381700.25"] {
+            assert_eq!(parse_log_time(s, six).map(|(x, _)| x.unix), Some(t.unix), "{s}");
+        }
+        for bad in
+            ["2026-03-01T22:15:00+6", "2026-03-01T22:15:00+06:0", "2026-03-01T22:15:00 UTC", "2026-03-01"]
+        {
+            assert!(parse_log_time(bad, six).is_none(), "{bad}");
         }
         // 2026-11-28 is a Saturday (5 when Monday = 0).
         assert_eq!(parse_time("2026-11-28T12:00:00Z").unwrap().local_weekday(), 5);

@@ -23,7 +23,21 @@ pub struct AnalyzeArgs {
     pub format: Format,
     pub top: Option<usize>,
     pub strict: bool,
+    /// Seconds east of UTC of times written without an offset.
+    pub assume_offset: Option<i32>,
     pub parse_only: bool,
+}
+
+/// A UTC offset as `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or `Z`/`UTC`, in seconds east of UTC.
+pub fn parse_offset(s: &str) -> Result<i32, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
+        return Ok(0);
+    }
+    custos_detect::time::parse_log_time(&format!("2000-01-01T00:00:00{t}"), 0)
+        .filter(|(_, naive)| !naive)
+        .map(|(stamp, _)| stamp.offset)
+        .ok_or_else(|| format!("bad UTC offset `{s}`: expected e.g. +06:00, -05:30 or Z"))
 }
 
 fn open(p: &Path) -> anyhow::Result<std::fs::File> {
@@ -43,7 +57,8 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         engine.load_watch(&list);
     }
     let mut reader = LogReader::new(open(&a.log)?)
-        .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?;
+        .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?
+        .assume_offset(a.assume_offset.unwrap_or(0));
     // Parsing runs on its own thread, handing rows over in batches, so reading the CSV and the
     // detectors overlap; the bounded channel keeps memory independent of the file's size.
     // Batches come back to the parser once read and their events are refilled in place, so
@@ -74,7 +89,7 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             n += 1;
         }
         if (n > 0 && tx.send((batch, n)).is_err()) || done {
-            return;
+            return reader.naive_rows();
         }
     });
     let (mut rows, mut bad) = (0u64, 0u64);
@@ -101,8 +116,14 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         }
         let _ = back_tx.try_send(batch);
     }
-    if parser.join().is_err() {
+    let Ok(naive) = parser.join() else {
         bail!("{}: the parser thread failed", a.log.display());
+    };
+    if naive > 0 && a.assume_offset.is_none() {
+        eprintln!(
+            "{}: {naive} rows give their time without a UTC offset: read as UTC (their hours of day as written); give --assume-offset +HH:MM to place them in their zone",
+            a.log.display()
+        );
     }
     if bad > 20 {
         eprintln!("{}: {bad} bad rows skipped in all", a.log.display());

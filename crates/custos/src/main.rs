@@ -96,6 +96,10 @@ enum Command {
         /// Stop at the first bad row instead of skipping it.
         #[arg(long)]
         strict: bool,
+        /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`), e.g.
+        /// `+06:00`; UTC if not given (their hours of day are the hours written either way).
+        #[arg(long, value_parser = analyze::parse_offset, allow_hyphen_values = true)]
+        assume_offset: Option<i32>,
         /// Only parse the log (a baseline for benchmarks).
         #[arg(long, hide = true)]
         parse_only: bool,
@@ -172,8 +176,17 @@ fn main() -> std::process::ExitCode {
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
         Command::Migrate { from, to, schema } => migrate::migrate(&from, &to, schema.as_deref()),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
-        Command::Analyze { log, cases, watch, format, top, strict, parse_only } => {
-            analyze::analyze(analyze::AnalyzeArgs { log, cases, watch, format, top, strict, parse_only })
+        Command::Analyze { log, cases, watch, format, top, strict, assume_offset, parse_only } => {
+            analyze::analyze(analyze::AnalyzeArgs {
+                log,
+                cases,
+                watch,
+                format,
+                top,
+                strict,
+                assume_offset,
+                parse_only,
+            })
         }
         Command::Eval { seeds, size } => analyze::eval(seeds, size),
         Command::Sim { out, seed, size } => analyze::sim(&out, seed, size),

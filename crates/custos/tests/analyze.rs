@@ -141,3 +141,42 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("x.csv:1: CSV header lacks the `time` column"));
 }
+
+#[test]
+fn times_without_an_offset_are_read_in_the_zone_given() {
+    // Another agency's log writes local times without an offset: rejecting them would skip
+    // every row. They are read as written (UTC unless --assume-offset says otherwise), with a
+    // note saying so.
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("log.csv");
+    std::fs::write(
+        &log,
+        "time,officer,unit,action,subject,case,outcome,records\n\
+         2026-03-01 09:00:00,o1,U,identity_lookup,1111111111,,allowed,1\n\
+         2026-03-01 22:15:00,o1,U,identity_lookup,1234567890,,allowed,1\n",
+    )
+    .unwrap();
+    let watch = d.path().join("watch.csv");
+    std::fs::write(&watch, "subject,label\n1234567890,honeytoken\n").unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["analyze", "--log", log.to_str().unwrap(), "--watch", watch.to_str().unwrap()];
+        args.extend_from_slice(&["--format", "json"]);
+        args.extend_from_slice(extra);
+        custos(&args)
+    };
+    let alert_time = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["alerts"][0]["detector"], "honeytoken", "{v}");
+        v["alerts"][0]["time"].as_str().unwrap().to_string()
+    };
+    let utc = run(&[]);
+    assert_eq!(alert_time(&utc), "2026-03-01T22:15:00Z");
+    assert!(String::from_utf8_lossy(&utc.stderr).contains("2 rows give their time without a UTC offset"));
+    let dhaka = run(&["--assume-offset", "+06:00"]);
+    assert_eq!(alert_time(&dhaka), "2026-03-01T16:15:00Z");
+    assert!(dhaka.stderr.is_empty(), "{}", String::from_utf8_lossy(&dhaka.stderr));
+    let bad = run(&["--assume-offset", "Dhaka"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad UTC offset `Dhaka`"));
+}
