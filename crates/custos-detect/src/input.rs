@@ -147,8 +147,47 @@ pub struct RowError {
 }
 
 fn outcome(s: &str) -> Option<bool> {
-    const YES: [&str; 9] = ["", "allowed", "allow", "granted", "ok", "success", "true", "1", "permit"];
-    const NO: [&str; 8] = ["denied", "deny", "refused", "rejected", "forbidden", "false", "0", "blocked"];
+    // Also as other agencies write them, HTTP statuses included (a 404 answered the request:
+    // the records count says it found nothing).
+    const YES: [&str; 18] = [
+        "",
+        "allowed",
+        "allow",
+        "granted",
+        "ok",
+        "success",
+        "succeeded",
+        "successful",
+        "true",
+        "1",
+        "yes",
+        "permit",
+        "permitted",
+        "approved",
+        "200",
+        "201",
+        "204",
+        "404",
+    ];
+    const NO: [&str; 17] = [
+        "denied",
+        "deny",
+        "refused",
+        "rejected",
+        "reject",
+        "forbidden",
+        "false",
+        "0",
+        "no",
+        "blocked",
+        "failed",
+        "failure",
+        "fail",
+        "unauthorized",
+        "unauthorised",
+        "401",
+        "403",
+    ];
     let s = s.trim();
     if YES.iter().any(|y| y.eq_ignore_ascii_case(s)) {
         Some(true)
@@ -269,6 +308,21 @@ impl Col {
             Col::Records => "records",
         }
     }
+
+    /// Other names agencies give the column, tried in order where the header lacks
+    /// [`Col::name`].
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Col::Time => &["timestamp", "datetime", "date_time", "ts", "event_time", "access_time"],
+            Col::Officer => &["officer_id", "user", "user_id", "username", "account", "actor"],
+            Col::Unit => &["department", "dept", "team", "agency", "office"],
+            Col::Action => &["event", "operation", "activity", "action_type", "query_type", "request_type"],
+            Col::Subject => &["target", "subject_id", "query", "identifier", "msisdn", "nid"],
+            Col::Case => &["case_id", "case_no", "case_number", "case_ref", "reference"],
+            Col::Outcome => &["result", "decision", "status", "access"],
+            Col::Records => &["record_count", "records_returned", "rows", "results", "count"],
+        }
+    }
 }
 
 type Field<'a> = Option<std::borrow::Cow<'a, str>>;
@@ -377,12 +431,22 @@ impl<R: Read> LogReader<R> {
             .iter()
             .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
             .collect();
-        for need in ["time", "officer", "action", "subject"] {
-            if !names.iter().any(|c| c == need) {
-                return Err(RowError { line: 1, message: format!("CSV header lacks the `{need}` column") });
+        let cols = Col::ALL.map(|c| {
+            let pos = |want: &str| names.iter().position(|n| n == want);
+            pos(c.name()).or_else(|| c.aliases().iter().find_map(|a| pos(a)))
+        });
+        for need in [Col::Time, Col::Officer, Col::Action, Col::Subject] {
+            if cols[need as usize].is_none() {
+                return Err(RowError {
+                    line: 1,
+                    message: format!(
+                        "CSV header lacks the `{}` column (nor has it one of: {})",
+                        need.name(),
+                        need.aliases().join(", ")
+                    ),
+                });
             }
         }
-        let cols = Col::ALL.map(|c| names.iter().position(|n| n == c.name()));
         Ok(Self {
             inner: Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() },
             naive_offset: 0,
@@ -443,7 +507,8 @@ impl<R: Read> LogReader<R> {
                 };
                 let get = |c: Col| -> Field<'_> {
                     use std::borrow::Cow;
-                    match v.get(c.name())? {
+                    let field = v.get(c.name()).or_else(|| c.aliases().iter().find_map(|a| v.get(*a)))?;
+                    match field {
                         serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
                         serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
                         serde_json::Value::Bool(b) => {
@@ -562,6 +627,50 @@ pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_agencies_column_names_and_outcomes_are_read() {
+        let csv = "Timestamp,User_ID,Department,Operation,Target,Case_No,Result,Rows\n\
+                   1772000000,o1,ATU,CDR Pull,01712345678,C-1,SUCCESS,12\n\
+                   1772000001,o2,ATU,NID Check,1234567890,,FAILED,0\n\
+                   1772000002,o3,SB,NID Check,1234567891,,403,0\n";
+        let rows: Vec<AccessRow> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.officer.as_str(),
+                    r.unit.as_str(),
+                    r.action.as_str(),
+                    r.case.as_str(),
+                    r.allowed,
+                    r.records,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("o1", "ATU", "cdr_query", "C-1", true, 12),
+                ("o2", "ATU", "identity_lookup", "", false, 0),
+                ("o3", "SB", "identity_lookup", "", false, 0)
+            ]
+        );
+        assert_eq!(rows[0].subject, "8801712345678");
+        let jl = "{\"timestamp\":1772000000,\"user\":\"o4\",\"event\":\"NID verify\",\"target\":\"1234567890\",\"status\":\"ok\"}\n";
+        let r: Vec<AccessRow> = LogReader::new(jl.as_bytes()).unwrap().map(Result::unwrap).collect();
+        assert_eq!(
+            (r[0].officer.as_str(), r[0].action.as_str(), r[0].allowed),
+            ("o4", "identity_lookup", true)
+        );
+        // Without a time column of any name the header is refused, naming what it looked for.
+        let e = LogReader::new("when,officer,action,subject\n".as_bytes()).err().unwrap();
+        assert!(
+            e.message.starts_with("CSV header lacks the `time` column (nor has it one of: timestamp"),
+            "{}",
+            e.message
+        );
+    }
 
     #[test]
     fn placeholders_for_a_missing_case_unit_or_subject_read_as_missing() {
