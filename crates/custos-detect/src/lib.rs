@@ -2095,7 +2095,7 @@ fn capped_share(group: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
     if shares.is_empty() {
         return 0.0;
     }
-    shares.sort_by(f64::total_cmp);
+    shares.sort_unstable_by(f64::total_cmp);
     let cap = shares[((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1)];
     let (part, total) = group
         .iter()
