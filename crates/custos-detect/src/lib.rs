@@ -1081,20 +1081,21 @@ impl Engine {
     }
 
     /// The explanation weight of an access (0 explained, up to 1 unexplained) and the id of the
-    /// case it cites ([`NO_CASE`] for none).
+    /// case it cites ([`NO_CASE`] for none, and for an access a case of the officer or their
+    /// unit explains: the collusion check, which reads it, looks only at unexplained ones; the
+    /// cited case is interned only past that point, as most accesses end there).
     fn explanation(&mut self, oi: usize, sid: u64, case: &str, traffic: bool, day: i64) -> (f64, u32) {
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
-        let cid = if case.is_empty() { NO_CASE } else { self.cases.id(case) };
-        // Whether the cited case's file holds the subject.
-        let mut in_file = false;
+        // Whether any case's file holds the subject.
+        let mut linked = false;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
+                linked = true;
                 for &c in cs {
-                    in_file |= c == cid;
                     let Some(os) = self.case_officers.get(c as usize) else { continue };
                     if os.contains(&officer) {
-                        return (0.0, cid);
+                        return (0.0, NO_CASE);
                     }
                     // A case of the officer's unit.
                     if unit != 0 {
@@ -1120,7 +1121,7 @@ impl Engine {
                             }
                         };
                         if in_unit {
-                            return (0.0, cid);
+                            return (0.0, NO_CASE);
                         }
                     }
                 }
@@ -1130,13 +1131,14 @@ impl Engine {
             return (1.0, NO_CASE);
         }
         self.cases_cited = true;
+        let cid = self.cases.id(case);
         let on_case =
             |name_id: u32| self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&name_id));
         let own_case = on_case(officer);
         // The cited case's file holds the subject: the request says why and the file agrees;
         // only the officer is not on the case (case files do not list everyone who works a
         // case, and support units pull for cases of others).
-        if in_file {
+        if linked && self.subject_cases.get(&sid).is_some_and(|cs| cs.contains(&cid)) {
             return (0.25, cid);
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
