@@ -427,6 +427,11 @@ struct Findings {
     enum_hits: u32,
     first_traffic_unexpl: bool,
     best_collusion: f64,
+    /// The officer's hours by day: the sum over their closed days of each day's share of its
+    /// accesses per hour, and `hour_hist` as of the start of their current day (the difference
+    /// is the current day's hours). Read once a day, by [`Officer::works_shifts`].
+    day_hours: [f64; 24],
+    hours_at_day_start: [f64; 24],
 }
 
 /// What an officer did with a subject today and this hour.
@@ -524,15 +529,35 @@ impl Officer {
         w
     }
 
-    /// Whether the officer's hours so far are more than one shift: under four fifths of them
-    /// in their busiest nine consecutive hours (one shift, with its overtime, holds nearly all).
+    /// Add the day just closed to the officer's hours by day (see [`Findings::day_hours`]).
+    fn close_day_hours(&mut self) {
+        let rec = &mut self.rec;
+        let mut day = [0.0; 24];
+        for (d, (now, then)) in day.iter_mut().zip(self.hour_hist.iter().zip(&rec.hours_at_day_start)) {
+            *d = now - then;
+        }
+        let n: f64 = day.iter().sum();
+        if n > 0.0 {
+            for (acc, d) in rec.day_hours.iter_mut().zip(day) {
+                *acc += d / n;
+            }
+        }
+        rec.hours_at_day_start = self.hour_hist;
+    }
+
+    /// Whether the officer's hours so far are more than one shift: on their days, under four
+    /// fifths of their work in their busiest nine consecutive hours (one shift, with its
+    /// overtime, holds nearly all). Each day counts once, however busy: a busy week on one
+    /// shift does not hide quiet weeks on others (counted by accesses, a rota's heavy evening
+    /// week made it look like one shift).
     fn works_shifts(&self) -> bool {
-        if self.hour_total < 100.0 {
+        let h = &self.rec.day_hours;
+        let days: f64 = h.iter().sum();
+        if self.hour_total < 100.0 || days < 5.0 {
             return false;
         }
-        let busiest =
-            (0..24).map(|h| (0..9).map(|k| self.hour_hist[(h + k) % 24]).sum::<f64>()).fold(0.0, f64::max);
-        busiest < 0.8 * self.hour_total
+        let busiest = (0..24).map(|s| (0..9).map(|k| h[(s + k) % 24]).sum::<f64>()).fold(0.0, f64::max);
+        busiest < 0.8 * days
     }
 
     /// Peer group: the unit, split by working style (routine checks vs case work). The style
@@ -1207,6 +1232,7 @@ impl Engine {
             }
             o.day = day;
             o.active_days += 1;
+            o.close_day_hours();
             o.shifts = o.works_shifts();
             let o = &self.officers[oi];
             let group = self.style_now(o).group;
@@ -2298,6 +2324,54 @@ mod tests {
         assert!(e.officers[new].active_days >= 6 && e.officers[new].hour_total >= 100.0);
         assert!(!e.is_off_hours(new, 20), "an hour a fifth of the unit works");
         assert!(e.is_off_hours(new, 3), "an hour nobody works");
+    }
+
+    #[test]
+    fn a_rota_is_told_by_its_days_not_by_its_busiest_week() {
+        // R works a quiet week of day shifts (5 lookups a day, 09:00-16:00), then a busy week
+        // of evenings (60 a day, 14:00-22:00), then nights; three colleagues work nights. By
+        // accesses nine tenths of R's work is the evening shift, as if it were their only one;
+        // by days, half of them were day shifts: R works a rota, and their unit's nights are
+        // not unusual hours for them.
+        let mut e = Engine::new(Config::default());
+        let ev = |t: i64, officer: &str, subject: u64| Event {
+            time: t,
+            offset: 0,
+            officer: officer.into(),
+            unit: "U".into(),
+            action: Action::IdentityLookup,
+            subject: format!("{subject}"),
+            case: "C1".into(),
+            allowed: true,
+            records: 1,
+        };
+        let mut evs = Vec::new();
+        for d in 0..15_i64 {
+            let day = 1_767_225_600 + d * 86_400;
+            let (start, n, len) = if d < 7 {
+                (9, 5, 7)
+            } else if d < 14 {
+                (14, 60, 8)
+            } else {
+                (22, 10, 1)
+            };
+            for k in 0..n {
+                evs.push(ev(day + start * 3600 + k * len * 3600 / n, "R", 1_000_000_000 + k as u64));
+            }
+            for o in 0..3 {
+                for k in 0..20 {
+                    let t = day + k * 3600 * 8 / 20 + if k < 6 { 0 } else { 22 * 3600 - 6 * 3600 };
+                    evs.push(ev(t + o, &format!("N{o}"), 2_000_000_000 + k as u64));
+                }
+            }
+        }
+        evs.sort_by_key(|e| e.time);
+        for x in &evs {
+            e.push(x);
+        }
+        let r = e.officers.iter().position(|o| o.name == "R").unwrap();
+        assert!(e.officers[r].shifts, "a week of days and a week of evenings");
+        assert!(!e.is_off_hours(r, 23), "the unit works nights, and R a rota");
     }
 
     #[test]
