@@ -2273,14 +2273,9 @@ mod tests {
         assert_eq!(e.explanation(a, sid, "C1", false, keep + 2).0, 0.5);
     }
 
-    #[test]
-    fn the_hours_a_unit_works_count_its_officers_not_its_busiest_desks() {
-        // Fifteen desk officers do 80 checks a day 10:00-16:00; six investigators beside them
-        // do 10 lookups 09:00-17:00 and 2 more at 20:00. By accesses, 20:00 is under 1% of
-        // the unit's work; by officers, it is a part of the day of six of its 21. For a new
-        // investigator, not yet there at 20:00, it is an hour their unit works, not off-hours.
-        let mut e = Engine::new(Config::default());
-        let ev = |t: i64, officer: &str, subject: u64, case: &str| Event {
+    /// An allowed identity lookup in unit `U`, at UTC.
+    fn lookup_in_u(t: i64, officer: &str, subject: u64, case: &str) -> Event {
+        Event {
             time: t,
             offset: 0,
             officer: officer.into(),
@@ -2290,7 +2285,17 @@ mod tests {
             case: case.into(),
             allowed: true,
             records: 1,
-        };
+        }
+    }
+
+    #[test]
+    fn the_hours_a_unit_works_count_its_officers_not_its_busiest_desks() {
+        // Fifteen desk officers do 80 checks a day 10:00-16:00; six investigators beside them
+        // do 10 lookups 09:00-17:00 and 2 more at 20:00. By accesses, 20:00 is under 1% of
+        // the unit's work; by officers, it is a part of the day of six of its 21. For a new
+        // investigator, not yet there at 20:00, it is an hour their unit works, not off-hours.
+        let mut e = Engine::new(Config::default());
+        let ev = lookup_in_u;
         let mut evs = Vec::new();
         for d in 0..16_i64 {
             let day = 1_767_225_600 + d * 86_400;
@@ -2334,17 +2339,7 @@ mod tests {
         // by days, half of them were day shifts: R works a rota, and their unit's nights are
         // not unusual hours for them.
         let mut e = Engine::new(Config::default());
-        let ev = |t: i64, officer: &str, subject: u64| Event {
-            time: t,
-            offset: 0,
-            officer: officer.into(),
-            unit: "U".into(),
-            action: Action::IdentityLookup,
-            subject: format!("{subject}"),
-            case: "C1".into(),
-            allowed: true,
-            records: 1,
-        };
+        let ev = |t: i64, officer: &str, subject: u64| lookup_in_u(t, officer, subject, "C1");
         let mut evs = Vec::new();
         for d in 0..15_i64 {
             let day = 1_767_225_600 + d * 86_400;

@@ -68,6 +68,21 @@ fn run(mut evs: Vec<Event>, links: &CaseLinks, watch: &[(String, WatchLabel)]) -
     e.report()
 }
 
+/// o1 (unit U) finds a number's owner at 10:00 and x9 (unit V, or `x9_unit`) pulls its calls at
+/// 15:00, on days 10-15, each citing the case given (or none: "").
+fn shared_pulls(evs: &mut Vec<Event>, o1_case: &str, x9_unit: &str, x9_case: &str) {
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, o1_case));
+        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", x9_unit, Action::CdrQuery, &s, x9_case));
+    }
+}
+
+/// The officers with a collusion alert.
+fn colluders(r: &custos_detect::Report) -> Vec<&str> {
+    r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect()
+}
+
 #[test]
 fn benign_work_raises_nothing() {
     let (evs, links) = background(30, 10);
@@ -261,14 +276,9 @@ fn enumerated_identifiers_are_a_sweep() {
 #[test]
 fn two_officers_pulling_the_same_unexplained_subjects_collude() {
     let (mut evs, links) = background(20, 10);
-    for d in 10..16 {
-        let s = format!("8801{d:09}");
-        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, ""));
-        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, ""));
-    }
+    shared_pulls(&mut evs, "", "V", "");
     let r = run(evs, &links, &[]);
-    let c: Vec<_> =
-        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    let c = colluders(&r);
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
@@ -356,18 +366,12 @@ fn two_units_on_one_suspect_under_their_own_cases_in_a_log_without_links_do_not_
     // on. That is declared work, not a secret share; the same pulls citing no case are.
     let (mut evs, _) = background(20, 10);
     let mut secret = evs.clone();
-    for d in 10..16 {
-        let s = format!("8801{d:09}");
-        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C1"));
-        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, "CASE-V-7"));
-        secret.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, ""));
-        secret.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, ""));
-    }
+    shared_pulls(&mut evs, "C1", "V", "CASE-V-7");
+    shared_pulls(&mut secret, "", "V", "");
     let r = run(evs, &CaseLinks::default(), &[]);
     assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
     let r = run(secret, &CaseLinks::default(), &[]);
-    let c: Vec<_> =
-        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    let c = colluders(&r);
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
@@ -393,8 +397,7 @@ fn pulls_citing_a_case_whose_file_holds_the_subject_are_not_collusion() {
     assert!(x8.explained_share > 0.5, "{x8:?}");
     // The same pulls citing cases that hold none of the numbers are shared in secret.
     let r = run(unlinked, &links, &[]);
-    let c: Vec<_> =
-        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    let c = colluders(&r);
     assert!(c.contains(&"x8") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
@@ -403,11 +406,7 @@ fn two_officers_citing_one_case_for_the_same_subjects_share_them_in_the_open() {
     // Neither officer is on the case and its file does not hold the subjects (associates not
     // yet written in), but both pulls cite it: the case says why both looked.
     let (mut evs, links) = background(20, 10);
-    for d in 10..16 {
-        let s = format!("8801{d:09}");
-        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C-77"));
-        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, "C-77"));
-    }
+    shared_pulls(&mut evs, "C-77", "V", "C-77");
     let r = run(evs, &links, &[]);
     assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
 }
@@ -417,11 +416,7 @@ fn following_a_pull_by_an_officer_on_the_case_is_partly_explained() {
     // o1 works case C1 and pulls numbers its file does not hold yet; an officer of another
     // unit, on no case, then pulls the same numbers citing C1: following the case's lead.
     let (mut evs, links) = background(20, 10);
-    for d in 10..16 {
-        let s = format!("8801{d:09}");
-        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C1"));
-        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "OPS", Action::CdrQuery, &s, "C1"));
-    }
+    shared_pulls(&mut evs, "C1", "OPS", "C1");
     let r = run(evs, &links, &[]);
     let x9 = r.officers.iter().find(|o| o.officer == "x9").unwrap();
     assert!((x9.explained_share - 0.75).abs() < 1e-9, "{x9:?}");
@@ -452,8 +447,7 @@ fn a_placeholder_in_the_case_column_is_no_case_both_officers_cite() {
     }
     let evs: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(|r| Event::from(r.unwrap())).collect();
     let r = run(evs, &CaseLinks::default(), &[]);
-    let c: Vec<_> =
-        r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect();
+    let c = colluders(&r);
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
