@@ -1215,9 +1215,14 @@ impl Engine {
             _ => self.unit_id(&ev.unit),
         };
         let oi = self.officer_index(&ev.officer, name_id, unit);
+        // Where the case file says who works a case, its word stands: an officer who cites a
+        // case without being on it (a support unit pulling for many teams, or one the file
+        // forgot) does not join its team, or one such officer would make all teams one.
         if ev.unit.is_empty() && !ev.case.is_empty() {
             let cid = self.cases.id(&ev.case);
-            self.teams.join(name_id, cid);
+            if self.case_officers.get(cid as usize).is_none_or(|os| os.is_empty()) {
+                self.teams.join(name_id, cid);
+            }
         }
         let new_day = day > self.officers[oi].day;
         if new_day {
@@ -2367,6 +2372,36 @@ mod tests {
         let r = e.officers.iter().position(|o| o.name == "R").unwrap();
         assert!(e.officers[r].shifts, "a week of days and a week of evenings");
         assert!(!e.is_off_hours(r, 23), "the unit works nights, and R a rota");
+    }
+
+    #[test]
+    fn an_officer_citing_cases_of_several_teams_does_not_make_them_one() {
+        // No unit in the log. Two teams of five, each on its case in the case file; an
+        // operator on no case pulls for both, citing their cases. The file says who works
+        // them: the operator joins neither team, and the teams stay two. A case the file does
+        // not staff still joins those who cite it.
+        let mut links = CaseLinks::default();
+        for o in 0..10 {
+            links.officers.push((if o < 5 { "CA" } else { "CB" }.into(), format!("o{o}")));
+        }
+        let mut e = Engine::new(Config::default());
+        e.load_cases(&links);
+        let mut ev = lookup_in_u(1_767_225_600, "ops", 1_000_000_000, "CA");
+        ev.unit.clear();
+        e.push(&ev);
+        ev.case = "CB".into();
+        e.push(&ev);
+        for (officer, case) in [("x1", "CX"), ("x2", "CX")] {
+            ev.officer = officer.into();
+            ev.case = case.into();
+            e.push(&ev);
+        }
+        let root = |e: &Engine, name: &str| e.names.get(name).map(|id| e.teams.root(id));
+        assert_eq!(root(&e, "o0"), root(&e, "o4"));
+        assert_eq!(root(&e, "o5"), root(&e, "o9"));
+        assert_ne!(root(&e, "o0"), root(&e, "o5"), "the operator made the two teams one");
+        assert_ne!(root(&e, "ops"), root(&e, "o0"));
+        assert_eq!(root(&e, "x1"), root(&e, "x2"), "an unstaffed case joins who cites it");
     }
 
     #[test]

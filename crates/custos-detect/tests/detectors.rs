@@ -616,20 +616,20 @@ fn a_unit_turning_to_night_shifts_together_is_not_an_alarm() {
     assert!(on_o5 <= 5, "{on_o5} alerts: {:#?}", r.alerts);
 }
 
-#[test]
-fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
-    // No unit in the log. Two teams of six, each on a case of its own. On days 25–27 team A
-    // works nights on its case (an incident): against all twelve, half of them at unusual
-    // hours is an alarm for each; against their team, it is the team's night.
-    let night = |evs: &mut Vec<Event>, o: i64, days: std::ops::Range<i64>| {
-        for d in days {
-            for k in 0..12 {
-                let t = T0 + d * DAY + 22 * 3600 + k * 1200 + o;
-                let s = format!("{o}{:08}", k % 20);
-                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
-            }
+/// Officer `o{o}` works nights on their case on `days`.
+fn night(evs: &mut Vec<Event>, o: i64, days: std::ops::Range<i64>) {
+    for d in days {
+        for k in 0..12 {
+            let t = T0 + d * DAY + 22 * 3600 + k * 1200 + o;
+            let s = format!("{o}{:08}", k % 20);
+            evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
         }
-    };
+    }
+}
+
+/// The background's twelve officers as two teams of six on a case each (TEAM-A, TEAM-B); team A
+/// works nights on days 25-27.
+fn two_teams_and_a_night() -> (Vec<Event>, CaseLinks) {
     let (mut evs, mut links) = background(30, 10);
     for o in 0..12 {
         let team = if o < 6 { "TEAM-A" } else { "TEAM-B" };
@@ -638,6 +638,15 @@ fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
     for o in 0..6 {
         night(&mut evs, o, 25..28);
     }
+    (evs, links)
+}
+
+#[test]
+fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
+    // No unit in the log. Two teams of six, each on a case of its own. On days 25–27 team A
+    // works nights on its case (an incident): against all twelve, half of them at unusual
+    // hours is an alarm for each; against their team, it is the team's night.
+    let (mut evs, links) = two_teams_and_a_night();
     let mut lone = evs.clone();
     for e in &mut evs {
         e.unit.clear();
