@@ -44,7 +44,11 @@ fn open(p: &Path) -> anyhow::Result<std::fs::File> {
     std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))
 }
 
-pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
+/// How far a row may go back in time behind the latest one read before the log counts as not
+/// in time order (the engine counts a late row in its officer's current day).
+const OUT_OF_ORDER_S: i64 = 3600;
+
+fn engine_with_lists(a: &AnalyzeArgs) -> anyhow::Result<Engine> {
     let mut engine = Engine::new(Config::default());
     if let Some(c) = &a.cases {
         let links =
@@ -56,9 +60,18 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             read_watch(open(w)?).map_err(|e| anyhow::anyhow!("{}:{}: {}", w.display(), e.line, e.message))?;
         engine.load_watch(&list);
     }
-    let mut reader = LogReader::new(open(&a.log)?)
+    Ok(engine)
+}
+
+fn log_reader(a: &AnalyzeArgs) -> anyhow::Result<LogReader<std::fs::File>> {
+    Ok(LogReader::new(open(&a.log)?)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?
-        .assume_offset(a.assume_offset.unwrap_or(0));
+        .assume_offset(a.assume_offset.unwrap_or(0)))
+}
+
+pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
+    let mut engine = engine_with_lists(&a)?;
+    let mut reader = log_reader(&a)?;
     // Parsing runs on its own thread, handing rows over in batches, so reading the CSV and the
     // detectors overlap; the bounded channel keeps memory independent of the file's size.
     // Batches come back to the parser once read and their events are refilled in place, so
@@ -93,32 +106,78 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         }
     });
     let (mut rows, mut bad) = (0u64, 0u64);
-    for (batch, n) in rx.iter() {
+    let mut latest = i64::MIN;
+    // The first row that went back in time beyond the tolerance, and the latest before it.
+    let mut disorder: Option<(u64, i64, i64)> = None;
+    let skip_bad = |e: &custos_detect::input::RowError, bad: &mut u64| -> anyhow::Result<()> {
+        if a.strict {
+            bail!("{}:{}: {}", a.log.display(), e.line, e.message);
+        }
+        *bad += 1;
+        if *bad <= 20 {
+            eprintln!("{}:{}: skipped: {}", a.log.display(), e.line, e.message);
+        }
+        Ok(())
+    };
+    'read: for (batch, n) in rx.iter() {
         for row in &batch[..n] {
             match row {
                 Ok(r) if a.parse_only => {
                     rows += u64::from(!r.officer.is_empty());
                 }
+                Ok(ev) if ev.time < latest.saturating_sub(OUT_OF_ORDER_S) => {
+                    disorder = Some((rows + bad + 1, ev.time, latest));
+                    break 'read;
+                }
                 Ok(ev) => {
+                    latest = latest.max(ev.time);
                     engine.push(ev);
                     rows += 1;
                 }
-                Err(e) => {
-                    if a.strict {
-                        bail!("{}:{}: {}", a.log.display(), e.line, e.message);
-                    }
-                    bad += 1;
-                    if bad <= 20 {
-                        eprintln!("{}:{}: skipped: {}", a.log.display(), e.line, e.message);
-                    }
-                }
+                Err(e) => skip_bad(e, &mut bad)?,
             }
         }
         let _ = back_tx.try_send(batch);
     }
-    let Ok(naive) = parser.join() else {
+    // (On a break the parser finds the channel closed and stops.)
+    drop(rx);
+    let Ok(mut naive) = parser.join() else {
         bail!("{}: the parser thread failed", a.log.display());
     };
+    // A log that is not in time order (sorted by officer, say) would be read as every officer's
+    // late rows in one day: it is read whole, sorted by time, and analysed again. Memory then
+    // grows with the log, so the note says so.
+    if let Some((row, t, before)) = disorder {
+        eprintln!(
+            "{}: not in time order (data row {row} is at {}, after one at {}): reading it whole and sorting it by time first (memory grows with the log)",
+            a.log.display(),
+            custos_detect::time::format_utc(t),
+            custos_detect::time::format_utc(before)
+        );
+        engine = engine_with_lists(&a)?;
+        let mut reader = log_reader(&a)?;
+        let (mut evs, mut again) = (Vec::new(), 0u64);
+        loop {
+            let mut ev = Event::default();
+            match reader.read_event(&mut ev) {
+                None => break,
+                Some(Ok(())) => evs.push(ev),
+                // Bad rows before the point of disorder were reported already.
+                Some(Err(e)) => {
+                    again += 1;
+                    if again > bad {
+                        skip_bad(&e, &mut bad)?;
+                    }
+                }
+            }
+        }
+        evs.sort_by_key(|e| e.time);
+        for ev in &evs {
+            engine.push(ev);
+        }
+        rows = evs.len() as u64;
+        naive = reader.naive_rows();
+    }
     if naive > 0 && a.assume_offset.is_none() {
         eprintln!(
             "{}: {naive} rows give their time without a UTC offset: read as UTC (their hours of day as written); give --assume-offset +HH:MM to place them in their zone",
