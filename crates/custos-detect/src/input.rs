@@ -591,9 +591,14 @@ fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<(u64, Vec<Stri
 pub fn read_cases(reader: impl Read) -> Result<CaseLinks, RowError> {
     let mut links = CaseLinks::default();
     for (line, f) in read_small_csv(reader, &["case", "role", "value"])? {
-        match f[1].to_ascii_lowercase().as_str() {
-            "officer" => links.officers.push((f[0].clone(), f[2].clone())),
-            "subject" => links.subjects.push((f[0].clone(), normalize_subject(&f[2]))),
+        // Also the words other agencies use for the two roles.
+        match f[1].trim().to_ascii_lowercase().as_str() {
+            "officer" | "investigator" | "analyst" | "assigned" | "member" | "user" | "agent" => {
+                links.officers.push((f[0].clone(), f[2].clone()))
+            }
+            "subject" | "target" | "suspect" | "person" | "associate" | "msisdn" | "nid" | "identifier" => {
+                links.subjects.push((f[0].clone(), normalize_subject(&f[2])))
+            }
             other => {
                 return Err(RowError {
                     line,
@@ -609,9 +614,14 @@ pub fn read_cases(reader: impl Read) -> Result<CaseLinks, RowError> {
 pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowError> {
     let mut out = Vec::new();
     for (line, f) in read_small_csv(reader, &["subject", "label"])? {
-        let label = match f[1].to_ascii_lowercase().as_str() {
-            "honeytoken" | "canary" => WatchLabel::Honeytoken,
-            "vip" | "sensitive" => WatchLabel::Vip,
+        // Also the words other agencies use: decoys for honeytokens, the kinds of sensitive
+        // person for the rest.
+        let label = match f[1].trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+            "honeytoken" | "canary" | "decoy" | "honeypot" | "trap" => WatchLabel::Honeytoken,
+            "vip" | "sensitive" | "pep" | "politician" | "journalist" | "official" | "officer" | "judge"
+            | "celebrity" | "public_figure" | "protected" | "watch" | "watchlist" | "watch_list" => {
+                WatchLabel::Vip
+            }
             other => {
                 return Err(RowError {
                     line,
@@ -670,6 +680,23 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn case_links_and_watch_lists_in_other_agencies_words() {
+        let links = read_cases(
+            "case,role,value\nC1,Investigator,o1\nC1,target,01712345678\nC1, Suspect ,1234567890\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(links.officers, [("C1".to_string(), "o1".to_string())]);
+        assert_eq!(links.subjects.len(), 2);
+        assert_eq!(links.subjects[0].1, "8801712345678");
+        let watch = read_watch("subject,label\n1,Decoy\n2,Journalist\n3,public figure\n".as_bytes()).unwrap();
+        let labels: Vec<_> = watch.iter().map(|w| w.1).collect();
+        assert_eq!(labels, [WatchLabel::Honeytoken, WatchLabel::Vip, WatchLabel::Vip]);
+        let e = read_watch("subject,label\n1,honeytokn\n".as_bytes()).err().unwrap();
+        assert_eq!((e.line, e.message.as_str()), (2, "label must be `honeytoken` or `vip`, not `honeytokn`"));
     }
 
     #[test]
