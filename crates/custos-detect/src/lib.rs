@@ -1411,7 +1411,7 @@ impl Engine {
     /// own hour profile, blended with the unit's (or a day-shift default) as a prior worth 30
     /// accesses, and, in the officer's first two weeks, also in the same blend with the unit's
     /// hours worth a week of the officer's own work, or, for an officer who works several
-    /// shifts, worth all of it. A shift pattern shows over weeks (rotas turn weekly): an hour
+    /// shifts, also under it in the unit's hours alone. A shift pattern shows over weeks (rotas turn weekly): an hour
     /// the officer has not worked yet but their unit often does is not unusual in their first
     /// weeks, nor for someone on a rota, while a one-shift officer's own habit decides once it
     /// is known.
@@ -1437,10 +1437,11 @@ impl Engine {
             return false;
         }
         // Until the officer has worked two weeks their pattern is not known yet (the unit's
-        // hours weigh a week of their own work); for one who works several shifts (a rota), the
-        // unit's hours count as much as their own.
+        // hours weigh a week of their own work); for one who works several shifts (a rota), an
+        // hour is unusual only if their unit does not work it either (their own share is under
+        // the threshold already, above).
         let weight = if o.shifts {
-            o.hour_total
+            return prior_share < self.cfg.off_hours_share;
         } else if o.active_days < 14 {
             7.0 * o.hour_total / f64::from(o.active_days)
         } else {
@@ -2342,7 +2343,9 @@ mod tests {
         // of evenings (60 a day, 14:00-22:00), then nights; three colleagues work nights. By
         // accesses nine tenths of R's work is the evening shift, as if it were their only one;
         // by days, half of them were day shifts: R works a rota, and their unit's nights are
-        // not unusual hours for them.
+        // not unusual hours for them. Nor is 06:00, when one colleague, C, does a few lookups
+        // a day (1.5% of the unit's hours): for someone on a rota an hour is unusual only if
+        // neither they nor their unit work it.
         let mut e = Engine::new(Config::default());
         let ev = |t: i64, officer: &str, subject: u64| lookup_in_u(t, officer, subject, "C1");
         let mut evs = Vec::new();
@@ -2364,6 +2367,10 @@ mod tests {
                     evs.push(ev(t + o, &format!("N{o}"), 2_000_000_000 + k as u64));
                 }
             }
+            for k in 0..40 {
+                let t = if k < 3 { day + 6 * 3600 + k * 600 } else { day + 9 * 3600 + k * 700 };
+                evs.push(ev(t, "C", 3_000_000_000 + k as u64));
+            }
         }
         evs.sort_by_key(|e| e.time);
         for x in &evs {
@@ -2372,6 +2379,8 @@ mod tests {
         let r = e.officers.iter().position(|o| o.name == "R").unwrap();
         assert!(e.officers[r].shifts, "a week of days and a week of evenings");
         assert!(!e.is_off_hours(r, 23), "the unit works nights, and R a rota");
+        assert!(!e.is_off_hours(r, 6), "C works at 06:00");
+        assert!(e.is_off_hours(r, 4), "nobody works at 04:00");
     }
 
     #[test]
