@@ -1509,11 +1509,19 @@ impl Engine {
             }
             WatchLabel::Vip if weight >= 0.5 => {
                 self.officers[oi].rec.vip_hits += 1;
-                let detail = format!(
-                    "{} on watch-listed person `{}` not linked to their cases",
-                    ev.action.as_str(),
-                    ev.subject
-                );
+                // Say what is missing: a link to the officer's cases, or (in a log that links no
+                // subjects to cases) any way to check the case they cite.
+                let why = match (self.has_cases, ev.case.is_empty()) {
+                    (true, _) => "not linked to their cases".to_string(),
+                    (false, true) => "citing no case".to_string(),
+                    (false, false) => {
+                        format!(
+                            "citing case `{}`, which the log cannot check (it links no subjects to cases)",
+                            ev.case
+                        )
+                    }
+                };
+                let detail = format!("{} on watch-listed person `{}` {why}", ev.action.as_str(), ev.subject);
                 self.raise(oi, ev.time, S_VIP, Severity::High, 8.0, detail);
             }
             WatchLabel::Vip => {}

@@ -256,6 +256,24 @@ fn honeytokens_are_critical_at_once() {
 }
 
 #[test]
+fn a_watch_listed_person_looked_up_says_what_explanation_is_missing() {
+    let watch = [("5550001111".to_string(), WatchLabel::Vip)];
+    let detail = |links: &CaseLinks, case: &str| {
+        let (mut evs, _) = background(10, 5);
+        evs.push(ev(T0 + 5 * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", case));
+        let r = run(evs, links, &watch);
+        let a = r.alerts.iter().find(|a| a.detector == "vip_access").expect("a vip_access alert");
+        assert_eq!(a.severity, Severity::High);
+        a.detail.clone()
+    };
+    let (_, links) = background(10, 5);
+    assert!(detail(&links, "C1").ends_with("not linked to their cases"));
+    let none = CaseLinks::default();
+    assert!(detail(&none, "").ends_with("citing no case"));
+    assert!(detail(&none, "C1").contains("citing case `C1`, which the log cannot check"));
+}
+
+#[test]
 fn enumerated_identifiers_are_a_sweep() {
     let (mut evs, links) = background(10, 10);
     for k in 0..40 {
