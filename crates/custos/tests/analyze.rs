@@ -8,8 +8,8 @@ fn custos(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_custos")).args(args).env_remove("CUSTOS_DIR").output().unwrap()
 }
 
-#[test]
-fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
+/// `custos sim` into a fresh directory: officers, days, citizens, seed.
+fn simulated_agency(officers: &str, days: &str, citizens: &str, seed: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().to_str().unwrap();
     let s = custos(&[
@@ -17,15 +17,21 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
         "--out",
         out,
         "--officers",
-        "120",
+        officers,
         "--days",
-        "40",
+        days,
         "--citizens",
-        "10000",
+        citizens,
         "--seed",
-        "9",
+        seed,
     ]);
     assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    d
+}
+
+#[test]
+fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
+    let d = simulated_agency("120", "40", "10000", "9");
     let log = d.path().join("access_log.csv");
     // Damage the log: two bad rows in the middle are skipped and reported by line.
     let mut text = std::fs::read_to_string(&log).unwrap();
@@ -185,22 +191,7 @@ fn times_without_an_offset_are_read_in_the_zone_given() {
 fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     // An export sorted by officer would otherwise be read as every officer's late rows in one
     // day. It gives the same officers and scores as the same rows in time order.
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().to_str().unwrap();
-    let s = custos(&[
-        "sim",
-        "--out",
-        out,
-        "--officers",
-        "60",
-        "--days",
-        "20",
-        "--citizens",
-        "5000",
-        "--seed",
-        "4",
-    ]);
-    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let d = simulated_agency("60", "20", "5000", "4");
     let log = d.path().join("access_log.csv");
     let text = std::fs::read_to_string(&log).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
