@@ -1440,14 +1440,10 @@ impl Engine {
         // hours weigh a week of their own work); for one who works several shifts (a rota), an
         // hour is unusual only if their unit does not work it either (their own share is under
         // the threshold already, above).
-        let weight = if o.shifts {
+        if o.shifts {
             return prior_share < self.cfg.off_hours_share;
-        } else if o.active_days < 14 {
-            7.0 * o.hour_total / f64::from(o.active_days)
-        } else {
-            return true;
-        };
-        blend(weight) < self.cfg.off_hours_share
+        }
+        o.active_days >= 14 || blend(7.0 * o.hour_total / f64::from(o.active_days)) < self.cfg.off_hours_share
     }
 
     /// The hours each unit works, for [`Engine::is_off_hours`]: its officers' hour profiles
