@@ -376,7 +376,9 @@ const SIGNAL_CODES: [&str; NS] = [
 ];
 
 /// The families of evidence the combined signal weighs (nested signals join their parent).
-const COMBINED_FAMILIES: [usize; 5] = [S_UNEXPL, S_VOLUME, S_OFFHOURS, S_DENIALS, S_NOTFOUND];
+/// Collusion joins with the pair's latest surprise within the window: two subjects shared with
+/// another officer are short of an alert alone but are evidence beside the rest.
+const COMBINED_FAMILIES: [usize; 6] = [S_UNEXPL, S_VOLUME, S_OFFHOURS, S_DENIALS, S_NOTFOUND, S_COLLUSION];
 
 type Feats = [f64; NF];
 
@@ -427,6 +429,9 @@ struct Findings {
     enum_hits: u32,
     first_traffic_unexpl: bool,
     best_collusion: f64,
+    /// The latest collusion evidence (surprise, time): the strongest pair surprise updated
+    /// within the window, read by the combined signal.
+    collusion_recent: (f64, i64),
     /// The officer's hours by day: the sum over their closed days of each day's share of its
     /// accesses per hour, and `hour_hist` as of the start of their current day (the difference
     /// is the current day's hours). Read once a day, by [`Officer::works_shifts`].
@@ -1583,9 +1588,14 @@ impl Engine {
                 (self.officers[key.0].unexpl_pulls as f64, self.officers[key.1].unexpl_pulls as f64);
             let expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
             let s = surprise(f64::from(shared), expected, 1.0);
+            let window = self.cfg.window_days * 86_400;
             for me in [key.0, key.1] {
-                if s > self.officers[me].rec.best_collusion {
-                    self.officers[me].rec.best_collusion = s;
+                let rec = &mut self.officers[me].rec;
+                if s > rec.best_collusion {
+                    rec.best_collusion = s;
+                }
+                if s >= rec.collusion_recent.0 || t - rec.collusion_recent.1 > window {
+                    rec.collusion_recent = (s, t);
                 }
             }
             if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key)
@@ -1797,6 +1807,10 @@ impl Engine {
         // the other, as the subset adds some evidence but is mostly the same events) combined
         // by the exact truncated-product tail, so neither the choice of the surprising ones
         // nor the number of families looked at is free.
+        let (cs, ct) = self.officers[oi].rec.collusion_recent;
+        if t - ct <= self.cfg.window_days * 86_400 {
+            per_signal[S_COLLUSION] = per_signal[S_COLLUSION].max(cs);
+        }
         let mut sig = per_signal;
         for (parent, child) in [(S_UNEXPL, S_UNEXPL_TRAFFIC), (S_OFFHOURS, S_UNEXPL_OFF)] {
             let (a, b) = (sig[parent], sig[child]);

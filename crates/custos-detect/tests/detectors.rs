@@ -702,3 +702,25 @@ fn officers_on_a_three_shift_rota_keep_working_their_units_hours() {
     let r = run(evs, &links, &[]);
     assert!(r.alerts.iter().all(|a| !a.detector.contains("off_hours")), "{:#?}", r.alerts);
 }
+
+#[test]
+fn a_pair_sharing_too_few_subjects_to_collude_adds_to_the_evidence_of_the_rest() {
+    // o1 looks up two numbers no case explains, late at night; x9 of another unit pulls the
+    // same two numbers' calls the next afternoon. Neither the two shared subjects nor the two
+    // late lookups is enough alone; together they are one officer's case.
+    let (mut evs, links) = background(20, 10);
+    for d in [12, 13] {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 23 * 3600, "o1", "U", Action::SubscriberLookup, &s, ""));
+        evs.push(ev(T0 + (d + 1) * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, ""));
+    }
+    let r = run(evs, &links, &[]);
+    assert!(colluders(&r).is_empty(), "two shared subjects are not collusion alone: {:#?}", r.alerts);
+    let combined: Vec<_> =
+        r.alerts.iter().filter(|a| a.officer == "o1" && a.detector == "combined").collect();
+    assert!(
+        combined.iter().any(|a| a.severity >= Severity::High && a.detail.contains("collusion")),
+        "{:#?}",
+        r.alerts
+    );
+}
