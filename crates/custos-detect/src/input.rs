@@ -36,13 +36,8 @@ impl Action {
     /// Normalise free text (`CDR Query`, `cdr-query` → [`Action::CdrQuery`]).
     pub fn parse(s: &str) -> Self {
         // Most logs write the canonical names; those need no normalising copy.
-        match s {
-            "identity_lookup" => return Action::IdentityLookup,
-            "cdr_query" => return Action::CdrQuery,
-            "subscriber_lookup" => return Action::SubscriberLookup,
-            "location_query" => return Action::LocationQuery,
-            "name_search" => return Action::NameSearch,
-            _ => {}
+        if let Some(a) = Self::canonical(s) {
+            return a;
         }
         let n: String = s
             .trim()
@@ -50,6 +45,18 @@ impl Action {
             .map(|c| if c == '-' || c == ' ' || c == '.' { '_' } else { c.to_ascii_lowercase() })
             .collect();
         Self::by_words(s).unwrap_or(Action::Other(n))
+    }
+
+    /// The action a canonical name names.
+    fn canonical(s: &str) -> Option<Self> {
+        Some(match s {
+            "identity_lookup" => Action::IdentityLookup,
+            "cdr_query" => Action::CdrQuery,
+            "subscriber_lookup" => Action::SubscriberLookup,
+            "location_query" => Action::LocationQuery,
+            "name_search" => Action::NameSearch,
+            _ => return None,
+        })
     }
 
     /// Other agencies name the same acts their own way (`CDR_REQUEST`, `getCallDetails`,
@@ -329,17 +336,58 @@ type Field<'a> = Option<std::borrow::Cow<'a, str>>;
 
 /// Read one row into `ev`, reusing its strings. On error `ev` holds partial data.
 /// Times written without an offset are read in `naive.0` and counted in `naive.1`.
+/// Actions by their name as the log writes it, so a name that is not a canonical one is
+/// classified once, not on every row (a log has a few dozen distinct names; past
+/// [`ActionNames::MAX`] the rest are classified each time, in bounded memory).
+#[derive(Debug, Default)]
+struct ActionNames {
+    known: rustc_hash::FxHashMap<Box<str>, Action>,
+}
+
+impl ActionNames {
+    const MAX: usize = 1024;
+
+    /// Set `into` to the action `s` names, reusing its string when it names the same.
+    fn set(&mut self, s: &str, into: &mut Action) {
+        if let Some(a) = Action::canonical(s) {
+            *into = a;
+            return;
+        }
+        let a = match self.known.get(s) {
+            Some(a) => a,
+            None if self.known.len() < Self::MAX => {
+                self.known.entry(s.into()).or_insert_with(|| Action::parse(s))
+            }
+            None => {
+                *into = Action::parse(s);
+                return;
+            }
+        };
+        if a != into {
+            a.clone_into(into);
+        }
+    }
+}
+
+/// What a reader carries from row to row: the offset of times written without one, how many
+/// such rows there were, and the action names met.
+struct RowState<'s> {
+    naive_offset: i32,
+    naive_rows: &'s mut u64,
+    actions: &'s mut ActionNames,
+}
+
 fn fill_row<'a>(
     get: &dyn Fn(Col) -> Field<'a>,
     line: u64,
     ev: &mut Event,
-    naive: (i32, &mut u64),
+    state: RowState<'_>,
 ) -> Result<(), RowError> {
     let err = |m: String| RowError { line, message: m };
     let time_s = get(Col::Time).ok_or_else(|| err("missing `time`".into()))?;
-    let (time, no_offset) =
-        parse_log_time(&time_s, naive.0).ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
-    *naive.1 += u64::from(no_offset);
+    let (time, no_offset) = parse_log_time(&time_s, state.naive_offset)
+        .ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
+    *state.naive_rows += u64::from(no_offset);
     set_trimmed(&mut ev.officer, get(Col::Officer).as_deref());
     if ev.officer.is_empty() {
         return Err(err("missing `officer`".into()));
@@ -371,7 +419,7 @@ fn fill_row<'a>(
     ev.time = time.unix;
     ev.offset = time.offset;
     set_field(&mut ev.unit, get(Col::Unit).as_deref());
-    ev.action = Action::parse(action_s.trim());
+    state.actions.set(action_s.trim(), &mut ev.action);
     set_field(&mut ev.case, get(Col::Case).as_deref());
     ev.allowed = allowed;
     ev.records = records;
@@ -390,6 +438,7 @@ pub struct LogReader<R: Read> {
     naive_offset: i32,
     /// Rows read so far whose time had no offset.
     naive_rows: u64,
+    actions: ActionNames,
 }
 
 enum Inner<R: Read> {
@@ -421,6 +470,7 @@ impl<R: Read> LogReader<R> {
                 inner: Inner::Json { rdr: br, line: 0, buf: String::new() },
                 naive_offset: 0,
                 naive_rows: 0,
+                actions: ActionNames::default(),
             });
         }
         // Fields are trimmed where they are read.
@@ -451,6 +501,7 @@ impl<R: Read> LogReader<R> {
             inner: Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() },
             naive_offset: 0,
             naive_rows: 0,
+            actions: ActionNames::default(),
         })
     }
 
@@ -472,7 +523,11 @@ impl<R: Read> LogReader<R> {
     /// Read the next row into `ev`, reusing its strings (no allocation per row once they have
     /// grown): `None` at the end, `Some(Err)` for a bad row (then `ev` holds partial data).
     pub fn read_event(&mut self, ev: &mut Event) -> Option<Result<(), RowError>> {
-        let naive = (self.naive_offset, &mut self.naive_rows);
+        let state = RowState {
+            naive_offset: self.naive_offset,
+            naive_rows: &mut self.naive_rows,
+            actions: &mut self.actions,
+        };
         match &mut self.inner {
             Inner::Csv { rdr, cols, rec } => match rdr.read_record(rec) {
                 Ok(false) => None,
@@ -481,7 +536,7 @@ impl<R: Read> LogReader<R> {
                     let rec = &*rec;
                     let get =
                         |c: Col| -> Field<'_> { rec.get(cols[c as usize]?).map(std::borrow::Cow::Borrowed) };
-                    Some(fill_row(&get, line, ev, naive))
+                    Some(fill_row(&get, line, ev, state))
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
@@ -517,7 +572,7 @@ impl<R: Read> LogReader<R> {
                         _ => None,
                     }
                 };
-                return Some(fill_row(&get, *line, ev, naive));
+                return Some(fill_row(&get, *line, ev, state));
             },
         }
     }
@@ -637,6 +692,22 @@ pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_names_met_again_are_the_same_actions_and_their_memory_is_bounded() {
+        let mut names = ActionNames::default();
+        let mut ev = Event::default();
+        for s in ["NID Check", "login", "CDR Pull", "NID Check", "login", "cdr_query", "CDR Pull"] {
+            names.set(s, &mut ev.action);
+            assert_eq!(ev.action, Action::parse(s), "{s}");
+        }
+        for i in 0..ActionNames::MAX + 10 {
+            let s = if i % 2 == 0 { format!("export {i}") } else { format!("NID verify {i}") };
+            names.set(&s, &mut ev.action);
+            assert_eq!(ev.action, Action::parse(&s), "{s}");
+        }
+        assert_eq!(names.known.len(), ActionNames::MAX);
+    }
 
     #[test]
     fn other_agencies_column_names_and_outcomes_are_read() {
