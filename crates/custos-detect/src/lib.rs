@@ -228,7 +228,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 16;
+const NF: usize = 18;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -256,10 +256,19 @@ const F_CASELESS_TRAFFIC: usize = 12;
 const F_EXPL_EVENTS: usize = 13;
 const F_EXPL_SUBJECTS: usize = 14;
 const F_EXPL_TRAFFIC: usize = 15;
+/// Allowed accesses citing a case (describes the work; not scored).
+const F_CITED: usize = 16;
+/// Allowed accesses citing a case whose file lists subjects but not this one, where nothing
+/// else explains the subject (no case of the officer or their unit holds it, no colleague or
+/// officer on the case pulled it under that case first). Case files lag behind the work, so
+/// some of every investigator's citations are like this; judged as a share of the officer's
+/// citations against the peers' share, it is the insider who cites their own case for
+/// people it has nothing to do with, at an ordinary volume.
+const F_UNBACKED: usize = 17;
 
 /// Features that describe the work and are never scored themselves.
 fn descriptive(f: usize) -> bool {
-    f == F_CASELESS || f >= F_EXPL_EVENTS
+    matches!(f, F_CASELESS | F_EXPL_EVENTS | F_EXPL_SUBJECTS | F_EXPL_TRAFFIC | F_CITED)
 }
 
 /// The explained part of a volume feature, where it is kept.
@@ -289,18 +298,24 @@ const FEATURE_NAMES: [&str; NF] = [
     "explained accesses",
     "explained distinct subjects",
     "explained call-record/location queries",
+    "accesses citing a case",
+    "accesses citing a case whose file does not hold the subject",
 ];
 
 /// Whether a feature is also held against the officer's own history (the smaller surprise of
 /// peers and own history counts): volume, and what is partly a habit (hours, citing no case for
 /// call records). Those are left out of the report's whole-period counts against peers.
-const OWN_HISTORY: [bool; NF] =
-    [true, true, false, true, false, true, false, false, true, true, false, false, true, false, false, false];
+const OWN_HISTORY: [bool; NF] = [
+    true, true, false, true, false, true, false, false, true, true, false, false, true, false, false, false,
+    false, true,
+];
 
 /// Whether a feature is a sparse count: scored intraday and over the short window as well, and
 /// alertable from the first day (a volume feature alerts only once the officer has a baseline).
-const SPARSE: [bool; NF] =
-    [false, false, true, false, true, true, true, true, false, false, true, false, true, false, false, false];
+const SPARSE: [bool; NF] = [
+    false, false, true, false, true, true, true, true, false, false, true, false, true, false, false, false,
+    false, true,
+];
 
 /// Expected count of feature `f` over `days` from the officer's peers: their rate, or their
 /// share of the officer's own activity where `f` is part of it (see [`part_of`]) and that is
@@ -308,6 +323,8 @@ const SPARSE: [bool; NF] =
 fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
     let mu = peers.rate[f] * days;
     match part_of(f) {
+        // The agency's share only (see `GroupRates::new`).
+        Some(g) if f == F_UNBACKED => mu.max(peers.share[f].min(1.0) * own[g]),
         Some(g) => {
             let ratio = if peers.rate[g] > 0.0 { peers.rate[f] / peers.rate[g] } else { 0.0 };
             mu.max(ratio.max(peers.share[f]).min(1.0) * own[g])
@@ -326,6 +343,7 @@ fn part_of(f: usize) -> Option<usize> {
         F_UNEXPL => Some(F_SUBJECTS),
         F_UNEXPL_TRAFFIC | F_CASELESS_TRAFFIC => Some(F_TRAFFIC),
         F_OFFHOURS | F_DENIED | F_NOTFOUND | F_UNEXPL_OFF => Some(F_EVENTS),
+        F_UNBACKED => Some(F_CITED),
         _ => None,
     }
 }
@@ -333,7 +351,7 @@ fn part_of(f: usize) -> Option<usize> {
 /// Which signal (reason code) a feature feeds.
 fn signal_of(f: usize) -> usize {
     match f {
-        F_UNEXPL => S_UNEXPL,
+        F_UNEXPL | F_UNBACKED => S_UNEXPL,
         F_UNEXPL_TRAFFIC | F_CASELESS_TRAFFIC => S_UNEXPL_TRAFFIC,
         F_OFFHOURS => S_OFFHOURS,
         F_DENIED => S_DENIALS,
@@ -450,6 +468,7 @@ struct Seen {
 
 const SEEN_UNEXPL: u8 = 1;
 const SEEN_UNEXPL_TRAFFIC: u8 = 2;
+const SEEN_UNBACKED: u8 = 4;
 
 #[derive(Debug, Default)]
 struct Officer {
@@ -746,7 +765,15 @@ impl GroupRates {
                 }
             }
         }
-        let groups = raw.iter().map(|(g, r)| (*g, r.finish(Some(&global[(*g % 2) as usize])))).collect();
+        let mut groups: HashMap<u32, PeerRate> =
+            raw.iter().map(|(g, r)| (*g, r.finish(Some(&global[(*g % 2) as usize])))).collect();
+        // How far case files back the cases cited is the agency's record-keeping, not a
+        // role's: the share is the whole agency's (within a group, the few who cite a case at
+        // all, the group's own insider among them, would set it).
+        let agency = agency_share(samples, F_UNBACKED, F_CITED);
+        for r in groups.values_mut().chain(global.iter_mut()) {
+            r.share[F_UNBACKED] = agency;
+        }
         Self { groups, global }
     }
 
@@ -880,6 +907,9 @@ pub struct Engine {
     /// vector indexed by the dense case id beats two hash probes; held inline, so the scan
     /// reads the one cache line it looks up.
     case_officers: Vec<smallvec::SmallVec<[u32; 4]>>,
+    /// Whether a case's file lists any subject (by dense case id): only such a file can fail
+    /// to back a citation.
+    case_has_file: Vec<bool>,
     /// subject → cases linked (nearly always one or two: inline, no second memory access).
     subject_cases: HashMap<u64, smallvec::SmallVec<[u32; 2]>>,
     has_cases: bool,
@@ -1032,6 +1062,10 @@ impl Engine {
             if !v.contains(&cid) {
                 v.push(cid);
             }
+            if self.case_has_file.len() <= cid as usize {
+                self.case_has_file.resize(cid as usize + 1, false);
+            }
+            self.case_has_file[cid as usize] = true;
         }
     }
 
@@ -1284,6 +1318,7 @@ impl Engine {
             self.explanation(oi, sid, &ev.case, traffic, day)
         };
         let watch = self.watch.get(&sid).copied();
+        let cited_file = cited != NO_CASE && self.case_has_file.get(cited as usize).copied().unwrap_or(false);
         let o = &mut self.officers[oi];
         o.accesses += 1;
         o.explained_weight += 1.0 - weight;
@@ -1323,6 +1358,17 @@ impl Engine {
         }
         if first_unexpl {
             o.today[F_UNEXPL] += weight;
+            sparse_changed = true;
+        }
+        // Accesses citing a case, and of them each subject the file does not hold once a day:
+        // pulling one associate's records again and again is one person the file lacks, while
+        // every pull is work the case asked for.
+        if ev.allowed && !ev.case.is_empty() && !ev.subject.is_empty() {
+            o.today[F_CITED] += 1.0;
+        }
+        if ev.allowed && weight >= 0.5 && cited_file && seen.flags & SEEN_UNBACKED == 0 {
+            seen.flags |= SEEN_UNBACKED;
+            o.today[F_UNBACKED] += 1.0;
             sparse_changed = true;
         }
         if traffic {
@@ -2157,6 +2203,33 @@ fn capped_share(group: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
         part / total
     } else {
         0.0
+    }
+}
+
+/// The agency's share of count `f` in count `g`: pooled over the officers with at least 20 of
+/// `g` so far (a share from fewer is no estimate), each capped at their 80th percentile; one
+/// (nothing is surprising) until five officers have that many.
+fn agency_share(samples: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
+    let mut shares: Vec<f64> = samples
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.whole[g] >= 20.0)
+        .map(|p| (p.whole[f] / p.whole[g]).min(1.0))
+        .collect();
+    if shares.len() < 5 {
+        return 1.0;
+    }
+    shares.sort_unstable_by(f64::total_cmp);
+    let cap = shares[((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1)];
+    let (part, total) = samples
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.whole[g] >= 20.0)
+        .fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
+    if total > 0.0 {
+        part / total
+    } else {
+        1.0
     }
 }
 

@@ -724,3 +724,45 @@ fn a_pair_sharing_too_few_subjects_to_collude_adds_to_the_evidence_of_the_rest()
         r.alerts
     );
 }
+
+/// The background's officers, each also looking up one associate a day that their case's file
+/// does not list yet (one in eleven of their lookups); from day 15, o3 swaps three of their
+/// daily file lookups for three people the file does not list, citing the case all the same.
+fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks) {
+    let (mut evs, links) = background(30, 10);
+    for o in 0..12 {
+        for d in 0..30 {
+            let s = format!("55{o:02}{d:06}");
+            evs.push(ev(
+                T0 + d * DAY + 14 * 3600 + o,
+                &format!("o{o}"),
+                "U",
+                Action::IdentityLookup,
+                &s,
+                &format!("C{o}"),
+            ));
+        }
+    }
+    // The background's first three lookups of a day fall before 09:48 (one every 48 minutes).
+    evs.retain(|e| {
+        !(e.officer == "o3" && e.time - T0 >= 15 * DAY && (e.time - T0) % DAY < 9 * 3600 + 3 * 2880)
+    });
+    for d in 15..30 {
+        for j in 0..3 {
+            let s = format!("77{d:04}{j:04}");
+            evs.push(ev(T0 + d * DAY + 11 * 3600 + j * 60, "o3", "U", Action::IdentityLookup, &s, "C3"));
+        }
+    }
+    (evs, links)
+}
+
+#[test]
+fn citing_ones_case_for_people_its_file_does_not_hold_stands_out_at_an_ordinary_volume() {
+    let (evs, links) = files_lag_and_one_cites_their_case_for_strangers();
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "o3", "unexplained_access", Severity::High), "{:#?}", r.alerts);
+    let o3 = r.alerts.iter().find(|a| a.officer == "o3").unwrap();
+    assert!(o3.detail.contains("file does not hold"), "{o3:#?}");
+    let others: Vec<_> = r.alerts.iter().filter(|a| a.officer != "o3").collect();
+    assert!(others.is_empty(), "{others:#?}");
+}
