@@ -394,8 +394,9 @@ const SIGNAL_CODES: [&str; NS] = [
 ];
 
 /// The families of evidence the combined signal weighs (nested signals join their parent).
-/// Collusion joins with the pair's latest surprise within the window: two subjects shared with
-/// another officer are short of an alert alone but are evidence beside the rest.
+/// Collusion joins with the latest surprise within the window of a pair sharing two subjects or
+/// more, less the officer's choice among their partners: short of an alert alone, evidence
+/// beside the rest.
 const COMBINED_FAMILIES: [usize; 6] = [S_UNEXPL, S_VOLUME, S_OFFHOURS, S_DENIALS, S_NOTFOUND, S_COLLUSION];
 
 type Feats = [f64; NF];
@@ -450,6 +451,8 @@ struct Findings {
     /// The latest collusion evidence (surprise, time): the strongest pair surprise updated
     /// within the window, read by the combined signal.
     collusion_recent: (f64, i64),
+    /// Officers this one has shared an unexplained subject with.
+    partners: u32,
     /// The officer's hours by day: the sum over their closed days of each day's share of its
     /// accesses per hour, and `hour_hist` as of the start of their current day (the difference
     /// is the current day's hours). Read once a day, by [`Officer::works_shifts`].
@@ -1627,6 +1630,7 @@ impl Engine {
         for &o2 in &others {
             let key = (oi.min(o2), oi.max(o2));
             let e = self.pairs.entry(key).or_insert((0, t));
+            let new_pair = e.0 == 0;
             e.0 += 1;
             e.1 = t;
             let shared = e.0;
@@ -1640,8 +1644,13 @@ impl Engine {
                 if s > rec.best_collusion {
                     rec.best_collusion = s;
                 }
-                if s >= rec.collusion_recent.0 || t - rec.collusion_recent.1 > window {
-                    rec.collusion_recent = (s, t);
+                rec.partners += u32::from(new_pair);
+                // Beside the officer's other signals: a pair sharing two subjects or more,
+                // its surprise less the officer's choice among every officer they have shared
+                // a subject with (in a large agency one shared subject with someone is common).
+                let evidence = if shared >= 2 { s - f64::from(rec.partners).log10() } else { 0.0 };
+                if evidence >= rec.collusion_recent.0 || t - rec.collusion_recent.1 > window {
+                    rec.collusion_recent = (evidence, t);
                 }
             }
             if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key)
