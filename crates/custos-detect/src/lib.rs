@@ -616,9 +616,18 @@ impl Officer {
             self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= 0.6
         };
         let case_work_now = recent_events >= ENOUGH && recent_caseless / recent_events < 0.6;
-        match (routine, case_work_now) {
-            (true, true) => Style { group: self.unit * 2, leaving: Some(self.unit * 2 + 1) },
-            (routine, _) => Style { group: self.unit * 2 + u32::from(routine), leaving: None },
+        // The other way, counted in days: an investigator between cases does a few routine
+        // checks a day, which a week of case work's volume would outweigh for a week.
+        let routine_days = std::iter::once(&(self.day, self.today))
+            .chain(self.history.iter().rev())
+            .take(2)
+            .filter(|(d, f)| *d > recent && f[F_EVENTS] > 0.0 && f[F_CASELESS] / f[F_EVENTS] >= 0.6)
+            .count();
+        let routine_now = routine_days == 2;
+        match (routine, case_work_now, routine_now) {
+            (true, true, _) => Style { group: self.unit * 2, leaving: Some(self.unit * 2 + 1) },
+            (false, _, true) => Style { group: self.unit * 2 + 1, leaving: Some(self.unit * 2) },
+            (routine, _, _) => Style { group: self.unit * 2 + u32::from(routine), leaving: None },
         }
     }
 }

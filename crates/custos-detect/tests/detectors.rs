@@ -726,9 +726,8 @@ fn a_pair_sharing_too_few_subjects_to_collude_adds_to_the_evidence_of_the_rest()
 }
 
 /// The background's officers, each also looking up one associate a day that their case's file
-/// does not list yet (one in eleven of their lookups); from day 15, o3 swaps three of their
-/// daily file lookups for three people the file does not list, citing the case all the same.
-fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks) {
+/// does not list yet (one in eleven of their lookups).
+fn background_with_associates() -> (Vec<Event>, CaseLinks) {
     let (mut evs, links) = background(30, 10);
     for o in 0..12 {
         for d in 0..30 {
@@ -743,6 +742,13 @@ fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks)
             ));
         }
     }
+    (evs, links)
+}
+
+/// [`background_with_associates`]; from day 15, o3 swaps three of their daily file lookups for
+/// three people the file does not list, citing the case all the same.
+fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks) {
+    let (mut evs, links) = background_with_associates();
     // The background's first three lookups of a day fall before 09:48 (one every 48 minutes).
     evs.retain(|e| {
         !(e.officer == "o3" && e.time - T0 >= 15 * DAY && (e.time - T0) % DAY < 9 * 3600 + 3 * 2880)
@@ -765,4 +771,41 @@ fn citing_ones_case_for_people_its_file_does_not_hold_stands_out_at_an_ordinary_
     assert!(o3.detail.contains("file does not hold"), "{o3:#?}");
     let others: Vec<_> = r.alerts.iter().filter(|a| a.officer != "o3").collect();
     assert!(others.is_empty(), "{others:#?}");
+}
+
+/// [`background_with_associates`] and four desk officers of the same unit doing `desk_per_day`
+/// caseless checks a day; from day 20, o2's case is over and o2 does `o2_per_day` caseless
+/// checks a day, as the desks do.
+fn between_cases(desk_per_day: i64, o2_per_day: i64) -> (Vec<Event>, CaseLinks) {
+    let (mut evs, links) = background_with_associates();
+    evs.retain(|e| !(e.officer == "o2" && e.time - T0 >= 20 * DAY));
+    let mut k = 0;
+    let mut checks = |evs: &mut Vec<Event>, officer: &str, d: i64, n: i64| {
+        for j in 0..n {
+            k += 1;
+            let t = T0 + d * DAY + 9 * 3600 + j * (8 * 3600 / n.max(1));
+            evs.push(ev(t, officer, "U", Action::IdentityLookup, &format!("9{k:09}"), ""));
+        }
+    };
+    for d in 0..30 {
+        for desk in 0..4 {
+            checks(&mut evs, &format!("desk{desk}"), d, desk_per_day);
+        }
+        if d >= 20 {
+            checks(&mut evs, "o2", d, o2_per_day);
+        }
+    }
+    (evs, links)
+}
+
+#[test]
+fn an_investigator_between_cases_doing_routine_checks_is_judged_as_a_desk() {
+    let (evs, links) = between_cases(12, 4);
+    let r = run(evs, &links, &[]);
+    let o2: Vec<_> = r.alerts.iter().filter(|a| a.officer == "o2").collect();
+    assert!(o2.is_empty(), "{o2:#?}");
+    // Many times what a desk does is still out of the ordinary for a desk.
+    let (evs, links) = between_cases(12, 80);
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().any(|a| a.officer == "o2" && a.severity >= Severity::High), "{:#?}", r.alerts);
 }
