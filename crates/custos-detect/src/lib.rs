@@ -27,7 +27,7 @@
 //! Signals (reason codes): `unexplained_access` and `unexplained_traffic` (the subject is in no
 //! case of the officer or the officer's unit — explanation-based auditing, Fabbri & LeFevre —
 //! or, for call records, the query cites no case where the officer's peers cite one),
-//! `volume` (events, distinct subjects, call-record queries, records returned, busiest hour),
+//! `volume` (events, distinct subjects, call-record queries, busiest hour),
 //! `off_hours` (hours the officer does not usually work, learned per officer), `denials`,
 //! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
 //! `collusion` (two officers pulling the same unexplained subjects within days), `break_glass`
@@ -228,7 +228,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 18;
+const NF: usize = 17;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -237,7 +237,8 @@ const F_UNEXPL_TRAFFIC: usize = 4;
 const F_OFFHOURS: usize = 5;
 const F_DENIED: usize = 6;
 const F_NOTFOUND: usize = 7;
-const F_RECORDS: usize = 8;
+/// Allowed accesses citing a case (describes the work; not scored).
+const F_CITED: usize = 8;
 const F_MAXHOUR: usize = 9;
 const F_UNEXPL_OFF: usize = 10;
 /// Identity accesses citing no case (describes working style; not scored).
@@ -256,15 +257,13 @@ const F_CASELESS_TRAFFIC: usize = 12;
 const F_EXPL_EVENTS: usize = 13;
 const F_EXPL_SUBJECTS: usize = 14;
 const F_EXPL_TRAFFIC: usize = 15;
-/// Allowed accesses citing a case (describes the work; not scored).
-const F_CITED: usize = 16;
 /// Allowed accesses citing a case whose file lists subjects but not this one, where nothing
 /// else explains the subject (no case of the officer or their unit holds it, no colleague or
 /// officer on the case pulled it under that case first). Case files lag behind the work, so
 /// some of every investigator's citations are like this; judged as a share of the officer's
 /// citations against the peers' share, it is the insider who cites their own case for
 /// people it has nothing to do with, at an ordinary volume.
-const F_UNBACKED: usize = 17;
+const F_UNBACKED: usize = 16;
 
 /// Features that describe the work and are never scored themselves.
 fn descriptive(f: usize) -> bool {
@@ -290,7 +289,7 @@ const FEATURE_NAMES: [&str; NF] = [
     "off-hours accesses",
     "denied requests",
     "lookups that found nothing",
-    "records returned",
+    "accesses citing a case",
     "distinct subjects in one hour",
     "unexplained subjects at unusual hours",
     "accesses citing no case",
@@ -298,7 +297,6 @@ const FEATURE_NAMES: [&str; NF] = [
     "explained accesses",
     "explained distinct subjects",
     "explained call-record/location queries",
-    "accesses citing a case",
     "accesses citing a case whose file does not hold the subject",
 ];
 
@@ -306,15 +304,15 @@ const FEATURE_NAMES: [&str; NF] = [
 /// peers and own history counts): volume, and what is partly a habit (hours, citing no case for
 /// call records). Those are left out of the report's whole-period counts against peers.
 const OWN_HISTORY: [bool; NF] = [
-    true, true, false, true, false, true, false, false, true, true, false, false, true, false, false, false,
-    false, true,
+    true, true, false, true, false, true, false, false, false, true, false, false, true, false, false, false,
+    true,
 ];
 
 /// Whether a feature is a sparse count: scored intraday and over the short window as well, and
 /// alertable from the first day (a volume feature alerts only once the officer has a baseline).
 const SPARSE: [bool; NF] = [
     false, false, true, false, true, true, true, true, false, false, true, false, true, false, false, false,
-    false, true,
+    true,
 ];
 
 /// Expected count of feature `f` over `days` from the officer's peers: their rate, or their
@@ -1409,7 +1407,6 @@ impl Engine {
             o.today[F_NOTFOUND] += 1.0;
             sparse_changed = true;
         }
-        o.today[F_RECORDS] += ev.records as f64;
         o.hour_hist[hour] += 1.0;
         o.hour_total += 1.0;
         // Routine work: identity checks citing no case. Call records without a case are
@@ -1825,7 +1822,7 @@ impl Engine {
         add(&mut own, &o.today);
         for f in 0..NF {
             let x = own[f];
-            if x <= 0.0 || f == F_RECORDS || descriptive(f) || (sparse_only && !SPARSE[f]) {
+            if x <= 0.0 || descriptive(f) || (sparse_only && !SPARSE[f]) {
                 continue;
             }
             let mu_p = peer_expectation(peers, f, days, &own);
@@ -2211,8 +2208,8 @@ fn capped_share(group: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
     if shares.is_empty() {
         return 0.0;
     }
-    shares.sort_unstable_by(f64::total_cmp);
-    let cap = shares[((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1)];
+    let at = ((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1);
+    let cap = *shares.select_nth_unstable_by(at, f64::total_cmp).1;
     let (part, total) = group
         .iter()
         .map(|(_, p)| p)
@@ -2237,8 +2234,8 @@ fn agency_share(samples: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
     if shares.len() < 5 {
         return 1.0;
     }
-    shares.sort_unstable_by(f64::total_cmp);
-    let cap = shares[((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1)];
+    let at = ((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1);
+    let cap = *shares.select_nth_unstable_by(at, f64::total_cmp).1;
     let (part, total) = samples
         .iter()
         .map(|(_, p)| p)
