@@ -261,8 +261,8 @@ const F_EXPL_TRAFFIC: usize = 15;
 /// else explains the subject (no case of the officer or their unit holds it, no colleague or
 /// officer on the case pulled it under that case first). Case files lag behind the work, so
 /// some of every investigator's citations are like this; judged as a share of the officer's
-/// citations against the peers' share, it is the insider who cites their own case for
-/// people it has nothing to do with, at an ordinary volume.
+/// citations against the whole agency's share (see `agency_share`), it is the insider who
+/// cites their own case for people it has nothing to do with, at an ordinary volume.
 const F_UNBACKED: usize = 16;
 
 /// Features that describe the work and are never scored themselves.
@@ -446,8 +446,9 @@ struct Findings {
     enum_hits: u32,
     first_traffic_unexpl: bool,
     best_collusion: f64,
-    /// The latest collusion evidence (surprise, time): the strongest pair surprise updated
-    /// within the window, read by the combined signal.
+    /// The latest collusion evidence (surprise, time) for the combined signal: the strongest
+    /// updated within the window, of a pair sharing two subjects or more, less `log10` of
+    /// `partners`.
     collusion_recent: (f64, i64),
     /// Officers this one has shared an unexplained subject with.
     partners: u32,
@@ -2196,55 +2197,33 @@ impl GroupRaw {
     }
 }
 
+/// The pooled share of count `f` in count `g` over the peers with at least `min_g` of `g` (and
+/// more than none), each peer's share capped at those peers' 80th percentile, and how many
+/// peers that was; `None` when there are none.
+fn pooled_share(group: &[(u32, PeerSample)], f: usize, g: usize, min_g: f64) -> Option<(f64, usize)> {
+    let counted = || group.iter().map(|(_, p)| p).filter(move |p| p.whole[g] > 0.0 && p.whole[g] >= min_g);
+    let mut shares: Vec<f64> = counted().map(|p| (p.whole[f] / p.whole[g]).min(1.0)).collect();
+    let at =
+        ((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len().checked_sub(1)?);
+    let cap = *shares.select_nth_unstable_by(at, f64::total_cmp).1;
+    let (part, total) =
+        counted().fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
+    Some((part / total, shares.len()))
+}
+
 /// The peers' pooled long-run share of count `f` in count `g`, each peer's share capped at
 /// the peers' 80th percentile.
 fn capped_share(group: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
-    let mut shares: Vec<f64> = group
-        .iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.whole[g] > 0.0)
-        .map(|p| (p.whole[f] / p.whole[g]).min(1.0))
-        .collect();
-    if shares.is_empty() {
-        return 0.0;
-    }
-    let at = ((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1);
-    let cap = *shares.select_nth_unstable_by(at, f64::total_cmp).1;
-    let (part, total) = group
-        .iter()
-        .map(|(_, p)| p)
-        .fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
-    if total > 0.0 {
-        part / total
-    } else {
-        0.0
-    }
+    pooled_share(group, f, g, 0.0).map_or(0.0, |(share, _)| share)
 }
 
 /// The agency's share of count `f` in count `g`: pooled over the officers with at least 20 of
 /// `g` so far (a share from fewer is no estimate), each capped at their 80th percentile; one
 /// (nothing is surprising) until five officers have that many.
 fn agency_share(samples: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
-    let mut shares: Vec<f64> = samples
-        .iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.whole[g] >= 20.0)
-        .map(|p| (p.whole[f] / p.whole[g]).min(1.0))
-        .collect();
-    if shares.len() < 5 {
-        return 1.0;
-    }
-    let at = ((shares.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(shares.len() - 1);
-    let cap = *shares.select_nth_unstable_by(at, f64::total_cmp).1;
-    let (part, total) = samples
-        .iter()
-        .map(|(_, p)| p)
-        .filter(|p| p.whole[g] >= 20.0)
-        .fold((0.0, 0.0), |(a, b), p| (a + p.whole[f].min(cap * p.whole[g]), b + p.whole[g]));
-    if total > 0.0 {
-        part / total
-    } else {
-        1.0
+    match pooled_share(samples, f, g, 20.0) {
+        Some((share, n)) if n >= 5 => share,
+        _ => 1.0,
     }
 }
 
