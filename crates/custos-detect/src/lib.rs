@@ -883,22 +883,29 @@ impl Interner {
 }
 
 /// Subjects as 64-bit keys. Identifiers of up to 19 plain digits without a leading zero
-/// (NIDs, mobile numbers: nearly every subject) are their own value, so the engine keeps no
-/// table of every subject it has seen; anything else is interned and tagged above every such
-/// value (10^19 - 1 < 0xC000…).
+/// (NIDs, mobile numbers: nearly every subject) are their own value; anything else (a name
+/// searched, an opaque commitment as `custos audit export` writes) is a 62-bit hash of its
+/// text, tagged above every such value (10^19 - 1 < 0xC000…). So the engine keeps no table of
+/// the subjects it has seen, whatever their form: memory does not grow with distinct subjects.
+/// Two subjects share a key with a chance of about `n² / 2^63` among `n` distinct ones (one in
+/// a hundred thousand at ten million).
 #[derive(Debug, Default)]
-struct SubjectKeys {
-    other: Interner,
-}
+struct SubjectKeys;
 
 const SUBJECT_TAG: u64 = 0xC000_0000_0000_0000;
 
 impl SubjectKeys {
-    fn key(&mut self, s: &str) -> u64 {
+    fn key(&self, s: &str) -> u64 {
         let b = s.as_bytes();
         match digits_value(b) {
             Some(v) if b.len() == 1 || b[0] != b'0' => v,
-            _ => SUBJECT_TAG | u64::from(self.other.id(s)),
+            _ => {
+                // SipHash with fixed keys: the same text gives the same key in every run.
+                use std::hash::Hasher;
+                let mut h = std::hash::DefaultHasher::new();
+                h.write(b);
+                SUBJECT_TAG | h.finish() >> 2
+            }
         }
     }
 }
@@ -2247,6 +2254,32 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subjects_of_any_form_are_keys_that_keep_them_apart_and_identifiers_their_own_value() {
+        let k = SubjectKeys;
+        assert_eq!(k.key("8801712345678"), 8_801_712_345_678);
+        let forms = [
+            "2ac2db175648e2061769abd539acebeeb3b9ad95062cc60d28f8afe74730fcef",
+            "01712345678",
+            "Rahim Uddin",
+            "0",
+        ];
+        let keys: Vec<u64> = forms.iter().map(|s| k.key(s)).collect();
+        for (s, &key) in forms.iter().zip(&keys) {
+            assert_eq!(k.key(s), key, "the same text, the same key: {s}");
+            assert!(key >= SUBJECT_TAG || key == 0, "tagged above every plain identifier: {s}");
+        }
+        let mut distinct = keys.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        // A hundred thousand commitments, no two alike.
+        let mut many: Vec<u64> = (0..100_000).map(|i| k.key(&format!("c{i:063x}"))).collect();
+        many.sort_unstable();
+        many.dedup();
+        assert_eq!(many.len(), 100_000);
+    }
 
     #[test]
     fn tomorrows_windows_worked_out_from_todays_match_a_recount() {
