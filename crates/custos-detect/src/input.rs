@@ -334,8 +334,6 @@ impl Col {
 
 type Field<'a> = Option<std::borrow::Cow<'a, str>>;
 
-/// Read one row into `ev`, reusing its strings. On error `ev` holds partial data.
-/// Times written without an offset are read in `naive.0` and counted in `naive.1`.
 /// Actions by their name as the log writes it, so a name that is not a canonical one is
 /// classified once, not on every row (a log has a few dozen distinct names; past
 /// [`ActionNames::MAX`] the rest are classified each time, in bounded memory).
@@ -346,6 +344,9 @@ struct ActionNames {
 
 impl ActionNames {
     const MAX: usize = 1024;
+    /// Longer names are classified each time, so the table stays small (`MAX` × `MAX_LEN`
+    /// bytes) whatever a log's action column holds.
+    const MAX_LEN: usize = 64;
 
     /// Set `into` to the action `s` names, reusing its string when it names the same.
     fn set(&mut self, s: &str, into: &mut Action) {
@@ -355,7 +356,7 @@ impl ActionNames {
         }
         let a = match self.known.get(s) {
             Some(a) => a,
-            None if self.known.len() < Self::MAX => {
+            None if self.known.len() < Self::MAX && s.len() <= Self::MAX_LEN => {
                 self.known.entry(s.into()).or_insert_with(|| Action::parse(s))
             }
             None => {
@@ -377,6 +378,9 @@ struct RowState<'s> {
     actions: &'s mut ActionNames,
 }
 
+/// Read one row into `ev`, reusing its strings. On error `ev` holds partial data. Times
+/// written without an offset are read in `state.naive_offset` and counted in
+/// `state.naive_rows`.
 fn fill_row<'a>(
     get: &dyn Fn(Col) -> Field<'a>,
     line: u64,
@@ -707,6 +711,11 @@ mod tests {
             assert_eq!(ev.action, Action::parse(&s), "{s}");
         }
         assert_eq!(names.known.len(), ActionNames::MAX);
+        let long = format!("cdr {}", "x".repeat(ActionNames::MAX_LEN));
+        let mut fresh = ActionNames::default();
+        fresh.set(&long, &mut ev.action);
+        assert_eq!(ev.action, Action::CdrQuery);
+        assert!(fresh.known.is_empty(), "a long name is not kept");
     }
 
     #[test]
