@@ -437,7 +437,7 @@ struct Findings {
     whole: Feats,
     /// Best surprise per signal and its detail.
     best: [f64; NS],
-    best_detail: Vec<String>,
+    best_detail: Vec<BestDetail>,
     windows: u32,
     last_alert: [(i64, f64); NS],
     first_flagged: Option<i64>,
@@ -643,6 +643,29 @@ struct Detail {
     /// expectation.
     own: Option<(f64, f64)>,
     s: f64,
+}
+
+/// The detail of an officer's best reason so far: an alert's text as raised, or a score's
+/// numbers, written out only if the report shows them (most are overtaken before it).
+#[derive(Debug, Clone)]
+enum BestDetail {
+    Text(String),
+    Scored(Detail),
+}
+
+impl Default for BestDetail {
+    fn default() -> Self {
+        BestDetail::Text(String::new())
+    }
+}
+
+impl BestDetail {
+    fn text(&self) -> String {
+        match self {
+            BestDetail::Text(t) => t.clone(),
+            BestDetail::Scored(d) => d.text(),
+        }
+    }
 }
 
 impl Detail {
@@ -1153,7 +1176,7 @@ impl Engine {
             hour_key: i64::MIN,
             last_enum_hour: i64::MIN,
             rec: Box::new(Findings {
-                best_detail: vec![String::new(); NS],
+                best_detail: vec![BestDetail::default(); NS],
                 last_alert: [(i64::MIN, 0.0); NS],
                 ..Findings::default()
             }),
@@ -1699,7 +1722,7 @@ impl Engine {
         let o = &mut self.officers[oi];
         if s > o.rec.best[signal] {
             o.rec.best[signal] = s;
-            o.rec.best_detail[signal] = detail.clone();
+            o.rec.best_detail[signal] = BestDetail::Text(detail.clone());
         }
         let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
         if last_t != i64::MIN && t - last_t < window && s < 2.0 * last_s && !repeat_ok && !escalates {
@@ -1866,7 +1889,7 @@ impl Engine {
                     let o = &mut self.officers[oi];
                     if s > o.rec.best[sig] {
                         o.rec.best[sig] = s;
-                        o.rec.best_detail[sig] = detail.text();
+                        o.rec.best_detail[sig] = BestDetail::Scored(detail);
                     }
                 }
             }
@@ -2050,7 +2073,7 @@ impl Engine {
             let days = f64::from(o.active_days.max(1));
             let whole = o.whole_with(&o.today);
             let mut best = o.rec.best;
-            let mut detail = o.rec.best_detail.clone();
+            let mut detail: Vec<String> = o.rec.best_detail.iter().map(BestDetail::text).collect();
             // Multiplicity: an officer scanned over many windows gets more chances.
             let correction = f64::from(o.rec.windows.max(1)).log10();
             for s in best.iter_mut().take(S_ENUM) {
