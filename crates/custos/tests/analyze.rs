@@ -8,6 +8,19 @@ fn custos(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_custos")).args(args).env_remove("CUSTOS_DIR").output().unwrap()
 }
 
+/// `custos analyze --log LOG` with the other arguments given.
+fn analyze(log: &std::path::Path, rest: &[&str]) -> std::process::Output {
+    let mut args = vec!["analyze", "--log", log.to_str().unwrap()];
+    args.extend_from_slice(rest);
+    custos(&args)
+}
+
+/// The JSON a successful run printed (the run's stderr shown if it failed).
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// `custos sim` into a fresh directory: officers, days, citizens, seed.
 fn simulated_agency(officers: &str, days: &str, citizens: &str, seed: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
@@ -39,23 +52,15 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
     std::fs::write(&log, &text).unwrap();
     let lines = text.lines().count();
     let (cases, watch) = (d.path().join("cases.csv"), d.path().join("watch.csv"));
-    let o = custos(&[
-        "analyze",
-        "--log",
-        log.to_str().unwrap(),
-        "--cases",
-        cases.to_str().unwrap(),
-        "--watch",
-        watch.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = analyze(
+        &log,
+        &["--cases", cases.to_str().unwrap(), "--watch", watch.to_str().unwrap(), "--format", "json"],
+    );
+    let v = json_of(&o);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("access_log.csv:{}: skipped: bad time", lines - 1)), "{err}");
     assert!(err.contains(&format!("access_log.csv:{}: skipped: bad outcome", lines)), "{err}");
 
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let top = v.as_object().unwrap();
     let sorted = |o: &serde_json::Map<String, serde_json::Value>| {
         let mut k: Vec<String> = o.keys().cloned().collect();
@@ -87,9 +92,9 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
     );
 
     // Text output names the first insider with reasons; --strict stops at the first bad row.
-    let t = custos(&["analyze", "--log", log.to_str().unwrap(), "--top", "5"]);
+    let t = analyze(&log, &["--top", "5"]);
     assert!(String::from_utf8_lossy(&t.stdout).contains("rank  officer"));
-    let strict = custos(&["analyze", "--log", log.to_str().unwrap(), "--strict"]);
+    let strict = analyze(&log, &["--strict"]);
     assert!(!strict.status.success());
     assert!(
         String::from_utf8_lossy(&strict.stderr).contains(&format!("access_log.csv:{}: bad time", lines - 1))
@@ -105,8 +110,7 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
         "--format",
         "json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(&o);
     assert_eq!(
         sorted(v.as_object().unwrap()),
         ["coalitions", "found", "matched_subjects", "scanned", "suspects"]
@@ -143,7 +147,7 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
     );
     // A file that is not an access log is a clear error.
     std::fs::write(d.path().join("x.csv"), "a,b\n1,2\n").unwrap();
-    let bad = custos(&["analyze", "--log", d.path().join("x.csv").to_str().unwrap()]);
+    let bad = analyze(&d.path().join("x.csv"), &[]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("x.csv:1: CSV header lacks the `time` column"));
 }
@@ -165,14 +169,12 @@ fn times_without_an_offset_are_read_in_the_zone_given() {
     let watch = d.path().join("watch.csv");
     std::fs::write(&watch, "subject,label\n1234567890,honeytoken\n").unwrap();
     let run = |extra: &[&str]| {
-        let mut args = vec!["analyze", "--log", log.to_str().unwrap(), "--watch", watch.to_str().unwrap()];
-        args.extend_from_slice(&["--format", "json"]);
+        let mut args = vec!["--watch", watch.to_str().unwrap(), "--format", "json"];
         args.extend_from_slice(extra);
-        custos(&args)
+        analyze(&log, &args)
     };
     let alert_time = |o: &std::process::Output| {
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let v = json_of(o);
         assert_eq!(v["alerts"][0]["detector"], "honeytoken", "{v}");
         v["alerts"][0]["time"].as_str().unwrap().to_string()
     };
@@ -201,17 +203,8 @@ fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     std::fs::write(&by_officer, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
     let cases = d.path().join("cases.csv");
     let run = |p: &std::path::Path| {
-        let o = custos(&[
-            "analyze",
-            "--log",
-            p.to_str().unwrap(),
-            "--cases",
-            cases.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let o = analyze(p, &["--cases", cases.to_str().unwrap(), "--format", "json"]);
+        let v = json_of(&o);
         (v["officers"].clone(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
     let (ordered, quiet) = run(&log);
