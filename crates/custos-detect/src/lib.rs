@@ -1188,8 +1188,17 @@ impl Engine {
     /// The explanation weight of an access (0 explained, up to 1 unexplained) and the id of the
     /// case it cites ([`NO_CASE`] for none, and for an access a case of the officer or their
     /// unit explains: the collusion check, which reads it, looks only at unexplained ones; the
-    /// cited case is interned only past that point, as most accesses end there).
-    fn explanation(&mut self, oi: usize, sid: u64, case: &str, traffic: bool, day: i64) -> (f64, u32) {
+    /// cited case is interned only past that point, as most accesses end there, unless the
+    /// caller already has its id: `cited_id`).
+    fn explanation(
+        &mut self,
+        oi: usize,
+        sid: u64,
+        case: &str,
+        cited_id: Option<u32>,
+        traffic: bool,
+        day: i64,
+    ) -> (f64, u32) {
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
         // Whether any case's file holds the subject.
@@ -1236,7 +1245,7 @@ impl Engine {
             return (1.0, NO_CASE);
         }
         self.cases_cited = true;
-        let cid = self.cases.id(case);
+        let cid = cited_id.unwrap_or_else(|| self.cases.id(case));
         let on_case =
             |name_id: u32| self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&name_id));
         let own_case = on_case(officer);
@@ -1298,8 +1307,11 @@ impl Engine {
         // Where the case file says who works a case, its word stands: an officer who cites a
         // case without being on it (a support unit pulling for many teams, or one the file
         // forgot) does not join its team, or one such officer would make all teams one.
+        // The cited case's id where it was needed here; `explanation` reuses it.
+        let mut cited_id = None;
         if ev.unit.is_empty() && !ev.case.is_empty() {
             let cid = self.cases.id(&ev.case);
+            cited_id = Some(cid);
             if self.case_officers.get(cid as usize).is_none_or(|os| os.is_empty()) {
                 self.teams.join(name_id, cid);
             }
@@ -1356,7 +1368,7 @@ impl Engine {
         let (weight, cited) = if ev.subject.is_empty() {
             (0.0, NO_CASE)
         } else {
-            self.explanation(oi, sid, &ev.case, traffic, day)
+            self.explanation(oi, sid, &ev.case, cited_id, traffic, day)
         };
         let watch = self.watch.get(&sid).copied();
         let cited_file = cited != NO_CASE && self.case_has_file.get(cited as usize).copied().unwrap_or(false);
@@ -2413,11 +2425,11 @@ mod tests {
             e.push(&ev(day, "X", &format!("{}", 2_000_000 + day), ""));
         }
         // Last close: day `keep`, so B's pull of day 0 still corroborates A's.
-        assert_eq!(e.explanation(a, sid, "C1", false, keep + 1).0, 0.25);
+        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 1).0, 0.25);
         e.push(&ev(keep + 2, "X", "3000000", ""));
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
-        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2).0, 0.5);
-        assert_eq!(e.explanation(a, sid, "C1", false, keep + 2).0, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).0, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).0, 0.5);
     }
 
     /// An allowed identity lookup in unit `U`, at UTC.
