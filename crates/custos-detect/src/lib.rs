@@ -321,14 +321,28 @@ const SPARSE: [bool; NF] = [
 fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
     let mu = peers.rate[f] * days;
     match part_of(f) {
-        // The agency's share only (see `GroupRates::new`).
-        Some(g) if f == F_UNBACKED => mu.max(peers.share[f].min(1.0) * own[g]),
+        // The agency's share of the officer's own citations, whatever the peers' volume: how
+        // many unbacked citations peers make says how much they cite, not how well the files
+        // back them (see `GroupRates::new`).
+        Some(g) if f == F_UNBACKED => peers.share[f].min(1.0) * own[g],
         Some(g) => {
             let ratio = if peers.rate[g] > 0.0 { peers.rate[f] / peers.rate[g] } else { 0.0 };
             mu.max(ratio.max(peers.share[f]).min(1.0) * own[g])
         }
         None => mu,
     }
+}
+
+/// The quasi-Poisson scale a count is judged on: the peers' dispersion, or for citations a
+/// case file does not back the beta-binomial's at the officer's number of citations `own`:
+/// officers' shares differ from the agency's (their cases' files are kept better or worse), so
+/// the more citations, the wider the spread of the count around the share.
+fn peer_phi(peers: &PeerRate, f: usize, own: &Feats) -> f64 {
+    if f != F_UNBACKED {
+        return peers.phi[f];
+    }
+    let p = peers.share[f].clamp(0.0, 1.0);
+    ((1.0 - p) * (1.0 + (own[F_CITED] - 1.0).max(0.0) * peers.unbacked_rho)).clamp(1.0, 50.0)
 }
 
 /// The feature a sparse count is a part of: unexplained subjects are some of the officer's
@@ -716,6 +730,10 @@ struct PeerRate {
     share: Feats,
     /// Sparse counts: the same trimmed mean of the peers' daily rates over the short window.
     recent: Feats,
+    /// The agency's intra-officer correlation of citations a case file does not back over the
+    /// long window, and over the short one (see [`unbacked_rho`]).
+    unbacked_rho: f64,
+    unbacked_rho_recent: f64,
 }
 
 impl PeerRate {
@@ -727,6 +745,8 @@ impl PeerRate {
             self.phi[f] = self.phi[f].max(other.phi[f]);
             self.share[f] = self.share[f].max(other.share[f]);
         }
+        self.unbacked_rho = self.unbacked_rho.max(other.unbacked_rho);
+        self.unbacked_rho_recent = self.unbacked_rho_recent.max(other.unbacked_rho_recent);
         self
     }
 
@@ -737,6 +757,8 @@ impl PeerRate {
         for f in (0..NF).filter(|&f| SPARSE[f]) {
             self.rate[f] = self.rate[f].max(self.recent[f]);
         }
+        // A case's first days bring many people its file does not hold yet, all at once.
+        self.unbacked_rho = self.unbacked_rho.max(self.unbacked_rho_recent);
         self
     }
 }
@@ -805,8 +827,14 @@ impl GroupRates {
         // role's: the share is the whole agency's (within a group, the few who cite a case at
         // all, the group's own insider among them, would set it).
         let agency = agency_share(samples, F_UNBACKED, F_CITED);
+        let rho = unbacked_rho(samples, agency, |p| (p.rate[F_UNBACKED] * p.days, p.rate[F_CITED] * p.days));
+        let rho_recent = unbacked_rho(samples, agency, |p| {
+            (p.recent[F_UNBACKED] * p.recent_days, p.recent[F_CITED] * p.recent_days)
+        });
         for r in groups.values_mut().chain(global.iter_mut()) {
             r.share[F_UNBACKED] = agency;
+            r.unbacked_rho = rho;
+            r.unbacked_rho_recent = rho_recent;
         }
         Self { groups, global }
     }
@@ -827,6 +855,8 @@ struct PeerSample {
     rate: Feats,
     /// Daily rates over the short window (sparse counts only).
     recent: Feats,
+    /// Days of the short window.
+    recent_days: f64,
     days: f64,
     whole: Feats,
     seen: f64,
@@ -1372,6 +1402,11 @@ impl Engine {
         };
         let watch = self.watch.get(&sid).copied();
         let cited_file = cited != NO_CASE && self.case_has_file.get(cited as usize).copied().unwrap_or(false);
+        // A person the file does not hold counts on the day the officer first pulls them under
+        // the case: pulling an associate again on later days is the same person the file lacks.
+        let unbacked = cited_file
+            && weight >= 0.5
+            && !self.derived.get(&(cited, sid)).is_some_and(|&(first, d0, _)| first == oi && d0 < day);
         let o = &mut self.officers[oi];
         o.accesses += 1;
         o.explained_weight += 1.0 - weight;
@@ -1413,13 +1448,13 @@ impl Engine {
             o.today[F_UNEXPL] += weight;
             sparse_changed = true;
         }
-        // Accesses citing a case, and of them each subject the file does not hold once a day:
-        // pulling one associate's records again and again is one person the file lacks, while
-        // every pull is work the case asked for.
+        // Accesses citing a case, and of them each subject the file does not hold once (on the
+        // first day, see `unbacked`): pulling one associate's records again and again is one
+        // person the file lacks, while every pull is work the case asked for.
         if ev.allowed && !ev.case.is_empty() && !ev.subject.is_empty() {
             o.today[F_CITED] += 1.0;
         }
-        if ev.allowed && weight >= 0.5 && cited_file && seen.flags & SEEN_UNBACKED == 0 {
+        if ev.allowed && unbacked && seen.flags & SEEN_UNBACKED == 0 {
             seen.flags |= SEEN_UNBACKED;
             o.today[F_UNBACKED] += 1.0;
             sparse_changed = true;
@@ -1869,11 +1904,12 @@ impl Engine {
                 continue;
             }
             let mu_p = peer_expectation(peers, f, days, &own);
-            let s_peer = surprise(x, mu_p, peers.phi[f]);
+            let phi = peer_phi(peers, f, &own);
+            let s_peer = surprise(x, mu_p, phi);
             let (s, own, alertable) = match base {
                 Some((b, bd)) if OWN_HISTORY[f] && bd >= 5.0 => {
                     let (xo, mu_o) = own_expectation(peers, f, &own, days, b, bd);
-                    let s_own = surprise(xo, mu_o, peers.phi[f]);
+                    let s_own = surprise(xo, mu_o, phi);
                     (s_peer.min(s_own), Some((xo, mu_o)), true)
                 }
                 _ if !SPARSE[f] => (s_peer * 0.5, None, false),
@@ -1955,7 +1991,18 @@ impl Engine {
             let days = w.days + 1.0;
             (0..NF).filter(|&f| SPARSE[f]).any(|f| {
                 let x = w.sum[f] + o.today[f];
-                x > 0.0 && stats::surprise_bound(x, peers.rate[f] * days, peers.phi[f]) >= 3.0
+                if x <= 0.0 {
+                    return false;
+                }
+                // The expectation scored is at least this (see `peer_expectation`).
+                let (mu, phi) = if f == F_UNBACKED {
+                    let mut own = w.sum;
+                    add(&mut own, &o.today);
+                    (peer_expectation(&peers, f, days, &own), peer_phi(&peers, f, &own))
+                } else {
+                    (peers.rate[f] * days, peers.phi[f])
+                };
+                stats::surprise_bound(x, mu, phi) >= 3.0
             })
         });
         if !worth {
@@ -2014,6 +2061,7 @@ impl Engine {
                 let sample = PeerSample {
                     rate,
                     recent,
+                    recent_days: rdays.max(1.0),
                     days: wdays,
                     whole: o.whole_with(&o.today),
                     seen: f64::from(o.active_days),
@@ -2075,7 +2123,7 @@ impl Engine {
                 for r in &mut rate {
                     *r /= days;
                 }
-                (style.group, PeerSample { rate, recent: rate, days, whole, seen: days })
+                (style.group, PeerSample { rate, recent: rate, recent_days: days, days, whole, seen: days })
             })
             .collect();
         let rates = GroupRates::new(&mut samples);
@@ -2093,12 +2141,13 @@ impl Engine {
             }
             for f in 0..NF {
                 // Whole-period counts against peers, for what is held against peers only (a
-                // habit is no news over the whole period).
-                if OWN_HISTORY[f] || descriptive(f) {
+                // habit is no news over the whole period) and for citations a case file does
+                // not back, where the spread of officers' habits is in the scale judged on.
+                if (OWN_HISTORY[f] && f != F_UNBACKED) || descriptive(f) {
                     continue;
                 }
                 let mu = peer_expectation(&peers, f, days, &whole);
-                let s = surprise(whole[f], mu, peers.phi[f]);
+                let s = surprise(whole[f], mu, peer_phi(&peers, f, &whole));
                 let sig = signal_of(f);
                 if s > best[sig] {
                     best[sig] = s;
@@ -2267,6 +2316,55 @@ fn agency_share(samples: &[(u32, PeerSample)], f: usize, g: usize) -> f64 {
         Some((share, n)) if n >= 5 => share,
         _ => 1.0,
     }
+}
+
+/// The agency's intra-officer correlation of citations a case file does not back: how far
+/// officers' shares spread around the agency's `share` beyond chance, the beta-binomial's `rho`
+/// by moments over the officers' windows with at least five citations (`count` gives a
+/// sample's unbacked citations and citations). Robust to the abusers among them, whose counts
+/// the spread does not explain: it starts from the four fifths of officers closest to the share
+/// (too low an estimate: the spread itself lies in the tail), then keeps every officer whose
+/// count the current estimate makes plausible (Pearson residual within the chi-square's 1e-3
+/// tail, 10.83, on the beta-binomial's scale) and estimates again, until it settles.
+fn unbacked_rho(samples: &[(u32, PeerSample)], share: f64, count: impl Fn(&PeerSample) -> (f64, f64)) -> f64 {
+    const PLAUSIBLE: f64 = 10.83;
+    let v = share * (1.0 - share);
+    if v <= 0.0 {
+        return 0.0;
+    }
+    // Per officer: Pearson residual, excess of the squared deviation over the binomial's
+    // variance, and the beta-binomial's extra variance per unit of rho.
+    let mut terms: Vec<(f64, f64, f64, f64)> = samples
+        .iter()
+        .map(|(_, p)| count(p))
+        .filter(|&(_, n)| n >= 5.0)
+        .map(|(x, n)| {
+            let d = (x - share * n) * (x - share * n);
+            (d / (v * n), d - v * n, v * n * (n - 1.0), n)
+        })
+        .collect();
+    let keep = ((terms.len() as f64) * 0.8).ceil() as usize;
+    if keep == 0 {
+        return 0.0;
+    }
+    let pooled = |kept: &mut dyn Iterator<Item = &(f64, f64, f64, f64)>| {
+        let (num, den) = kept.fold((0.0, 0.0), |(a, b), t| (a + t.1, b + t.2));
+        if den > 0.0 {
+            (num / den).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    terms.select_nth_unstable_by(keep - 1, |a, b| a.0.total_cmp(&b.0));
+    let mut rho = pooled(&mut terms[..keep].iter());
+    for _ in 0..8 {
+        let next = pooled(&mut terms.iter().filter(|t| t.0 <= PLAUSIBLE * (1.0 + (t.3 - 1.0) * rho)));
+        if (next - rho).abs() < 1e-4 {
+            return next;
+        }
+        rho = next;
+    }
+    rho
 }
 
 /// Analyse a whole stream of events and return the report (for `custos analyze`).
@@ -2575,7 +2673,7 @@ mod tests {
         let sample = |r: f64| {
             let mut rate = [0.0; NF];
             rate[F_EVENTS] = r;
-            PeerSample { rate, recent: rate, days: 7.0, whole: rate, seen: 7.0 }
+            PeerSample { rate, recent: rate, recent_days: 7.0, days: 7.0, whole: rate, seen: 7.0 }
         };
         let mut samples: Vec<(u32, PeerSample)> =
             (0..10).map(|i| if i < 5 { (2, sample(10.0)) } else { (4, sample(40.0)) }).collect();

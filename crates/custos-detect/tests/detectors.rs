@@ -773,6 +773,89 @@ fn citing_ones_case_for_people_its_file_does_not_hold_stands_out_at_an_ordinary_
     assert!(others.is_empty(), "{others:#?}");
 }
 
+/// [`background_with_associates`] and o12 of the same unit on case C12, looking up two people
+/// of its file a day and, every `gap` days, one it does not hold; from day 15, if `strangers`,
+/// two people the file does not hold a day besides, citing the case all the same.
+fn a_light_citer(gap: i64, strangers: bool) -> (Vec<Event>, CaseLinks) {
+    let (mut evs, mut links) = background_with_associates();
+    links.officers.push(("C12".into(), "o12".into()));
+    for k in 0..20 {
+        links.subjects.push(("C12".into(), format!("12{k:08}")));
+    }
+    for d in 0..30 {
+        let t = T0 + d * DAY + 10 * 3600;
+        for k in 0..2 {
+            let s = format!("12{:08}", (2 * d + k) % 20);
+            evs.push(ev(t + k * 3600, "o12", "U", Action::IdentityLookup, &s, "C12"));
+        }
+        if d % gap == 0 {
+            evs.push(ev(t + 3 * 3600, "o12", "U", Action::IdentityLookup, &format!("56{d:08}"), "C12"));
+        }
+        if strangers && d >= 15 {
+            for j in 0..2 {
+                let s = format!("77{d:04}{j:04}");
+                evs.push(ev(t + 5 * 3600 + j * 60, "o12", "U", Action::IdentityLookup, &s, "C12"));
+            }
+        }
+    }
+    (evs, links)
+}
+
+#[test]
+fn a_few_citations_a_day_are_held_against_the_agencys_share_not_the_peers_count() {
+    // o12 cites their case two or three times a day, their peers eleven times; one in eleven
+    // of everyone's citations is someone the file does not hold yet. From day 15 two of o12's
+    // four daily citations are strangers: as many a day as a peer's one or two, but half of
+    // o12's citations against the agency's one in eleven.
+    let (evs, links) = a_light_citer(4, true);
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "o12", "unexplained_access", Severity::High), "{:#?}", r.alerts);
+    let others: Vec<_> = r.alerts.iter().filter(|a| a.officer != "o12").collect();
+    assert!(others.is_empty(), "{others:#?}");
+    // The look-alike: one stranger every other day, as the files lag for everyone.
+    let (evs, links) = a_light_citer(2, false);
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
+}
+
+#[test]
+fn an_associate_the_file_lacks_pulled_day_after_day_is_one_person_not_one_a_day() {
+    // From day 15, o5 follows three associates of their case that its file does not list yet,
+    // pulling each of them every day: three people the file lacks, as every officer has a few,
+    // not three more every day.
+    let (mut evs, links) = background_with_associates();
+    for d in 15..30 {
+        for j in 0..3 {
+            let t = T0 + d * DAY + (11 + j) * 3600 + 1800;
+            evs.push(ev(t, "o5", "U", Action::IdentityLookup, &format!("880000{j:04}"), "C5"));
+        }
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
+}
+
+#[test]
+fn officers_whose_files_lag_more_than_others_all_along_are_a_spread_not_abuse() {
+    // The background's officers each look up, besides their file's people, none to three a
+    // day that their case's file does not hold (officer o: o mod 4), all month: some teams keep
+    // their files worse than others. The agency's share is one in eight; o3's is one in
+    // four, all month — a habit the spread of officers' shares allows, and nobody's alarm.
+    let (mut evs, links) = background(30, 10);
+    for o in 0..12i64 {
+        for d in 0..30 {
+            for j in 0..o % 4 {
+                let t = T0 + d * DAY + 14 * 3600 + j * 600 + o;
+                let s = format!("55{o:02}{d:04}{j:02}");
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+        }
+    }
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
+    let high: Vec<_> = r.officers.iter().filter(|o| o.score >= 5.0).collect();
+    assert!(high.is_empty(), "{high:#?}");
+}
+
 /// [`background_with_associates`] and four desk officers of the same unit doing `desk_per_day`
 /// caseless checks a day; from day 20, o2's case is over and o2 does `o2_per_day` caseless
 /// checks a day, as the desks do.
