@@ -504,6 +504,9 @@ struct Officer {
     /// Distinct subjects this hour.
     hour_count: u32,
     last_time: i64,
+    /// Start of the officer's current stretch of work without a long break, where it began
+    /// at a usual hour (`i64::MIN` otherwise): see [`Engine::off_hours_now`].
+    stretch_since: i64,
     /// Closed days, oldest first: (day, features).
     history: VecDeque<(i64, Feats)>,
     hour_hist: [f64; 24],
@@ -1205,6 +1208,8 @@ impl Engine {
             day: i64::MIN,
             hour_key: i64::MIN,
             last_enum_hour: i64::MIN,
+            last_time: i64::MIN,
+            stretch_since: i64::MIN,
             rec: Box::new(Findings {
                 best_detail: vec![BestDetail::default(); NS],
                 last_alert: [(i64::MIN, 0.0); NS],
@@ -1372,7 +1377,7 @@ impl Engine {
             }
             g.active += 1;
         }
-        {
+        let previous = {
             let o = &mut self.officers[oi];
             if new_day {
                 // Yesterday's entries are stale; unless the hour goes on across midnight (an
@@ -1382,8 +1387,10 @@ impl Engine {
                     o.hour_key = i64::MIN;
                 }
             }
+            let previous = o.last_time;
             o.last_time = o.last_time.max(ev.time);
-        }
+            previous
+        };
         if matches!(&ev.action, Action::Other(a) if a == "break_glass") {
             self.break_glass(oi, ev.time);
             return;
@@ -1393,7 +1400,7 @@ impl Engine {
         self.distinct_subjects.insert(sid);
         let traffic = ev.action.is_traffic();
         let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
-        let off = self.is_off_hours(oi, hour);
+        let off = self.off_hours_now(oi, hour, ev.time, previous);
         // How far nothing explains the access, and the id of the case it cites.
         let (weight, cited) = if ev.subject.is_empty() {
             (0.0, NO_CASE)
@@ -1553,6 +1560,25 @@ impl Engine {
     /// the officer has not worked yet but their unit often does is not unusual in their first
     /// weeks, nor for someone on a rota, while a one-shift officer's own habit decides once it
     /// is known.
+    /// Whether an access at `t` (in local hour `hour`) is at an unusual hour for the officer,
+    /// whose access before it was at `previous`: an unusual hour of the clock is not unusual
+    /// in a stretch of work without a break of over an hour that began at a usual hour at most
+    /// ten hours before (a shift with its overtime: the tail of a night shift at 06:00, an
+    /// evening that runs on). Work resumed after a break at an unusual hour is unusual.
+    fn off_hours_now(&mut self, oi: usize, hour: usize, t: i64, previous: i64) -> bool {
+        const BREAK: i64 = 3600;
+        const SHIFT: i64 = 10 * 3600;
+        let usual = !self.is_off_hours(oi, hour);
+        let o = &mut self.officers[oi];
+        let continuing = previous != i64::MIN && t - previous <= BREAK;
+        o.stretch_since = match (continuing, usual) {
+            (true, _) if o.stretch_since != i64::MIN => o.stretch_since,
+            (_, true) => t,
+            (_, false) => i64::MIN,
+        };
+        !usual && !(continuing && o.stretch_since != i64::MIN && t - o.stretch_since <= SHIFT)
+    }
+
     fn is_off_hours(&self, oi: usize, hour: usize) -> bool {
         const PRIOR: f64 = 30.0;
         let o = &self.officers[oi];

@@ -773,6 +773,38 @@ fn citing_ones_case_for_people_its_file_does_not_hold_stands_out_at_an_ordinary_
     assert!(others.is_empty(), "{others:#?}");
 }
 
+/// [`background`] for 30 days; on days 20-27, o4 goes on with their case's people from
+/// `from` for two hours and twenty minutes (seconds after midnight), a lookup every twenty
+/// minutes.
+fn a_long_evening(from: i64) -> Vec<Event> {
+    let (mut evs, _) = background(30, 10);
+    for d in 20..28 {
+        let mut t = from;
+        while t <= from + 7 * 1200 {
+            let s = format!("4{:08}", (t / 1200) % 20);
+            evs.push(ev(T0 + d * DAY + t, "o4", "U", Action::IdentityLookup, &s, "C4"));
+            t += 1200;
+        }
+    }
+    evs
+}
+
+#[test]
+fn a_day_that_runs_on_into_the_evening_is_overtime_and_work_resumed_at_night_is_not() {
+    // The unit works 09:00-17:00. For a week o4 works on without a break until 18:40: the
+    // evening hours are unusual for the unit, but a stretch of work begun at a usual hour (and
+    // under ten hours long) is a shift with its overtime.
+    let (_, links) = background(0, 10);
+    let off = |r: &custos_detect::Report| {
+        r.alerts.iter().filter(|a| a.detector.contains("off_hours")).cloned().collect::<Vec<_>>()
+    };
+    let r = run(a_long_evening(16 * 3600 + 1200), &links, &[]);
+    assert!(off(&r).is_empty(), "{:#?}", off(&r));
+    // The look-alike: as many lookups from 19:40, after a break of three hours.
+    let r = run(a_long_evening(19 * 3600 + 2400), &links, &[]);
+    assert!(flagged(&r, "o4", "off_hours", Severity::High), "{:#?}", r.alerts);
+}
+
 /// [`background_with_associates`] and o12 of the same unit on case C12, looking up two people
 /// of its file a day and, every `gap` days, one it does not hold; from day 15, if `strangers`,
 /// two people the file does not hold a day besides, citing the case all the same.
