@@ -1576,7 +1576,8 @@ impl Engine {
             (_, true) => t,
             (_, false) => i64::MIN,
         };
-        !usual && !(continuing && o.stretch_since != i64::MIN && t - o.stretch_since <= SHIFT)
+        let overtime = continuing && o.stretch_since != i64::MIN && t - o.stretch_since <= SHIFT;
+        !usual && !overtime
     }
 
     fn is_off_hours(&self, oi: usize, hour: usize) -> bool {
