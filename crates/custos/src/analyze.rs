@@ -26,6 +26,8 @@ pub struct AnalyzeArgs {
     /// Seconds east of UTC of times written without an offset.
     pub assume_offset: Option<i32>,
     pub parse_only: bool,
+    /// Rows sorted in memory at a time when the log is not in time order.
+    pub sort_run_rows: usize,
 }
 
 /// A UTC offset as `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or `Z`/`UTC`, in seconds east of UTC.
@@ -145,23 +147,23 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         bail!("{}: the parser thread failed", a.log.display());
     };
     // A log that is not in time order (sorted by officer, say) would be read as every officer's
-    // late rows in one day: it is read whole, sorted by time, and analysed again. Memory then
-    // grows with the log, so the note says so.
+    // late rows in one day: it is read whole, sorted by time (in runs on disk where it is
+    // larger than a run, so memory stays bounded), and analysed again.
     if let Some((row, t, before)) = disorder {
         eprintln!(
-            "{}: not in time order (data row {row} is at {}, after one at {}): reading it whole and sorting it by time first (memory grows with the log)",
+            "{}: not in time order (data row {row} is at {}, after one at {}): reading it whole and sorting it by time first",
             a.log.display(),
             custos_detect::time::format_utc(t),
             custos_detect::time::format_utc(before)
         );
         engine = engine_with_lists(&a)?;
         let mut reader = log_reader(&a)?;
-        let (mut evs, mut again) = (Vec::new(), 0u64);
+        let (mut sorter, mut again) = (crate::sort::RunSorter::new(a.sort_run_rows), 0u64);
         loop {
             let mut ev = Event::default();
             match reader.read_event(&mut ev) {
                 None => break,
-                Some(Ok(())) => evs.push(ev),
+                Some(Ok(())) => sorter.push(ev)?,
                 // Bad rows before the point of disorder were reported already.
                 Some(Err(e)) => {
                     again += 1;
@@ -171,11 +173,15 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        evs.sort_by_key(|e| e.time);
-        for ev in &evs {
-            engine.push(ev);
+        if sorter.spilled() {
+            eprintln!(
+                "{}: sorting in runs of {} rows in the temporary directory ({})",
+                a.log.display(),
+                a.sort_run_rows,
+                std::env::temp_dir().display()
+            );
         }
-        rows = evs.len() as u64;
+        rows = sorter.finish(|ev| engine.push(ev))?;
         naive = reader.naive_rows();
     }
     if naive > 0 && a.assume_offset.is_none() {

@@ -9,6 +9,7 @@ mod fetch;
 mod leak;
 mod migrate;
 mod serve;
+mod sort;
 mod stack;
 mod witness;
 
@@ -103,6 +104,10 @@ enum Command {
         /// Only parse the log (a baseline for benchmarks).
         #[arg(long, hide = true)]
         parse_only: bool,
+        /// Rows sorted in memory at a time when the log is not in time order (the rest wait
+        /// in sorted runs in the temporary directory).
+        #[arg(long, hide = true, default_value_t = 1 << 19, value_parser = clap::value_parser!(u64).range(1..))]
+        sort_run_rows: u64,
     },
     /// Measure detection quality on simulated agencies with planted abuse.
     Eval {
@@ -176,18 +181,27 @@ fn main() -> std::process::ExitCode {
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
         Command::Migrate { from, to, schema } => migrate::migrate(&from, &to, schema.as_deref()),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
-        Command::Analyze { log, cases, watch, format, top, strict, assume_offset, parse_only } => {
-            analyze::analyze(analyze::AnalyzeArgs {
-                log,
-                cases,
-                watch,
-                format,
-                top,
-                strict,
-                assume_offset,
-                parse_only,
-            })
-        }
+        Command::Analyze {
+            log,
+            cases,
+            watch,
+            format,
+            top,
+            strict,
+            assume_offset,
+            parse_only,
+            sort_run_rows,
+        } => analyze::analyze(analyze::AnalyzeArgs {
+            log,
+            cases,
+            watch,
+            format,
+            top,
+            strict,
+            assume_offset,
+            parse_only,
+            sort_run_rows: usize::try_from(sort_run_rows).unwrap_or(usize::MAX),
+        }),
         Command::Eval { seeds, size } => analyze::eval(seeds, size),
         Command::Sim { out, seed, size } => analyze::sim(&out, seed, size),
     };

@@ -202,14 +202,19 @@ fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     let by_officer = d.path().join("by_officer.csv");
     std::fs::write(&by_officer, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
     let cases = d.path().join("cases.csv");
-    let run = |p: &std::path::Path| {
-        let o = analyze(p, &["--cases", cases.to_str().unwrap(), "--format", "json"]);
+    let run = |p: &std::path::Path, more: &[&str]| {
+        let o = analyze(p, &[&["--cases", cases.to_str().unwrap(), "--format", "json"], more].concat());
         let v = json_of(&o);
         (v["officers"].clone(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
-    let (ordered, quiet) = run(&log);
-    let (sorted, note) = run(&by_officer);
+    let (ordered, quiet) = run(&log, &[]);
+    let (sorted, note) = run(&by_officer, &[]);
     assert!(!quiet.contains("not in time order"), "{quiet}");
     assert!(note.contains("by_officer.csv: not in time order"), "{note}");
+    assert!(!note.contains("sorting in runs"), "{note}");
     assert_eq!(sorted, ordered);
+    // In bounded memory: sorted runs of a thousand rows on disk, merged, give the same.
+    let (merged, note) = run(&by_officer, &["--sort-run-rows", "1000"]);
+    assert!(note.contains("sorting in runs of 1000 rows"), "{note}");
+    assert_eq!(merged, ordered);
 }
