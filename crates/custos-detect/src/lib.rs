@@ -1561,10 +1561,13 @@ impl Engine {
     /// weeks, nor for someone on a rota, while a one-shift officer's own habit decides once it
     /// is known.
     /// Whether an access at `t` (in local hour `hour`) is at an unusual hour for the officer,
-    /// whose access before it was at `previous`: an unusual hour of the clock is not unusual
-    /// in a stretch of work without a break of over an hour that began at a usual hour at most
-    /// ten hours before (a shift with its overtime: the tail of a night shift at 06:00, an
-    /// evening that runs on). Work resumed after a break at an unusual hour is unusual.
+    /// whose access before it was at `previous`: for an officer who works shifts (a rota), an
+    /// unusual hour of the clock is not unusual in a stretch of work without a break of over
+    /// an hour that began at a usual hour at most ten hours before (a shift with its overtime:
+    /// the tail of a night shift at 06:00, which the unit's averaged hours hold under 1%).
+    /// Work resumed after a break at an unusual hour is unusual. An officer of one shift who
+    /// stays on past it is at unusual hours: staying on after work to pull records is how the
+    /// seed case's insiders worked.
     fn off_hours_now(&mut self, oi: usize, hour: usize, t: i64, previous: i64) -> bool {
         const BREAK: i64 = 3600;
         const SHIFT: i64 = 10 * 3600;
@@ -1576,7 +1579,7 @@ impl Engine {
             (_, true) => t,
             (_, false) => i64::MIN,
         };
-        let overtime = continuing && o.stretch_since != i64::MIN && t - o.stretch_since <= SHIFT;
+        let overtime = o.shifts && continuing && o.stretch_since != i64::MIN && t - o.stretch_since <= SHIFT;
         !usual && !overtime
     }
 

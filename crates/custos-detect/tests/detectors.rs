@@ -773,35 +773,62 @@ fn citing_ones_case_for_people_its_file_does_not_hold_stands_out_at_an_ordinary_
     assert!(others.is_empty(), "{others:#?}");
 }
 
-/// [`background`] for 30 days; on days 20-27, o4 goes on with their case's people from
-/// `from` for two hours and twenty minutes (seconds after midnight), a lookup every twenty
-/// minutes.
-fn a_long_evening(from: i64) -> Vec<Event> {
-    let (mut evs, _) = background(30, 10);
-    for d in 20..28 {
-        let mut t = from;
-        while t <= from + 7 * 1200 {
-            let s = format!("4{:08}", (t / 1200) % 20);
-            evs.push(ev(T0 + d * DAY + t, "o4", "U", Action::IdentityLookup, &s, "C4"));
-            t += 1200;
+/// Twelve officers on a three-shift rota (09:00, 15:00, 22:00, ten lookups 48 minutes apart,
+/// each turning weekly at their own point of the cycle); on the nights of days 24-27 o4 goes on
+/// from `from` seconds after the night's last lookup (05:12) for seven more, twenty minutes
+/// apart, into hours the unit does not work (06:00-07:30).
+fn a_rota_night_that_runs_on(from: i64) -> Vec<Event> {
+    let mut evs = Vec::new();
+    for o in 0..12i64 {
+        for d in 0..28 {
+            let start = [9, 15, 22][(((d + o) / 7 + o) % 3) as usize] * 3600;
+            for k in 0..10 {
+                let t = T0 + d * DAY + start + k * 2880 + o * 7;
+                let s = format!("{o}{:08}", (d + k) % 20);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+        }
+    }
+    for d in 24..28 {
+        let last = T0 + d * DAY + 22 * 3600 + 9 * 2880 + 4 * 7;
+        for k in 0..7 {
+            let s = format!("4{:08}", (d + k) % 20);
+            evs.push(ev(last + from + k * 1200, "o4", "U", Action::IdentityLookup, &s, "C4"));
         }
     }
     evs
 }
 
 #[test]
-fn a_day_that_runs_on_into_the_evening_is_overtime_and_work_resumed_at_night_is_not() {
-    // The unit works 09:00-17:00. For a week o4 works on without a break until 18:40: the
-    // evening hours are unusual for the unit, but a stretch of work begun at a usual hour (and
-    // under ten hours long) is a shift with its overtime.
+fn a_rota_night_that_runs_on_into_the_morning_is_overtime_and_work_resumed_after_a_break_is_not() {
+    // o4 works all three shifts in turn; on four nights they go on without a break past the
+    // night's end into hours nobody in the unit works: a stretch of work begun at a usual hour
+    // (under ten hours long) is a shift with its overtime for an officer who works shifts.
     let (_, links) = background(0, 10);
     let off = |r: &custos_detect::Report| {
         r.alerts.iter().filter(|a| a.detector.contains("off_hours")).cloned().collect::<Vec<_>>()
     };
-    let r = run(a_long_evening(16 * 3600 + 1200), &links, &[]);
+    let r = run(a_rota_night_that_runs_on(1200), &links, &[]);
     assert!(off(&r).is_empty(), "{:#?}", off(&r));
-    // The look-alike: as many lookups from 19:40, after a break of three hours.
-    let r = run(a_long_evening(19 * 3600 + 2400), &links, &[]);
+    // The look-alike: as many lookups after a break of an hour and a half.
+    let r = run(a_rota_night_that_runs_on(5400), &links, &[]);
+    assert!(flagged(&r, "o4", "off_hours", Severity::Medium), "{:#?}", r.alerts);
+}
+
+#[test]
+fn an_officer_on_one_shift_who_stays_on_pulling_records_is_at_unusual_hours() {
+    // The unit works 09:00-17:00; on days 20-27 o4 goes on without a break until 18:40. For an
+    // officer of one shift, hours past it are unusual however they are reached (staying on
+    // after work to pull records is how the seed case's insiders worked), unlike the tail of a
+    // rota's night (see the test before).
+    let (mut evs, links) = background(30, 10);
+    for d in 20..28 {
+        for k in 0..8 {
+            let t = T0 + d * DAY + 16 * 3600 + 1200 * (k + 1);
+            evs.push(ev(t, "o4", "U", Action::IdentityLookup, &format!("4{:08}", (d + k) % 20), "C4"));
+        }
+    }
+    let r = run(evs, &links, &[]);
     assert!(flagged(&r, "o4", "off_hours", Severity::High), "{:#?}", r.alerts);
 }
 
