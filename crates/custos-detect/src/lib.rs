@@ -2256,7 +2256,8 @@ impl Engine {
 /// however often the group does it over time. For sparse features the rate is therefore at
 /// least the same trimmed mean of the peers' rates over every day each has been seen, and at
 /// least one event in all those days: what the group has done in all the time it has been
-/// watched, not in one week.
+/// watched, not in one week; for outcomes (see [`outcome`]) at least the group's pooled rate
+/// (see [`capped_pooled_rate`]).
 fn peer_rates(group: &[(u32, PeerSample)]) -> GroupRaw {
     let mut raw = GroupRaw { n: group.len() as f64, ..GroupRaw::default() };
     let exposure: f64 = group.iter().map(|(_, p)| p).map(|p| p.days).sum::<f64>().max(1.0);
@@ -2276,7 +2277,13 @@ fn peer_rates(group: &[(u32, PeerSample)]) -> GroupRaw {
         raw.floor[f] = if sparse {
             long.clear();
             long.extend(group.iter().map(|(_, p)| p).map(|p| p.whole[f] / p.seen.max(1.0)));
-            stats::upper_trimmed_mean(&mut long, 0.2).max(1.0 / (seen + 1.0))
+            let mut floor = stats::upper_trimmed_mean(&mut long, 0.2).max(1.0 / (seen + 1.0));
+            if outcome(f) {
+                long.clear();
+                long.extend(group.iter().map(|(_, p)| p.whole[f]));
+                floor = floor.max(capped_pooled_rate(&mut long, group, f));
+            }
+            floor
         } else {
             1.0 / (exposure + 1.0)
         };
@@ -2290,6 +2297,37 @@ fn peer_rates(group: &[(u32, PeerSample)]) -> GroupRaw {
         }
     }
     raw
+}
+
+/// Whether a count is of outcomes (requests denied, lookups that found nothing) rather than of
+/// the officer's choices (whom to look up, when, citing what): a mistyped number or a rule not
+/// known happens to any officer now and then, at a rate the data and the policy set, so the
+/// group's pooled rate of it is what any one officer is expected to meet; choices are habits
+/// that most officers never have, judged against the typical officer (and the few who have
+/// them, against their own history).
+fn outcome(f: usize) -> bool {
+    matches!(f, F_DENIED | F_NOTFOUND)
+}
+
+/// The peers' pooled long-run rate of count `f` (all their counts over all the days they have
+/// been seen), each peer's count capped at the larger of one and the peers' 80th percentile:
+/// where fewer than a fifth of the peers have done a rare act at all (early in a log, or in a
+/// large group), the trimmed mean of their rates is nothing, while the pooled rate says how
+/// often the group does it; the cap keeps the few who do it much (abusers among them) from
+/// raising it. `scratch` is filled with the peers' counts.
+fn capped_pooled_rate(scratch: &mut [f64], group: &[(u32, PeerSample)], f: usize) -> f64 {
+    if scratch.is_empty() {
+        return 0.0;
+    }
+    let at = ((scratch.len() as f64 * 0.8).ceil() as usize).saturating_sub(1).min(scratch.len() - 1);
+    let cap = scratch.select_nth_unstable_by(at, f64::total_cmp).1.max(1.0);
+    let (count, days) =
+        group.iter().map(|(_, p)| p).fold((0.0, 0.0), |(c, d), p| (c + p.whole[f].min(cap), d + p.seen));
+    if days > 0.0 {
+        count / days
+    } else {
+        0.0
+    }
 }
 
 /// A group's own rates before they are shrunk towards the prior and floored (see

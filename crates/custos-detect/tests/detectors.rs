@@ -832,6 +832,54 @@ fn an_officer_on_one_shift_who_stays_on_pulling_records_is_at_unusual_hours() {
     assert!(flagged(&r, "o4", "off_hours", Severity::High), "{:#?}", r.alerts);
 }
 
+/// Sixty officers of one unit doing explained case work for ten days, ten lookups a day; each
+/// day one of them (a different one each day) mistypes a number and finds nothing. On day 9,
+/// `o59` (who has not mistyped before) finds nothing `misses` times.
+fn a_large_unit_where_a_few_mistype(misses: i64) -> (Vec<Event>, CaseLinks) {
+    let mut evs = Vec::new();
+    let mut links = CaseLinks::default();
+    for o in 0..60i64 {
+        let (officer, case) = (format!("o{o}"), format!("C{o}"));
+        links.officers.push((case.clone(), officer.clone()));
+        for k in 0..10 {
+            links.subjects.push((case.clone(), format!("{o:02}{k:08}")));
+        }
+        for d in 0..10 {
+            for k in 0..10 {
+                let t = T0 + d * DAY + 9 * 3600 + k * 2880 + o;
+                let s = format!("{o:02}{:08}", (d + k) % 10);
+                evs.push(ev(t, &officer, "U", Action::IdentityLookup, &s, &case));
+            }
+        }
+    }
+    let mut miss = |t: i64, officer: &str, k: i64| {
+        let mut e = ev(t, officer, "U", Action::IdentityLookup, &format!("99{k:08}"), "");
+        e.records = 0;
+        evs.push(e);
+    };
+    for d in 0..10 {
+        miss(T0 + d * DAY + 11 * 3600, &format!("o{}", d * 5), d);
+    }
+    for k in 0..misses {
+        miss(T0 + 9 * DAY + 14 * 3600 + k * 60, "o59", 100 + k);
+    }
+    (evs, links)
+}
+
+#[test]
+fn a_rare_slip_that_a_few_of_a_large_unit_make_is_judged_at_the_units_rate_of_it() {
+    // Ten of sixty officers have found nothing once each in ten days: fewer than a fifth, so
+    // the trimmed mean of the officers' rates is nothing at all, while the unit does it about
+    // once a day. Two empty lookups in a day are then not a one-in-a-hundred-thousand event.
+    let (evs, links) = a_large_unit_where_a_few_mistype(2);
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
+    // The look-alike: eight in a few minutes still stands out.
+    let (evs, links) = a_large_unit_where_a_few_mistype(8);
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "o59", "not_found", Severity::High), "{:#?}", r.alerts);
+}
+
 /// [`background_with_associates`] and o12 of the same unit on case C12, looking up two people
 /// of its file a day and, every `gap` days, one it does not hold; from day 15, if `strangers`,
 /// two people the file does not hold a day besides, citing the case all the same.
