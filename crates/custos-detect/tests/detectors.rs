@@ -681,13 +681,10 @@ fn where_the_log_names_no_unit_the_officers_of_the_same_cases_are_the_peers() {
     assert!(flagged(&r, "o8", "off_hours", Severity::High), "{:#?}", r.alerts);
 }
 
-#[test]
-fn officers_on_a_three_shift_rota_keep_working_their_units_hours() {
-    // Twelve officers turn weekly through day, evening and night shifts, each at their own
-    // point of the cycle and on their own day of the week, so the unit works round the clock
-    // and one or two change shift on any day. In the third week each meets the one shift they
-    // have not worked yet: not unusual for someone on a rota.
-    let (_, links) = background(0, 10);
+/// Twelve officers on a three-shift rota for four weeks: ten lookups 48 minutes apart from
+/// 09:00, 15:00 or 22:00, each officer turning weekly at their own point of the cycle and on
+/// their own day of the week.
+fn three_shift_rota() -> Vec<Event> {
     let mut evs = Vec::new();
     for o in 0..12i64 {
         for d in 0..28 {
@@ -699,7 +696,17 @@ fn officers_on_a_three_shift_rota_keep_working_their_units_hours() {
             }
         }
     }
-    let r = run(evs, &links, &[]);
+    evs
+}
+
+#[test]
+fn officers_on_a_three_shift_rota_keep_working_their_units_hours() {
+    // Twelve officers turn weekly through day, evening and night shifts, each at their own
+    // point of the cycle and on their own day of the week, so the unit works round the clock
+    // and one or two change shift on any day. In the third week each meets the one shift they
+    // have not worked yet: not unusual for someone on a rota.
+    let (_, links) = background(0, 10);
+    let r = run(three_shift_rota(), &links, &[]);
     assert!(r.alerts.iter().all(|a| !a.detector.contains("off_hours")), "{:#?}", r.alerts);
 }
 
@@ -773,22 +780,11 @@ fn citing_ones_case_for_people_its_file_does_not_hold_stands_out_at_an_ordinary_
     assert!(others.is_empty(), "{others:#?}");
 }
 
-/// Twelve officers on a three-shift rota (09:00, 15:00, 22:00, ten lookups 48 minutes apart,
-/// each turning weekly at their own point of the cycle); on the nights of days 24-27 o4 goes on
-/// from `from` seconds after the night's last lookup (05:12) for seven more, twenty minutes
-/// apart, into hours the unit does not work (06:00-07:30).
+/// [`three_shift_rota`]; on the nights of days 24-27 o4 goes on from `from` seconds after the
+/// night's last lookup (05:12) for seven more, twenty minutes apart, into hours the unit does
+/// not work (06:00-07:30).
 fn a_rota_night_that_runs_on(from: i64) -> Vec<Event> {
-    let mut evs = Vec::new();
-    for o in 0..12i64 {
-        for d in 0..28 {
-            let start = [9, 15, 22][(((d + o) / 7 + o) % 3) as usize] * 3600;
-            for k in 0..10 {
-                let t = T0 + d * DAY + start + k * 2880 + o * 7;
-                let s = format!("{o}{:08}", (d + k) % 20);
-                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
-            }
-        }
-    }
+    let mut evs = three_shift_rota();
     for d in 24..28 {
         let last = T0 + d * DAY + 22 * 3600 + 9 * 2880 + 4 * 7;
         for k in 0..7 {

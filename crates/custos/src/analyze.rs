@@ -16,18 +16,37 @@ pub enum Format {
     Json,
 }
 
+#[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
+    /// Access log: `time,officer,unit,action,subject,case,outcome,records`.
+    #[arg(long)]
     pub log: PathBuf,
+    /// Case links: `case,role,value` (role `officer` or `subject`).
+    #[arg(long)]
     pub cases: Option<PathBuf>,
+    /// Watch list: `subject,label` (label `honeytoken` or `vip`).
+    #[arg(long)]
     pub watch: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Show only the K riskiest officers.
+    #[arg(long)]
     pub top: Option<usize>,
+    /// Stop at the first bad row instead of skipping it.
+    #[arg(long)]
     pub strict: bool,
-    /// Seconds east of UTC of times written without an offset.
+    /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`), e.g.
+    /// `+06:00`; UTC if not given (their hours of day are the hours written either way).
+    #[arg(long, value_parser = parse_offset, allow_hyphen_values = true)]
     pub assume_offset: Option<i32>,
+    /// Only parse the log (a baseline for benchmarks).
+    #[arg(long, hide = true)]
     pub parse_only: bool,
-    /// Rows sorted in memory at a time when the log is not in time order.
-    pub sort_run_rows: usize,
+    /// Rows sorted in memory at a time when the log is not in time order (the rest wait in
+    /// sorted runs in the temporary directory).
+    #[arg(long, hide = true, default_value_t = 1 << 19, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sort_run_rows: u64,
 }
 
 /// A UTC offset as `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or `Z`/`UTC`, in seconds east of UTC.
@@ -158,7 +177,8 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         );
         engine = engine_with_lists(&a)?;
         let mut reader = log_reader(&a)?;
-        let (mut sorter, mut again) = (crate::sort::RunSorter::new(a.sort_run_rows), 0u64);
+        let (mut sorter, mut again) =
+            (crate::sort::RunSorter::new(usize::try_from(a.sort_run_rows).unwrap_or(usize::MAX)), 0u64);
         loop {
             let mut ev = Event::default();
             match reader.read_event(&mut ev) {

@@ -78,37 +78,7 @@ enum Command {
     #[command(subcommand)]
     Witness(witness::WitnessCmd),
     /// Rank officers by abuse risk from an existing access log (CSV or JSON Lines).
-    Analyze {
-        /// Access log: `time,officer,unit,action,subject,case,outcome,records`.
-        #[arg(long)]
-        log: PathBuf,
-        /// Case links: `case,role,value` (role `officer` or `subject`).
-        #[arg(long)]
-        cases: Option<PathBuf>,
-        /// Watch list: `subject,label` (label `honeytoken` or `vip`).
-        #[arg(long)]
-        watch: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = analyze::Format::Text)]
-        format: analyze::Format,
-        /// Show only the K riskiest officers.
-        #[arg(long)]
-        top: Option<usize>,
-        /// Stop at the first bad row instead of skipping it.
-        #[arg(long)]
-        strict: bool,
-        /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`), e.g.
-        /// `+06:00`; UTC if not given (their hours of day are the hours written either way).
-        #[arg(long, value_parser = analyze::parse_offset, allow_hyphen_values = true)]
-        assume_offset: Option<i32>,
-        /// Only parse the log (a baseline for benchmarks).
-        #[arg(long, hide = true)]
-        parse_only: bool,
-        /// Rows sorted in memory at a time when the log is not in time order (the rest wait
-        /// in sorted runs in the temporary directory).
-        #[arg(long, hide = true, default_value_t = 1 << 19, value_parser = clap::value_parser!(u64).range(1..))]
-        sort_run_rows: u64,
-    },
+    Analyze(analyze::AnalyzeArgs),
     /// Measure detection quality on simulated agencies with planted abuse.
     Eval {
         /// Seeds to simulate (1..=N).
@@ -181,27 +151,7 @@ fn main() -> std::process::ExitCode {
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
         Command::Migrate { from, to, schema } => migrate::migrate(&from, &to, schema.as_deref()),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
-        Command::Analyze {
-            log,
-            cases,
-            watch,
-            format,
-            top,
-            strict,
-            assume_offset,
-            parse_only,
-            sort_run_rows,
-        } => analyze::analyze(analyze::AnalyzeArgs {
-            log,
-            cases,
-            watch,
-            format,
-            top,
-            strict,
-            assume_offset,
-            parse_only,
-            sort_run_rows: usize::try_from(sort_run_rows).unwrap_or(usize::MAX),
-        }),
+        Command::Analyze(a) => analyze::analyze(a),
         Command::Eval { seeds, size } => analyze::eval(seeds, size),
         Command::Sim { out, seed, size } => analyze::sim(&out, seed, size),
     };
