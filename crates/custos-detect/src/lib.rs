@@ -984,6 +984,9 @@ pub struct Engine {
     /// Whether a case's file lists any subject (by dense case id): only such a file can fail
     /// to back a citation.
     case_has_file: Vec<bool>,
+    /// Where no case links are given: the first day each case was cited (by dense case id;
+    /// `i64::MAX` for none yet), see [`Engine::push`].
+    case_first_cited: Vec<i64>,
     /// subject → cases linked (nearly always one or two: inline, no second memory access).
     subject_cases: HashMap<u64, smallvec::SmallVec<[u32; 2]>>,
     has_cases: bool,
@@ -1408,12 +1411,31 @@ impl Engine {
             self.explanation(oi, sid, &ev.case, cited_id, traffic, day)
         };
         let watch = self.watch.get(&sid).copied();
-        let cited_file = cited != NO_CASE && self.case_has_file.get(cited as usize).copied().unwrap_or(false);
+        // Where no case file is given, a case's file is what the log has pulled under it: a
+        // case cited on an earlier day has one, and a person first pulled under it today, by
+        // this officer, is one it does not hold.
+        let inferred = !self.has_cases && cited != NO_CASE;
+        let cited_file = if inferred {
+            let c = cited as usize;
+            if self.case_first_cited.len() <= c {
+                self.case_first_cited.resize(c + 1, i64::MAX);
+            }
+            let first = &mut self.case_first_cited[c];
+            *first = (*first).min(day);
+            *first < day
+        } else {
+            cited != NO_CASE && self.case_has_file.get(cited as usize).copied().unwrap_or(false)
+        };
         // A person the file does not hold counts on the day the officer first pulls them under
         // the case: pulling an associate again on later days is the same person the file lacks.
+        let pulled = self.derived.get(&(cited, sid)).map(|&(first, d0, _)| (first, d0));
         let unbacked = cited_file
             && weight >= 0.5
-            && !self.derived.get(&(cited, sid)).is_some_and(|&(first, d0, _)| first == oi && d0 < day);
+            && if inferred {
+                pulled == Some((oi, day))
+            } else {
+                !pulled.is_some_and(|(first, d0)| first == oi && d0 < day)
+            };
         let o = &mut self.officers[oi];
         o.accesses += 1;
         o.explained_weight += 1.0 - weight;
@@ -1458,7 +1480,9 @@ impl Engine {
         // Accesses citing a case, and of them each subject the file does not hold once (on the
         // first day, see `unbacked`): pulling one associate's records again and again is one
         // person the file lacks, while every pull is work the case asked for.
-        if ev.allowed && !ev.case.is_empty() && !ev.subject.is_empty() {
+        // (Where files are inferred from the log, only citations of a case that has one: a
+        // case's first day holds nobody yet.)
+        if ev.allowed && !ev.case.is_empty() && !ev.subject.is_empty() && (cited_file || !inferred) {
             o.today[F_CITED] += 1.0;
         }
         if ev.allowed && unbacked && seen.flags & SEEN_UNBACKED == 0 {

@@ -937,6 +937,48 @@ fn an_associate_the_file_lacks_pulled_day_after_day_is_one_person_not_one_a_day(
     assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
 }
 
+/// Twelve officers of one unit, each pulling all twenty people of their case's file every day
+/// for 30 days and one associate a day new to the case, citing the case; no case links are
+/// given. From day 15, if `strangers`, o3 swaps three of the file's people a day for three
+/// strangers, citing the case all the same.
+fn a_log_without_case_files(strangers: bool) -> Vec<Event> {
+    let (mut evs, _) = background(30, 20);
+    for o in 0..12 {
+        for d in 0..30 {
+            let (t, s) = (T0 + d * DAY + 14 * 3600 + 60 + o, format!("55{o:02}{d:06}"));
+            evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+        }
+    }
+    if strangers {
+        // The background's first three lookups of a day fall before 10:12 (one every 24 min).
+        evs.retain(|e| {
+            !(e.officer == "o3" && e.time - T0 >= 15 * DAY && (e.time - T0) % DAY < 9 * 3600 + 3 * 1440)
+        });
+        for d in 15..30 {
+            for j in 0..3 {
+                let s = format!("77{d:04}{j:04}");
+                evs.push(ev(T0 + d * DAY + 11 * 3600 + j * 60, "o3", "U", Action::IdentityLookup, &s, "C3"));
+            }
+        }
+    }
+    evs
+}
+
+#[test]
+fn without_case_files_a_case_holds_the_people_the_log_has_pulled_under_it() {
+    // No case links: every citation is unexplained alike, so o3's three strangers a day in
+    // place of three of the case's people change no count — unless a case's file is read from
+    // the log itself, as the people pulled under it before. Against that, o3 cites the case for
+    // people new to it at four times the agency's share.
+    let r = run(a_log_without_case_files(true), &CaseLinks::default(), &[]);
+    assert!(flagged(&r, "o3", "unexplained_access", Severity::High), "{:#?}", r.alerts);
+    let others: Vec<_> = r.alerts.iter().filter(|a| a.officer != "o3").collect();
+    assert!(others.is_empty(), "{others:#?}");
+    // The look-alike: everyone's one associate a day, new to the case, is the agency's share.
+    let r = run(a_log_without_case_files(false), &CaseLinks::default(), &[]);
+    assert!(r.alerts.is_empty(), "{:#?}", r.alerts);
+}
+
 #[test]
 fn officers_whose_files_lag_more_than_others_all_along_are_a_spread_not_abuse() {
     // The background's officers each look up, besides their file's people, none to three a
