@@ -1576,14 +1576,6 @@ impl Engine {
         }
     }
 
-    /// Whether `hour` is unusual for the officer: under the configured share in the officer's
-    /// own hour profile, blended with the unit's (or a day-shift default) as a prior worth 30
-    /// accesses, and, in the officer's first two weeks, also in the same blend with the unit's
-    /// hours worth a week of the officer's own work, or, for an officer who works several
-    /// shifts, also under it in the unit's hours alone. A shift pattern shows over weeks (rotas turn weekly): an hour
-    /// the officer has not worked yet but their unit often does is not unusual in their first
-    /// weeks, nor for someone on a rota, while a one-shift officer's own habit decides once it
-    /// is known.
     /// Whether an access at `t` (in local hour `hour`) is at an unusual hour for the officer,
     /// whose access before it was at `previous`: for an officer who works shifts (a rota), an
     /// unusual hour of the clock is not unusual in a stretch of work without a break of over
@@ -1607,6 +1599,14 @@ impl Engine {
         !usual && !overtime
     }
 
+    /// Whether `hour` is unusual for the officer: under the configured share in the officer's
+    /// own hour profile, blended with the unit's (or a day-shift default) as a prior worth 30
+    /// accesses, and, in the officer's first two weeks, also in the same blend with the unit's
+    /// hours worth a week of the officer's own work, or, for an officer who works several
+    /// shifts, also under it in the unit's hours alone. A shift pattern shows over weeks (rotas turn weekly): an hour
+    /// the officer has not worked yet but their unit often does is not unusual in their first
+    /// weeks, nor for someone on a rota, while a one-shift officer's own habit decides once it
+    /// is known.
     fn is_off_hours(&self, oi: usize, hour: usize) -> bool {
         const PRIOR: f64 = 30.0;
         let o = &self.officers[oi];
