@@ -1223,11 +1223,9 @@ impl Engine {
         i
     }
 
-    /// The explanation weight of an access (0 explained, up to 1 unexplained) and the id of the
-    /// case it cites ([`NO_CASE`] for none, and for an access a case of the officer or their
-    /// unit explains: the collusion check, which reads it, looks only at unexplained ones; the
-    /// cited case is interned only past that point, as most accesses end there, unless the
-    /// caller already has its id: `cited_id`).
+    /// How far nothing explains an access (see [`Explanation`]; the cited case is interned only
+    /// past the point where a case of the officer or their unit explains it, as most accesses
+    /// end there, unless the caller already has its id: `cited_id`).
     fn explanation(
         &mut self,
         oi: usize,
@@ -1236,7 +1234,8 @@ impl Engine {
         cited_id: Option<u32>,
         traffic: bool,
         day: i64,
-    ) -> (f64, u32) {
+    ) -> Explanation {
+        let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None };
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
         // Whether any case's file holds the subject.
@@ -1247,7 +1246,7 @@ impl Engine {
                 for &c in cs {
                     let Some(os) = self.case_officers.get(c as usize) else { continue };
                     if os.contains(&officer) {
-                        return (0.0, NO_CASE);
+                        return plain(0.0);
                     }
                     // A case of the officer's unit.
                     if unit != 0 {
@@ -1273,14 +1272,14 @@ impl Engine {
                             }
                         };
                         if in_unit {
-                            return (0.0, NO_CASE);
+                            return plain(0.0);
                         }
                     }
                 }
             }
         }
         if case.is_empty() {
-            return (1.0, NO_CASE);
+            return plain(1.0);
         }
         self.cases_cited = true;
         let cid = cited_id.unwrap_or_else(|| self.cases.id(case));
@@ -1291,25 +1290,22 @@ impl Engine {
         // only the officer is not on the case (case files do not list everyone who works a
         // case, and support units pull for cases of others).
         if linked && self.subject_cases.get(&sid).is_some_and(|cs| cs.contains(&cid)) {
-            return (0.25, cid);
+            return Explanation { weight: 0.25, case: cid, first_pull: None };
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
         // subject under this case first (whoever follows a case's lead is not alone in it).
         let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
         let live = |v: &&(usize, i64, bool)| closed.is_none_or(|d| d - v.1 <= keep);
-        let corroborated = match self.derived.get(&(cid, sid)).filter(live) {
-            Some(&(first, _, _))
-                if first != oi
-                    && (self.officers[first].unit == unit || on_case(self.officers[first].name_id)) =>
-            {
-                true
-            }
-            Some(_) => false,
+        let first_pull = match self.derived.get(&(cid, sid)).filter(live) {
+            Some(&(first, d0, _)) => (first, d0),
             None => {
                 self.derived.insert((cid, sid), (oi, day, traffic));
-                false
+                (oi, day)
             }
         };
+        let (first, _) = first_pull;
+        let corroborated =
+            first != oi && (self.officers[first].unit == unit || on_case(self.officers[first].name_id));
         let weight = if corroborated {
             0.25
         } else if own_case {
@@ -1317,7 +1313,7 @@ impl Engine {
         } else {
             1.0
         };
-        (weight, cid)
+        Explanation { weight, case: cid, first_pull: Some(first_pull) }
     }
 
     /// Feed one event. Events should come roughly in time order; late events are counted in
@@ -1405,8 +1401,8 @@ impl Engine {
         let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
         let off = self.off_hours_now(oi, hour, ev.time, previous);
         // How far nothing explains the access, and the id of the case it cites.
-        let (weight, cited) = if ev.subject.is_empty() {
-            (0.0, NO_CASE)
+        let Explanation { weight, case: cited, first_pull } = if ev.subject.is_empty() {
+            Explanation { weight: 0.0, case: NO_CASE, first_pull: None }
         } else {
             self.explanation(oi, sid, &ev.case, cited_id, traffic, day)
         };
@@ -1428,13 +1424,12 @@ impl Engine {
         };
         // A person the file does not hold counts on the day the officer first pulls them under
         // the case: pulling an associate again on later days is the same person the file lacks.
-        let pulled = self.derived.get(&(cited, sid)).map(|&(first, d0, _)| (first, d0));
         let unbacked = cited_file
             && weight >= 0.5
             && if inferred {
-                pulled == Some((oi, day))
+                first_pull == Some((oi, day))
             } else {
-                !pulled.is_some_and(|(first, d0)| first == oi && d0 < day)
+                !first_pull.is_some_and(|(first, d0)| first == oi && d0 < day)
             };
         let o = &mut self.officers[oi];
         o.accesses += 1;
@@ -2459,6 +2454,20 @@ fn unbacked_rho(samples: &[(u32, PeerSample)], share: f64, count: impl Fn(&PeerS
     rho
 }
 
+/// How far nothing explains an access, as [`Engine::explanation`] finds it.
+#[derive(Debug, Clone, Copy)]
+struct Explanation {
+    /// 0 explained, up to 1 unexplained.
+    weight: f64,
+    /// The id of the case it cites: [`NO_CASE`] for none, and for an access a case of the
+    /// officer or their unit explains (the collusion check, which reads it, looks only at
+    /// unexplained ones).
+    case: u32,
+    /// Who first pulled the subject under the cited case, and on which day, where the access
+    /// was looked up in the corroboration map (a citation the case's file does not back).
+    first_pull: Option<(usize, i64)>,
+}
+
 /// Analyse a whole stream of events and return the report (for `custos analyze`).
 pub fn analyze(
     events: impl IntoIterator<Item = Event>,
@@ -2615,11 +2624,11 @@ mod tests {
             e.push(&ev(day, "X", &format!("{}", 2_000_000 + day), ""));
         }
         // Last close: day `keep`, so B's pull of day 0 still corroborates A's.
-        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 1).0, 0.25);
+        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 1).weight, 0.25);
         e.push(&ev(keep + 2, "X", "3000000", ""));
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
-        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).0, 0.5);
-        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).0, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).weight, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).weight, 0.5);
     }
 
     /// An allowed identity lookup in unit `U`, at UTC.
