@@ -735,7 +735,13 @@ fn a_pair_sharing_too_few_subjects_to_collude_adds_to_the_evidence_of_the_rest()
 /// The background's officers, each also looking up one associate a day that their case's file
 /// does not list yet (one in eleven of their lookups).
 fn background_with_associates() -> (Vec<Event>, CaseLinks) {
-    let (mut evs, links) = background(30, 10);
+    with_associates(background(30, 10))
+}
+
+/// `agency` (a [`background`] of 30 days), each officer also looking up at 14:00 one associate
+/// a day that their case's file does not list yet.
+fn with_associates(agency: (Vec<Event>, CaseLinks)) -> (Vec<Event>, CaseLinks) {
+    let (mut evs, links) = agency;
     for o in 0..12 {
         for d in 0..30 {
             let s = format!("55{o:02}{d:06}");
@@ -752,13 +758,12 @@ fn background_with_associates() -> (Vec<Event>, CaseLinks) {
     (evs, links)
 }
 
-/// [`background_with_associates`]; from day 15, o3 swaps three of their daily file lookups for
-/// three people the file does not list, citing the case all the same.
-fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks) {
-    let (mut evs, links) = background_with_associates();
-    // The background's first three lookups of a day fall before 09:48 (one every 48 minutes).
+/// From day 15, o3 swaps the first three of their daily file lookups (a [`background`]'s, one
+/// every `spacing` seconds from 09:00) for three people the file does not list, citing the case
+/// all the same.
+fn o3_cites_the_case_for_strangers(evs: &mut Vec<Event>, spacing: i64) {
     evs.retain(|e| {
-        !(e.officer == "o3" && e.time - T0 >= 15 * DAY && (e.time - T0) % DAY < 9 * 3600 + 3 * 2880)
+        !(e.officer == "o3" && e.time - T0 >= 15 * DAY && (e.time - T0) % DAY < 9 * 3600 + 3 * spacing)
     });
     for d in 15..30 {
         for j in 0..3 {
@@ -766,6 +771,13 @@ fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks)
             evs.push(ev(T0 + d * DAY + 11 * 3600 + j * 60, "o3", "U", Action::IdentityLookup, &s, "C3"));
         }
     }
+}
+
+/// [`background_with_associates`]; from day 15, o3 swaps three of their daily file lookups for
+/// three people the file does not list, citing the case all the same.
+fn files_lag_and_one_cites_their_case_for_strangers() -> (Vec<Event>, CaseLinks) {
+    let (mut evs, links) = background_with_associates();
+    o3_cites_the_case_for_strangers(&mut evs, 2880);
     (evs, links)
 }
 
@@ -942,24 +954,9 @@ fn an_associate_the_file_lacks_pulled_day_after_day_is_one_person_not_one_a_day(
 /// given. From day 15, if `strangers`, o3 swaps three of the file's people a day for three
 /// strangers, citing the case all the same.
 fn a_log_without_case_files(strangers: bool) -> Vec<Event> {
-    let (mut evs, _) = background(30, 20);
-    for o in 0..12 {
-        for d in 0..30 {
-            let (t, s) = (T0 + d * DAY + 14 * 3600 + 60 + o, format!("55{o:02}{d:06}"));
-            evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
-        }
-    }
+    let (mut evs, _) = with_associates(background(30, 20));
     if strangers {
-        // The background's first three lookups of a day fall before 10:12 (one every 24 min).
-        evs.retain(|e| {
-            !(e.officer == "o3" && e.time - T0 >= 15 * DAY && (e.time - T0) % DAY < 9 * 3600 + 3 * 1440)
-        });
-        for d in 15..30 {
-            for j in 0..3 {
-                let s = format!("77{d:04}{j:04}");
-                evs.push(ev(T0 + d * DAY + 11 * 3600 + j * 60, "o3", "U", Action::IdentityLookup, &s, "C3"));
-            }
-        }
+        o3_cites_the_case_for_strangers(&mut evs, 1440);
     }
     evs
 }
