@@ -69,16 +69,79 @@ pub(crate) struct Session {
     record: String,
 }
 
-/// One-time codes and sessions (in memory: a restart signs everyone out).
+/// One-time codes and sessions (in memory: a restart signs everyone out), and where each
+/// person's data was released.
 pub struct Portal {
     pub(crate) sender: Box<dyn OtpSender>,
     codes: Mutex<HashMap<String, Code>>,
     sessions: Mutex<HashMap<String, Session>>,
+    pub(crate) released: Mutex<ReleaseIndex>,
 }
 
 impl Default for Portal {
     fn default() -> Self {
-        Self { sender: Box::new(LogSender), codes: Mutex::default(), sessions: Mutex::default() }
+        Self {
+            sender: Box::new(LogSender),
+            codes: Mutex::default(),
+            sessions: Mutex::default(),
+            released: Mutex::default(),
+        }
+    }
+}
+
+/// Whether an entry released data about the persons it names: an allowed data request that
+/// returned records.
+fn releases_data(e: &AuditEntry) -> bool {
+    e.decision == "allow"
+        && e.count > 0
+        && matches!(e.action.as_str(), "identity_lookup" | "routine_check" | "cdr_query" | "name_search")
+}
+
+/// Where data about each person was released: for every subject commitment of an entry that
+/// released data, and every citizen record commitment it returned, the indexes of those
+/// entries in the log. Built from the log at start and kept as entries commit (see
+/// [`Gateway::committed`]), so a citizen's report reads the entries that name them, not the
+/// whole log. Keys are a fixed hash of the commitment: a collision only adds an entry that the
+/// report then reads and finds is not theirs.
+#[derive(Debug, Default)]
+pub(crate) struct ReleaseIndex {
+    by_key: HashMap<u64, Vec<u64>>,
+}
+
+impl ReleaseIndex {
+    fn key(commitment: &str) -> u64 {
+        use std::hash::Hasher;
+        let mut h = std::hash::DefaultHasher::new();
+        h.write(commitment.as_bytes());
+        h.finish()
+    }
+
+    /// Note the entry at `index` (entries come in log order; each index once).
+    pub(crate) fn add(&mut self, index: u64, e: &AuditEntry) {
+        if !releases_data(e) {
+            return;
+        }
+        // A call-record query returns call records, not citizens: its person is its subject.
+        let records: &[String] = if e.action == "cdr_query" { &[] } else { &e.records };
+        for c in e.subjects.iter().chain(records) {
+            let list = self.by_key.entry(Self::key(c)).or_default();
+            if list.last() != Some(&index) {
+                list.push(index);
+            }
+        }
+    }
+
+    /// The entries naming any of `commitments`, in log order.
+    fn entries(&self, commitments: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<u64> {
+        let mut out: Vec<u64> = commitments
+            .into_iter()
+            .filter_map(|c| self.by_key.get(&Self::key(c.as_ref())))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
@@ -300,9 +363,7 @@ impl Gateway {
     }
 
     fn mine(&self, s: &Session, e: &AuditEntry) -> bool {
-        e.decision == "allow"
-            && e.count > 0
-            && matches!(e.action.as_str(), "identity_lookup" | "routine_check" | "cdr_query" | "name_search")
+        releases_data(e)
             && (e.subjects.iter().any(|x| s.subjects.contains(x)) || e.records.contains(&s.record))
     }
 
@@ -310,8 +371,14 @@ impl Gateway {
     pub fn citizen_accesses(&self, p: &Principal) -> Result<Value, GatewayError> {
         let s = self.session(p)?;
         let size = self.log.committed().size;
+        let candidates = self
+            .portal
+            .released
+            .lock()
+            .map_err(|_| internal("release index lock"))?
+            .entries(s.subjects.iter().chain([&s.record]));
         let mut out = Vec::new();
-        for i in 0..size {
+        for i in candidates.into_iter().filter(|&i| i < size) {
             let Some(bytes) = self.log.entry(i).map_err(internal)? else { continue };
             let Ok(e) = serde_json::from_slice::<AuditEntry>(&bytes) else { continue };
             if !self.mine(&s, &e) || self.withheld(&e.case)? {
@@ -357,5 +424,60 @@ impl Gateway {
             "checkpoint": committed.checkpoint,
             "log_key": self.log.verifier().to_text(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(action: &str, decision: &str, subjects: &[&str], records: &[&str]) -> AuditEntry {
+        AuditEntry {
+            v: 1,
+            time: "2026-03-10T04:00:00Z".into(),
+            req: "r-1".into(),
+            officer: "inv1".into(),
+            unit: "ATU".into(),
+            token: "t-1".into(),
+            action: action.into(),
+            case: "C1".into(),
+            warrant: "W1".into(),
+            purpose: String::new(),
+            decision: decision.into(),
+            reasons: vec![],
+            subjects: subjects.iter().map(|s| s.to_string()).collect(),
+            count: records.len() as u64,
+            records: records.iter().map(|s| s.to_string()).collect(),
+            status: if decision == "allow" { 200 } else { 403 },
+            fields: vec![],
+        }
+    }
+
+    #[test]
+    fn the_release_index_holds_released_data_by_subject_and_citizen_record_only() {
+        let mut ix = ReleaseIndex::default();
+        ix.add(0, &entry("identity_lookup", "allow", &["c:nid-a"], &["c:cit-a"]));
+        ix.add(1, &entry("identity_lookup", "deny", &["c:nid-a"], &[]));
+        ix.add(2, &entry("cdr_query", "allow", &["c:msisdn-a"], &["c:cdr-1", "c:cdr-2"]));
+        ix.add(3, &entry("name_search", "allow", &["c:query"], &["c:cit-b", "c:cit-a"]));
+        ix.add(4, &entry("admin_case", "allow", &["c:nid-a"], &["c:cit-a"]));
+        ix.add(5, &entry("routine_check", "allow", &["c:msisdn-a"], &[]));
+        // Found nothing: nothing released.
+        ix.add(6, &entry("identity_lookup", "allow", &["c:nid-a"], &[]));
+        let a = ["c:nid-a", "c:msisdn-a", "c:cit-a"];
+        assert_eq!(ix.entries(a), vec![0, 2, 3], "in log order, each once");
+        assert_eq!(ix.entries(["c:cit-b"]), vec![3]);
+        // Call records are not persons: never keys of the index.
+        assert!(ix.entries(["c:cdr-1"]).is_empty());
+        assert!(ix.entries(["c:nobody"]).is_empty());
+    }
+
+    #[test]
+    fn entries_out_of_order_come_back_in_log_order() {
+        let mut ix = ReleaseIndex::default();
+        for i in [5, 3, 9, 3] {
+            ix.add(i, &entry("identity_lookup", "allow", &["c:n"], &["c:r"]));
+        }
+        assert_eq!(ix.entries(["c:n", "c:r"]), vec![3, 5, 9]);
     }
 }

@@ -280,26 +280,7 @@ impl Gateway {
     /// The transparency report: requests by unit, category and decision; warrants issued and
     /// refused; alerts raised and confirmed. Aggregates only — safe to publish.
     pub fn transparency(&self) -> Result<Transparency, GatewayError> {
-        let mut t = Transparency::default();
-        let size = self.log.committed().size;
-        for i in 0..size {
-            let Some(bytes) = self.log.entry(i).map_err(internal)? else { continue };
-            let Ok(e) = serde_json::from_slice::<AuditEntry>(&bytes) else { continue };
-            let cat = match e.action.as_str() {
-                "identity_lookup" => "identity (case)",
-                "routine_check" => "identity (routine)",
-                "cdr_query" => "call records",
-                "name_search" => "name search",
-                "admin_warrant" => {
-                    *t.warrants
-                        .entry(if e.decision == "allow" { "issued" } else { "refused" }.into())
-                        .or_insert(0) += 1;
-                    continue;
-                }
-                _ => continue,
-            };
-            *t.requests.entry((e.unit.clone(), cat.to_string(), e.decision.clone())).or_insert(0) += 1;
-        }
+        let mut t = self.counts.lock().map_err(|_| internal("transparency counts lock"))?.clone();
         for a in self.alerts() {
             let confirmed = self.triage_state(&alert_id(&a))?["state"] == "closed_abuse";
             let e = t.alerts.entry(format!("{:?}", a.severity).to_lowercase()).or_insert((0, 0));
@@ -311,7 +292,7 @@ impl Gateway {
 }
 
 /// Aggregates of the transparency report.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Transparency {
     /// (unit, category, decision) → requests.
     pub requests: BTreeMap<(String, String, String), u64>,
@@ -322,6 +303,24 @@ pub struct Transparency {
 }
 
 impl Transparency {
+    /// Count one entry of the log (entries come in log order, each once; see
+    /// [`Gateway::committed`]).
+    pub(crate) fn add(&mut self, e: &AuditEntry) {
+        let cat = match e.action.as_str() {
+            "identity_lookup" => "identity (case)",
+            "routine_check" => "identity (routine)",
+            "cdr_query" => "call records",
+            "name_search" => "name search",
+            "admin_warrant" => {
+                let k = if e.decision == "allow" { "issued" } else { "refused" };
+                *self.warrants.entry(k.into()).or_insert(0) += 1;
+                return;
+            }
+            _ => return,
+        };
+        *self.requests.entry((e.unit.clone(), cat.to_string(), e.decision.clone())).or_insert(0) += 1;
+    }
+
     /// CSV: `section,unit,category,decision,count`.
     pub fn csv(&self) -> String {
         let mut out = String::from("section,unit,category,decision,count\n");

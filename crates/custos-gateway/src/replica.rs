@@ -331,7 +331,7 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
             }
             if let Ok(e) = serde_json::from_slice::<AuditEntry>(leaf) {
                 if let Some(t) = parse_when(&e.time) {
-                    g.feed_detector(&e, t);
+                    g.committed(*idx, &e, t);
                 }
                 changed |= e.decision == "allow"
                     && (e.action.starts_with("admin_") || e.action.starts_with("break_glass"));

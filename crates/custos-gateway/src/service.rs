@@ -250,6 +250,8 @@ pub struct Gateway {
     pub(crate) data_dir: Option<std::path::PathBuf>,
     /// The log shared with other replicas through the store, once joined.
     pub(crate) shared_log: std::sync::OnceLock<Arc<crate::replica::SharedLog>>,
+    /// The transparency report's counts of the log's entries, kept as they commit.
+    pub(crate) counts: Mutex<crate::oversight::Transparency>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -297,6 +299,7 @@ impl Gateway {
             portal: crate::citizen::Portal::default(),
             data_dir: None,
             shared_log: std::sync::OnceLock::new(),
+            counts: Mutex::default(),
         };
         g.reload()?;
         g.load_watch()?;
@@ -434,7 +437,8 @@ impl Gateway {
         Ok(())
     }
 
-    /// Rebuild today's quotas and the live detector's state from the audit log.
+    /// Rebuild today's quotas, the live detector's state, the citizens' release index and the
+    /// transparency counts from the audit log.
     fn replay(&self) -> Result<(), GatewayError> {
         let size = self.log.committed().size;
         let today = self.local_day(self.now());
@@ -450,12 +454,26 @@ impl Gateway {
                     }
                 }
             }
-            self.feed_detector(&e, t);
+            self.committed(i, &e, t);
         }
         Ok(())
     }
 
-    pub(crate) fn feed_detector(&self, e: &AuditEntry, t: i64) {
+    /// An entry is in the log, at `index`: count it for the transparency report, index whom it
+    /// released data about for the citizens' reports, and feed it to the live detector. Every
+    /// entry passes here once, in log order: at start (replay), as an append commits, or as
+    /// the mirror of a shared log receives it.
+    pub(crate) fn committed(&self, index: u64, e: &AuditEntry, t: i64) {
+        if let Ok(mut c) = self.counts.lock() {
+            c.add(e);
+        }
+        if let Ok(mut r) = self.portal.released.lock() {
+            r.add(index, e);
+        }
+        self.feed_detector(e, t);
+    }
+
+    fn feed_detector(&self, e: &AuditEntry, t: i64) {
         let grant = e.action == "break_glass" && e.decision == "allow";
         if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !grant) {
             return;
@@ -509,7 +527,7 @@ impl Gateway {
         match self.log.append_async(entry.to_bytes()).await {
             Ok(r) => {
                 if let Some(t) = parse_when(&entry.time) {
-                    self.feed_detector(entry, t);
+                    self.committed(r.index, entry, t);
                 }
                 Ok(r)
             }

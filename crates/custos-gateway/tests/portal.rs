@@ -69,7 +69,6 @@ fn fixture() -> Fx {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().to_path_buf();
     LogStore::init(&dir, "custos.test/audit").unwrap();
-    let log = LogStore::open(&dir, Options::default()).unwrap();
     let reg = Registry::init(
         Box::new(SqliteStore::open(&dir.join("custos.db")).unwrap()),
         &LocalKek::from_bytes([9; 32]),
@@ -118,6 +117,14 @@ fn fixture() -> Fx {
         })
         .unwrap();
     }
+    start(d, reg, true)
+}
+
+/// The gateway and its server over the data directory `d`, as `custos serve` starts them
+/// (with `fresh`, also the tokens of every officer).
+fn start(d: tempfile::TempDir, reg: Registry, fresh: bool) -> Fx {
+    let dir = d.path().to_path_buf();
+    let log = LogStore::open(&dir, Options::default()).unwrap();
     let clock = Arc::new(AtomicI64::new(T));
     let c2 = clock.clone();
     let outbox = Arc::new(Outbox::default());
@@ -129,10 +136,12 @@ fn fixture() -> Fx {
             .with_otp_sender(Box::new(Sender(outbox.clone()))),
     );
     let mut tokens = HashMap::new();
-    for who in ["inv1", "inv9", "desk1", "sup1", "sup9", "rev1", "aud1"] {
-        tokens.insert(who, gw.issue_token(who, false, Some(T + 90 * DAY)).unwrap().0);
+    if fresh {
+        for who in ["inv1", "inv9", "desk1", "sup1", "sup9", "rev1", "aud1"] {
+            tokens.insert(who, gw.issue_token(who, false, Some(T + 90 * DAY)).unwrap().0);
+        }
+        tokens.insert("admin", gw.issue_token("admin", true, None).unwrap().0);
     }
-    tokens.insert("admin", gw.issue_token("admin", true, None).unwrap().0);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let auth: Arc<dyn custos_server::auth::Authenticate> = gw.clone();
     let router = custos_gateway::http::router(gw.clone()).merge(custos_server::audit::router(AuditState {
@@ -147,6 +156,22 @@ fn fixture() -> Fx {
         a
     });
     Fx { _d: d, gw, clock, base: format!("http://{addr}"), tokens, outbox, _rt: rt }
+}
+
+/// Stop the server and start it again over the same data directory: what the gateway knows
+/// of the log's past it rebuilds from the log.
+fn restart(fx: Fx) -> Fx {
+    let Fx { _d: d, gw, tokens, _rt: rt, .. } = fx;
+    rt.shutdown_timeout(std::time::Duration::from_secs(10));
+    // The server's tasks are gone with the runtime; the last handle lets the log's lock go.
+    let gw = Arc::into_inner(gw).expect("the stopped server holds no handle to the gateway");
+    drop(gw);
+    let reg = Registry::open(
+        Box::new(SqliteStore::open(&d.path().join("custos.db")).unwrap()),
+        &LocalKek::from_bytes([9; 32]),
+    )
+    .unwrap();
+    Fx { tokens, ..start(d, reg, false) }
 }
 
 fn call(fx: &Fx, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
@@ -328,6 +353,38 @@ fn covert_accesses_appear_only_after_the_case_closes_or_is_released() {
     }
     let body = json!({"nid": NID, "purpose": "x"});
     assert_eq!(call(&fx, "POST", "/v1/identity/lookup", Some(&tok), Some(body)).0, 403);
+}
+
+#[test]
+fn a_citizens_report_and_the_transparency_counts_are_the_same_after_a_restart() {
+    let fx = fixture();
+    assert_eq!(lookup(&fx, NID, "COPEN"), 200);
+    assert_eq!(lookup(&fx, NID2, "COPEN"), 200);
+    // Denied (a warrant for another case): neither listed for the citizen nor counted allowed.
+    let body = json!({"nid": NID, "case": "COPEN", "warrant": "W-CCOVERT", "purpose": "investigation"});
+    assert_eq!(as_who(&fx, "inv1", "POST", "/v1/identity/lookup", Some(body)).0, 403);
+    // A routine check by mobile number finds the same person.
+    let body = json!({"msisdn": "01711111111", "purpose": "walk-in verification"});
+    assert_eq!(as_who(&fx, "desk1", "POST", "/v1/identity/lookup", Some(body)).0, 200);
+    let report = |fx: &Fx, nid: &str| {
+        let tok = sign_in(fx, nid);
+        let (s, v) = call(fx, "GET", "/v1/citizens/me/accesses", Some(&tok), None);
+        assert_eq!(s, 200, "{v}");
+        v["accesses"].clone()
+    };
+    let mine = report(&fx, NID);
+    let cats: Vec<&str> = mine.as_array().unwrap().iter().map(|a| a["purpose"].as_str().unwrap()).collect();
+    assert_eq!(cats.len(), 2, "{mine}");
+    assert!(cats[0].contains("warrant") && cats[1].contains("routine"), "{cats:?}");
+    assert_eq!(report(&fx, NID2).as_array().unwrap().len(), 1);
+    let (_, counts) = as_who(&fx, "aud1", "GET", "/v1/transparency", None);
+
+    let fx = restart(fx);
+    assert_eq!(report(&fx, NID), mine, "rebuilt from the log");
+    let (s, again) = as_who(&fx, "aud1", "GET", "/v1/transparency", None);
+    assert_eq!(s, 200);
+    assert_eq!(again["requests"], counts["requests"], "{again}");
+    assert!(again["requests"].to_string().contains("deny"), "{again}");
 }
 
 #[test]
