@@ -84,15 +84,63 @@ fn engine_with_lists(a: &AnalyzeArgs) -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
-fn log_reader(a: &AnalyzeArgs) -> anyhow::Result<LogReader<std::fs::File>> {
-    Ok(LogReader::new(open(&a.log)?)
+/// The log as it is read. A file can be opened again from its start; a stream (a pipe, a
+/// terminal) cannot, so the bytes of a stream are copied to a temporary file as they are read:
+/// if the log turns out not to be in time order, it is read again from that copy and then the
+/// rest of the stream.
+type Input = Box<dyn std::io::Read + Send>;
+
+/// Bytes read from a stream, also written to its copy.
+struct Spool {
+    stream: std::fs::File,
+    copy: std::fs::File,
+}
+
+impl std::io::Read for Spool {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.stream.read(buf)?;
+        std::io::Write::write_all(&mut self.copy, &buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// A stream's copy so far and the stream itself (its unread rest), for a second reading.
+struct Spooled {
+    copy: std::fs::File,
+    stream: std::fs::File,
+}
+
+fn first_input(a: &AnalyzeArgs) -> anyhow::Result<(Input, Option<Spooled>)> {
+    let f = open(&a.log)?;
+    if f.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok((Box::new(f), None));
+    }
+    let copy = tempfile::tempfile().context("cannot make a temporary file to hold the log's stream")?;
+    let again = Spooled { copy: copy.try_clone()?, stream: f.try_clone()? };
+    Ok((Box::new(Spool { stream: f, copy }), Some(again)))
+}
+
+fn second_input(a: &AnalyzeArgs, spooled: Option<Spooled>) -> anyhow::Result<Input> {
+    use std::io::{Read, Seek};
+    Ok(match spooled {
+        None => Box::new(open(&a.log)?),
+        Some(Spooled { mut copy, stream }) => {
+            copy.rewind().context("cannot read back the copy of the log's stream")?;
+            Box::new(copy.chain(stream))
+        }
+    })
+}
+
+fn log_reader(a: &AnalyzeArgs, input: Input) -> anyhow::Result<LogReader<Input>> {
+    Ok(LogReader::new(input)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?
         .assume_offset(a.assume_offset.unwrap_or(0)))
 }
 
 pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     let mut engine = engine_with_lists(&a)?;
-    let mut reader = log_reader(&a)?;
+    let (input, spooled) = first_input(&a)?;
+    let mut reader = log_reader(&a, input)?;
     // Parsing runs on its own thread, handing rows over in batches, so reading the CSV and the
     // detectors overlap; the bounded channel keeps memory independent of the file's size.
     // Batches come back to the parser once read and their events are refilled in place, so
@@ -176,7 +224,7 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             custos_detect::time::format_utc(before)
         );
         engine = engine_with_lists(&a)?;
-        let mut reader = log_reader(&a)?;
+        let mut reader = log_reader(&a, second_input(&a, spooled)?)?;
         let (mut sorter, mut again) =
             (crate::sort::RunSorter::new(usize::try_from(a.sort_run_rows).unwrap_or(usize::MAX)), 0u64);
         loop {

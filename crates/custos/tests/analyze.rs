@@ -217,4 +217,20 @@ fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     let (merged, note) = run(&by_officer, &["--sort-run-rows", "1000"]);
     assert!(note.contains("sorting in runs of 1000 rows"), "{note}");
     assert_eq!(merged, ordered);
+    // Piped in, it cannot be opened again: what was read of the stream is read back from a
+    // copy, then the rest of the stream.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["analyze", "--log", "/dev/stdin", "--cases", cases.to_str().unwrap(), "--format", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = std::fs::read(&by_officer).unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &bytes));
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/dev/stdin: not in time order"));
+    assert_eq!(json_of(&o)["officers"], ordered);
 }
