@@ -757,6 +757,7 @@ async fn not_found() -> Response {
 
 /// The gateway's routes.
 pub fn router(g: Arc<Gateway>) -> Router {
+    Gateway::serve_from(&g);
     Router::new()
         .route("/v1/identity/lookup", post(identity_lookup))
         .route("/v1/identity/search", post(name_search))

@@ -252,6 +252,8 @@ pub struct Gateway {
     pub(crate) shared_log: std::sync::OnceLock<Arc<crate::replica::SharedLog>>,
     /// The transparency report's counts of the log's entries, kept as they commit.
     pub(crate) counts: Mutex<crate::oversight::Transparency>,
+    /// The gateway itself, once shared with a server (see [`Gateway::serve_from`]).
+    me: std::sync::OnceLock<std::sync::Weak<Gateway>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -300,6 +302,7 @@ impl Gateway {
             data_dir: None,
             shared_log: std::sync::OnceLock::new(),
             counts: Mutex::default(),
+            me: std::sync::OnceLock::new(),
         };
         g.reload()?;
         g.load_watch()?;
@@ -518,29 +521,55 @@ impl Gateway {
         self.engine.lock().map(|mut e| e.report().officers).unwrap_or_default()
     }
 
+    /// Note that the gateway is shared through `me` (the HTTP router does this): from then on
+    /// an append and what follows its commit run in a task of their own, to the end even if
+    /// the request that made the entry is dropped (its client gone), so every entry that
+    /// commits reaches the detector, the citizens' index and the transparency counts.
+    pub fn serve_from(me: &Arc<Self>) {
+        let _ = me.me.set(Arc::downgrade(me));
+    }
+
     /// Append an audit entry durably, then feed the detector. Fail-closed: an error here
     /// means no data may be sent.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<Receipt, GatewayError> {
         if let Some(shared) = self.shared_log.get() {
             return self.audit_shared(shared, entry).await;
         }
-        match self.log.append_async(entry.to_bytes()).await {
-            Ok(r) => {
-                if let Some(t) = parse_when(&entry.time) {
-                    self.committed(r.index, entry, t);
-                }
-                Ok(r)
-            }
-            Err(e) => {
-                self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, "audit append failed: failing closed");
-                Err(match e {
-                    LogError::EntryTooLarge(_) => {
-                        GatewayError::Invalid("too_large", "request too large to audit".into())
+        let appended = match self.me.get().and_then(std::sync::Weak::upgrade) {
+            Some(me) => {
+                let entry = entry.clone();
+                let task = tokio::spawn(async move {
+                    let r = me.log.append_async(entry.to_bytes()).await;
+                    if let Ok(r) = &r {
+                        me.after_append(r.index, &entry);
                     }
-                    _ => GatewayError::AuditUnavailable,
-                })
+                    r
+                });
+                task.await.unwrap_or_else(|e| Err(LogError::Unavailable(format!("audit append task: {e}"))))
             }
+            None => {
+                let r = self.log.append_async(entry.to_bytes()).await;
+                if let Ok(r) = &r {
+                    self.after_append(r.index, entry);
+                }
+                r
+            }
+        };
+        appended.map_err(|e| {
+            self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "audit append failed: failing closed");
+            match e {
+                LogError::EntryTooLarge(_) => {
+                    GatewayError::Invalid("too_large", "request too large to audit".into())
+                }
+                _ => GatewayError::AuditUnavailable,
+            }
+        })
+    }
+
+    fn after_append(&self, index: u64, entry: &AuditEntry) {
+        if let Some(t) = parse_when(&entry.time) {
+            self.committed(index, entry, t);
         }
     }
 

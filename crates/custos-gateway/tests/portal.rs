@@ -388,6 +388,35 @@ fn a_citizens_report_and_the_transparency_counts_are_the_same_after_a_restart() 
 }
 
 #[test]
+fn an_entry_whose_request_is_dropped_before_it_commits_still_reaches_the_detector_and_the_report() {
+    use custos_server::auth::Authenticate;
+    let fx = fixture();
+    fx.gw.add_watch(&[(NID2.to_string(), custos_detect::input::WatchLabel::Honeytoken)]).unwrap();
+    let p = fx.gw.authenticate(&fx.tokens["inv9"]).unwrap();
+    let body = json!({"nid": NID2, "purpose": "routine"});
+    let size = fx.gw.log().committed().size;
+    // Polled once, up to its append (which waits for a durable commit), then dropped: what a
+    // server does to a request whose client has gone.
+    let dropped = fx._rt.block_on(async {
+        let mut ctx = custos_gateway::service::Ctx { req: "r-gone".into(), ..Default::default() };
+        let lookup = fx.gw.identity_lookup(&p, &mut ctx, &body);
+        tokio::time::timeout(std::time::Duration::ZERO, lookup).await.is_err()
+    });
+    assert!(dropped, "the request was still waiting for its commit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fx.gw.alerts().iter().all(|a| a.officer != "inv9") {
+        assert!(std::time::Instant::now() < deadline, "the committed entry never reached the detector");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(fx.gw.log().committed().size, size + 1);
+    let tok = sign_in(&fx, NID2);
+    let (s, v) = call(&fx, "GET", "/v1/citizens/me/accesses", Some(&tok), None);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["accesses"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["accesses"][0]["index"], size);
+}
+
+#[test]
 fn one_time_codes_resist_guessing_reuse_expiry_and_flooding() {
     let fx = fixture();
     let session = |nid: &str, code: &str| {
