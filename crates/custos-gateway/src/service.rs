@@ -229,6 +229,32 @@ pub struct Ctx {
 /// One officer's (allowed, refused) data requests per local day.
 pub(crate) type Timeline = std::collections::BTreeMap<i64, (u32, u32)>;
 
+/// An audit append awaited by its request. Dropped while still pending (the request dropped,
+/// its client gone), it hands the append to a task of its own, which feeds the entry on once it
+/// commits.
+struct Waiting<'a> {
+    g: &'a Gateway,
+    entry: &'a AuditEntry,
+    pending: Option<custos_logstore::PendingAppend>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let Some(pending) = self.pending.take() else { return };
+        let (Some(me), Ok(rt)) =
+            (self.g.me.get().and_then(std::sync::Weak::upgrade), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let entry = self.entry.clone();
+        rt.spawn(async move {
+            if let Ok(r) = pending.await {
+                me.after_append(r.index, &entry);
+            }
+        });
+    }
+}
+
 /// The gateway.
 pub struct Gateway {
     pub(crate) registry: Registry,
@@ -522,9 +548,9 @@ impl Gateway {
     }
 
     /// Note that the gateway is shared through `me` (the HTTP router does this): from then on
-    /// an append and what follows its commit run in a task of their own, to the end even if
-    /// the request that made the entry is dropped (its client gone), so every entry that
-    /// commits reaches the detector, the citizens' index and the transparency counts.
+    /// an append whose request is dropped before its entry commits (the client gone) is
+    /// awaited in a task of its own, so every entry that commits reaches the detector, the
+    /// citizens' index and the transparency counts.
     pub fn serve_from(me: &Arc<Self>) {
         let _ = me.me.set(Arc::downgrade(me));
     }
@@ -535,25 +561,20 @@ impl Gateway {
         if let Some(shared) = self.shared_log.get() {
             return self.audit_shared(shared, entry).await;
         }
-        let appended = match self.me.get().and_then(std::sync::Weak::upgrade) {
-            Some(me) => {
-                let entry = entry.clone();
-                let task = tokio::spawn(async move {
-                    let r = me.log.append_async(entry.to_bytes()).await;
-                    if let Ok(r) = &r {
-                        me.after_append(r.index, &entry);
-                    }
-                    r
-                });
-                task.await.unwrap_or_else(|e| Err(LogError::Unavailable(format!("audit append task: {e}"))))
-            }
-            None => {
-                let r = self.log.append_async(entry.to_bytes()).await;
+        let appended = match self.log.append_pending(entry.to_bytes()) {
+            Ok(pending) => {
+                let mut waiting = Waiting { g: self, entry, pending: Some(pending) };
+                let r = match waiting.pending.as_mut() {
+                    Some(p) => p.await,
+                    None => Err(LogError::State("no pending append".into())),
+                };
+                waiting.pending = None;
                 if let Ok(r) = &r {
                     self.after_append(r.index, entry);
                 }
                 r
             }
+            Err(e) => Err(e),
         };
         appended.map_err(|e| {
             self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);

@@ -43,6 +43,27 @@ use custos_tlog::tile::{Tile, MAX_ENTRY_BYTES};
 pub use files::{read_commits, CommitRecord, StoreFiles};
 pub use seq::Receipt;
 
+/// An entry queued for appending (see [`LogStore::append_pending`]); resolves to its receipt
+/// once durable.
+#[derive(Debug)]
+pub struct PendingAppend(seq::ReplyRx);
+
+impl std::future::Future for PendingAppend {
+    type Output = Result<Receipt, LogError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|r| {
+            r.map_err(|_| LogError::Unavailable("sequencer stopped".into()))??
+                .into_iter()
+                .next()
+                .ok_or_else(|| LogError::State("empty receipt".into()))
+        })
+    }
+}
+
 /// Errors from the log store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -289,9 +310,13 @@ impl LogStore {
 
     /// Append one entry; resolves once it is durable.
     pub async fn append_async(&self, entry: Vec<u8>) -> Result<Receipt, LogError> {
-        let rx = self.submit(vec![entry])?;
-        let r = rx.await.map_err(|_| LogError::Unavailable("sequencer stopped".into()))??;
-        r.into_iter().next().ok_or_else(|| LogError::State("empty receipt".into()))
+        self.append_pending(entry)?.await
+    }
+
+    /// Queue one entry for appending: the entry is on its way to the log whether or not the
+    /// returned future is awaited (or dropped); awaited, it resolves once the entry is durable.
+    pub fn append_pending(&self, entry: Vec<u8>) -> Result<PendingAppend, LogError> {
+        Ok(PendingAppend(self.submit(vec![entry])?))
     }
 
     /// Append many entries (kept consecutive) and wait until all are durable.
