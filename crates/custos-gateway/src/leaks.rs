@@ -77,19 +77,40 @@ impl Scan {
     }
 }
 
-/// Allowed data requests of audit entries, as accesses keyed by subject commitment.
-pub fn accesses(entries: impl IntoIterator<Item = AuditEntry>) -> Vec<Access> {
-    let mut v = Vec::new();
-    for e in entries {
+/// What the audit log says each officer held, gathered one entry at a time (the log is read
+/// once, its entries not kept): allowed data requests as accesses keyed by subject commitment,
+/// and the field groups each officer received of each subject.
+#[derive(Debug, Default)]
+pub struct Holdings {
+    /// Allowed data requests, one per subject.
+    pub accesses: Vec<Access>,
+    /// `(officer, subject) → field groups` received.
+    pub released: Released,
+}
+
+impl Holdings {
+    /// Take in one audit entry.
+    pub fn add(&mut self, e: &AuditEntry) {
         if e.decision != "allow" || e.officer.is_empty() {
-            continue;
+            return;
         }
-        let Some(t) = crate::service::parse_when(&e.time) else { continue };
+        let t = crate::service::parse_when(&e.time);
         for s in &e.subjects {
-            v.push(Access { officer: e.officer.clone(), subject: s.clone(), time: t, case: e.case.clone() });
+            if let Some(t) = t {
+                self.accesses.push(Access {
+                    officer: e.officer.clone(),
+                    subject: s.clone(),
+                    time: t,
+                    case: e.case.clone(),
+                });
+            }
+            let set = self.released.entry((e.officer.clone(), s.clone())).or_default();
+            if e.fields.is_empty() {
+                set.insert("*".into());
+            }
+            set.extend(e.fields.iter().cloned());
         }
     }
-    v
 }
 
 /// Attribute a scan, mapping each found identifier to its subject key.
@@ -152,24 +173,6 @@ pub fn decoy_accesses(
 /// allowed entries. An entry that does not record its groups (written before they were
 /// recorded) makes the holding unknown, written `*`: every mark counts for it.
 pub type Released = std::collections::HashMap<(String, String), std::collections::BTreeSet<String>>;
-
-/// The field groups released per (officer, subject) in audit entries.
-pub fn released(entries: &[AuditEntry]) -> Released {
-    let mut m = Released::new();
-    for e in entries {
-        if e.decision != "allow" || e.officer.is_empty() {
-            continue;
-        }
-        for s in &e.subjects {
-            let set = m.entry((e.officer.clone(), s.clone())).or_default();
-            if e.fields.is_empty() {
-                set.insert("*".into());
-            }
-            set.extend(e.fields.iter().cloned());
-        }
-    }
-    m
-}
 
 /// Formatting marks read back from leaked text, scored per officer who held the record (or to
 /// whom a decoy was handed): `(officer, agreeing bits, disagreeing bits)`, best first. A mark

@@ -1295,16 +1295,15 @@ impl Gateway {
         let mut scan = crate::leaks::Scan::default();
         scan.add(bytes, kind, "upload", self.cfg.utc_offset);
         let size = self.log.committed().size;
-        let mut entries = Vec::new();
+        let mut holdings = crate::leaks::Holdings::default();
         for i in 0..size {
             if let Some(b) = self.log.entry(i).map_err(internal)? {
                 if let Ok(e) = serde_json::from_slice::<AuditEntry>(&b) {
-                    entries.push(e);
+                    holdings.add(&e);
                 }
             }
         }
-        let held = crate::leaks::released(&entries);
-        let accesses = crate::leaks::accesses(entries);
+        let crate::leaks::Holdings { accesses, released: held } = holdings;
         let vault = self.registry.vault();
         let key_of = |k: custos_leak::extract::Kind, v: &str| {
             let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };

@@ -124,7 +124,7 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
             let reg = crate::stack::open_registry(dir)?;
             let mut t = custos_logstore::DirTiles::open(dir)?;
             let size = t.last_commit().size;
-            let mut entries = Vec::new();
+            let mut holdings = custos_gateway::leaks::Holdings::default();
             use custos_tlog::verify::TileFetcher as _;
             for b in 0..size.div_ceil(256) {
                 let tile = custos_tlog::tile::Tile {
@@ -135,12 +135,12 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
                 let bundle = t.fetch(&tile).map_err(anyhow::Error::msg)?;
                 for e in custos_tlog::tile::decode_bundle(&bundle, 256).map_err(|e| anyhow::anyhow!("{e}"))? {
                     if let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) {
-                        entries.push(e);
+                        holdings.add(&e);
                     }
                 }
             }
-            held = custos_gateway::leaks::released(&entries);
-            let v = custos_gateway::leaks::accesses(entries);
+            held = holdings.released;
+            let v = holdings.accesses;
             registry = Some(reg);
             let vault =
                 registry.as_ref().map(|r| r.vault().clone()).ok_or_else(|| anyhow::anyhow!("no registry"))?;
