@@ -119,6 +119,55 @@ pub struct StoreFiles {
     commits: File,
 }
 
+/// The sequencer's helper threads for the index and hash files.
+pub(crate) struct DataWriters {
+    index: FileWriter,
+    hashes: FileWriter,
+}
+
+/// One thread appending buffers to one file and syncing it, a job at a time.
+struct FileWriter {
+    jobs: std::sync::mpsc::SyncSender<Vec<u8>>,
+    done: std::sync::mpsc::Receiver<(Vec<u8>, Result<(), LogError>)>,
+    path: PathBuf,
+}
+
+impl FileWriter {
+    fn start(file: &File, path: PathBuf) -> Result<Self, LogError> {
+        let file = file.try_clone().map_err(io_err(&path))?;
+        let (jobs, todo) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let (finished, done) = std::sync::mpsc::sync_channel(1);
+        let p = path.clone();
+        std::thread::Builder::new()
+            .name("custos-log-sync".into())
+            .spawn(move || {
+                while let Ok(buf) = todo.recv() {
+                    let mut w = &file;
+                    let r = w.write_all(&buf).and_then(|()| file.sync_data()).map_err(io_err(&p));
+                    if finished.send((buf, r)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(io_err(&path))?;
+        Ok(Self { jobs, done, path })
+    }
+
+    fn gone(&self) -> LogError {
+        LogError::State(format!("the writer of `{}` stopped", self.path.display()))
+    }
+
+    fn submit(&self, buf: Vec<u8>) -> Result<(), LogError> {
+        self.jobs.send(buf).map_err(|_| self.gone())
+    }
+
+    /// The buffer of the job submitted last, once it is written and synced.
+    fn wait(&self) -> Result<Vec<u8>, LogError> {
+        let (buf, r) = self.done.recv().map_err(|_| self.gone())?;
+        r.map(|()| buf)
+    }
+}
+
 fn open_rw(path: &Path, create_new: bool) -> Result<File, LogError> {
     let mut o = OpenOptions::new();
     o.read(true).append(true);
@@ -211,22 +260,35 @@ impl StoreFiles {
         Ok((files, last))
     }
 
-    /// Append data for new entries and make it durable. Called only by the sequencer.
-    pub(crate) fn append_data(&self, entries: &[u8], index: &[u8], hashes: &[u8]) -> Result<(), LogError> {
-        let job = |f: &File, name: &str, bytes: &[u8]| -> Result<(), LogError> {
-            let p = self.dir.join(name);
-            let mut w = f;
-            w.write_all(bytes).map_err(io_err(&p))?;
-            f.sync_data().map_err(io_err(&p))
-        };
-        std::thread::scope(|s| {
-            let h = s.spawn(|| job(&self.hashes, "hashes.dat", hashes));
-            let i = s.spawn(|| job(&self.index, "index.dat", index));
-            let e = job(&self.entries, "entries.dat", entries);
-            let join = |r: std::thread::Result<Result<(), LogError>>| {
-                r.unwrap_or_else(|_| Err(LogError::State("sync thread failed".into())))
-            };
-            e.and(join(h.join())).and(join(i.join()))
+    /// Append data for new entries and make it durable. Called only by the sequencer, with
+    /// the writers it started once ([`StoreFiles::data_writers`]): the three files sync at
+    /// once, the entries here and the index and hashes on the writers' threads. Each buffer
+    /// comes back (cleared by the caller) for the next batch.
+    pub(crate) fn append_data(
+        &self,
+        writers: &DataWriters,
+        entries: &[u8],
+        index: &mut Vec<u8>,
+        hashes: &mut Vec<u8>,
+    ) -> Result<(), LogError> {
+        writers.hashes.submit(std::mem::take(hashes))?;
+        let sent = writers.index.submit(std::mem::take(index));
+        let p = self.dir.join("entries.dat");
+        let mut w = &self.entries;
+        let e = w.write_all(entries).and_then(|()| self.entries.sync_data()).map_err(io_err(&p));
+        // Wait for every job handed out, whatever failed, so no write is left running.
+        let h = writers.hashes.wait().map(|b| *hashes = b);
+        let i = sent.and_then(|()| writers.index.wait().map(|b| *index = b));
+        e.and(h).and(i)
+    }
+
+    /// Start the threads that append to and sync `index.dat` and `hashes.dat` beside the
+    /// sequencer (one each, for the store's life: starting two threads per batch cost more
+    /// CPU than the batch's own work).
+    pub(crate) fn data_writers(&self) -> Result<DataWriters, LogError> {
+        Ok(DataWriters {
+            index: FileWriter::start(&self.index, self.dir.join("index.dat"))?,
+            hashes: FileWriter::start(&self.hashes, self.dir.join("hashes.dat"))?,
         })
     }
 

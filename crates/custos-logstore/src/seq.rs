@@ -14,7 +14,7 @@ use custos_tlog::checkpoint::Checkpoint;
 use custos_tlog::merkle::{Frontier, Hash};
 use custos_tlog::note::Signer;
 
-use crate::files::CommitRecord;
+use crate::files::{CommitRecord, DataWriters};
 use crate::{Committed, LogError, Options, Shared};
 
 /// Proof that an entry is in the log: its index, the size of the first checkpoint covering
@@ -46,14 +46,22 @@ pub(crate) fn start(
     opts: Options,
 ) -> Result<(SyncSender<Request>, std::thread::JoinHandle<()>), LogError> {
     let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+    let writers = shared.files.data_writers()?;
     let join = std::thread::Builder::new()
         .name("custos-log-sequencer".into())
-        .spawn(move || run(&shared, &signer, frontier, &opts, &rx))
+        .spawn(move || run(&shared, &signer, &writers, frontier, &opts, &rx))
         .map_err(|e| LogError::State(format!("cannot start the sequencer thread: {e}")))?;
     Ok((tx, join))
 }
 
-fn run(shared: &Shared, signer: &Signer, mut frontier: Frontier, opts: &Options, rx: &Receiver<Request>) {
+fn run(
+    shared: &Shared,
+    signer: &Signer,
+    writers: &DataWriters,
+    mut frontier: Frontier,
+    opts: &Options,
+    rx: &Receiver<Request>,
+) {
     let mut entries_len =
         shared.committed.read().map(|c| c.entries_len).unwrap_or_else(|p| p.into_inner().entries_len);
     let mut batch: Vec<Request> = Vec::new();
@@ -99,7 +107,7 @@ fn run(shared: &Shared, signer: &Signer, mut frontier: Frontier, opts: &Options,
         }
         let size = frontier.size();
         let root = frontier.root();
-        let result = commit(shared, signer, &ebuf, &ibuf, &hbuf, size, off, root);
+        let result = commit(shared, signer, writers, &ebuf, &mut ibuf, &mut hbuf, size, off, root);
         match result {
             Ok(checkpoint) => {
                 entries_len = off;
@@ -135,14 +143,15 @@ fn run(shared: &Shared, signer: &Signer, mut frontier: Frontier, opts: &Options,
 fn commit(
     shared: &Shared,
     signer: &Signer,
+    writers: &DataWriters,
     ebuf: &[u8],
-    ibuf: &[u8],
-    hbuf: &[u8],
+    ibuf: &mut Vec<u8>,
+    hbuf: &mut Vec<u8>,
     size: u64,
     entries_len: u64,
     root: Hash,
 ) -> Result<String, LogError> {
-    shared.files.append_data(ebuf, ibuf, hbuf)?;
+    shared.files.append_data(writers, ebuf, ibuf, hbuf)?;
     let cp = Checkpoint { origin: shared.origin.clone(), size, root, extensions: vec![] };
     let checkpoint = signer.sign(&cp.to_text())?;
     shared.files.append_commit(&CommitRecord { size, entries_len, root, checkpoint: checkpoint.clone() })?;
