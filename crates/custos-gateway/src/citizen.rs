@@ -91,7 +91,7 @@ impl Default for Portal {
 
 /// Whether an entry released data about the persons it names: an allowed data request that
 /// returned records.
-fn releases_data(e: &AuditEntry) -> bool {
+pub(crate) fn releases_data(e: &AuditEntry) -> bool {
     e.decision == "allow"
         && e.count > 0
         && matches!(e.action.as_str(), "identity_lookup" | "routine_check" | "cdr_query" | "name_search")
@@ -132,7 +132,7 @@ impl ReleaseIndex {
     }
 
     /// The entries naming any of `commitments`, in log order.
-    fn entries(&self, commitments: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<u64> {
+    pub(crate) fn entries(&self, commitments: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<u64> {
         let mut out: Vec<u64> = commitments
             .into_iter()
             .filter_map(|c| self.by_key.get(&Self::key(c.as_ref())))

@@ -77,9 +77,10 @@ impl Scan {
     }
 }
 
-/// What the audit log says each officer held, gathered one entry at a time (the log is read
-/// once, its entries not kept): allowed data requests as accesses keyed by subject commitment,
-/// and the field groups each officer received of each subject.
+/// What the audit log says each officer held, gathered one entry at a time (its entries not
+/// kept): data requests that released records, as accesses keyed by subject commitment, and the
+/// field groups each officer received of each subject. A request refused, or allowed but
+/// finding nothing, released nothing that could leak.
 #[derive(Debug, Default)]
 pub struct Holdings {
     /// Allowed data requests, one per subject.
@@ -91,7 +92,7 @@ pub struct Holdings {
 impl Holdings {
     /// Take in one audit entry.
     pub fn add(&mut self, e: &AuditEntry) {
-        if e.decision != "allow" || e.officer.is_empty() {
+        if !crate::citizen::releases_data(e) || e.officer.is_empty() {
             return;
         }
         let t = crate::service::parse_when(&e.time);

@@ -1294,9 +1294,19 @@ impl Gateway {
         }
         let mut scan = crate::leaks::Scan::default();
         scan.add(bytes, kind, "upload", self.cfg.utc_offset);
+        let vault = self.registry.vault();
+        let key_of = |k: custos_leak::extract::Kind, v: &str| {
+            let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };
+            vault.commit(&vault.blind(kind, v))
+        };
+        // Only the entries that released data about a person found in the leak: the release
+        // index (kept as entries commit) names them, so the trace reads those, not the log.
         let size = self.log.committed().size;
+        let leaked: Vec<String> = scan.found.iter().map(|(k, v, ..)| key_of(*k, v)).collect();
+        let candidates =
+            self.portal.released.lock().map_err(|_| internal("release index lock"))?.entries(&leaked);
         let mut holdings = crate::leaks::Holdings::default();
-        for i in 0..size {
+        for i in candidates.into_iter().filter(|&i| i < size) {
             if let Some(b) = self.log.entry(i).map_err(internal)? {
                 if let Ok(e) = serde_json::from_slice::<AuditEntry>(&b) {
                     holdings.add(&e);
@@ -1304,11 +1314,6 @@ impl Gateway {
             }
         }
         let crate::leaks::Holdings { accesses, released: held } = holdings;
-        let vault = self.registry.vault();
-        let key_of = |k: custos_leak::extract::Kind, v: &str| {
-            let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };
-            vault.commit(&vault.blind(kind, v))
-        };
         let mut accesses = accesses;
         accesses.extend(crate::leaks::decoy_accesses(&scan, &self.registry, &key_of));
         let a = crate::leaks::attribute_scan(&scan, &accesses, &key_of);

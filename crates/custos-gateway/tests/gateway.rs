@@ -919,10 +919,15 @@ fn uploaded_leaks_are_traced_and_kept_without_plaintext() {
         post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": "2345678901", "purpose": "verify"})).status,
         200
     );
+    // An allowed call-record query that found no calls released nothing about the number:
+    // its leak says nothing about the officer who asked.
+    let none = post(&fx, "inv1", "/v1/cdr/query", cdr("C1", "W1", T - 25 * DAY, T - 20 * DAY));
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(none.body["records"].as_array().unwrap().len(), 0);
     let export = format!(
         r#"{{"name": "bazar", "type": "public_channel", "id": 9, "messages": [
           {{"id": 1, "type": "message", "date_unixtime": "{}", "text": ["NID ", {{"type": "bold", "text": "1234567890"}}, " \x07"]}},
-          {{"id": 2, "type": "message", "date_unixtime": "{}", "text": "and 2345678901, random 01799999999"}}]}}"#,
+          {{"id": 2, "type": "message", "date_unixtime": "{}", "text": "and 2345678901, random 01799999999, calls of 01711111111"}}]}}"#,
         T + 3600,
         T + 3600
     );
@@ -934,7 +939,7 @@ fn uploaded_leaks_are_traced_and_kept_without_plaintext() {
         r.body["suspects"].as_array().unwrap().iter().map(|s| s["officer"].as_str().unwrap()).collect();
     assert_eq!(officers.len(), 2);
     assert!(officers.contains(&"inv1") && officers.contains(&"desk1"));
-    assert_eq!(r.body["found"].as_array().unwrap().len(), 3);
+    assert_eq!(r.body["found"].as_array().unwrap().len(), 4);
     let id = r.body["leak"].as_str().unwrap().to_string();
     // The kept finding holds commitments, not the identifiers.
     let kept = call(&fx, "GET", &format!("/v1/leaks/{id}"), Some(&t), None, "");
