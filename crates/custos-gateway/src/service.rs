@@ -238,6 +238,25 @@ struct Waiting<'a> {
     pending: Option<custos_logstore::PendingAppend>,
 }
 
+/// The append's answer. Once it has come, nothing is left for the drop guard to hand off.
+impl std::future::Future for Waiting<'_> {
+    type Output = Result<custos_logstore::Receipt, LogError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let Some(pending) = self.pending.as_mut() else {
+            return std::task::Poll::Ready(Err(LogError::State(
+                "audit append polled after it answered".into(),
+            )));
+        };
+        let answer = std::task::ready!(std::pin::Pin::new(pending).poll(cx));
+        self.pending = None;
+        std::task::Poll::Ready(answer)
+    }
+}
+
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         let Some(pending) = self.pending.take() else { return };
@@ -563,12 +582,7 @@ impl Gateway {
         }
         let appended = match self.log.append_pending(entry.to_bytes()) {
             Ok(pending) => {
-                let mut waiting = Waiting { g: self, entry, pending: Some(pending) };
-                let r = match waiting.pending.as_mut() {
-                    Some(p) => p.await,
-                    None => Err(LogError::State("no pending append".into())),
-                };
-                waiting.pending = None;
+                let r = Waiting { g: self, entry, pending: Some(pending) }.await;
                 if let Ok(r) = &r {
                     self.after_append(r.index, entry);
                 }
