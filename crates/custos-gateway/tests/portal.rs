@@ -396,24 +396,35 @@ fn an_entry_whose_request_is_dropped_before_it_commits_still_reaches_the_detecto
     let body = json!({"nid": NID2, "purpose": "routine"});
     let size = fx.gw.log().committed().size;
     // Polled once, up to its append (which waits for a durable commit), then dropped: what a
-    // server does to a request whose client has gone.
-    let dropped = fx._rt.block_on(async {
-        let mut ctx = custos_gateway::service::Ctx { req: "r-gone".into(), ..Default::default() };
-        let lookup = fx.gw.identity_lookup(&p, &mut ctx, &body);
-        tokio::time::timeout(std::time::Duration::ZERO, lookup).await.is_err()
-    });
-    assert!(dropped, "the request was still waiting for its commit");
+    // server does to a request whose client has gone. Where the commit wins the race with
+    // that one poll (the test thread preempted between queueing the entry and polling it),
+    // the request just completes: try again, counting those.
+    let mut completed = 0;
+    loop {
+        let dropped = fx._rt.block_on(async {
+            let mut ctx = custos_gateway::service::Ctx { req: "r-gone".into(), ..Default::default() };
+            let lookup = fx.gw.identity_lookup(&p, &mut ctx, &body);
+            tokio::time::timeout(std::time::Duration::ZERO, lookup).await.is_err()
+        });
+        if dropped {
+            break;
+        }
+        completed += 1;
+        assert!(completed < 20, "the request never waited for its commit");
+    }
+    // Every honeytoken hit is an alert: the dropped one as well as any that completed.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while fx.gw.alerts().iter().all(|a| a.officer != "inv9") {
+    while fx.gw.alerts().iter().filter(|a| a.officer == "inv9").count() <= completed {
         assert!(std::time::Instant::now() < deadline, "the committed entry never reached the detector");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert_eq!(fx.gw.log().committed().size, size + 1);
+    let n = completed as u64 + 1;
+    assert_eq!(fx.gw.log().committed().size, size + n);
     let tok = sign_in(&fx, NID2);
     let (s, v) = call(&fx, "GET", "/v1/citizens/me/accesses", Some(&tok), None);
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["accesses"].as_array().unwrap().len(), 1, "{v}");
-    assert_eq!(v["accesses"][0]["index"], size);
+    assert_eq!(v["accesses"].as_array().unwrap().len() as u64, n, "{v}");
+    assert_eq!(v["accesses"][n as usize - 1]["index"], size + n - 1);
 }
 
 #[test]
