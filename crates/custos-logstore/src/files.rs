@@ -128,19 +128,9 @@ pub(crate) struct DataWriters {
 /// One thread appending buffers to one file and syncing it, a job at a time. Dropped, it stops
 /// its thread and waits for it, so no handle of the file outlives the store's sequencer.
 struct FileWriter {
-    jobs: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    jobs: crate::Worker<Vec<u8>>,
     done: std::sync::mpsc::Receiver<(Vec<u8>, Result<(), LogError>)>,
-    thread: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
-}
-
-impl Drop for FileWriter {
-    fn drop(&mut self) {
-        self.jobs.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 impl FileWriter {
@@ -161,7 +151,7 @@ impl FileWriter {
                 }
             })
             .map_err(io_err(&path))?;
-        Ok(Self { jobs: Some(jobs), done, thread: Some(thread), path })
+        Ok(Self { jobs: crate::Worker::new(jobs, thread), done, path })
     }
 
     fn gone(&self) -> LogError {
@@ -169,7 +159,7 @@ impl FileWriter {
     }
 
     fn submit(&self, buf: Vec<u8>) -> Result<(), LogError> {
-        self.jobs.as_ref().ok_or_else(|| self.gone())?.send(buf).map_err(|_| self.gone())
+        self.jobs.send(buf).ok_or_else(|| self.gone())
     }
 
     /// The buffer of the job submitted last, once it is written and synced.

@@ -174,22 +174,40 @@ pub(crate) struct Shared {
     pub(crate) failed: RwLock<Option<String>>,
 }
 
-/// The sequencer's handle. Dropped with the last [`LogStore`] clone: it closes the queue,
-/// waits for the sequencer to finish, and only then releases the process lock.
-struct Sequencer {
-    tx: Option<std::sync::mpsc::SyncSender<seq::Request>>,
+/// A thread fed through a bounded queue. Dropped, it closes the queue and waits for the thread
+/// to finish what it was given.
+pub(crate) struct Worker<T> {
+    tx: Option<std::sync::mpsc::SyncSender<T>>,
     join: Option<std::thread::JoinHandle<()>>,
-    /// One writer process per log; the OS drops the lock if the process dies.
-    _lock: File,
 }
 
-impl Drop for Sequencer {
+impl<T> Worker<T> {
+    pub(crate) fn new(tx: std::sync::mpsc::SyncSender<T>, join: std::thread::JoinHandle<()>) -> Self {
+        Self { tx: Some(tx), join: Some(join) }
+    }
+
+    /// Hand the thread a job; `None` if it has stopped.
+    pub(crate) fn send(&self, job: T) -> Option<()> {
+        self.tx.as_ref()?.send(job).ok()
+    }
+}
+
+impl<T> Drop for Worker<T> {
     fn drop(&mut self) {
         self.tx.take();
         if let Some(j) = self.join.take() {
             let _ = j.join();
         }
     }
+}
+
+/// The sequencer's handle. Dropped with the last [`LogStore`] clone: it closes the queue,
+/// waits for the sequencer to finish, and only then (fields drop in order) releases the
+/// process lock.
+struct Sequencer {
+    worker: Worker<seq::Request>,
+    /// One writer process per log; the OS drops the lock if the process dies.
+    _lock: File,
 }
 
 impl std::fmt::Debug for LogStore {
@@ -280,7 +298,7 @@ impl LogStore {
             failed: RwLock::new(None),
         });
         let (tx, join) = seq::start(shared.clone(), signer, frontier, opts)?;
-        Ok(Self { shared, seq: Arc::new(Sequencer { tx: Some(tx), join: Some(join), _lock: lock }) })
+        Ok(Self { shared, seq: Arc::new(Sequencer { worker: Worker::new(tx, join), _lock: lock }) })
     }
 
     /// The log's verifier key.
@@ -354,11 +372,9 @@ impl LogStore {
             .collect();
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.seq
-            .tx
-            .as_ref()
-            .ok_or_else(|| LogError::Unavailable("sequencer stopped".into()))?
+            .worker
             .send(seq::Request { entries: hashed, reply })
-            .map_err(|_| LogError::Unavailable("sequencer stopped".into()))?;
+            .ok_or_else(|| LogError::Unavailable("sequencer stopped".into()))?;
         Ok(rx)
     }
 
