@@ -132,7 +132,7 @@ impl ReleaseIndex {
     }
 
     /// The entries naming any of `commitments`, in log order.
-    pub(crate) fn entries(&self, commitments: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<u64> {
+    fn entries(&self, commitments: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<u64> {
         let mut out: Vec<u64> = commitments
             .into_iter()
             .filter_map(|c| self.by_key.get(&Self::key(c.as_ref())))
@@ -367,22 +367,33 @@ impl Gateway {
             && (e.subjects.iter().any(|x| s.subjects.contains(x)) || e.records.contains(&s.record))
     }
 
+    /// Visit, in log order, the committed entries the release index names for any of
+    /// `commitments` (a hash collision can add one that names none of them: callers check).
+    /// Only those entries are read, not the log.
+    pub(crate) fn each_release_of(
+        &self,
+        commitments: impl IntoIterator<Item = impl AsRef<str>>,
+        mut visit: impl FnMut(u64, AuditEntry) -> Result<(), GatewayError>,
+    ) -> Result<(), GatewayError> {
+        let size = self.log.committed().size;
+        let candidates =
+            self.portal.released.lock().map_err(|_| internal("release index lock"))?.entries(commitments);
+        for i in candidates.into_iter().filter(|&i| i < size) {
+            let Some(bytes) = self.log.entry(i).map_err(internal)? else { continue };
+            if let Ok(e) = serde_json::from_slice::<AuditEntry>(&bytes) {
+                visit(i, e)?;
+            }
+        }
+        Ok(())
+    }
+
     /// `GET /v1/citizens/me/accesses`: who looked at my data.
     pub fn citizen_accesses(&self, p: &Principal) -> Result<Value, GatewayError> {
         let s = self.session(p)?;
-        let size = self.log.committed().size;
-        let candidates = self
-            .portal
-            .released
-            .lock()
-            .map_err(|_| internal("release index lock"))?
-            .entries(s.subjects.iter().chain([&s.record]));
         let mut out = Vec::new();
-        for i in candidates.into_iter().filter(|&i| i < size) {
-            let Some(bytes) = self.log.entry(i).map_err(internal)? else { continue };
-            let Ok(e) = serde_json::from_slice::<AuditEntry>(&bytes) else { continue };
+        self.each_release_of(s.subjects.iter().chain([&s.record]), |i, e| {
             if !self.mine(&s, &e) || self.withheld(&e.case)? {
-                continue;
+                return Ok(());
             }
             out.push(json!({
                 "index": i,
@@ -392,7 +403,8 @@ impl Gateway {
                 "category": category(&e.action),
                 "purpose": purpose_category(&e),
             }));
-        }
+            Ok(())
+        })?;
         Ok(json!({
             "accesses": out,
             "note": "Accesses under an investigation that is still covert appear here once it closes or a reviewer releases them.",

@@ -581,15 +581,12 @@ impl Gateway {
             return self.audit_shared(shared, entry).await;
         }
         let appended = match self.log.append_pending(entry.to_bytes()) {
-            Ok(pending) => {
-                let r = Waiting { g: self, entry, pending: Some(pending) }.await;
-                if let Ok(r) = &r {
-                    self.after_append(r.index, entry);
-                }
-                r
-            }
+            Ok(pending) => Waiting { g: self, entry, pending: Some(pending) }.await,
             Err(e) => Err(e),
         };
+        if let Ok(r) = &appended {
+            self.after_append(r.index, entry);
+        }
         appended.map_err(|e| {
             self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, "audit append failed: failing closed");
@@ -1313,22 +1310,14 @@ impl Gateway {
             let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };
             vault.commit(&vault.blind(kind, v))
         };
-        // Only the entries that released data about a person found in the leak: the release
-        // index (kept as entries commit) names them, so the trace reads those, not the log.
-        let size = self.log.committed().size;
+        // Only the entries that released data about a person found in the leak.
         let leaked: Vec<String> = scan.found.iter().map(|(k, v, ..)| key_of(*k, v)).collect();
-        let candidates =
-            self.portal.released.lock().map_err(|_| internal("release index lock"))?.entries(&leaked);
         let mut holdings = crate::leaks::Holdings::default();
-        for i in candidates.into_iter().filter(|&i| i < size) {
-            if let Some(b) = self.log.entry(i).map_err(internal)? {
-                if let Ok(e) = serde_json::from_slice::<AuditEntry>(&b) {
-                    holdings.add(&e);
-                }
-            }
-        }
-        let crate::leaks::Holdings { accesses, released: held } = holdings;
-        let mut accesses = accesses;
+        self.each_release_of(&leaked, |_, e| {
+            holdings.add(&e);
+            Ok(())
+        })?;
+        let crate::leaks::Holdings { mut accesses, released: held } = holdings;
         accesses.extend(crate::leaks::decoy_accesses(&scan, &self.registry, &key_of));
         let a = crate::leaks::attribute_scan(&scan, &accesses, &key_of);
         let mut out = crate::leaks::finding(&scan, &a);
