@@ -6,7 +6,7 @@ pub fn parse_log(data: &[u8]) {
     if let Ok(rdr) = crate::input::LogReader::new(data) {
         let mut e = crate::Engine::new(crate::Config::default());
         for row in rdr.take(10_000).flatten() {
-            e.push(&crate::Event::from(row));
+            e.push(&row);
         }
         let _ = e.report();
     }

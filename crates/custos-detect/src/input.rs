@@ -12,7 +12,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use crate::time::{parse_log_time, Stamp};
+use crate::time::parse_log_time;
 use crate::Event;
 
 /// The well-known actions; anything else is kept as free text.
@@ -120,27 +120,6 @@ impl Action {
             Action::Other(s) => s,
         }
     }
-}
-
-/// One access-log row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessRow {
-    /// When.
-    pub time: Stamp,
-    /// Officer (account) identifier.
-    pub officer: String,
-    /// Unit, possibly empty.
-    pub unit: String,
-    /// What was done.
-    pub action: Action,
-    /// Identifier looked up (NID, MSISDN, query text or an opaque commitment).
-    pub subject: String,
-    /// Declared case, possibly empty.
-    pub case: String,
-    /// Whether the request was allowed.
-    pub allowed: bool,
-    /// Records returned.
-    pub records: u64,
 }
 
 /// A row that could not be read.
@@ -583,20 +562,13 @@ impl<R: Read> LogReader<R> {
 }
 
 impl<R: Read> Iterator for LogReader<R> {
-    type Item = Result<AccessRow, RowError>;
+    type Item = Result<Event, RowError>;
 
+    /// The next row as a fresh event (`custos analyze` refills one with
+    /// [`LogReader::read_event`] instead).
     fn next(&mut self) -> Option<Self::Item> {
         let mut ev = Event::default();
-        Some(self.read_event(&mut ev)?.map(|()| AccessRow {
-            time: Stamp { unix: ev.time, offset: ev.offset },
-            officer: ev.officer,
-            unit: ev.unit,
-            action: ev.action,
-            subject: ev.subject,
-            case: ev.case,
-            allowed: ev.allowed,
-            records: ev.records,
-        }))
+        Some(self.read_event(&mut ev)?.map(|()| ev))
     }
 }
 
@@ -724,7 +696,7 @@ mod tests {
                    1772000000,o1,ATU,CDR Pull,01712345678,C-1,SUCCESS,12\n\
                    1772000001,o2,ATU,NID Check,1234567890,,FAILED,0\n\
                    1772000002,o3,SB,NID Check,1234567891,,403,0\n";
-        let rows: Vec<AccessRow> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let rows: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
         let got: Vec<_> = rows
             .iter()
             .map(|r| {
@@ -748,7 +720,7 @@ mod tests {
         );
         assert_eq!(rows[0].subject, "8801712345678");
         let jl = "{\"timestamp\":1772000000,\"user\":\"o4\",\"event\":\"NID verify\",\"target\":\"1234567890\",\"status\":\"ok\"}\n";
-        let r: Vec<AccessRow> = LogReader::new(jl.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let r: Vec<Event> = LogReader::new(jl.as_bytes()).unwrap().map(Result::unwrap).collect();
         assert_eq!(
             (r[0].officer.as_str(), r[0].action.as_str(), r[0].allowed),
             ("o4", "identity_lookup", true)
@@ -785,7 +757,7 @@ mod tests {
                    1772000000,o1,N/A,identity_lookup,1234567890,-,allowed,1\n\
                    1772000001,o2,ATU,name_search,null,None,allowed,0\n\
                    1772000002,o3,--,identity_lookup,1234567891,NA-17,allowed,1\n";
-        let rows: Vec<AccessRow> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let rows: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
         let got: Vec<_> =
             rows.iter().map(|r| (r.unit.as_str(), r.subject.as_str(), r.case.as_str())).collect();
         assert_eq!(
@@ -826,7 +798,10 @@ mod tests {
         let rows: Vec<_> = LogReader::new(csv.as_bytes()).unwrap().collect();
         assert_eq!(rows.len(), 3);
         let r0 = rows[0].as_ref().unwrap();
-        assert_eq!((r0.officer.as_str(), r0.time.local_hour()), ("o1", 10));
+        assert_eq!(
+            (r0.officer.as_str(), crate::time::Stamp { unix: r0.time, offset: r0.offset }.local_hour()),
+            ("o1", 10)
+        );
         assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
         let r2 = rows[2].as_ref().unwrap();
         assert_eq!(
@@ -860,7 +835,6 @@ mod tests {
         for (a, b) in fresh.into_iter().zip(reused) {
             match (a, b) {
                 (Ok(a), Ok(b)) => {
-                    let a = Event::from(a);
                     assert_eq!(
                         (a.time, a.offset, &a.officer, &a.unit, &a.action, &a.subject, &a.case),
                         (b.time, b.offset, &b.officer, &b.unit, &b.action, &b.subject, &b.case)

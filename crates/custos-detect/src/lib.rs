@@ -48,7 +48,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-pub use input::{AccessRow, Action, CaseLinks, WatchLabel};
+pub use input::{Action, CaseLinks, WatchLabel};
 use stats::surprise;
 
 /// Tunables. The defaults are statistical thresholds, not fitted to any data set.
@@ -134,22 +134,6 @@ impl Default for Event {
             case: String::new(),
             allowed: true,
             records: 0,
-        }
-    }
-}
-
-impl From<AccessRow> for Event {
-    fn from(r: AccessRow) -> Self {
-        Self {
-            time: r.time.unix,
-            offset: r.time.offset,
-            officer: r.officer,
-            unit: r.unit,
-            action: r.action,
-            subject: r.subject,
-            case: r.case,
-            allowed: r.allowed,
-            records: r.records,
         }
     }
 }

@@ -326,7 +326,7 @@ proptest! {
         if let Ok(rdr) = LogReader::new(s.as_bytes()) {
             let mut e = Engine::new(Config::default());
             for row in rdr.flatten() {
-                e.push(&Event::from(row));
+                e.push(&row);
             }
             let _ = e.report();
         }
@@ -463,7 +463,7 @@ fn a_placeholder_in_the_case_column_is_no_case_both_officers_cite() {
     for (t, r) in rows {
         csv.push_str(&format!("{t},{r},allowed,1\n"));
     }
-    let evs: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(|r| Event::from(r.unwrap())).collect();
+    let evs: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
     let r = run(evs, &CaseLinks::default(), &[]);
     let c = colluders(&r);
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);

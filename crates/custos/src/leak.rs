@@ -105,12 +105,9 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
             let mut v = Vec::new();
             for row in rdr {
                 match row {
-                    Ok(r) if r.allowed => v.push(Access {
-                        officer: r.officer,
-                        subject: r.subject,
-                        time: r.time.unix,
-                        case: r.case,
-                    }),
+                    Ok(r) if r.allowed => {
+                        v.push(Access { officer: r.officer, subject: r.subject, time: r.time, case: r.case })
+                    }
                     Ok(_) => {}
                     Err(e) => eprintln!("{}:{}: skipped: {}", p.display(), e.line, e.message),
                 }
