@@ -6,13 +6,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use custos_server::auth::{Authenticate, HasAuth, Principal};
-use custos_server::error::ApiError;
+use custos_server::error::{ApiError, Param};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
@@ -172,6 +172,28 @@ async fn handle(
     resp
 }
 
+/// A path parameter, or the mistake in it as the gateway's bad-input error.
+fn param<T>(p: Param<T>) -> Result<T, GatewayError> {
+    p.0.map_err(|e| GatewayError::BadRequest(e.code, e.message))
+}
+
+/// [`handle`] for an operation on the object a path parameter names: a malformed parameter is
+/// bad input, answered in JSON and audited under the operation's name.
+async fn handle_on(
+    g: &Gateway,
+    principal: Result<Principal, ApiError>,
+    headers: &HeaderMap,
+    body: Body,
+    id: Param<String>,
+    op: impl Fn(String) -> Op,
+    needs_body: bool,
+) -> Response {
+    match param(id) {
+        Ok(id) => handle(g, principal, headers, body, op(id), needs_body).await,
+        Err(e) => audited_result(g, principal, op_name(&op(String::new())), |_| Err(e)).await,
+    }
+}
+
 /// Look up an identity record by NID or MSISDN (a routine check when no case is given).
 #[utoipa::path(post, path = "/v1/identity/lookup", request_body = IdentityLookupReq,
     responses((status = 200, description = "`{record, receipt}` with the fields the policy allows"),
@@ -226,11 +248,11 @@ async fn request_approval(
 async fn approve(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::Approve(id), false).await
+    handle_on(&s.0, p, &h, b, id, Op::Approve, false).await
 }
 
 /// Emergency access for a case with a written justification; raises an alert and opens a review.
@@ -249,11 +271,11 @@ async fn break_glass(
 async fn close_break_glass(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::CloseBreakGlass(id), true).await
+    handle_on(&s.0, p, &h, b, id, Op::CloseBreakGlass, true).await
 }
 
 /// Create or update an officer (admin).
@@ -283,11 +305,11 @@ async fn admin_token(
 async fn admin_revoke(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::Admin("revoke_token", Some(id)), false).await
+    handle_on(&s.0, p, &h, b, id, |id| Op::Admin("revoke_token", Some(id)), false).await
 }
 
 /// Create or update a case (admin or supervisor).
@@ -306,11 +328,11 @@ async fn admin_case(
 async fn admin_close_case(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::Admin("close_case", Some(id)), false).await
+    handle_on(&s.0, p, &h, b, id, |id| Op::Admin("close_case", Some(id)), false).await
 }
 
 /// Issue a warrant (an independent reviewer).
@@ -329,11 +351,11 @@ async fn warrant(
 async fn revoke_warrant(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::Admin("revoke_warrant", Some(id)), false).await
+    handle_on(&s.0, p, &h, b, id, |id| Op::Admin("revoke_warrant", Some(id)), false).await
 }
 
 /// Audit a read-only request and answer it (or 503 if it cannot be audited).
@@ -367,11 +389,11 @@ async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Res
 async fn triage_alert(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::TriageAlert(id), true).await
+    handle_on(&s.0, p, &h, b, id, Op::TriageAlert, true).await
 }
 
 /// An officer's daily activity, alerts and risk reasons (auditors; supervisors for their unit).
@@ -379,9 +401,9 @@ async fn triage_alert(
 async fn officer_view(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
 ) -> Response {
-    audited_result(&s.0, p, "view_officer", |p| s.0.officer_view(p, &id)).await
+    audited_result(&s.0, p, "view_officer", |p| s.0.officer_view(p, &param(id)?)).await
 }
 
 /// Cases and warrants, without subjects (auditors, reviewers; supervisors for their unit).
@@ -395,11 +417,11 @@ async fn cases_view(State(s): State<GwState>, p: Result<Principal, ApiError>) ->
 async fn release_case(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
     h: HeaderMap,
     b: Body,
 ) -> Response {
-    handle(&s.0, p, &h, b, Op::ReleaseCase(id), false).await
+    handle_on(&s.0, p, &h, b, id, Op::ReleaseCase, false).await
 }
 
 /// Who is signed in.
@@ -496,9 +518,9 @@ async fn citizen_accesses(State(s): State<GwState>, p: Result<Principal, ApiErro
 async fn citizen_proof(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(index): Path<u64>,
+    index: Param<u64>,
 ) -> Response {
-    audited_result(&s.0, p, "citizen_view_proof", |p| s.0.citizen_proof(p, index)).await
+    audited_result(&s.0, p, "citizen_view_proof", |p| s.0.citizen_proof(p, param(index)?)).await
 }
 
 fn oversight_role(p: &Principal) -> Result<(), GatewayError> {
@@ -568,9 +590,10 @@ async fn audited_result(
 async fn officer_risk(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
+    id: Param<String>,
 ) -> Response {
     audited_result(&s.0, p, "view_risk", |p| {
+        let id = param(id)?;
         s.0.in_scope(p, &id)?;
         let risk = s.0.risk().into_iter().find(|r| r.officer == id);
         Ok(json!({ "officer": id, "risk": risk }))
@@ -592,8 +615,9 @@ async fn break_glass_reviews(State(s): State<GwState>, p: Result<Principal, ApiE
 /// Largest uploaded export.
 pub const MAX_EXPORT: usize = 64 << 20;
 
-/// Upload a Telegram export (JSON, HTML or text) and trace it (auditors). The finding is kept.
-#[utoipa::path(post, path = "/v1/leaks", responses((status = 200, description = "the finding, with `leak` (its ID)"), (status = 403), (status = 413), (status = 415)))]
+/// Upload a Telegram export (JSON, HTML or text) and trace it (auditors). The finding is kept;
+/// an upload with no message in it is refused (422), not kept as a finding of nothing.
+#[utoipa::path(post, path = "/v1/leaks", responses((status = 200, description = "the finding, with `leak` (its ID)"), (status = 403), (status = 413), (status = 415), (status = 422, description = "no message could be read from the upload")))]
 async fn upload_leak(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
@@ -645,11 +669,11 @@ async fn upload_leak(
 
 /// A kept leak finding (auditors); identifiers appear as commitments.
 #[utoipa::path(get, path = "/v1/leaks/{id}", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
-async fn get_leak(
-    State(s): State<GwState>,
-    p: Result<Principal, ApiError>,
-    Path(id): Path<String>,
-) -> Response {
+async fn get_leak(State(s): State<GwState>, p: Result<Principal, ApiError>, id: Param<String>) -> Response {
+    let id = match param(id) {
+        Ok(id) => id,
+        Err(e) => return audited_result(&s.0, p, "view_leak", |_| Err(e)).await,
+    };
     let p = match p {
         Ok(p) => p,
         Err(e) => return e.into_response(),

@@ -1305,6 +1305,16 @@ impl Gateway {
         }
         let mut scan = crate::leaks::Scan::default();
         scan.add(bytes, kind, "upload", self.cfg.utc_offset);
+        // Nothing read is not "nothing leaked": the wrong file was sent, and no finding is kept.
+        if scan.messages == 0 {
+            let why = match scan.problems.first() {
+                Some(p) => format!("no message could be read from the upload: {p}"),
+                None => "the upload holds no messages: a Telegram Desktop export was expected \
+                         (`result.json` with a `messages` list, a `messages.html` page, or text)"
+                    .to_string(),
+            };
+            return Err(GatewayError::Invalid("no_messages", why));
+        }
         let vault = self.registry.vault();
         let key_of = |k: custos_leak::extract::Kind, v: &str| {
             let kind = if k == custos_leak::extract::Kind::Nid { "nid" } else { "msisdn" };

@@ -3,9 +3,9 @@
 //! offline — served with a strict Content-Security-Policy (scripts and styles only from this
 //! origin, no inline code, no framing).
 
-use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use custos_server::error::Param;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -32,7 +32,11 @@ pub async fn citizen() -> Response {
 }
 
 /// `GET /ui/{file}`: the pages' scripts and style sheet.
-pub async fn asset(Path(file): Path<String>) -> Response {
+pub async fn asset(Param(file): Param<String>) -> Response {
+    let file = match file {
+        Ok(file) => file,
+        Err(e) => return e.into_response(),
+    };
     match file.as_str() {
         "app.js" => page(include_str!("../ui/app.js"), "text/javascript; charset=utf-8"),
         "citizen.js" => page(include_str!("../ui/citizen.js"), "text/javascript; charset=utf-8"),

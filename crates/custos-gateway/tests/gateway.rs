@@ -880,6 +880,51 @@ fn bad_input_gets_4xx_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn malformed_path_parameters_get_a_json_400_and_are_audited() {
+    let fx = fixture(cfg());
+    let before = fx.gw.log().committed().size;
+    // Not UTF-8 once percent-decoded, or not a number where one is due: bad input like any
+    // other, in JSON, and one audit entry each for a signed-in caller.
+    let cases = [
+        ("GET", "/v1/officers/%FF/risk", "aud1"),
+        ("GET", "/v1/officers/%C3%28", "aud1"),
+        ("GET", "/v1/leaks/%FF", "aud1"),
+        ("GET", "/v1/citizens/me/accesses/-1/proof", "aud1"),
+        ("GET", "/v1/citizens/me/accesses/18446744073709551616/proof", "aud1"),
+        ("POST", "/v1/approvals/%FF/approve", "sup1"),
+        ("POST", "/v1/alerts/%FF/triage", "aud1"),
+    ];
+    for (method, path, who) in cases {
+        let body = (method == "POST").then_some("{}");
+        let r = call(&fx, method, path, Some(&fx.tokens[who]), body, "application/json");
+        assert_eq!(
+            (r.status, r.body["error"]["code"].as_str()),
+            (400, Some("invalid_path")),
+            "{path}: {}",
+            r.body
+        );
+        let message = r.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("malformed path parameter: "), "{message}");
+        assert_eq!(last_entry(&fx).status, 400, "{path}");
+    }
+    assert_eq!(fx.gw.log().committed().size, before + cases.len() as u64);
+    // Without a credential it is the missing credential that is answered.
+    let r = call(&fx, "GET", "/v1/officers/%FF/risk", None, None, "");
+    assert_eq!(r.status, 401, "{}", r.body);
+    // The public tiles and the pages' assets answer in JSON too.
+    for path in ["/audit/tile/0/%FF", "/ui/%FF"] {
+        let r = call(&fx, "GET", path, None, None, "");
+        assert_eq!(
+            (r.status, r.body["error"]["code"].as_str()),
+            (400, Some("invalid_path")),
+            "{path}: {}",
+            r.body
+        );
+    }
+    assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
+}
+
+#[test]
 fn concurrent_requests_each_leave_exactly_one_entry() {
     let fx =
         fixture(GatewayConfig { unauth_per_sec: 1000, quota_identity: 100_000, ..GatewayConfig::default() });
@@ -951,6 +996,14 @@ fn uploaded_leaks_are_traced_and_kept_without_plaintext() {
     assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["role_not_allowed".to_string()]));
     let r = call(&fx, "POST", "/v1/leaks", Some(&t), Some("x"), "image/png");
     assert_eq!(r.status, 415);
+    // A JSON file that is not an export is refused, not kept as a finding of nothing.
+    let before = fx.gw.log().committed().size;
+    for not_an_export in [r#"{}"#, r#"{"name": "bazar", "messages": []}"#, r#"{"messages": [1, "#] {
+        let r = call(&fx, "POST", "/v1/leaks", Some(&t), Some(not_an_export), "application/json");
+        assert_eq!((r.status, r.body["error"]["code"].as_str()), (422, Some("no_messages")), "{}", r.body);
+        assert_eq!((last_entry(&fx).action.as_str(), last_entry(&fx).status), ("leak_trace", 422));
+    }
+    assert_eq!(fx.gw.log().committed().size, before + 3);
     assert_eq!(call(&fx, "GET", "/v1/leaks/leak-nope", Some(&t), None, "").status, 404);
 }
 

@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +20,7 @@ use custos_logstore::LogStore;
 use custos_tlog::tile::{Tile, TileKind};
 
 use crate::auth::{Authenticate, HasAuth, Principal};
-use crate::error::ApiError;
+use crate::error::{ApiError, Param};
 
 /// Shared state of the audit routes.
 #[derive(Clone)]
@@ -62,10 +62,10 @@ async fn checkpoint(State(s): State<AuditState>) -> Response {
 
 async fn tile(
     State(s): State<AuditState>,
-    Path(rest): Path<String>,
+    Param(rest): Param<String>,
     principal: Result<Principal, ApiError>,
 ) -> Result<Response, ApiError> {
-    let path = format!("tile/{rest}");
+    let path = format!("tile/{}", rest?);
     let t = Tile::parse(&path).map_err(|e| ApiError::bad_request("bad_tile_path", e.to_string()))?;
     if t.kind == TileKind::Entries {
         let p = principal?;

@@ -69,3 +69,30 @@ impl IntoResponse for ApiError {
         (self.status, Json(body)).into_response()
     }
 }
+
+/// A path parameter, or the client's mistake in it (not UTF-8 once percent-decoded, not a
+/// number where one is due) as a 400 [`ApiError`] in JSON, never axum's plain-text rejection.
+/// It never rejects the request itself, so a handler that audits bad input (the gateway
+/// writes one audit entry for every authenticated request) audits this mistake too.
+#[derive(Debug)]
+pub struct Param<T>(pub Result<T, ApiError>);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for Param<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let got = axum::extract::Path::<T>::from_request_parts(parts, state).await;
+        Ok(Self(got.map(|axum::extract::Path(v)| v).map_err(|e| {
+            // axum words it "Invalid URL: Cannot parse `-1` to a `u64`".
+            let text = e.body_text();
+            let detail = text.strip_prefix("Invalid URL: ").unwrap_or(&text);
+            let mut chars = detail.chars();
+            let detail: String =
+                chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default();
+            ApiError::bad_request("invalid_path", format!("malformed path parameter: {detail}"))
+        })))
+    }
+}

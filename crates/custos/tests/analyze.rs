@@ -145,6 +145,18 @@ fn analyze_ranks_planted_insiders_and_reports_bad_rows() {
         "{}",
         String::from_utf8_lossy(&cut.stderr)
     );
+    // A JSON file that is not an export is an error, not a trace of nothing.
+    std::fs::write(d.path().join("not-an-export.json"), r#"{"name": "bazar"}"#).unwrap();
+    let none = custos(&[
+        "leak",
+        "trace",
+        d.path().join("not-an-export.json").to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(!none.status.success());
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(err.contains("not-an-export.json`: a Telegram Desktop export was expected"), "{err}");
     // A file that is not an access log is a clear error.
     std::fs::write(d.path().join("x.csv"), "a,b\n1,2\n").unwrap();
     let bad = analyze(&d.path().join("x.csv"), &[]);
