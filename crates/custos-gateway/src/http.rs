@@ -775,8 +775,27 @@ async fn openapi() -> Response {
     Json(ApiDoc::openapi()).into_response()
 }
 
-async fn not_found() -> Response {
-    ApiError::not_found("no such endpoint").into_response()
+/// An unknown endpoint: a JSON 404.
+async fn not_found(State(s): State<GwState>, req: axum::extract::Request) -> Response {
+    unrouted(&s, req, "unknown_endpoint", GatewayError::NotFound("not_found", "no such endpoint".into()))
+        .await
+}
+
+/// A method an endpoint does not take: a JSON 405 (axum adds the `Allow` header).
+async fn method_not_allowed(State(s): State<GwState>, req: axum::extract::Request) -> Response {
+    unrouted(&s, req, "method_not_allowed", GatewayError::MethodNotAllowed).await
+}
+
+/// A request no route takes. From a caller who sent a credential it is bad input like any
+/// other, and audited (an account probing the API for what it does not offer leaves a
+/// record); without one it is answered only (it asked for nothing that exists).
+async fn unrouted(s: &GwState, req: axum::extract::Request, action: &str, e: GatewayError) -> Response {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return to_api(&e).into_response();
+    }
+    let (mut parts, _) = req.into_parts();
+    let p = <Principal as axum::extract::FromRequestParts<GwState>>::from_request_parts(&mut parts, s).await;
+    audited_result(&s.0, p, action, |_| Err(e)).await
 }
 
 /// The gateway's routes.
@@ -821,6 +840,7 @@ pub fn router(g: Arc<Gateway>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY * 2))
         .with_state(GwState(g))
 }

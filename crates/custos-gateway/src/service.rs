@@ -79,6 +79,9 @@ pub enum GatewayError {
     /// 404: no such subject or object.
     #[error("{1}")]
     NotFound(&'static str, String),
+    /// 405: a method the endpoint does not take.
+    #[error("this endpoint does not take that method; the `Allow` header lists those it takes")]
+    MethodNotAllowed,
     /// 413: body too large.
     #[error("request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -112,6 +115,7 @@ impl GatewayError {
             GatewayError::BadRequest(..) => 400,
             GatewayError::Denied(_) => 403,
             GatewayError::NotFound(..) => 404,
+            GatewayError::MethodNotAllowed => 405,
             GatewayError::TooLarge(_) => 413,
             GatewayError::UnsupportedMediaType => 415,
             GatewayError::Invalid(..) => 422,
@@ -131,6 +135,7 @@ impl GatewayError {
             | GatewayError::Unauthorized(c, _) => c,
             GatewayError::TooMany(_) => "rate_limited",
             GatewayError::Denied(_) => "denied",
+            GatewayError::MethodNotAllowed => "method_not_allowed",
             GatewayError::TooLarge(_) => "too_large",
             GatewayError::UnsupportedMediaType => "unsupported_media_type",
             GatewayError::Quota => "quota_exceeded",

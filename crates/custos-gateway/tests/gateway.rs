@@ -874,8 +874,31 @@ fn bad_input_gets_4xx_and_the_server_keeps_serving() {
     }
     // Every one was audited, exactly once.
     assert_eq!(fx.gw.log().committed().size, before + cases.len() as u64);
-    // Unknown routes are a JSON 404; the server still answers.
-    assert_eq!(call(&fx, "GET", "/v1/nope", Some(&t), None, "").status, 404);
+    // Unknown routes are a JSON 404, and a method a route does not take a JSON 405, audited
+    // for a caller with a credential; the server still answers.
+    let before = fx.gw.log().committed().size;
+    let r = call(&fx, "GET", "/v1/nope", Some(&t), None, "");
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (404, Some("not_found")));
+    assert_eq!((last_entry(&fx).action.as_str(), last_entry(&fx).status), ("unknown_endpoint", 404));
+    for (method, path) in [("GET", "/v1/identity/lookup"), ("DELETE", "/v1/alerts")] {
+        let r = call(&fx, method, path, Some(&t), None, "");
+        assert_eq!(
+            (r.status, r.body["error"]["code"].as_str()),
+            (405, Some("method_not_allowed")),
+            "{method} {path}"
+        );
+        assert_eq!((last_entry(&fx).action.as_str(), last_entry(&fx).status), ("method_not_allowed", 405));
+    }
+    assert_eq!(fx.gw.log().committed().size, before + 3);
+    // Without a credential: answered, not audited; the public log's routes answer the same.
+    for (method, path, status) in
+        [("GET", "/v1/nope", 404), ("PUT", "/v1/cdr/query", 405), ("POST", "/audit/checkpoint", 405)]
+    {
+        let r = call(&fx, method, path, None, None, "");
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(r.body["error"]["code"].is_string(), "{}", r.body);
+    }
+    assert_eq!(fx.gw.log().committed().size, before + 3);
     assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
 }
 

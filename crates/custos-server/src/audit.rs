@@ -44,6 +44,7 @@ pub fn router(state: AuditState) -> Router {
     Router::new()
         .route("/audit/checkpoint", get(checkpoint))
         .route("/audit/tile/{*rest}", get(tile))
+        .method_not_allowed_fallback(crate::error::method_not_allowed)
         .with_state(state)
 }
 

@@ -70,6 +70,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The answer to a method a route does not take (axum keeps the `Allow` header listing the
+/// ones it does): JSON like every other error, not an empty body.
+pub async fn method_not_allowed() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; the `Allow` header lists those it takes",
+    )
+    .into_response()
+}
+
 /// A path parameter, or the client's mistake in it (not UTF-8 once percent-decoded, not a
 /// number where one is due) as a 400 [`ApiError`] in JSON, never axum's plain-text rejection.
 /// It never rejects the request itself, so a handler that audits bad input (the gateway
