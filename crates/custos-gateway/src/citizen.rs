@@ -11,7 +11,7 @@ use custos_server::auth::{token_hash, Principal};
 use serde_json::{json, Value};
 
 use crate::audit::AuditEntry;
-use crate::service::{internal, Gateway, GatewayError};
+use crate::service::{internal, parse, Gateway, GatewayError};
 
 /// How long a one-time code is valid, seconds.
 pub const CODE_TTL: i64 = 300;
@@ -56,6 +56,24 @@ struct Code {
     attempts: u32,
     used: bool,
     sent: VecDeque<i64>,
+}
+
+/// A citizen asks for a one-time code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpReq {
+    /// National ID (10, 13 or 17 digits).
+    pub nid: String,
+}
+
+/// A citizen signs in with the code.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionReq {
+    /// National ID (10, 13 or 17 digits).
+    pub nid: String,
+    /// The one-time code sent to the registered number.
+    pub code: String,
 }
 
 /// A signed-in citizen.
@@ -194,8 +212,8 @@ impl Gateway {
     /// `POST /v1/citizens/otp`: send a one-time code to the mobile number registered with an
     /// NID. The answer is the same whether or not the NID exists (no enumeration oracle).
     pub async fn citizen_request_code(&self, body: &Value) -> Result<Value, GatewayError> {
-        let nid = body.get("nid").and_then(Value::as_str).unwrap_or_default();
-        let nid = custos_store::normalize_nid(nid).ok_or_else(|| {
+        let OtpReq { nid } = parse(body)?;
+        let nid = custos_store::normalize_nid(&nid).ok_or_else(|| {
             GatewayError::Invalid("invalid_nid", "`nid` must have 10, 13 or 17 digits".into())
         })?;
         let bi = self.registry.vault().blind("nid", &nid);
@@ -236,9 +254,9 @@ impl Gateway {
 
     /// `POST /v1/citizens/session`: exchange the NID and its one-time code for a session token.
     pub async fn citizen_sign_in(&self, body: &Value) -> Result<Value, GatewayError> {
-        let nid = body.get("nid").and_then(Value::as_str).unwrap_or_default();
-        let code = body.get("code").and_then(Value::as_str).unwrap_or_default().trim().to_string();
-        let nid = custos_store::normalize_nid(nid).ok_or_else(|| {
+        let SessionReq { nid, code } = parse(body)?;
+        let code = code.trim().to_string();
+        let nid = custos_store::normalize_nid(&nid).ok_or_else(|| {
             GatewayError::Invalid("invalid_nid", "`nid` must have 10, 13 or 17 digits".into())
         })?;
         let bi = self.registry.vault().blind("nid", &nid);

@@ -492,13 +492,13 @@ async fn transparency(
 }
 
 /// Ask for a one-time code for a citizen's sign-in: `{nid}`. Open to anyone; rate-limited.
-#[utoipa::path(post, path = "/v1/citizens/otp", responses((status = 200), (status = 422), (status = 429)))]
+#[utoipa::path(post, path = "/v1/citizens/otp", request_body = crate::citizen::OtpReq, responses((status = 400), (status = 200), (status = 422), (status = 429)))]
 async fn citizen_otp(State(s): State<GwState>, h: HeaderMap, b: Body) -> Response {
     anonymous(&s.0, &h, b, |g, v| Box::pin(async move { g.citizen_request_code(&v).await })).await
 }
 
 /// Exchange an NID and its one-time code for a citizen session: `{nid, code}`.
-#[utoipa::path(post, path = "/v1/citizens/session", responses((status = 200), (status = 401), (status = 422)))]
+#[utoipa::path(post, path = "/v1/citizens/session", request_body = crate::citizen::SessionReq, responses((status = 400), (status = 200), (status = 401), (status = 422)))]
 async fn citizen_session(State(s): State<GwState>, h: HeaderMap, b: Body) -> Response {
     anonymous(&s.0, &h, b, |g, v| Box::pin(async move { g.citizen_sign_in(&v).await })).await
 }
@@ -767,7 +767,16 @@ async fn metrics(State(s): State<GwState>) -> Response {
         healthz,
         metrics
     ),
-    components(schemas(IdentityLookupReq, CdrQueryReq, NameSearchReq, BreakGlassReq, CaseReq, WarrantReq))
+    components(schemas(
+        IdentityLookupReq,
+        CdrQueryReq,
+        NameSearchReq,
+        BreakGlassReq,
+        CaseReq,
+        WarrantReq,
+        crate::citizen::OtpReq,
+        crate::citizen::SessionReq
+    ))
 )]
 pub struct ApiDoc;
 

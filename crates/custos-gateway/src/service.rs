@@ -1680,7 +1680,7 @@ fn canonical(v: &Value) -> String {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
     serde_json::from_value(body.clone())
         .map_err(|e| GatewayError::BadRequest("invalid_body", format!("invalid request: {e}")))
 }

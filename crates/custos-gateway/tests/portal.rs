@@ -433,8 +433,18 @@ fn one_time_codes_resist_guessing_reuse_expiry_and_flooding() {
     let session = |nid: &str, code: &str| {
         call(&fx, "POST", "/v1/citizens/session", None, Some(json!({"nid": nid, "code": code})))
     };
-    // Bad input.
+    // Bad input: an invalid NID; unknown fields and wrong types, as on the officers' endpoints.
     assert_eq!(call(&fx, "POST", "/v1/citizens/otp", None, Some(json!({"nid": "12"}))).0, 422);
+    for (path, body) in [
+        ("/v1/citizens/otp", json!({"nid": NID, "phone": "8801711111111"})),
+        ("/v1/citizens/otp", json!({"nid": 1234567890})),
+        ("/v1/citizens/session", json!({"nid": NID, "code": 123456})),
+        ("/v1/citizens/session", json!({"nid": NID})),
+    ] {
+        let (s, v) = call(&fx, "POST", path, None, Some(body.clone()));
+        assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_body")), "{path} {body}: {v}");
+    }
+    assert!(fx.outbox.0.lock().unwrap().is_empty(), "no code was sent for a refused request");
     // An unknown NID gets the same answer and no code is sent anywhere.
     let (s, v) = call(&fx, "POST", "/v1/citizens/otp", None, Some(json!({"nid": "9999999999"})));
     assert_eq!((s, v["sent"].as_bool()), (200, Some(true)));
