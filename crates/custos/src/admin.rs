@@ -246,6 +246,16 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
         let row: Result<(), String> = if kind == "citizens" {
             (|| {
                 let nid = normalize_nid(&f(0)).ok_or_else(|| format!("bad nid `{}`", f(0)))?;
+                let dob = f(5);
+                if !dob.is_empty() && !is_date(&dob) {
+                    return Err(format!("bad date of birth `{dob}` (YYYY-MM-DD)"));
+                }
+                let gender = gender(&f(6)).ok_or_else(|| {
+                    format!("bad gender `{}` (male, female, third_gender or other; m, f, hijra)", f(6))
+                })?;
+                if f(1).is_empty() && f(2).is_empty() {
+                    return Err("no name: both `name_bn` and `name_en` are empty".to_string());
+                }
                 let msisdns = f(11)
                     .split([';', ' '])
                     .filter(|m| !m.is_empty())
@@ -257,8 +267,8 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
                     name_en: f(2),
                     father: f(3),
                     mother: f(4),
-                    dob: f(5),
-                    gender: f(6),
+                    dob,
+                    gender: gender.to_string(),
                     division: f(7),
                     district: f(8),
                     upazila: f(9),
@@ -305,4 +315,72 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
     gw.log().append(entry.to_bytes())?;
     println!("imported {ok} {kind} from {} ({bad} bad rows skipped)", file.display());
     Ok(())
+}
+
+/// Whether `s` is a calendar date written `YYYY-MM-DD` (from 1800 on).
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit()))?.parse::<u32>().ok()
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else { return false };
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y >= 1800 && (1..=days).contains(&d)
+}
+
+/// The stored form of a gender as agencies write it (empty where the record has none), or
+/// `None` for a value that is not one.
+fn gender(s: &str) -> Option<&'static str> {
+    Some(match s.trim().to_ascii_lowercase().as_str() {
+        "" => "",
+        "male" | "m" => "male",
+        "female" | "f" => "female",
+        "third_gender" | "third gender" | "hijra" => "third_gender",
+        "other" => "other",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_of_birth_are_calendar_dates() {
+        for ok in ["1990-01-31", "2000-02-29", "1954-12-01"] {
+            assert!(is_date(ok), "{ok}");
+        }
+        for bad in [
+            "1990-13-01",
+            "1990-02-30",
+            "1900-02-29",
+            "1990-1-01",
+            "90-01-01",
+            "1990/01/01",
+            "1990-01-3x",
+            "1700-01-01",
+            "１９９０-01-01",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn genders_are_read_as_agencies_write_them() {
+        assert_eq!(
+            ["M", "female", " Hijra ", "", "other"].map(gender),
+            [Some("male"), Some("female"), Some("third_gender"), Some(""), Some("other")]
+        );
+        assert_eq!(gender("x"), None);
+    }
 }
