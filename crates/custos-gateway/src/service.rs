@@ -507,8 +507,10 @@ impl Gateway {
                     }
                 }
             }
-            self.committed(i, &e, t);
+            self.record(i, &e, t, false);
         }
+        let alerts = self.engine.lock().map(|e| e.alerts().len()).unwrap_or(0);
+        tracing::info!(entries = size, alerts, "rebuilt quotas, detector and reports from the audit log");
         Ok(())
     }
 
@@ -517,16 +519,22 @@ impl Gateway {
     /// entry passes here once, in log order: at start (replay), as an append commits, or as
     /// the mirror of a shared log receives it.
     pub(crate) fn committed(&self, index: u64, e: &AuditEntry, t: i64) {
+        self.record(index, e, t, true);
+    }
+
+    /// [`Gateway::committed`]; alerts are logged only for `live` entries (at start the
+    /// replayed log raises its old alerts again, which are queued, not news).
+    fn record(&self, index: u64, e: &AuditEntry, t: i64, live: bool) {
         if let Ok(mut c) = self.counts.lock() {
             c.add(e);
         }
         if let Ok(mut r) = self.portal.released.lock() {
             r.add(index, e);
         }
-        self.feed_detector(e, t);
+        self.feed_detector(e, t, live);
     }
 
-    fn feed_detector(&self, e: &AuditEntry, t: i64) {
+    fn feed_detector(&self, e: &AuditEntry, t: i64, live: bool) {
         let grant = e.action == "break_glass" && e.decision == "allow";
         if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !grant) {
             return;
@@ -555,8 +563,10 @@ impl Gateway {
         if let Ok(mut eng) = self.engine.lock() {
             let before = eng.alerts().len();
             eng.push(&ev);
-            for a in &eng.alerts()[before..] {
-                tracing::warn!(officer = %a.officer, detector = %a.detector, severity = ?a.severity, detail = %a.detail, "abuse alert");
+            if live {
+                for a in &eng.alerts()[before..] {
+                    tracing::warn!(officer = %a.officer, detector = %a.detector, severity = ?a.severity, detail = %a.detail, "abuse alert");
+                }
             }
         }
     }
