@@ -590,7 +590,12 @@ pub enum WatchLabel {
     Vip,
 }
 
-fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<(u64, Vec<String>)>, RowError> {
+/// A row of a small CSV file: its line and the fields wanted, in the order wanted.
+type SmallRow = Result<(u64, Vec<String>), RowError>;
+
+/// Rows of a small CSV file by the columns wanted; a row that cannot be read is a `RowError`
+/// in its place (only a bad header fails the whole file).
+fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<SmallRow>, RowError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
     let cols: Vec<String> = rdr
         .headers()
@@ -606,45 +611,73 @@ fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<(u64, Vec<Stri
                 .ok_or_else(|| RowError { line: 1, message: format!("CSV header lacks the `{w}` column") })
         })
         .collect::<Result<_, _>>()?;
-    let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| RowError {
-            line: e.position().map_or(0, |p| p.line()),
-            message: format!("bad CSV row: {e}"),
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
-        out.push((line, idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect()));
+    Ok(rdr
+        .records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| RowError {
+                line: e.position().map_or(0, |p| p.line()),
+                message: format!("bad CSV row: {e}"),
+            })?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let f: Vec<String> = idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect();
+            if let Some(w) = want.iter().zip(&f).find(|(_, v)| v.is_empty()).map(|(w, _)| w) {
+                return Err(RowError { line, message: format!("empty `{w}`") });
+            }
+            Ok((line, f))
+        })
+        .collect())
+}
+
+/// What a side file (case links, watch list) says, and the rows of it that could not be read
+/// and were skipped, each with its line: as with the log, a bad row does not stop the analysis
+/// (`custos analyze --strict` stops at the first).
+#[derive(Debug, Default)]
+pub struct SideFile<T> {
+    /// What the rows read say.
+    pub value: T,
+    /// The rows skipped.
+    pub skipped: Vec<RowError>,
+}
+
+/// Read a `case,role,value` file.
+pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
+    let mut out = SideFile::<CaseLinks>::default();
+    for row in read_small_csv(reader, &["case", "role", "value"])? {
+        let (line, f) = match row {
+            Ok(r) => r,
+            Err(e) => {
+                out.skipped.push(e);
+                continue;
+            }
+        };
+        // Also the words other agencies use for the two roles.
+        match f[1].trim().to_ascii_lowercase().as_str() {
+            "officer" | "investigator" | "analyst" | "assigned" | "member" | "user" | "agent" => {
+                out.value.officers.push((f[0].clone(), f[2].clone()))
+            }
+            "subject" | "target" | "suspect" | "person" | "associate" | "msisdn" | "nid" | "identifier" => {
+                out.value.subjects.push((f[0].clone(), normalize_subject(&f[2])))
+            }
+            other => out.skipped.push(RowError {
+                line,
+                message: format!("role must be `officer` or `subject`, not `{}`", clip(other)),
+            }),
+        }
     }
     Ok(out)
 }
 
-/// Read a `case,role,value` file.
-pub fn read_cases(reader: impl Read) -> Result<CaseLinks, RowError> {
-    let mut links = CaseLinks::default();
-    for (line, f) in read_small_csv(reader, &["case", "role", "value"])? {
-        // Also the words other agencies use for the two roles.
-        match f[1].trim().to_ascii_lowercase().as_str() {
-            "officer" | "investigator" | "analyst" | "assigned" | "member" | "user" | "agent" => {
-                links.officers.push((f[0].clone(), f[2].clone()))
-            }
-            "subject" | "target" | "suspect" | "person" | "associate" | "msisdn" | "nid" | "identifier" => {
-                links.subjects.push((f[0].clone(), normalize_subject(&f[2])))
-            }
-            other => {
-                return Err(RowError {
-                    line,
-                    message: format!("role must be `officer` or `subject`, not `{}`", clip(other)),
-                })
-            }
-        }
-    }
-    Ok(links)
-}
-
 /// Read a `subject,label` file.
-pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowError> {
-    let mut out = Vec::new();
-    for (line, f) in read_small_csv(reader, &["subject", "label"])? {
+pub fn read_watch(reader: impl Read) -> Result<SideFile<Vec<(String, WatchLabel)>>, RowError> {
+    let mut out = SideFile::<Vec<(String, WatchLabel)>>::default();
+    for row in read_small_csv(reader, &["subject", "label"])? {
+        let (line, f) = match row {
+            Ok(r) => r,
+            Err(e) => {
+                out.skipped.push(e);
+                continue;
+            }
+        };
         // Also the words other agencies use: decoys for honeytokens, the kinds of sensitive
         // person for the rest.
         let label = match f[1].trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
@@ -654,13 +687,14 @@ pub fn read_watch(reader: impl Read) -> Result<Vec<(String, WatchLabel)>, RowErr
                 WatchLabel::Vip
             }
             other => {
-                return Err(RowError {
+                out.skipped.push(RowError {
                     line,
                     message: format!("label must be `honeytoken` or `vip`, not `{}`", clip(other)),
-                })
+                });
+                continue;
             }
         };
-        out.push((normalize_subject(&f[0]), label));
+        out.value.push((normalize_subject(&f[0]), label));
     }
     Ok(out)
 }
@@ -741,14 +775,40 @@ mod tests {
                 .as_bytes(),
         )
         .unwrap();
+        assert!(links.skipped.is_empty());
+        let links = links.value;
         assert_eq!(links.officers, [("C1".to_string(), "o1".to_string())]);
         assert_eq!(links.subjects.len(), 2);
         assert_eq!(links.subjects[0].1, "8801712345678");
         let watch = read_watch("subject,label\n1,Decoy\n2,Journalist\n3,public figure\n".as_bytes()).unwrap();
-        let labels: Vec<_> = watch.iter().map(|w| w.1).collect();
+        let labels: Vec<_> = watch.value.iter().map(|w| w.1).collect();
         assert_eq!(labels, [WatchLabel::Honeytoken, WatchLabel::Vip, WatchLabel::Vip]);
-        let e = read_watch("subject,label\n1,honeytokn\n".as_bytes()).err().unwrap();
-        assert_eq!((e.line, e.message.as_str()), (2, "label must be `honeytoken` or `vip`, not `honeytokn`"));
+    }
+
+    #[test]
+    fn bad_rows_of_case_links_and_watch_lists_are_skipped_with_their_lines() {
+        let w = read_watch("subject,label\n1,honeytokn\n2,canary\n,vip\n3\n".as_bytes()).unwrap();
+        assert_eq!(w.value, [("2".to_string(), WatchLabel::Honeytoken)]);
+        let skipped: Vec<(u64, &str)> = w.skipped.iter().map(|e| (e.line, e.message.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                (2, "label must be `honeytoken` or `vip`, not `honeytokn`"),
+                (4, "empty `subject`"),
+                (5, "empty `label`")
+            ]
+        );
+        let c = read_cases(
+            "case,role,value\nC1,boss,o1\nC1,officer,o2\n,subject,123\nC2,officer\n\"x\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(c.value.officers, [("C1".to_string(), "o2".to_string())]);
+        assert!(c.value.subjects.is_empty());
+        let lines: Vec<u64> = c.skipped.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 4, 5, 6], "{:?}", c.skipped);
+        // Only a file without the columns fails as a whole.
+        let e = read_watch("who,what\n1,vip\n".as_bytes()).err().unwrap();
+        assert_eq!((e.line, e.message.as_str()), (1, "CSV header lacks the `subject` column"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use custos_detect::input::{read_cases, read_watch, LogReader};
+use custos_detect::input::{read_cases, read_watch, LogReader, SideFile};
 use custos_detect::{Config, Engine, Event, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,7 +33,8 @@ pub struct AnalyzeArgs {
     /// Show only the K riskiest officers.
     #[arg(long)]
     pub top: Option<usize>,
-    /// Stop at the first bad row instead of skipping it.
+    /// Stop at the first bad row (of the log, the case links or the watch list) instead of
+    /// skipping it.
     #[arg(long)]
     pub strict: bool,
     /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`), e.g.
@@ -74,14 +75,29 @@ fn engine_with_lists(a: &AnalyzeArgs) -> anyhow::Result<Engine> {
     if let Some(c) = &a.cases {
         let links =
             read_cases(open(c)?).map_err(|e| anyhow::anyhow!("{}:{}: {}", c.display(), e.line, e.message))?;
-        engine.load_cases(&links);
+        engine.load_cases(&side_file(a, c, links)?);
     }
     if let Some(w) = &a.watch {
         let list =
             read_watch(open(w)?).map_err(|e| anyhow::anyhow!("{}:{}: {}", w.display(), e.line, e.message))?;
-        engine.load_watch(&list);
+        engine.load_watch(&side_file(a, w, list)?);
     }
     Ok(engine)
+}
+
+/// What a case-link or watch-list file says, its skipped rows reported by line (as the log's
+/// are), or with `--strict` the first of them as the error.
+fn side_file<T>(a: &AnalyzeArgs, path: &Path, read: SideFile<T>) -> anyhow::Result<T> {
+    if let Some(e) = read.skipped.first().filter(|_| a.strict) {
+        bail!("{}:{}: {}", path.display(), e.line, e.message);
+    }
+    for e in read.skipped.iter().take(20) {
+        eprintln!("{}:{}: skipped: {}", path.display(), e.line, e.message);
+    }
+    if read.skipped.len() > 20 {
+        eprintln!("{}: {} more rows skipped", path.display(), read.skipped.len() - 20);
+    }
+    Ok(read.value)
 }
 
 /// The log as it is read. A file can be opened again from its start; a stream (a pipe, a
