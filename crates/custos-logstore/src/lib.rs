@@ -72,12 +72,13 @@ pub enum LogError {
     #[error("entry of {0} bytes is larger than the 65535-byte limit")]
     EntryTooLarge(usize),
     /// A filesystem operation failed.
-    #[error("log storage i/o on `{path}`: {source}")]
+    #[error("log storage i/o on `{path}`: {error}")]
     Io {
         /// The file involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (in the message, so not also a `source` that a report of the
+        /// error chain would print a second time).
+        error: std::io::Error,
     },
     /// The stored log is inconsistent (damaged or tampered with).
     #[error("log store is corrupt: {0}")]
@@ -97,7 +98,7 @@ pub enum LogError {
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LogError + '_ {
-    move |source| LogError::Io { path: path.to_path_buf(), source }
+    move |error| LogError::Io { path: path.to_path_buf(), error }
 }
 
 /// Write a file atomically: write a temporary file, fsync it, rename over, fsync the folder.
