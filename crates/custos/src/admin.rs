@@ -13,12 +13,16 @@ use serde_json::json;
 pub enum AdminCmd {
     /// Create or update an officer.
     Officer {
+        /// Officer ID (the account name in the log), 1 to 64 characters.
         #[arg(long)]
         id: String,
+        /// Full name.
         #[arg(long)]
         name: String,
+        /// Unit (cases belong to units; a warrant's issuer must be of another).
         #[arg(long)]
         unit: String,
+        /// Rank, free text.
         #[arg(long, default_value = "")]
         rank: String,
         /// Comma-separated: investigator, analyst, desk, supervisor, reviewer, auditor, admin.
@@ -30,53 +34,76 @@ pub enum AdminCmd {
     },
     /// Issue an API token for an officer (printed once).
     Token {
+        /// The officer's ID.
         #[arg(long)]
         officer: String,
+        /// Days until it expires (1 to 3650).
         #[arg(long, default_value_t = 90)]
         days: i64,
     },
     /// Revoke a token by its ID.
-    RevokeToken { id: String },
+    RevokeToken {
+        /// The token's ID (as `custos admin token` printed it, not the token).
+        id: String,
+    },
     /// Create or update a case.
     Case {
+        /// Case ID.
         #[arg(long)]
         id: String,
+        /// The unit that owns it.
         #[arg(long)]
         unit: String,
+        /// Comma-separated IDs of the officers assigned to it.
         #[arg(long, value_delimiter = ',')]
         officers: Vec<String>,
         /// Linked subjects: NIDs or mobile numbers (stored as blind indexes only).
         #[arg(long, value_delimiter = ',')]
         subjects: Vec<String>,
+        /// Covert: citizens see its accesses only once it closes or a reviewer releases them.
         #[arg(long)]
         covert: bool,
     },
     /// Close a case.
-    CloseCase { id: String },
+    CloseCase {
+        /// Case ID.
+        id: String,
+    },
     /// Issue a warrant, as the reviewer named by --issuer.
     Warrant {
+        /// Warrant ID.
         #[arg(long)]
         id: String,
+        /// The case it authorises.
         #[arg(long)]
         case: String,
+        /// The issuing reviewer's officer ID (a reviewer, not of the case's unit).
         #[arg(long)]
         issuer: String,
+        /// Comma-separated NIDs or mobile numbers it covers.
         #[arg(long, value_delimiter = ',')]
         subjects: Vec<String>,
-        /// identity, cdr, location.
+        /// Comma-separated data categories: identity, cdr, location.
         #[arg(long, value_delimiter = ',')]
         categories: Vec<String>,
+        /// Start of the period whose data it covers (RFC 3339 or Unix seconds).
         #[arg(long)]
         data_from: String,
+        /// End of the period whose data it covers (RFC 3339 or Unix seconds).
         #[arg(long)]
         data_to: String,
+        /// When it takes effect (RFC 3339 or Unix seconds).
         #[arg(long)]
         valid_from: String,
+        /// When it lapses (RFC 3339 or Unix seconds).
         #[arg(long)]
         valid_to: String,
     },
     /// Revoke a warrant.
-    RevokeWarrant { id: String },
+    RevokeWarrant {
+        /// Warrant ID.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
