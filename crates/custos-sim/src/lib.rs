@@ -159,11 +159,11 @@ pub struct World {
 pub struct Params {
     /// Seed.
     pub seed: u64,
-    /// Citizens.
+    /// Citizens (at least one: fewer are taken as one).
     pub citizens: usize,
-    /// Officers.
+    /// Officers (at least one).
     pub officers: usize,
-    /// Days.
+    /// Days (at least one).
     pub days: u32,
 }
 
@@ -683,6 +683,9 @@ pub mod people;
 
 /// Simulate a world (see [`Params`]).
 pub fn simulate(p: Params) -> World {
+    // An agency has at least one citizen, one officer and one day (fewer are taken as one:
+    // every part of the simulation draws from them).
+    let p = Params { citizens: p.citizens.max(1), officers: p.officers.max(1), days: p.days.max(1), ..p };
     let mut rng = Rng::new(p.seed);
     let citizens = (0..p.citizens).map(|i| citizen(&mut rng, i)).collect();
     let mut b = Builder {
@@ -900,4 +903,18 @@ pub fn telegram_channel(channel: &str, channel_id: u64, posts: &[(i64, String)])
     }
     out.push_str("\n ]\n}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agency_of_nothing_is_taken_as_one_of_each_not_a_panic() {
+        for (citizens, officers, days) in [(0, 0, 0), (0, 5, 3), (100, 0, 3), (100, 5, 0)] {
+            let w = simulate(Params { seed: 1, citizens, officers, days });
+            assert!(!w.officers.is_empty() && !w.citizens.is_empty() && w.days >= 1);
+            assert!(w.events.iter().all(|e| w.officers.iter().any(|o| o.id == e.officer)));
+        }
+    }
 }

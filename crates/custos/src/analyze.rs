@@ -353,14 +353,14 @@ fn print_text(out: &mut impl std::io::Write, r: &Report) -> anyhow::Result<()> {
 /// Size of a simulated agency (shared by `eval` and `sim`).
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct SimSize {
-    /// Officers per agency.
-    #[arg(long, default_value_t = 240)]
+    /// Officers per agency (1 to 100,000).
+    #[arg(long, default_value_t = 240, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub officers: usize,
-    /// Days simulated.
-    #[arg(long, default_value_t = 60)]
+    /// Days simulated (1 to 3,650).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3_650))]
     pub days: u32,
-    /// Citizens.
-    #[arg(long, default_value_t = 50_000)]
+    /// Citizens (1 to 10,000,000).
+    #[arg(long, default_value_t = 50_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub citizens: usize,
 }
 

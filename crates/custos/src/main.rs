@@ -81,8 +81,8 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Measure detection quality on simulated agencies with planted abuse.
     Eval {
-        /// Seeds to simulate (1..=N).
-        #[arg(long, default_value_t = 3)]
+        /// Seeds to simulate (1..=N, N from 1 to 1,000).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1_000))]
         seeds: u64,
         #[command(flatten)]
         size: analyze::SimSize,
