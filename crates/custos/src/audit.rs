@@ -124,6 +124,7 @@ pub fn init(dir: &Path, origin: &str, db: Option<(&str, Option<&str>)>) -> anyho
 }
 
 fn open(dir: &Path) -> anyhow::Result<LogStore> {
+    crate::stack::existing_data_dir(dir)?;
     LogStore::open(dir, Options::default())
         .with_context(|| format!("cannot open the audit log in `{}` (run `custos init`?)", dir.display()))
 }
@@ -269,6 +270,7 @@ fn verify(
             r
         }
         None => {
+            crate::stack::existing_data_dir(dir)?;
             let key = match key {
                 Some(k) => Verifier::from_text(&k).context("bad --key")?,
                 None => DirTiles::verifier_from_dir(dir)?,
@@ -331,6 +333,7 @@ fn stress(dir: &Path, writers: usize) -> anyhow::Result<()> {
 fn export(dir: &Path, format: ExportFormat, output: Option<&Path>) -> anyhow::Result<()> {
     use custos_tlog::tile::{decode_bundle, Tile, TileKind};
     use custos_tlog::verify::TileFetcher as _;
+    crate::stack::existing_data_dir(dir)?;
     let key = DirTiles::verifier_from_dir(dir)?;
     let mut t =
         DirTiles::open(dir).with_context(|| format!("cannot open the audit log in `{}`", dir.display()))?;

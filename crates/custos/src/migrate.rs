@@ -16,6 +16,7 @@ use custos_store::Store;
 const PAGE: usize = 5_000;
 
 pub fn migrate(dir: &Path, url: &str, schema: Option<&str>) -> anyhow::Result<()> {
+    crate::stack::existing_data_dir(dir)?;
     if crate::stack::db_config(dir)?.is_some() {
         bail!("`{}` already keeps its records in PostgreSQL (config.json)", dir.display());
     }

@@ -25,9 +25,9 @@ fn salt_path(dir: &Path) -> PathBuf {
 /// The key-encryption key: from `CUSTOS_PASSPHRASE` (Argon2id, salt in `keys/kek.salt`) or the
 /// key file `keys/kek.key`. With `create`, makes a new one.
 fn kek(dir: &Path, create: bool) -> anyhow::Result<LocalKek> {
-    std::fs::create_dir_all(dir.join("keys"))?;
     let pass = std::env::var("CUSTOS_PASSPHRASE").ok().filter(|p| !p.is_empty());
     if create {
+        std::fs::create_dir_all(dir.join("keys"))?;
         if let Some(p) = pass {
             let salt: [u8; 16] = custos_store::crypto::random()?;
             custos_logstore::atomic_write(&salt_path(dir), &salt, true)?;
@@ -123,8 +123,26 @@ pub fn init_store(dir: &Path) -> anyhow::Result<(String, String)> {
     Ok((token, cred.id))
 }
 
+/// Refuse a `--dir` that is not a data directory, saying how to make one, instead of failing
+/// on the first file missing from it.
+pub fn existing_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.join("log").is_dir() {
+        return Ok(());
+    }
+    let what = if dir.exists() {
+        format!("`{}` is not a Custos data directory (it holds no audit log)", dir.display())
+    } else {
+        format!("there is no data directory at `{}`", dir.display())
+    };
+    bail!(
+        "{what}: make one with `custos init --dir {}`, or point --dir (or CUSTOS_DIR) at one",
+        dir.display()
+    )
+}
+
 /// Open the records store.
 pub fn open_registry(dir: &Path) -> anyhow::Result<Registry> {
+    existing_data_dir(dir)?;
     let k = kek(dir, false)?;
     Ok(Registry::open(records_store(dir)?, &k)?)
 }

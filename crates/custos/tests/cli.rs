@@ -40,6 +40,31 @@ fn init_writes_a_private_admin_token_and_refuses_twice() {
 }
 
 #[test]
+fn a_dir_that_is_not_a_data_directory_is_named_and_left_alone() {
+    // A mistyped --dir: every command that needs a data directory says so and how to make
+    // one, and none of them leaves files behind there.
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("typo");
+    for args in [
+        vec!["serve"],
+        vec!["audit", "checkpoint"],
+        vec!["audit", "verify"],
+        vec!["admin", "officer", "--id", "a", "--name", "b", "--unit", "c", "--roles", "desk"],
+        vec!["import", "citizens", "x.csv"],
+    ] {
+        let o = custos(&dir, &args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("there is no data directory at"), "{args:?}: {err}");
+        assert!(err.contains("custos init --dir"), "{args:?}: {err}");
+        assert!(!dir.exists(), "{args:?} created `{}`", dir.display());
+    }
+    std::fs::create_dir(&dir).unwrap();
+    let err = String::from_utf8_lossy(&custos(&dir, &["audit", "checkpoint"]).stderr).into_owned();
+    assert!(err.contains("is not a Custos data directory"), "{err}");
+}
+
+#[test]
 fn append_prove_consistency_and_verify() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
