@@ -694,9 +694,19 @@ async fn get_leak(State(s): State<GwState>, p: Result<Principal, ApiError>, id: 
 }
 
 /// Liveness.
-#[utoipa::path(get, path = "/healthz", responses((status = 200)))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200), (status = 503, description = "the audit log refuses appends, so every data request is answered 503")))]
 async fn healthz(State(s): State<GwState>) -> Response {
     let c = s.0.log().committed();
+    // A gateway whose log refuses appends answers every data request 503 (fail-closed): it is
+    // not healthy, whatever else works. The reason (paths, OS errors) stays in the server's log.
+    if s.0.log().unavailable().is_some() {
+        let body = json!({
+            "status": "audit_unavailable",
+            "message": "the audit log refuses appends; data requests are answered 503",
+            "audit_log_size": c.size,
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
     Json(json!({ "status": "ok", "audit_log_size": c.size })).into_response()
 }
 
@@ -711,14 +721,16 @@ async fn metrics(State(s): State<GwState>) -> Response {
          # HELP custos_unauthenticated_total Requests without a valid credential.\n# TYPE custos_unauthenticated_total counter\ncustos_unauthenticated_total {}\n\
          # HELP custos_audit_failures_total Audit appends that failed (each answered 503).\n# TYPE custos_audit_failures_total counter\ncustos_audit_failures_total {}\n\
          # HELP custos_request_seconds_total Time spent handling requests.\n# TYPE custos_request_seconds_total counter\ncustos_request_seconds_total {:.6}\n\
-         # HELP custos_audit_log_entries Entries in the audit log.\n# TYPE custos_audit_log_entries gauge\ncustos_audit_log_entries {}\n",
+         # HELP custos_audit_log_entries Entries in the audit log.\n# TYPE custos_audit_log_entries gauge\ncustos_audit_log_entries {}\n\
+         # HELP custos_audit_log_available Whether the audit log takes appends (0: every data request is answered 503).\n# TYPE custos_audit_log_available gauge\ncustos_audit_log_available {}\n",
         l(&m.allowed),
         l(&m.denied),
         l(&m.rejected),
         l(&m.unauthenticated),
         l(&m.audit_failures),
         l(&m.latency_us) as f64 / 1e6,
-        s.0.log().committed().size
+        s.0.log().committed().size,
+        u8::from(s.0.log().unavailable().is_none())
     );
     let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));

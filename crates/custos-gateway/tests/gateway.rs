@@ -764,6 +764,7 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     assert_eq!(call(&fx, "GET", "/healthz", None, None, "").status, 200);
     let m = call(&fx, "GET", "/metrics", None, None, "");
     assert!(m.body.as_str().unwrap().contains("custos_requests_total{decision=\"allow\"}"));
+    assert!(m.body.as_str().unwrap().contains("custos_audit_log_available 1"));
     let o = call(&fx, "GET", "/openapi.json", None, None, "");
     assert!(o.body["paths"]["/v1/identity/lookup"].is_object());
     assert!(o.body["paths"]["/v1/cdr/query"].is_object());
@@ -789,6 +790,13 @@ fn fail_closed_when_the_log_cannot_be_written() {
         assert!(!text.contains("Karim") && !text.contains("8801711111111"), "{text}");
     }
     assert_eq!(fx.gw.log().committed().size, size);
+    // Health says so (a load balancer stops sending requests here), without the reason's
+    // detail; the metrics' gauge too.
+    let h = call(&fx, "GET", "/healthz", None, None, "");
+    assert_eq!((h.status, h.body["status"].as_str()), (503, Some("audit_unavailable")), "{}", h.body);
+    assert!(!h.body.to_string().contains("disk full"), "{}", h.body);
+    let m = call(&fx, "GET", "/metrics", None, None, "");
+    assert!(m.body.as_str().unwrap_or_default().contains("custos_audit_log_available 0"), "{}", m.body);
 }
 
 fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -355,6 +355,15 @@ impl LogStore {
         }
     }
 
+    /// Why the store refuses appends (after a write failure or [`LogStore::halt`]), or `None`
+    /// while it takes them.
+    pub fn unavailable(&self) -> Option<String> {
+        match self.shared.failed.read() {
+            Ok(f) => f.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
     fn submit(&self, entries: Vec<Vec<u8>>) -> Result<seq::ReplyRx, LogError> {
         if let Some(e) = entries.iter().find(|e| e.len() > MAX_ENTRY_BYTES) {
             return Err(LogError::EntryTooLarge(e.len()));
