@@ -442,12 +442,9 @@ impl<R: Read> LogReader<R> {
     /// Start reading. Fails when a CSV header lacks a required column.
     pub fn new(reader: R) -> Result<Self, RowError> {
         let mut br = BufReader::with_capacity(1 << 16, reader);
-        let first = br
-            .fill_buf()
-            .map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .copied();
+        let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
+        let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let delimiter = sniff_delimiter(head);
         if first == Some(b'{') {
             return Ok(Self {
                 inner: Inner::Json { rdr: br, line: 0, buf: String::new() },
@@ -457,7 +454,7 @@ impl<R: Read> LogReader<R> {
             });
         }
         // Fields are trimmed where they are read.
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(br);
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(br);
         let names: Vec<String> = rdr
             .headers()
             .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
@@ -590,13 +587,32 @@ pub enum WatchLabel {
     Vip,
 }
 
+/// The field separator of a delimited file, from its header line: a comma unless the header
+/// holds more tabs, semicolons (spreadsheets in locales whose decimal mark is a comma) or
+/// vertical bars than commas.
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
+    let mut best = (count(b','), b',');
+    for d in [b'\t', b';', b'|'] {
+        if count(d) > best.0 {
+            best = (count(d), d);
+        }
+    }
+    best.1
+}
+
 /// A row of a small CSV file: its line and the fields wanted, in the order wanted.
 type SmallRow = Result<(u64, Vec<String>), RowError>;
 
 /// Rows of a small CSV file by the columns wanted; a row that cannot be read is a `RowError`
 /// in its place (only a bad header fails the whole file).
 fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<SmallRow>, RowError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
+    let mut br = BufReader::new(reader);
+    let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
+    let delimiter = sniff_delimiter(head);
+    let mut rdr =
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).delimiter(delimiter).from_reader(br);
     let cols: Vec<String> = rdr
         .headers()
         .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
@@ -783,6 +799,23 @@ mod tests {
         let watch = read_watch("subject,label\n1,Decoy\n2,Journalist\n3,public figure\n".as_bytes()).unwrap();
         let labels: Vec<_> = watch.value.iter().map(|w| w.1).collect();
         assert_eq!(labels, [WatchLabel::Honeytoken, WatchLabel::Vip, WatchLabel::Vip]);
+    }
+
+    #[test]
+    fn tab_semicolon_and_bar_separated_exports_read_like_csv() {
+        for d in ["\t", ";", "|"] {
+            let log = format!(
+                "time{d}officer{d}unit{d}action{d}subject{d}case{d}outcome{d}records\n\
+                 1772000000{d}o1{d}ATU{d}NID verify{d}1234567890{d}C 1, part 2{d}allowed{d}1\n"
+            );
+            let rows: Vec<Event> = LogReader::new(log.as_bytes()).unwrap().map(Result::unwrap).collect();
+            assert_eq!(rows.len(), 1, "{d:?}");
+            assert_eq!((rows[0].officer.as_str(), rows[0].case.as_str()), ("o1", "C 1, part 2"), "{d:?}");
+            let cases = read_cases(format!("case{d}role{d}value\nC1{d}officer{d}o1\n").as_bytes()).unwrap();
+            assert_eq!(cases.value.officers.len(), 1, "{d:?}");
+        }
+        // A comma-separated header with a semicolon in a name stays comma-separated.
+        assert_eq!(sniff_delimiter(b"time,officer,unit,action,subject,case;note,outcome\n"), b',');
     }
 
     #[test]
