@@ -71,7 +71,33 @@ pub fn parse_time(s: &str) -> Option<Stamp> {
 /// time in milliseconds or microseconds (told apart by size: seconds reach 10^11 only in the
 /// year 5138). Returns the time and whether it was written without an offset.
 pub fn parse_log_time(s: &str, naive_offset: i32) -> Option<(Stamp, bool)> {
-    parse(s, Some(naive_offset))
+    parse(s, Some(naive_offset)).or_else(|| parse(&spreadsheet_form(s)?, Some(naive_offset)))
+}
+
+/// A year-first date and time as spreadsheets and databases also write them, in the form
+/// [`parse`] reads: `/` or `.` between the parts of the date (`2026/03/01`), and a time
+/// without seconds (`22:15`). Day- or month-first dates are not read: `03/01/2026` is the
+/// third of January in one country and the first of March in another.
+fn spreadsheet_form(s: &str) -> Option<String> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 16 || !b[..16].is_ascii() {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 3);
+    if matches!(b[4], b'/' | b'.') && b[7] == b[4] {
+        out.push_str(&s[..4]);
+        out.push('-');
+        out.push_str(&s[5..7]);
+        out.push('-');
+        out.push_str(&s[8..]);
+    } else {
+        out.push_str(s);
+    }
+    if out.as_bytes()[13] == b':' && out.as_bytes().get(16) != Some(&b':') {
+        out.insert_str(16, ":00");
+    }
+    (out != s).then_some(out)
 }
 
 /// [`parse_time`], or with `lenient` the offset for times written without one
@@ -152,6 +178,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn day_or_month_first_dates_and_broken_times_are_not_guessed() {
+        for bad in [
+            "01/03/2026 22:15:00",
+            "03-01-2026 22:15",
+            "2026/03-01 22:15:00",
+            "2026/03/01 22:1",
+            "2026/03/01 2215",
+            "2026/০৩/01 22:15",
+        ] {
+            assert!(parse_log_time(bad, 0).is_none(), "{bad}");
+        }
+        // Strictly (the API's times), no spreadsheet forms.
+        assert!(parse_time("2026/03/01 22:15:00Z").is_none());
+    }
+
+    #[test]
     fn parses_and_formats() {
         let t = parse_time("2026-03-01T22:15:00+06:00").unwrap();
         assert_eq!(format_utc(t.unix), "2026-03-01T16:15:00Z");
@@ -185,6 +227,10 @@ mod tests {
             ("2026-03-01T22:15:00+0600", false),
             ("2026-03-01T22:15:00+06", false),
             ("2026-03-01T22:15:00+06:00", false),
+            ("2026/03/01 22:15:00", true),
+            ("2026.03.01 22:15", true),
+            ("2026-03-01 22:15", true),
+            ("2026/03/01T22:15+06:00", false),
         ] {
             assert_eq!(parse_log_time(s, six), Some((t, naive)), "{s}");
         }

@@ -331,6 +331,14 @@ proptest! {
             let _ = e.report();
         }
     }
+
+    #[test]
+    fn arbitrary_time_text_never_panics(s in "[0-9/.:Tt +\\-Zzé০]{0,40}") {
+        if let Some((t, _)) = custos_detect::time::parse_log_time(&s, 6 * 3600) {
+            // Whatever is read is a time that formats (no overflow past the calendar).
+            prop_assert!(custos_detect::time::format_utc(t.unix).len() >= 20);
+        }
+    }
 }
 
 #[test]
