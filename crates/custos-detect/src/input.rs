@@ -602,12 +602,13 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     best.1
 }
 
-/// A row of a small CSV file: its line and the fields wanted, in the order wanted.
-type SmallRow = Result<(u64, Vec<String>), RowError>;
-
-/// Rows of a small CSV file by the columns wanted; a row that cannot be read is a `RowError`
-/// in its place (only a bad header fails the whole file).
-fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<SmallRow>, RowError> {
+/// Rows of a small CSV file by the columns wanted, each with its line; a row that cannot be
+/// read goes to `skipped` (only a bad header fails the whole file).
+fn read_small_csv(
+    reader: impl Read,
+    want: &[&str],
+    skipped: &mut Vec<RowError>,
+) -> Result<Vec<(u64, Vec<String>)>, RowError> {
     let mut br = BufReader::new(reader);
     let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
     let delimiter = sniff_delimiter(head);
@@ -627,21 +628,24 @@ fn read_small_csv(reader: impl Read, want: &[&str]) -> Result<Vec<SmallRow>, Row
                 .ok_or_else(|| RowError { line: 1, message: format!("CSV header lacks the `{w}` column") })
         })
         .collect::<Result<_, _>>()?;
-    Ok(rdr
-        .records()
-        .map(|rec| {
-            let rec = rec.map_err(|e| RowError {
-                line: e.position().map_or(0, |p| p.line()),
-                message: format!("bad CSV row: {e}"),
-            })?;
-            let line = rec.position().map_or(0, |p| p.line());
-            let f: Vec<String> = idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect();
-            if let Some(w) = want.iter().zip(&f).find(|(_, v)| v.is_empty()).map(|(w, _)| w) {
-                return Err(RowError { line, message: format!("empty `{w}`") });
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                skipped.push(RowError { line, message: format!("bad CSV row: {e}") });
+                continue;
             }
-            Ok((line, f))
-        })
-        .collect())
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let f: Vec<String> = idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect();
+        match want.iter().zip(&f).find(|(_, v)| v.is_empty()) {
+            Some((w, _)) => skipped.push(RowError { line, message: format!("empty `{w}`") }),
+            None => rows.push((line, f)),
+        }
+    }
+    Ok(rows)
 }
 
 /// What a side file (case links, watch list) says, and the rows of it that could not be read
@@ -658,14 +662,7 @@ pub struct SideFile<T> {
 /// Read a `case,role,value` file.
 pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
     let mut out = SideFile::<CaseLinks>::default();
-    for row in read_small_csv(reader, &["case", "role", "value"])? {
-        let (line, f) = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.skipped.push(e);
-                continue;
-            }
-        };
+    for (line, f) in read_small_csv(reader, &["case", "role", "value"], &mut out.skipped)? {
         // Also the words other agencies use for the two roles.
         match f[1].trim().to_ascii_lowercase().as_str() {
             "officer" | "investigator" | "analyst" | "assigned" | "member" | "user" | "agent" => {
@@ -680,20 +677,15 @@ pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
             }),
         }
     }
+    // In file order: rows unreadable as CSV were set aside before the rest were judged.
+    out.skipped.sort_by_key(|e| e.line);
     Ok(out)
 }
 
 /// Read a `subject,label` file.
 pub fn read_watch(reader: impl Read) -> Result<SideFile<Vec<(String, WatchLabel)>>, RowError> {
     let mut out = SideFile::<Vec<(String, WatchLabel)>>::default();
-    for row in read_small_csv(reader, &["subject", "label"])? {
-        let (line, f) = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.skipped.push(e);
-                continue;
-            }
-        };
+    for (line, f) in read_small_csv(reader, &["subject", "label"], &mut out.skipped)? {
         // Also the words other agencies use: decoys for honeytokens, the kinds of sensitive
         // person for the rest.
         let label = match f[1].trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
@@ -712,6 +704,8 @@ pub fn read_watch(reader: impl Read) -> Result<SideFile<Vec<(String, WatchLabel)
         };
         out.value.push((normalize_subject(&f[0]), label));
     }
+    // In file order: rows unreadable as CSV were set aside before the rest were judged.
+    out.skipped.sort_by_key(|e| e.line);
     Ok(out)
 }
 
