@@ -39,6 +39,17 @@ pub enum ExportKind {
 }
 
 impl Scan {
+    /// When no message was read at all, what went wrong (the first problem met, or what was
+    /// expected instead): nothing read is not "nothing leaked" but the wrong file.
+    pub fn nothing_read(&self) -> Option<String> {
+        (self.messages == 0).then(|| match self.problems.first() {
+            Some(p) => p.clone(),
+            None => "a Telegram Desktop export was expected (`result.json` with a `messages` list, \
+                     `messages*.html` pages, or a text dump)"
+                .to_string(),
+        })
+    }
+
     /// Account for one message and the identifiers in it.
     pub fn message(&mut self, m: &Message) {
         self.messages += 1;

@@ -1320,15 +1320,12 @@ impl Gateway {
         }
         let mut scan = crate::leaks::Scan::default();
         scan.add(bytes, kind, "upload", self.cfg.utc_offset);
-        // Nothing read is not "nothing leaked": the wrong file was sent, and no finding is kept.
-        if scan.messages == 0 {
-            let why = match scan.problems.first() {
-                Some(p) => format!("no message could be read from the upload: {p}"),
-                None => "the upload holds no messages: a Telegram Desktop export was expected \
-                         (`result.json` with a `messages` list, a `messages.html` page, or text)"
-                    .to_string(),
-            };
-            return Err(GatewayError::Invalid("no_messages", why));
+        // No finding is kept of an upload that held nothing to trace.
+        if let Some(why) = scan.nothing_read() {
+            return Err(GatewayError::Invalid(
+                "no_messages",
+                format!("no message could be read from the upload: {why}"),
+            ));
         }
         let vault = self.registry.vault();
         let key_of = |k: custos_leak::extract::Kind, v: &str| {

@@ -93,13 +93,9 @@ fn scan(exports: &[PathBuf]) -> anyhow::Result<Scan> {
 pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
     let LeakCmd::Trace { exports, log, format } = cmd;
     let s = scan(&exports)?;
-    // Nothing read is not "nothing leaked": the wrong file was given.
-    if s.messages == 0 {
+    if let Some(why) = s.nothing_read() {
         let names: Vec<String> = exports.iter().map(|e| format!("`{}`", e.display())).collect();
-        bail!(
-            "no message could be read from {}: a Telegram Desktop export was expected (`result.json` with a `messages` list, `messages*.html` pages, or a text dump)",
-            names.join(", ")
-        );
+        bail!("no message could be read from {}: {why}", names.join(", "));
     }
     // Subject keys: the identifiers themselves against an access log; commitments of their
     // blind indexes against the data directory's audit log.
