@@ -11,6 +11,8 @@
 //! name — only blind indexes and ciphertexts.
 
 pub mod crypto;
+pub mod fuzzing;
+pub mod import;
 pub mod model;
 pub mod pg;
 pub mod pglog;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use custos_gateway::service::Ctx;
-use custos_store::{normalize_msisdn, normalize_nid, Cdr, Citizen, Officer};
+use custos_store::import::{Kind, Record, Rows};
+use custos_store::{Cdr, Citizen, Officer};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]
@@ -194,34 +195,12 @@ fn progress(len: u64) -> indicatif::ProgressBar {
 pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
     let gw = crate::stack::open_gateway(dir)?;
     let (file, kind) = match &cmd {
-        ImportCmd::Citizens { file } => (file.clone(), "citizens"),
-        ImportCmd::Cdrs { file } => (file.clone(), "cdrs"),
+        ImportCmd::Citizens { file } => (file, Kind::Citizens),
+        ImportCmd::Cdrs { file } => (file, Kind::Cdrs),
     };
-    let f = std::fs::File::open(&file).with_context(|| format!("cannot open `{}`", file.display()))?;
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open `{}`", file.display()))?;
     let bar = progress(f.metadata()?.len());
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bar.wrap_read(f));
-    let cols: Vec<String> = rdr
-        .headers()
-        .map_err(|e| anyhow::anyhow!("{}:1: bad CSV header: {e}", file.display()))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
-    let want: &[&str] = if kind == "citizens" {
-        &[
-            "nid", "name_bn", "name_en", "father", "mother", "dob", "gender", "division", "district",
-            "upazila", "address", "msisdns",
-        ]
-    } else {
-        &["caller", "callee", "start", "duration", "type", "cell_id", "imei"]
-    };
-    let idx: Vec<usize> = want
-        .iter()
-        .map(|w| {
-            cols.iter()
-                .position(|c| c == w)
-                .ok_or_else(|| anyhow::anyhow!("{}:1: the header lacks `{w}`", file.display()))
-        })
-        .collect::<Result<_, _>>()?;
+    let rows = Rows::new(kind, bar.wrap_read(f)).map_err(|e| anyhow::anyhow!("{}:1: {e}", file.display()))?;
     let (mut ok, mut bad) = (0u64, 0u64);
     let mut citizens = Vec::new();
     let mut cdrs = Vec::new();
@@ -238,7 +217,7 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
                             Ok(_) => n_ok += 1,
                             Err(e) => {
                                 *bad += 1;
-                                eprintln!("{}: skipped a citizen: {e}", file.display());
+                                bar.suspend(|| eprintln!("{}: skipped a citizen: {e}", file.display()));
                             }
                         }
                     }
@@ -255,74 +234,15 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
         }
         Ok(n)
     };
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
+    for row in rows {
+        match row {
+            Ok(Record::Citizen(c)) => citizens.push(c),
+            Ok(Record::Cdr(c)) => cdrs.push(c),
+            Err(row) => {
                 bad += 1;
-                eprintln!(
-                    "{}:{}: skipped: bad CSV row: {e}",
-                    file.display(),
-                    e.position().map_or(0, |p| p.line())
-                );
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        let f = |i: usize| rec.get(idx[i]).unwrap_or_default().to_string();
-        let row: Result<(), String> = if kind == "citizens" {
-            (|| {
-                let nid = normalize_nid(&f(0)).ok_or_else(|| format!("bad nid `{}`", f(0)))?;
-                let dob = f(5);
-                if !dob.is_empty() && !is_date(&dob) {
-                    return Err(format!("bad date of birth `{dob}` (YYYY-MM-DD)"));
+                if bad <= 50 {
+                    bar.suspend(|| eprintln!("{}:{}: skipped: {}", file.display(), row.line, row.why));
                 }
-                let gender = gender(&f(6)).ok_or_else(|| {
-                    format!("bad gender `{}` (male, female, third_gender or other; m, f, hijra)", f(6))
-                })?;
-                if f(1).is_empty() && f(2).is_empty() {
-                    return Err("no name: both `name_bn` and `name_en` are empty".to_string());
-                }
-                let msisdns = f(11)
-                    .split([';', ' '])
-                    .filter(|m| !m.is_empty())
-                    .map(|m| normalize_msisdn(m).ok_or_else(|| format!("bad mobile number `{m}`")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                citizens.push(Citizen {
-                    nid,
-                    name_bn: f(1),
-                    name_en: f(2),
-                    father: f(3),
-                    mother: f(4),
-                    dob,
-                    gender: gender.to_string(),
-                    division: f(7),
-                    district: f(8),
-                    upazila: f(9),
-                    address: f(10),
-                    msisdns,
-                });
-                Ok(())
-            })()
-        } else {
-            (|| {
-                let caller = normalize_msisdn(&f(0)).ok_or_else(|| format!("bad caller `{}`", f(0)))?;
-                let callee = normalize_msisdn(&f(1)).ok_or_else(|| format!("bad callee `{}`", f(1)))?;
-                let start = custos_gateway::service::parse_when(&f(2))
-                    .ok_or_else(|| format!("bad start `{}`", f(2)))?;
-                let duration = f(3).parse().map_err(|_| format!("bad duration `{}`", f(3)))?;
-                let kind = f(4).to_ascii_lowercase();
-                if !matches!(kind.as_str(), "voice" | "sms" | "data") {
-                    return Err(format!("type must be voice, sms or data, not `{kind}`"));
-                }
-                cdrs.push(Cdr { caller, callee, start, duration, kind, cell_id: f(5), imei: f(6) });
-                Ok(())
-            })()
-        };
-        if let Err(why) = row {
-            bad += 1;
-            if bad <= 50 {
-                bar.suspend(|| eprintln!("{}:{line}: skipped: {why}", file.display()));
             }
         }
         if citizens.len() + cdrs.len() >= 5000 {
@@ -331,83 +251,18 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
     }
     ok += flush(&mut citizens, &mut cdrs, &mut bad)?;
     bar.finish_and_clear();
+    if bad > 50 {
+        eprintln!("{}: {} more bad rows not shown", file.display(), bad - 50);
+    }
     let p = crate::stack::cli_admin();
     let ctx = Ctx {
         req: custos_gateway::service::new_id("r-"),
-        action: format!("import_{kind}"),
+        action: format!("import_{}", kind.name()),
         ..Ctx::default()
     };
     let entry =
         gw.entry(&p, &ctx, "allow", vec![format!("imported:{ok}"), format!("skipped:{bad}")], vec![], 200);
     gw.log().append(entry.to_bytes())?;
-    println!("imported {ok} {kind} from {} ({bad} bad rows skipped)", file.display());
+    println!("imported {ok} {} from {} ({bad} bad rows skipped)", kind.name(), file.display());
     Ok(())
-}
-
-/// Whether `s` is a calendar date written `YYYY-MM-DD` (from 1800 on).
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| {
-        s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit()))?.parse::<u32>().ok()
-    };
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else { return false };
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    y >= 1800 && (1..=days).contains(&d)
-}
-
-/// The stored form of a gender as agencies write it (empty where the record has none), or
-/// `None` for a value that is not one.
-fn gender(s: &str) -> Option<&'static str> {
-    Some(match s.trim().to_ascii_lowercase().as_str() {
-        "" => "",
-        "male" | "m" => "male",
-        "female" | "f" => "female",
-        "third_gender" | "third gender" | "hijra" => "third_gender",
-        "other" => "other",
-        _ => return None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_of_birth_are_calendar_dates() {
-        for ok in ["1990-01-31", "2000-02-29", "1954-12-01"] {
-            assert!(is_date(ok), "{ok}");
-        }
-        for bad in [
-            "1990-13-01",
-            "1990-02-30",
-            "1900-02-29",
-            "1990-1-01",
-            "90-01-01",
-            "1990/01/01",
-            "1990-01-3x",
-            "1700-01-01",
-            "１９９０-01-01",
-        ] {
-            assert!(!is_date(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn genders_are_read_as_agencies_write_them() {
-        assert_eq!(
-            ["M", "female", " Hijra ", "", "other"].map(gender),
-            [Some("male"), Some("female"), Some("third_gender"), Some(""), Some("other")]
-        );
-        assert_eq!(gender("x"), None);
-    }
 }
