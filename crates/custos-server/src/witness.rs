@@ -39,6 +39,14 @@ pub enum WitnessError {
     /// A key is malformed.
     #[error(transparent)]
     Key(#[from] note::NoteError),
+    /// A witness address is not one the publisher can post to.
+    #[error("witness address `{url}`: {reason}")]
+    Url {
+        /// The address given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A witness answered with an error or an unverifiable cosignature.
     #[error("witness `{name}` at {url}: {reason}")]
     Remote {
@@ -239,6 +247,7 @@ pub fn load_witnesses(data_dir: &Path) -> Result<Vec<WitnessEntry>, WitnessError
 
 /// Add a witness to the log's list.
 pub fn add_witness(data_dir: &Path, url: &str, key: &str) -> Result<(), WitnessError> {
+    let url = witness_url(url)?;
     let v = Verifier::from_text(key)?;
     if v.alg() != ALG_COSIGNATURE_V1 {
         return Err(file_err(
@@ -248,8 +257,28 @@ pub fn add_witness(data_dir: &Path, url: &str, key: &str) -> Result<(), WitnessE
     }
     let mut all = load_witnesses(data_dir)?;
     all.retain(|w| w.key != key.trim());
-    all.push(WitnessEntry { url: url.trim_end_matches('/').to_string(), key: key.trim().to_string() });
+    all.push(WitnessEntry { url, key: key.trim().to_string() });
     write_json(&data_dir.join("witnesses.json"), &all)
+}
+
+/// A witness's base address as the publisher will use it (`{url}/add-checkpoint`): an absolute
+/// `http` or `https` URL with a host, an optional path, and no query or fragment.
+pub fn witness_url(url: &str) -> Result<String, WitnessError> {
+    let bad = |reason: &str| WitnessError::Url { url: url.to_string(), reason: reason.to_string() };
+    let u = url::Url::parse(url.trim()).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it names no host"));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(bad("it must not carry a query or a fragment (the protocol's path is appended)"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(bad("it must not carry credentials"));
+    }
+    Ok(u.as_str().trim_end_matches('/').to_string())
 }
 
 /// The log side of witnessing.

@@ -225,6 +225,27 @@ fn publisher_gets_cosignatures_from_a_witness() {
 }
 
 #[test]
+fn a_witness_address_the_publisher_cannot_post_to_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let key = WitnessServer::init(&d.path().join("w"), "oversight.test/w1").unwrap().to_text();
+    for (url, why) in [
+        ("notaurl", "not a URL"),
+        ("ftp://witness.example", "scheme must be http or https"),
+        ("http://", "not a URL"),
+        ("http://[::1", "not a URL"),
+        ("http://w.example/x?y=1", "query or a fragment"),
+        ("https://user:pw@w.example", "credentials"),
+    ] {
+        let e = add_witness(d.path(), url, &key).unwrap_err().to_string();
+        assert!(e.contains(&format!("`{url}`")) && e.contains(why), "{url}: {e}");
+    }
+    assert!(witness::load_witnesses(d.path()).unwrap().is_empty());
+    add_witness(d.path(), " https://W.example:8443/witness/ ", &key).unwrap();
+    let w = witness::load_witnesses(d.path()).unwrap();
+    assert_eq!(w.iter().map(|w| w.url.as_str()).collect::<Vec<_>>(), ["https://w.example:8443/witness"]);
+}
+
+#[test]
 fn witness_refuses_rollback_fork_bad_proofs_and_bad_input() {
     let rt = rt();
     let signer = Signer::from_seed("custos.test/audit", ALG_ED25519, [5; 32]).unwrap();
