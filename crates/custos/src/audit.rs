@@ -8,7 +8,7 @@ use clap::Subcommand;
 use custos_logstore::{DirTiles, LogStore, Options};
 use custos_tlog::checkpoint::encode_hash;
 use custos_tlog::note::Verifier;
-use custos_tlog::verify::verify_signed_log;
+use custos_tlog::verify::{verify_signed_log, SignedLogError};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
@@ -284,7 +284,16 @@ fn verify(
             r
         }
     };
-    let (cp, report) = result.context("audit log verification FAILED")?;
+    let (cp, report) = match result {
+        Ok(r) => r,
+        // The auditor's own saved checkpoint does not open with this log's key: the wrong file
+        // or the wrong key, which says nothing about the log itself.
+        Err(SignedLogError::Since(why)) => bail!(
+            "`{}` is not a checkpoint signed by this log's key: {why}; nothing was verified",
+            since.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        Err(e) => return Err(anyhow::Error::new(e).context("audit log verification FAILED")),
+    };
     let secs = started.elapsed().as_secs_f64();
     println!(
         "verified {} entries ({:.1} MB, {} tiles) in {:.2}s: root {} matches the signed checkpoint",

@@ -106,6 +106,14 @@ fn append_prove_consistency_and_verify() {
     let out = ok(&custos(&dir, &["audit", "verify", "--quiet", "--since", saved.to_str().unwrap()]));
     assert!(out.contains("verified 703 entries"), "{out}");
     assert!(out.contains("consistent with the earlier checkpoint"));
+    // A file that is not a checkpoint of this log is the auditor's mistake, not a failed log.
+    let notes = d.path().join("notes.txt");
+    std::fs::write(&notes, "meeting notes\n").unwrap();
+    let o = custos(&dir, &["audit", "verify", "--quiet", "--since", notes.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("notes.txt` is not a checkpoint signed by this log's key"), "{err}");
+    assert!(!err.contains("FAILED"), "{err}");
 
     // Bad input: an index outside the log is a clear error, not a panic.
     let bad = custos(&dir, &["audit", "prove", "--index", "703"]);
