@@ -230,8 +230,9 @@ impl LogStore {
         if dir.join("commits.log").exists() {
             return Err(LogError::State(format!("a log already exists in `{}`", dir.display())));
         }
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        // The origin is checked (as the key's name) before anything is created.
         let signer = Signer::from_seed(origin, ALG_ED25519, random_bytes::<32>()?)?;
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         atomic_write(&dir.join("log.key"), format!("{}\n", signer.private_key_text()).as_bytes(), true)?;
         let files = StoreFiles::create(&dir)?;
         let cp = Checkpoint {

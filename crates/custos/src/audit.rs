@@ -109,7 +109,34 @@ pub fn init(dir: &Path, origin: &str, db: Option<(&str, Option<&str>)>) -> anyho
     if dir.join("log").exists() {
         bail!("`{}` already holds a Custos data directory", dir.display());
     }
+    // What the directory held before, so that a failed init can take away what it made and
+    // leave the directory as it was (else the next init would refuse the half-made one).
+    let before: Option<Vec<std::ffi::OsString>> = match std::fs::read_dir(dir) {
+        Ok(rd) => Some(rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect()),
+        Err(_) => None,
+    };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let made = init_in(dir, origin, db);
+    if made.is_err() {
+        match &before {
+            None => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Some(names) => {
+                for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if !names.contains(&e.file_name()) {
+                        let p = e.path();
+                        let _ =
+                            if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+                    }
+                }
+            }
+        }
+    }
+    made
+}
+
+fn init_in(dir: &Path, origin: &str, db: Option<(&str, Option<&str>)>) -> anyhow::Result<()> {
     if let Some((url, schema)) = db {
         crate::stack::set_db_config(dir, url, schema)?;
     }

@@ -40,6 +40,23 @@ fn init_writes_a_private_admin_token_and_refuses_twice() {
 }
 
 #[test]
+fn a_failed_init_leaves_the_directory_as_it_was() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    let o = custos(&dir, &["init", "--origin", "has+plus"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid key name `has+plus`"));
+    assert!(!dir.exists());
+    // A directory that held something: what init made is taken away, the rest stays.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let o = custos(&dir, &["init", "--db", "postgres://custos@127.0.0.1:1/none"]);
+    assert!(!o.status.success());
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["notes.txt"]);
+    ok(&custos(&dir, &["init"]));
+}
+
+#[test]
 fn a_dir_that_is_not_a_data_directory_is_named_and_left_alone() {
     // A mistyped --dir: every command that needs a data directory says so and how to make
     // one, and none of them leaves files behind there.
