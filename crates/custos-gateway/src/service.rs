@@ -1441,6 +1441,29 @@ impl Gateway {
             }
             "case" if is_admin || p.has_role("supervisor") => {
                 let req: CaseReq = parse(body)?;
+                if req.id.trim().is_empty() || req.unit.trim().is_empty() {
+                    return Err(GatewayError::Invalid(
+                        "invalid_id",
+                        "`id` and `unit` must not be empty".into(),
+                    ));
+                }
+                // A supervisor runs their own unit's cases: they may not create one for another
+                // unit, nor take over or rewrite one of another unit's.
+                let held_by =
+                    self.snap.read().ok().and_then(|s| s.cases.get(&req.id).map(|c| c.unit.clone()));
+                if !is_admin && (req.unit != p.unit || held_by.is_some_and(|u| u != p.unit)) {
+                    return Err(GatewayError::Denied(vec!["case_of_other_unit".into()]));
+                }
+                if let Some(o) = req
+                    .officers
+                    .iter()
+                    .find(|o| !self.snap.read().map(|s| s.officers.contains_key(o.as_str())).unwrap_or(false))
+                {
+                    return Err(GatewayError::Invalid(
+                        "unknown_officer",
+                        format!("no officer `{}`", clip(o)),
+                    ));
+                }
                 let subjects = self.subject_indexes(&req.subjects)?;
                 let c = Case {
                     id: req.id,
@@ -1450,9 +1473,6 @@ impl Gateway {
                     open: req.open,
                     covert: req.covert,
                 };
-                if c.id.trim().is_empty() {
-                    return Err(GatewayError::Invalid("invalid_id", "`id` must not be empty".into()));
-                }
                 self.registry.store().put_case(&c)?;
                 self.link_case(&c);
                 let id = c.id.clone();
@@ -1467,6 +1487,9 @@ impl Gateway {
                     self.snap.read().ok().and_then(|s| s.cases.get(id).cloned()).ok_or_else(|| {
                         GatewayError::NotFound("not_found", format!("case `{}` not found", clip(id)))
                     })?;
+                if !is_admin && c.unit != p.unit {
+                    return Err(GatewayError::Denied(vec!["case_of_other_unit".into()]));
+                }
                 c.open = false;
                 self.registry.store().put_case(&c)?;
                 self.update_snapshot(|s| {
@@ -1476,6 +1499,14 @@ impl Gateway {
             }
             "warrant" if p.has_role("reviewer") => {
                 let req: WarrantReq = parse(body)?;
+                // A warrant is a legal document: it is revoked, never edited or re-issued under
+                // its ID (re-posting a revoked warrant's ID would otherwise make it active again).
+                if self.snap.read().map(|s| s.warrants.contains_key(&req.id)).unwrap_or(true) {
+                    return Err(GatewayError::Invalid(
+                        "conflict",
+                        format!("warrant `{}` already exists; issue a new one under a new ID", clip(&req.id)),
+                    ));
+                }
                 let case = self.case_facts(&req.case).map_err(|_| {
                     GatewayError::Invalid("unknown_case", "the warrant's case does not exist".into())
                 })?;

@@ -514,6 +514,46 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
             "reviewer_not_independent",
         ),
         (
+            "a revoked warrant re-issued under its ID",
+            "rev1",
+            "/v1/warrants",
+            json!({"id": "WREV", "case": "C1", "subjects": ["1234567890"], "categories": ["identity"], "data_from": "0", "data_to": "1", "valid_from": T.to_string(), "valid_to": (T + DAY).to_string()}),
+            422,
+            "conflict",
+        ),
+        (
+            "a case opened by a supervisor for another unit",
+            "sup1",
+            "/v1/admin/cases",
+            json!({"id": "CNEW", "unit": "RAB", "officers": [], "subjects": []}),
+            403,
+            "case_of_other_unit",
+        ),
+        (
+            "another unit's case taken over by a supervisor",
+            "sup1",
+            "/v1/admin/cases",
+            json!({"id": "CRAB", "unit": "ATU", "officers": ["inv1"], "subjects": []}),
+            403,
+            "case_of_other_unit",
+        ),
+        (
+            "another unit's case closed by a supervisor",
+            "sup1",
+            "/v1/admin/cases/C2/close",
+            json!({}),
+            403,
+            "case_of_other_unit",
+        ),
+        (
+            "a case assigned to an officer who does not exist",
+            "admin",
+            "/v1/admin/cases",
+            json!({"id": "CNEW", "unit": "ATU", "officers": ["inv1", "ghost"], "subjects": []}),
+            422,
+            "unknown_officer",
+        ),
+        (
             "approval of a request by a non-supervisor",
             "inv2",
             "/v1/approvals/ap-nope/approve",
@@ -760,6 +800,13 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
             .status,
         200
     );
+    // A supervisor opens, updates and closes their own unit's cases.
+    let case = json!({"id": "CSUP", "unit": "ATU", "officers": ["inv1"], "subjects": ["1234567890"]});
+    assert_eq!(post(&fx, "sup1", "/v1/admin/cases", case.clone()).status, 200);
+    let more = json!({"id": "CSUP", "unit": "ATU", "officers": ["inv1", "inv2"], "subjects": ["1234567890"]});
+    assert_eq!(post(&fx, "sup1", "/v1/admin/cases", more).status, 200);
+    let r = post(&fx, "sup1", "/v1/admin/cases/CSUP/close", json!({}));
+    assert_eq!((r.status, &r.body["open"]), (200, &json!(false)), "{}", r.body);
     // Health, metrics and the OpenAPI document.
     assert_eq!(call(&fx, "GET", "/healthz", None, None, "").status, 200);
     let m = call(&fx, "GET", "/metrics", None, None, "");
