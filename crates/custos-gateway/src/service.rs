@@ -1233,7 +1233,23 @@ impl Gateway {
         if !o.active {
             return Err(GatewayError::Denied(vec!["officer_suspended".into()]));
         }
-        self.case_facts(&req.case)?;
+        // Break-glass stands in for a warrant only: the officer must still work the case, as
+        // every lookup under the grant will be checked. Refusing here keeps a grant (and its
+        // review) from being opened for a case the officer could never use it on.
+        let c = self.case_facts(&req.case)?;
+        let mut reasons = Vec::new();
+        if !c.officers.contains(&p.subject) {
+            reasons.push("not_assigned_to_case".to_string());
+        }
+        if c.unit != o.unit {
+            reasons.push("case_of_other_unit".to_string());
+        }
+        if !c.open {
+            reasons.push("case_closed".to_string());
+        }
+        if !reasons.is_empty() {
+            return Err(GatewayError::Denied(reasons));
+        }
         let now = self.now();
         let b = BreakGlass {
             id: new_id("bg-"),
