@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 use crate::service::{
-    new_id, BreakGlassReq, CaseReq, CdrQueryReq, Ctx, Gateway, GatewayError, IdentityLookupReq,
+    clip, new_id, BreakGlassReq, CaseReq, CdrQueryReq, Ctx, Gateway, GatewayError, IdentityLookupReq,
     NameSearchReq, WarrantReq,
 };
 
@@ -468,6 +468,12 @@ async fn transparency(
     let report = std::sync::Mutex::new(None);
     let resp = audited_result(&s.0, p, "view_transparency", |p| {
         oversight_role(p)?;
+        if !matches!(format.as_str(), "json" | "csv" | "html") {
+            return Err(GatewayError::BadRequest(
+                "invalid_query",
+                format!("`format` must be json, csv or html, not `{}`", clip(&format)),
+            ));
+        }
         let t = tokio::task::block_in_place(|| g.transparency())?;
         let v = json!({
             "requests": t.requests.iter().map(|((u, c, d), n)| json!({"unit": u, "category": c, "decision": d, "count": n})).collect::<Vec<_>>(),
@@ -596,6 +602,11 @@ async fn officer_risk(
         let id = param(id)?;
         s.0.in_scope(p, &id)?;
         let risk = s.0.risk().into_iter().find(|r| r.officer == id);
+        // An officer with no account and nothing in the log is not one: 404, as for the
+        // officer's page. A known officer with no scored activity yet has a null risk.
+        if risk.is_none() && !s.0.knows_officer(&id) {
+            return Err(GatewayError::NotFound("not_found", format!("no officer `{}`", clip(&id))));
+        }
         Ok(json!({ "officer": id, "risk": risk }))
     })
     .await

@@ -41,6 +41,11 @@ impl Gateway {
         }
     }
 
+    /// Whether `officer` has an account.
+    pub fn knows_officer(&self, officer: &str) -> bool {
+        self.snap.read().is_ok_and(|s| s.officers.contains_key(officer))
+    }
+
     fn unit_of(&self, officer: &str) -> String {
         self.snap
             .read()

@@ -1686,7 +1686,7 @@ fn quota_kind(action: &str) -> Option<&'static str> {
     }
 }
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
 

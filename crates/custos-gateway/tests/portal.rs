@@ -289,6 +289,13 @@ fn roles_see_what_they_may_and_triage_is_audited() {
     assert!(csv.starts_with("section,unit,category,decision,count\n"));
     assert!(csv.contains("requests,ATU,identity (routine),allow,1"), "{csv}");
     assert_eq!(as_who(&fx, "desk1", "GET", "/v1/transparency", None).0, 403);
+    let (s, e) = as_who(&fx, "aud1", "GET", "/v1/transparency?format=xml", None);
+    assert_eq!((s, &e["error"]["code"]), (400, &json!("invalid_query")), "{e}");
+    // An officer's risk: null for an account with nothing scored, 404 for no account at all.
+    let (s, r) = as_who(&fx, "aud1", "GET", "/v1/officers/aud1/risk", None);
+    assert_eq!((s, &r["risk"]), (200, &Value::Null), "{r}");
+    let (s, e) = as_who(&fx, "aud1", "GET", "/v1/officers/nobody/risk", None);
+    assert_eq!((s, &e["error"]["code"]), (404, &json!("not_found")), "{e}");
 
     // The log page: status with signers, and a verification from the files.
     let (s, st) = as_who(&fx, "aud1", "GET", "/v1/audit/status", None);
