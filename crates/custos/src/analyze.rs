@@ -298,10 +298,14 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             writeln!(out)?;
         }
         Format::Text => {
+            // (A sum of no floats is -0.0: with no accesses there is no share to give.)
+            let share = match accesses {
+                0 => "none to explain".to_string(),
+                n => format!("{:.1}% explained by a case", 100.0 * explained / n as f64),
+            };
             writeln!(
                 out,
-                "{rows} accesses by {seen} officers ({bad} bad rows skipped); {:.1}% explained by a case; {} alerts",
-                100.0 * explained / accesses.max(1) as f64,
+                "{rows} accesses by {seen} officers ({bad} bad rows skipped); {share}; {} alerts",
                 report.alerts.len()
             )?;
             print_text(&mut out, &report)?

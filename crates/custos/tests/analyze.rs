@@ -246,3 +246,22 @@ fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/dev/stdin: not in time order"));
     assert_eq!(json_of(&o)["officers"], ordered);
 }
+
+#[test]
+fn a_log_with_no_rows_is_reported_as_such() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("log.csv");
+    std::fs::write(&log, "time,officer,unit,action,subject,case,outcome,records\n").unwrap();
+    let o = analyze(&log, &["--format", "text"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("0 accesses by 0 officers (0 bad rows skipped); none to explain; 0 alerts"),
+        "{out}"
+    );
+    assert!(!out.contains("-0.0"), "{out}");
+    assert_eq!(
+        json_of(&analyze(&log, &["--format", "json"])),
+        serde_json::json!({"officers": [], "alerts": []})
+    );
+}
