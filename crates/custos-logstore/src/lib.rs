@@ -247,6 +247,13 @@ impl LogStore {
         Ok(signer.verifier())
     }
 
+    /// Whether another process (or another handle in this one) has the log in `data_dir` open
+    /// for appending: a running server. False where there is no log.
+    pub fn in_use(data_dir: &Path) -> bool {
+        let Ok(f) = OpenOptions::new().write(true).open(log_dir(data_dir).join("lock")) else { return false };
+        matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+    }
+
     /// Open the log in `data_dir/log`, recover from any crash, and start the sequencer.
     pub fn open(data_dir: &Path, opts: Options) -> Result<Self, LogError> {
         let dir = log_dir(data_dir);

@@ -87,6 +87,14 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
                 dir.display()
             );
         }
+        // A server still running on an earlier demo's directory would go on serving (and
+        // appending to) deleted files.
+        if LogStore::in_use(dir) {
+            bail!(
+                "`{}` is in use by a running `custos serve`; stop it before running the demo there (or choose another --dir)",
+                dir.display()
+            );
+        }
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear `{}`", dir.display()))?;
     }
     std::fs::create_dir_all(dir)?;
@@ -703,4 +711,24 @@ fn credentials(dir: &Path, setup: &Setup, world: &World, files: &[CaseFile]) -> 
 /// Severity at or above high.
 pub fn serious(s: Severity) -> bool {
     matches!(s, Severity::High | Severity::Critical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_demo_directory_a_server_holds_is_not_cleared() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("demo");
+        prepare_dir(&dir).unwrap();
+        LogStore::init(&dir, "custos.test/audit").unwrap();
+        let held = LogStore::open(&dir, Options::default()).unwrap();
+        let e = prepare_dir(&dir).unwrap_err().to_string();
+        assert!(e.contains("in use by a running `custos serve`"), "{e}");
+        assert!(dir.join("log").exists() && dir.join(MARKER).exists());
+        drop(held);
+        prepare_dir(&dir).unwrap();
+        assert!(!dir.join("log").exists());
+    }
 }
