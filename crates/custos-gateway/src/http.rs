@@ -290,7 +290,7 @@ async fn admin_officer(
 }
 
 /// Issue an API token for an officer (admin): `{officer, expires_in_days}`; shown once.
-#[utoipa::path(post, path = "/v1/admin/tokens", responses((status = 200), (status = 403)))]
+#[utoipa::path(post, path = "/v1/admin/tokens", request_body = crate::service::TokenReq, responses((status = 200), (status = 400), (status = 403), (status = 422)))]
 async fn admin_token(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
@@ -797,6 +797,7 @@ async fn metrics(State(s): State<GwState>) -> Response {
         BreakGlassReq,
         CaseReq,
         WarrantReq,
+        crate::service::TokenReq,
         crate::citizen::OtpReq,
         crate::citizen::SessionReq
     ))

@@ -1423,15 +1423,22 @@ impl Gateway {
                 json!({ "officer": id })
             }
             "token" if is_admin => {
-                let officer = body.get("officer").and_then(Value::as_str).unwrap_or_default();
-                let admin = officer.is_empty() && body.get("admin").and_then(Value::as_bool) == Some(true);
+                let req: TokenReq = parse(body)?;
+                let officer = req.officer.as_deref().unwrap_or_default();
+                let admin = req.admin.unwrap_or(false);
+                if admin && !officer.is_empty() {
+                    return Err(GatewayError::Invalid(
+                        "invalid_token_request",
+                        "a token is either an officer's (`officer`) or an admin credential (`admin: true`), not both".into(),
+                    ));
+                }
                 if !admin && !self.snap.read().map(|s| s.officers.contains_key(officer)).unwrap_or(false) {
                     return Err(GatewayError::Invalid(
                         "unknown_officer",
                         format!("no officer `{}`", clip(officer)),
                     ));
                 }
-                let days = body.get("expires_in_days").and_then(Value::as_i64).unwrap_or(90);
+                let days = req.expires_in_days.unwrap_or(90);
                 if !(1..=3650).contains(&days) {
                     return Err(GatewayError::Invalid(
                         "invalid_expiry",
@@ -1457,11 +1464,9 @@ impl Gateway {
             }
             "case" if is_admin || p.has_role("supervisor") => {
                 let req: CaseReq = parse(body)?;
-                if req.id.trim().is_empty() || req.unit.trim().is_empty() {
-                    return Err(GatewayError::Invalid(
-                        "invalid_id",
-                        "`id` and `unit` must not be empty".into(),
-                    ));
+                valid_id(&req.id, "case")?;
+                if req.unit.trim().is_empty() {
+                    return Err(GatewayError::Invalid("invalid_unit", "a case needs a `unit`".into()));
                 }
                 // A supervisor runs their own unit's cases: they may not create one for another
                 // unit, nor take over or rewrite one of another unit's.
@@ -1515,6 +1520,7 @@ impl Gateway {
             }
             "warrant" if p.has_role("reviewer") => {
                 let req: WarrantReq = parse(body)?;
+                valid_id(&req.id, "warrant")?;
                 // A warrant is a legal document: it is revoked, never edited or re-issued under
                 // its ID (re-posting a revoked warrant's ID would otherwise make it active again).
                 if self.snap.read().map(|s| s.warrants.contains_key(&req.id)).unwrap_or(true) {
@@ -1690,9 +1696,29 @@ pub(crate) fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
 
+/// IDs of officers, cases and warrants: 1 to 64 characters with no whitespace or control
+/// characters, as they name accounts and records in the audit log, exports and reports.
+fn valid_id(id: &str, what: &str) -> Result<(), GatewayError> {
+    let n = id.chars().count();
+    if !(1..=64).contains(&n) || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(GatewayError::Invalid(
+            "invalid_id",
+            format!(
+                "{what} `id` must be 1 to 64 characters without spaces or control characters, not {:?}",
+                clip(id)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn validate_officer(o: &Officer) -> Result<(), GatewayError> {
-    if o.id.trim().is_empty() || o.id.len() > 64 {
-        return Err(GatewayError::Invalid("invalid_id", "officer `id` must be 1 to 64 characters".into()));
+    valid_id(&o.id, "officer")?;
+    if o.name.trim().is_empty() || o.unit.trim().is_empty() {
+        return Err(GatewayError::Invalid(
+            "invalid_officer",
+            "an officer needs a `name` and a `unit`".into(),
+        ));
     }
     for r in &o.roles {
         if !custos_store::model::ROLES.contains(&r.as_str()) {
@@ -1827,6 +1853,21 @@ pub struct CaseReq {
 
 fn yes() -> bool {
     true
+}
+
+/// Token issuing request: an officer's token, or (`admin: true`) an admin credential.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenReq {
+    /// The officer the token is for.
+    #[serde(default)]
+    pub officer: Option<String>,
+    /// An admin credential instead of an officer's token.
+    #[serde(default)]
+    pub admin: Option<bool>,
+    /// Days until the token expires (1 to 3650; 90 if not given).
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
 }
 
 /// Warrant issuing request.

@@ -978,6 +978,46 @@ fn bad_input_gets_4xx_and_the_server_keeps_serving() {
         assert!(r.body["error"]["code"].is_string(), "{}", r.body);
     }
     assert_eq!(fx.gw.log().committed().size, before + 3);
+    // Administration bodies are checked as strictly: IDs that would corrupt logs and exports,
+    // missing names, and wrong types or unknown fields in a token request.
+    let admin = [
+        (
+            "/v1/admin/officers",
+            json!({"id": "o\u{0}x", "name": "A", "unit": "ATU", "rank": "", "roles": [], "status": "active"}),
+            422,
+            "invalid_id",
+        ),
+        (
+            "/v1/admin/officers",
+            json!({"id": "o 1\n", "name": "A", "unit": "ATU", "rank": "", "roles": [], "status": "active"}),
+            422,
+            "invalid_id",
+        ),
+        (
+            "/v1/admin/officers",
+            json!({"id": "o2", "name": " ", "unit": "", "rank": "", "roles": [], "status": "active"}),
+            422,
+            "invalid_officer",
+        ),
+        (
+            "/v1/admin/cases",
+            json!({"id": "C\tX", "unit": "ATU", "officers": [], "subjects": []}),
+            422,
+            "invalid_id",
+        ),
+        ("/v1/admin/tokens", json!({"officer": "inv1", "expires_in_days": "7"}), 400, "invalid_body"),
+        ("/v1/admin/tokens", json!({"officer": "inv1", "bogus": 1}), 400, "invalid_body"),
+        ("/v1/admin/tokens", json!({"officer": "inv1", "admin": true}), 422, "invalid_token_request"),
+    ];
+    for (path, body, status, code) in admin {
+        let r = post(&fx, "admin", path, body.clone());
+        assert_eq!(
+            (r.status, r.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path} {body}: {}",
+            r.body
+        );
+    }
     assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
 }
 
