@@ -1196,8 +1196,25 @@ impl Gateway {
         if a.requester == p.subject {
             return Err(GatewayError::Denied(vec!["approver_is_requester".into()]));
         }
+        // A supervisor vouches for their own unit's work; reviewers, who stand outside the
+        // units, may approve any unit's.
+        let requester_unit =
+            self.snap.read().ok().and_then(|s| s.officers.get(&a.requester).map(|r| r.unit.clone()));
+        if !o.roles.iter().any(|r| r == "reviewer") && requester_unit.as_deref() != Some(o.unit.as_str()) {
+            return Err(GatewayError::Denied(vec!["approver_of_other_unit".into()]));
+        }
         if self.now() >= a.expires {
             return Err(GatewayError::Denied(vec!["approval_expired".into()]));
+        }
+        // Given once: a second approver (or one after use) would rewrite who vouched for it.
+        if let Some(by) = &a.approver {
+            return Err(GatewayError::Invalid(
+                "already_approved",
+                format!("approval `{}` was already given by `{by}`", clip(id)),
+            ));
+        }
+        if a.used {
+            return Err(GatewayError::Invalid("already_used", format!("approval `{}` was used", clip(id))));
         }
         a.approver = Some(p.subject.clone());
         self.registry.store().put_approval(&a)?;

@@ -108,6 +108,7 @@ fn fixture(cfg: GatewayConfig) -> Fx {
         officer("an1", "NTMC", &["analyst"], "active"),
         officer("desk1", "DP", &["desk"], "active"),
         officer("sup1", "ATU", &["supervisor"], "active"),
+        officer("suprab", "RAB", &["supervisor"], "active"),
         officer("rev1", "COURT", &["reviewer"], "active"),
         officer("revatu", "ATU", &["reviewer"], "active"),
         officer("susp", "ATU", &["investigator"], "suspended"),
@@ -168,7 +169,7 @@ fn fixture(cfg: GatewayConfig) -> Fx {
             .with_clock(move || c2.load(Ordering::SeqCst)),
     );
     let mut tokens = std::collections::HashMap::new();
-    for who in ["inv1", "inv2", "an1", "desk1", "sup1", "rev1", "revatu", "susp", "aud1"] {
+    for who in ["inv1", "inv2", "an1", "desk1", "sup1", "suprab", "rev1", "revatu", "susp", "aud1"] {
         tokens.insert(who, gw.issue_token(who, false, Some(T + 90 * DAY)).unwrap().0);
     }
     tokens.insert("admin", gw.issue_token("admin", true, None).unwrap().0);
@@ -639,8 +640,18 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
         assert!(r.body.get("record").is_none() && r.body.get("records").is_none(), "{name}: data leaked");
     }
     let mut count = m.len();
+    // A supervisor of another unit may not vouch for ATU's request.
+    let r = post(&fx, "suprab", &self_approve, json!({}));
+    assert_eq!(
+        (r.status, last_entry(&fx).reasons.clone()),
+        (403, vec!["approver_of_other_unit".to_string()])
+    );
     let r = post(&fx, "sup1", &self_approve, json!({}));
     assert_eq!(r.status, 200, "{}", r.body);
+    // Given once: a second approver cannot rewrite who vouched for it.
+    let r = post(&fx, "rev1", &self_approve, json!({}));
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (422, Some("already_approved")), "{}", r.body);
+    count += 2;
     let r = post(&fx, "inv1", "/v1/identity/search", other);
     assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["approval_required".to_string()]));
     let r = post(&fx, "inv1", "/v1/identity/search", with.clone());
