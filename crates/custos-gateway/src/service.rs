@@ -1325,6 +1325,17 @@ impl Gateway {
             return Err(GatewayError::Denied(vec!["reviewer_is_officer".into()]));
         }
         self.in_scope(p, &b.officer)?;
+        // Closed once: closing again would rewrite who closed it and why.
+        if b.review == "closed" {
+            return Err(GatewayError::Invalid(
+                "already_closed",
+                format!(
+                    "the review of `{}` was already closed ({})",
+                    clip(id),
+                    b.review_note.unwrap_or_default()
+                ),
+            ));
+        }
         b.review = "closed".into();
         b.review_note = Some(format!("{}: {note}", p.subject));
         self.registry.store().put_break_glass(&b)?;

@@ -835,6 +835,14 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
             .status,
         200
     );
+    // Closed once: the finding stands as written.
+    let r = post(&fx, "sup1", &format!("/v1/break-glass/{id}/close"), json!({"note": "never mind"}));
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (422, Some("already_closed")), "{}", r.body);
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains("sup1: justified: victim found"),
+        "{}",
+        r.body
+    );
     // A supervisor opens, updates and closes their own unit's cases.
     let case = json!({"id": "CSUP", "unit": "ATU", "officers": ["inv1"], "subjects": ["1234567890"]});
     assert_eq!(post(&fx, "sup1", "/v1/admin/cases", case.clone()).status, 200);
