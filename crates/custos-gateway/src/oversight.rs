@@ -132,10 +132,10 @@ impl Gateway {
             h.push(json!({"state": state, "by": p.subject, "time": when, "note": note}));
         }
         t["state"] = json!(state);
-        self.registry.store().meta_put(&format!("alert:{id}"), t.to_string().as_bytes())?;
         let entry =
             self.entry(p, ctx, "allow", vec![format!("alert:{id}"), format!("state:{state}")], vec![], 200);
         let receipt = self.audit(&entry).await?;
+        self.registry.store().meta_put(&format!("alert:{id}"), t.to_string().as_bytes())?;
         Ok(crate::service::Answer { body: json!({"alert": id, "state": state}), receipt })
     }
 
@@ -229,9 +229,9 @@ impl Gateway {
             return Err(GatewayError::NotFound("not_found", format!("case `{id}` not found")));
         }
         let rec = json!({"by": p.subject, "time": custos_detect::time::format_utc(self.now())});
-        self.registry.store().meta_put(&format!("release:{id}"), rec.to_string().as_bytes())?;
         let entry = self.entry(p, ctx, "allow", vec![format!("release:{id}")], vec![], 200);
         let receipt = self.audit(&entry).await?;
+        self.registry.store().meta_put(&format!("release:{id}"), rec.to_string().as_bytes())?;
         Ok(crate::service::Answer { body: json!({"case": id, "released": true}), receipt })
     }
 

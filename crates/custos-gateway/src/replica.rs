@@ -33,6 +33,12 @@ const KEEP_DONE: usize = 65_536;
 /// Polling when idle backs off from 1 ms to this, and returns to 1 ms at the first entry.
 const IDLE_MAX: Duration = Duration::from_millis(20);
 
+/// Meta key whose value changes with every change to what a gateway's snapshot holds
+/// (officers, credentials, cases, warrants, break-glass grants).
+pub(crate) const SNAPSHOT_VERSION: &str = "snapshot_version";
+/// How often a replica looks whether another has changed the snapshot.
+const SNAPSHOT_POLL: Duration = Duration::from_millis(100);
+
 fn backoff(idle: &mut Duration) {
     std::thread::sleep(*idle);
     *idle = (*idle * 2).min(IDLE_MAX);
@@ -293,8 +299,26 @@ fn submitter(weak: Weak<Gateway>, rx: std::sync::mpsc::Receiver<Submission>) {
 /// requests waiting for them.
 fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
     let mut idle = Duration::from_millis(1);
+    // Administrative changes are stored after their entry is in the log, so a replica reads
+    // the snapshot again when the announced version moves, not when it sees the entry.
+    let mut version =
+        weak.upgrade().and_then(|g| g.registry.store().meta_get(SNAPSHOT_VERSION).ok().flatten());
+    let mut polled = std::time::Instant::now();
     loop {
         let Some(g) = weak.upgrade() else { return };
+        if polled.elapsed() >= SNAPSHOT_POLL {
+            polled = std::time::Instant::now();
+            if let Ok(v) = g.registry.store().meta_get(SNAPSHOT_VERSION) {
+                if v != version {
+                    match g.reload() {
+                        Ok(()) => version = v,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "shared log: cannot reload the snapshot after a change")
+                        }
+                    }
+                }
+            }
+        }
         let from = g.log.committed().size;
         let rows = match g.registry.store().log_entries(from, BATCH) {
             Ok(r) => r,
@@ -321,7 +345,6 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
                 continue;
             }
         };
-        let mut changed = false;
         for ((idx, pending, leaf), r) in rows.iter().zip(receipts) {
             if r.index != *idx {
                 // Cannot happen while this process is the only writer of its mirror.
@@ -333,17 +356,8 @@ fn mirror(weak: Weak<Gateway>, shared: Arc<SharedLog>) {
                 if let Some(t) = parse_when(&e.time) {
                     g.committed(*idx, &e, t);
                 }
-                changed |= e.decision == "allow"
-                    && (e.action.starts_with("admin_") || e.action.starts_with("break_glass"));
             }
             shared.integrated(*pending, r);
-        }
-        // An administrative change or a break-glass grant, on any replica: officers, tokens,
-        // cases, warrants and grants are read again from the store.
-        if changed {
-            if let Err(e) = g.reload() {
-                tracing::warn!(error = %e, "shared log: cannot reload the snapshot after a change");
-            }
         }
     }
 }

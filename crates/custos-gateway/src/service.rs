@@ -412,8 +412,13 @@ impl Gateway {
     /// Apply one change to the in-memory snapshot (after it was written to the store), instead
     /// of reloading everything.
     fn update_snapshot(&self, f: impl FnOnce(&mut Snapshot)) -> Result<(), GatewayError> {
-        let mut snap = self.snap.write().map_err(|_| internal("snapshot lock"))?;
-        f(&mut snap);
+        {
+            let mut snap = self.snap.write().map_err(|_| internal("snapshot lock"))?;
+            f(&mut snap);
+        }
+        // Announce the change: other replicas on the same database poll this value and read
+        // their snapshot again when it moves (the change is in the store by now).
+        self.registry.store().meta_put(crate::replica::SNAPSHOT_VERSION, new_id("v-").as_bytes())?;
         Ok(())
     }
 
@@ -1172,9 +1177,9 @@ impl Gateway {
             expires: now + self.cfg.approval_ttl,
             used: false,
         };
-        self.registry.store().put_approval(&a)?;
         let entry = self.entry(p, ctx, "allow", vec![format!("approval:{}", a.id)], vec![], 200);
         let receipt = self.audit(&entry).await?;
+        self.registry.store().put_approval(&a)?;
         Ok(Answer {
             body: json!({ "approval": a.id, "request_hash": a.request_hash, "expires": a.expires }),
             receipt,
@@ -1217,9 +1222,10 @@ impl Gateway {
             return Err(GatewayError::Invalid("already_used", format!("approval `{}` was used", clip(id))));
         }
         a.approver = Some(p.subject.clone());
-        self.registry.store().put_approval(&a)?;
+        // Audited first: an approval whose entry cannot be written is not given.
         let entry = self.entry(p, ctx, "allow", vec![format!("approval:{id}")], vec![], 200);
         let receipt = self.audit(&entry).await?;
+        self.registry.store().put_approval(&a)?;
         Ok(Answer { body: json!({ "approval": id, "approver": p.subject }), receipt })
     }
 
@@ -1278,8 +1284,7 @@ impl Gateway {
             review: "open".into(),
             review_note: None,
         };
-        self.registry.store().put_break_glass(&b)?;
-        self.update_snapshot(|s| s.break_glass.push(b.clone()))?;
+        // Audited first: a grant whose entry cannot be written is not made.
         let entry = self.entry(
             p,
             ctx,
@@ -1289,6 +1294,8 @@ impl Gateway {
             200,
         );
         let receipt = self.audit(&entry).await?;
+        self.registry.store().put_break_glass(&b)?;
+        self.update_snapshot(|s| s.break_glass.push(b.clone()))?;
         tracing::warn!(officer = %p.subject, case = %b.case, grant = %b.id, "break-glass access granted: review opened");
         Ok(Answer { body: json!({ "grant": b.id, "expires": b.expires, "review": "open" }), receipt })
     }
@@ -1338,14 +1345,14 @@ impl Gateway {
         }
         b.review = "closed".into();
         b.review_note = Some(format!("{}: {note}", p.subject));
+        let entry = self.entry(p, ctx, "allow", vec![format!("break_glass:{id}")], vec![], 200);
+        let receipt = self.audit(&entry).await?;
         self.registry.store().put_break_glass(&b)?;
         self.update_snapshot(|s| {
             if let Some(x) = s.break_glass.iter_mut().find(|x| x.id == b.id) {
                 *x = b.clone();
             }
         })?;
-        let entry = self.entry(p, ctx, "allow", vec![format!("break_glass:{id}")], vec![], 200);
-        let receipt = self.audit(&entry).await?;
         Ok(Answer { body: json!({ "grant": id, "review": "closed" }), receipt })
     }
 
@@ -1401,7 +1408,6 @@ impl Gateway {
         kept["leak"] = json!(id);
         kept["problems"] = json!(scan.problems);
         kept["created"] = json!(custos_detect::time::format_utc(self.now()));
-        self.registry.store().meta_put(&format!("leak:{id}"), kept.to_string().as_bytes())?;
         let entry = self.entry(
             p,
             ctx,
@@ -1411,6 +1417,7 @@ impl Gateway {
             200,
         );
         let receipt = self.audit(&entry).await?;
+        self.registry.store().meta_put(&format!("leak:{id}"), kept.to_string().as_bytes())?;
         out["leak"] = json!(id);
         out["problems"] = json!(scan.problems);
         Ok(Answer { body: out, receipt })
@@ -1439,16 +1446,13 @@ impl Gateway {
     ) -> Result<Answer, GatewayError> {
         ctx.action = format!("admin_{what}");
         let is_admin = p.has_role("admin");
-        let result = match what {
+        // Validate and decide first, audit, and only then change anything: a change whose entry
+        // cannot be written is not made (fail-closed for administration as for data).
+        let (result, change) = match what {
             "officer" if is_admin => {
                 let o: Officer = parse(body)?;
                 validate_officer(&o)?;
-                self.registry.store().put_officer(&o)?;
-                let id = o.id.clone();
-                self.update_snapshot(|s| {
-                    s.officers.insert(o.id.clone(), o);
-                })?;
-                json!({ "officer": id })
+                (json!({ "officer": o.id }), Change::Officer(o))
             }
             "token" if is_admin => {
                 let req: TokenReq = parse(body)?;
@@ -1473,22 +1477,23 @@ impl Gateway {
                         "`expires_in_days` must be 1 to 3650".into(),
                     ));
                 }
-                let (token, cred) = self.issue_token(
+                let (token, cred) = self.new_credential(
                     if admin { "admin" } else { officer },
                     admin,
                     Some(self.now() + days * 86_400),
                 )?;
-                json!({ "token": token, "id": cred.id, "expires": cred.expires })
+                (json!({ "token": token, "id": cred.id, "expires": cred.expires }), Change::Credential(cred))
             }
             "revoke_token" if is_admin => {
                 let id = id.unwrap_or_default();
-                self.registry.store().revoke_credential(id)?;
-                self.update_snapshot(|s| {
-                    for c in s.creds.values_mut().filter(|c| c.id == id) {
-                        c.revoked = true;
-                    }
-                })?;
-                json!({ "revoked": id })
+                // From the store, which another replica may have written since our snapshot.
+                if !self.registry.store().credentials()?.iter().any(|c| c.id == id) {
+                    return Err(GatewayError::NotFound(
+                        "not_found",
+                        format!("credential `{}` not found", clip(id)),
+                    ));
+                }
+                (json!({ "revoked": id }), Change::RevokeCredential(id.to_string()))
             }
             "case" if is_admin || p.has_role("supervisor") => {
                 let req: CaseReq = parse(body)?;
@@ -1522,13 +1527,7 @@ impl Gateway {
                     open: req.open,
                     covert: req.covert,
                 };
-                self.registry.store().put_case(&c)?;
-                self.link_case(&c);
-                let id = c.id.clone();
-                self.update_snapshot(|s| {
-                    s.cases.insert(c.id.clone(), c);
-                })?;
-                json!({ "case": id })
+                (json!({ "case": c.id }), Change::Case(c, true))
             }
             "close_case" if is_admin || p.has_role("supervisor") => {
                 let id = id.unwrap_or_default();
@@ -1540,11 +1539,7 @@ impl Gateway {
                     return Err(GatewayError::Denied(vec!["case_of_other_unit".into()]));
                 }
                 c.open = false;
-                self.registry.store().put_case(&c)?;
-                self.update_snapshot(|s| {
-                    s.cases.insert(c.id.clone(), c);
-                })?;
-                json!({ "case": id, "open": false })
+                (json!({ "case": id, "open": false }), Change::Case(c, false))
             }
             "warrant" if p.has_role("reviewer") => {
                 let req: WarrantReq = parse(body)?;
@@ -1602,12 +1597,7 @@ impl Gateway {
                     ));
                 }
                 ctx.warrant = w.id.clone();
-                self.registry.store().put_warrant(&w)?;
-                let id = w.id.clone();
-                self.update_snapshot(|s| {
-                    s.warrants.insert(w.id.clone(), w);
-                })?;
-                json!({ "warrant": id })
+                (json!({ "warrant": w.id }), Change::Warrant(w))
             }
             "revoke_warrant" if p.has_role("reviewer") || is_admin => {
                 let id = id.unwrap_or_default();
@@ -1616,21 +1606,73 @@ impl Gateway {
                         GatewayError::NotFound("not_found", format!("warrant `{}` not found", clip(id)))
                     })?;
                 w.status = "revoked".into();
-                self.registry.store().put_warrant(&w)?;
-                self.update_snapshot(|s| {
-                    s.warrants.insert(w.id.clone(), w);
-                })?;
-                json!({ "warrant": id, "status": "revoked" })
+                (json!({ "warrant": id, "status": "revoked" }), Change::Warrant(w))
             }
             _ => return Err(GatewayError::Denied(vec!["role_not_allowed".into()])),
         };
         let entry = self.entry(p, ctx, "allow", vec![], vec![], 200);
         let receipt = self.audit(&entry).await?;
+        // The entry is written: make the change. Should the store fail now, the error is logged
+        // as this request's outcome too, so the log over-reports an attempt, never a change.
+        self.apply(change)?;
         Ok(Answer { body: result, receipt })
+    }
+
+    /// Make an administrative change whose audit entry has been written.
+    fn apply(&self, change: Change) -> Result<(), GatewayError> {
+        match change {
+            Change::Officer(o) => {
+                self.registry.store().put_officer(&o)?;
+                self.update_snapshot(|s| {
+                    s.officers.insert(o.id.clone(), o);
+                })
+            }
+            Change::Credential(cred) => {
+                self.registry.store().put_credential(&cred)?;
+                self.update_snapshot(|s| {
+                    s.creds.insert(cred.sha256.clone(), cred);
+                })
+            }
+            Change::RevokeCredential(id) => {
+                self.registry.store().revoke_credential(&id)?;
+                self.update_snapshot(|s| {
+                    for c in s.creds.values_mut().filter(|c| c.id == id) {
+                        c.revoked = true;
+                    }
+                })
+            }
+            Change::Case(c, link) => {
+                self.registry.store().put_case(&c)?;
+                if link {
+                    self.link_case(&c);
+                }
+                self.update_snapshot(|s| {
+                    s.cases.insert(c.id.clone(), c);
+                })
+            }
+            Change::Warrant(w) => {
+                self.registry.store().put_warrant(&w)?;
+                self.update_snapshot(|s| {
+                    s.warrants.insert(w.id.clone(), w);
+                })
+            }
+        }
     }
 
     /// Issue a credential; the token is returned once and only its hash is stored.
     pub fn issue_token(
+        &self,
+        subject: &str,
+        admin: bool,
+        expires: Option<i64>,
+    ) -> Result<(String, Credential), GatewayError> {
+        let (token, cred) = self.new_credential(subject, admin, expires)?;
+        self.apply(Change::Credential(cred.clone()))?;
+        Ok((token, cred))
+    }
+
+    /// A new credential and its token, not yet stored.
+    fn new_credential(
         &self,
         subject: &str,
         admin: bool,
@@ -1647,10 +1689,6 @@ impl Gateway {
             revoked: false,
             created: self.now(),
         };
-        self.registry.store().put_credential(&cred)?;
-        self.update_snapshot(|s| {
-            s.creds.insert(cred.sha256.clone(), cred.clone());
-        })?;
         Ok((token, cred))
     }
 
@@ -1881,6 +1919,16 @@ pub struct CaseReq {
 
 fn yes() -> bool {
     true
+}
+
+/// An administrative change, made once its audit entry is written (the bool: feed a case's
+/// links to the live detector).
+enum Change {
+    Officer(Officer),
+    Credential(Credential),
+    RevokeCredential(String),
+    Case(Case, bool),
+    Warrant(Warrant),
 }
 
 /// Token issuing request: an officer's token, or (`admin: true`) an admin credential.

@@ -879,6 +879,64 @@ fn fail_closed_when_the_log_cannot_be_written() {
         let text = r.body.to_string();
         assert!(!text.contains("Karim") && !text.contains("8801711111111"), "{text}");
     }
+    // Nor is any change made whose entry cannot be written: administration, approvals,
+    // break-glass, triage and leak findings are audited before they are stored.
+    let before = (
+        fx.gw.registry().store().officers().unwrap().len(),
+        fx.gw.registry().store().cases().unwrap(),
+        fx.gw.registry().store().warrants().unwrap().len(),
+        fx.gw.registry().store().credentials().unwrap().len(),
+        fx.gw.registry().store().break_glasses().unwrap().len(),
+    );
+    for (who, path, body) in [
+        (
+            "admin",
+            "/v1/admin/officers",
+            json!({"id": "ofail", "name": "F", "unit": "ATU", "rank": "", "roles": ["investigator"], "status": "active"}),
+        ),
+        ("admin", "/v1/admin/tokens", json!({"officer": "inv1"})),
+        (
+            "admin",
+            "/v1/admin/cases",
+            json!({"id": "CFAIL", "unit": "ATU", "officers": ["inv1"], "subjects": []}),
+        ),
+        ("sup1", "/v1/admin/cases/C1/close", json!({})),
+        (
+            "rev1",
+            "/v1/warrants",
+            json!({"id": "WFAIL", "case": "C1", "subjects": ["1234567890"], "categories": ["identity"], "data_from": "0", "data_to": "1", "valid_from": T.to_string(), "valid_to": (T + DAY).to_string()}),
+        ),
+        ("rev1", "/v1/warrants/W1/revoke", json!({})),
+        (
+            "inv1",
+            "/v1/break-glass",
+            json!({"case": "C1", "justification": "a kidnapping victim's phone must be located now", "minutes": 30}),
+        ),
+    ] {
+        let r = post(&fx, who, path, body);
+        assert_eq!(
+            (r.status, r.body["error"]["code"].as_str()),
+            (503, Some("audit_unavailable")),
+            "{path}: {}",
+            r.body
+        );
+    }
+    let after = (
+        fx.gw.registry().store().officers().unwrap().len(),
+        fx.gw.registry().store().cases().unwrap(),
+        fx.gw.registry().store().warrants().unwrap().len(),
+        fx.gw.registry().store().credentials().unwrap().len(),
+        fx.gw.registry().store().break_glasses().unwrap().len(),
+    );
+    assert_eq!(after, before);
+    assert!(fx
+        .gw
+        .registry()
+        .store()
+        .warrants()
+        .unwrap()
+        .iter()
+        .all(|w| w.id != "W1" || w.status == "active"));
     assert_eq!(fx.gw.log().committed().size, size);
     // Health says so (a load balancer stops sending requests here), without the reason's
     // detail; the metrics' gauge too.

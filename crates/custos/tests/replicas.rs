@@ -99,7 +99,7 @@ fn replicas_share_one_log_and_lose_nothing_when_the_sequencer_dies() {
         let st = std::process::Command::new("cp").args(["-r"]).arg(&dir).arg(r).status().unwrap();
         assert!(st.success());
     }
-    let mut servers: Vec<(Option<Child>, String)> = dirs
+    let mut servers: Vec<(Option<common::Server>, String)> = dirs
         .iter()
         .enumerate()
         .map(|(i, r)| {

@@ -29,22 +29,48 @@ pub fn ok(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
+/// A running `custos serve`, killed when dropped: a test that fails before it stops its
+/// servers leaves none behind holding ports and database connections.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Start `custos serve` for DIR on a free port (standard error into `log` if given) and wait
 /// until it answers; returns the process and its base URL.
-pub fn serve(dir: &Path, log: Option<&Path>) -> (Child, String) {
+pub fn serve(dir: &Path, log: Option<&Path>) -> (Server, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let stderr = match log {
         Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
         None => Stdio::null(),
     };
-    let server = Command::new(env!("CARGO_BIN_EXE_custos"))
-        .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CUSTOS_LOG", "warn,custos::otp=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("CUSTOS_LOG", "warn,custos::otp=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let up = (0..400).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(50));
