@@ -1555,6 +1555,12 @@ impl Gateway {
                 let case = self.case_facts(&req.case).map_err(|_| {
                     GatewayError::Invalid("unknown_case", "the warrant's case does not exist".into())
                 })?;
+                if !case.open {
+                    return Err(GatewayError::Invalid(
+                        "case_closed",
+                        format!("case `{}` is closed: no warrant can be issued for it", clip(&case.id)),
+                    ));
+                }
                 // Independence: not the requester's side, not the case's unit.
                 if case.officers.contains(&p.subject) || (!p.unit.is_empty() && p.unit == case.unit) {
                     return Err(GatewayError::Invalid(
