@@ -81,16 +81,20 @@ pub fn now_unix() -> u64 {
 }
 
 fn bearer(parts: &Parts) -> Result<&str, &'static str> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or("an `Authorization: Bearer` credential is required")?;
-    header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or("the Authorization header must be `Bearer <token>`")
+    let mut all = parts.headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let header = all.next().ok_or("an `Authorization: Bearer` credential is required")?;
+    // Two credentials in one request: which one acts is ambiguous, so neither does.
+    if all.next().is_some() {
+        return Err("a request carries one Authorization header, not several");
+    }
+    // The scheme name is case-insensitive (RFC 9110 §11.1); the token follows one or more spaces.
+    let h = header.to_str().map_err(|_| "the Authorization header must be `Bearer <token>`")?;
+    match h.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim())
+        }
+        _ => Err("the Authorization header must be `Bearer <token>`"),
+    }
 }
 
 impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
@@ -241,5 +245,26 @@ mod tests {
         assert_eq!(hex(&[]), "");
         // SHA-256("abc"), FIPS 180-2 appendix B.1.
         assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    fn parts(headers: &[&str]) -> Parts {
+        let mut b = axum::http::Request::builder().uri("/v1/me");
+        for h in headers {
+            b = b.header(axum::http::header::AUTHORIZATION, *h);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_with_any_case_of_scheme_and_only_alone() {
+        for h in ["Bearer cst_x", "bearer cst_x", "BEARER   cst_x ", "Bearer cst_x\t"] {
+            assert_eq!(bearer(&parts(&[h])), Ok("cst_x"), "{h:?}");
+        }
+        for h in ["Token cst_x", "Bearer", "Bearer   ", "Bearercst_x", "Basic Y3N0X3g="] {
+            assert!(bearer(&parts(&[h])).is_err(), "{h:?}");
+        }
+        assert!(bearer(&parts(&[])).is_err());
+        let two = parts(&["Bearer cst_x", "Bearer cst_y"]);
+        assert_eq!(bearer(&two), Err("a request carries one Authorization header, not several"));
     }
 }
