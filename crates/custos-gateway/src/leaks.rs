@@ -61,13 +61,22 @@ impl Scan {
         }
     }
 
-    /// Scan one export held in memory (`chat` names it for HTML and text).
-    pub fn add(&mut self, bytes: &[u8], kind: ExportKind, chat: &str, tz_offset: i64) {
+    /// Scan one export read from `input` (`chat` names it for HTML and text): a file streamed
+    /// from disk by `custos leak trace`, or an upload held in memory. Messages that cannot be
+    /// read are counted in `problems`, and what was read is kept; only an error reading the
+    /// input itself fails.
+    pub fn add(
+        &mut self,
+        input: impl std::io::Read,
+        kind: ExportKind,
+        chat: &str,
+        tz_offset: i64,
+    ) -> std::io::Result<()> {
         self.files += 1;
-        self.bytes += bytes.len() as u64;
+        let mut input = Counted { inner: input, n: 0 };
         match kind {
             ExportKind::Json => {
-                for m in JsonMessages::new(bytes, tz_offset) {
+                for m in JsonMessages::new(&mut input, tz_offset) {
                     match m {
                         Ok(m) => self.message(&m),
                         Err(e) => self.problems.push(e.to_string()),
@@ -75,16 +84,47 @@ impl Scan {
                 }
             }
             ExportKind::Html => {
-                for m in html_messages(&String::from_utf8_lossy(bytes), chat, tz_offset) {
+                let mut page = Vec::new();
+                std::io::Read::read_to_end(&mut input, &mut page)?;
+                for m in html_messages(&String::from_utf8_lossy(&page), chat, tz_offset) {
                     self.message(&m);
                 }
             }
             ExportKind::Text => {
-                for m in text_messages(bytes, chat) {
+                for m in text_messages(std::io::BufReader::new(&mut input), chat) {
                     self.message(&m);
                 }
             }
         }
+        self.bytes += input.n;
+        Ok(())
+    }
+}
+
+impl ExportKind {
+    /// The format a file's name says it holds: `*.json`, `*.html`, anything else as text.
+    pub fn of_file(name: &str) -> Self {
+        if name.ends_with(".json") {
+            ExportKind::Json
+        } else if name.ends_with(".html") {
+            ExportKind::Html
+        } else {
+            ExportKind::Text
+        }
+    }
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
     }
 }
 

@@ -1370,7 +1370,7 @@ impl Gateway {
             return Err(GatewayError::Denied(vec!["role_not_allowed".into()]));
         }
         let mut scan = crate::leaks::Scan::default();
-        scan.add(bytes, kind, "upload", self.cfg.utc_offset);
+        scan.add(bytes, kind, "upload", self.cfg.utc_offset).map_err(internal)?;
         // No finding is kept of an upload that held nothing to trace.
         if let Some(why) = scan.nothing_read() {
             return Err(GatewayError::Invalid(

@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
-use custos_gateway::leaks::Scan;
+use custos_gateway::leaks::{ExportKind, Scan};
 use custos_leak::attribution::Access;
 use custos_leak::extract::Kind;
-use custos_leak::telegram::{html_messages, text_messages, JsonMessages};
 
 #[derive(Debug, Subcommand)]
 pub enum LeakCmd {
@@ -56,34 +55,23 @@ fn scan(exports: &[PathBuf]) -> anyhow::Result<Scan> {
     let tz = 6 * 3600;
     for e in exports {
         for f in files_of(e)? {
-            s.files += 1;
-            let len = std::fs::metadata(&f).with_context(|| format!("cannot read `{}`", f.display()))?.len();
-            s.bytes += len;
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            let chat = f
-                .parent()
-                .and_then(|p| p.file_name())
-                .and_then(|n| n.to_str())
-                .unwrap_or("export")
-                .to_string();
-            if name.ends_with(".json") {
-                let file = std::fs::File::open(&f)?;
-                for m in JsonMessages::new(file, tz) {
-                    match m {
-                        Ok(m) => s.message(&m),
-                        Err(err) => eprintln!("{}: {err} (partial results kept)", f.display()),
-                    }
-                }
-            } else if name.ends_with(".html") {
-                let page = String::from_utf8_lossy(&std::fs::read(&f)?).into_owned();
-                for m in html_messages(&page, &chat, tz) {
-                    s.message(&m);
-                }
-            } else {
-                let file = std::io::BufReader::new(std::fs::File::open(&f)?);
-                for m in text_messages(file, &name) {
-                    s.message(&m);
-                }
+            let kind = ExportKind::of_file(&name);
+            // A text dump is its own chat; an export's pages belong to the chat of their folder.
+            let chat = match kind {
+                ExportKind::Text => name.clone(),
+                _ => f
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("export")
+                    .to_string(),
+            };
+            let before = s.problems.len();
+            let file = std::fs::File::open(&f).with_context(|| format!("cannot read `{}`", f.display()))?;
+            s.add(file, kind, &chat, tz).with_context(|| format!("cannot read `{}`", f.display()))?;
+            for p in &s.problems[before..] {
+                eprintln!("{}: {p} (partial results kept)", f.display());
             }
         }
     }
