@@ -51,8 +51,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Seconds between checkpoint publications to witnesses.
-        #[arg(long, default_value_t = 1.0)]
+        /// Seconds between checkpoint publications to witnesses (0.05 to 86,400).
+        #[arg(long, default_value_t = 1.0, value_parser = seconds_between_publications)]
         publish_interval: f64,
         /// The records' PostgreSQL database (overrides DIR/config.json and CUSTOS_DB).
         #[arg(long)]
@@ -161,5 +161,16 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `--publish-interval`: a number of seconds from 0.05 to one day (not `inf` or `NaN`, which
+/// no timer can wait).
+fn seconds_between_publications(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if (0.05..=86_400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("`{s}` is outside 0.05 to 86400 seconds"))
     }
 }

@@ -33,7 +33,7 @@ pub fn serve(dir: &Path, listen: std::net::SocketAddr, interval: f64) -> anyhow:
         if publisher.has_witnesses() {
             let r = tokio::task::block_in_place(|| publisher.publish_once())?;
             tracing::info!(size = r.size, cosigned = ?r.cosigned_by, "published checkpoint");
-            let every = std::time::Duration::from_secs_f64(interval.max(0.05));
+            let every = std::time::Duration::from_secs_f64(interval.clamp(0.05, 86_400.0));
             tokio::spawn(publisher.run(every));
         }
         let listener = tokio::net::TcpListener::bind(listen)

@@ -23,6 +23,17 @@ fn help_lists_the_subcommands() {
 }
 
 #[test]
+fn a_publication_interval_no_timer_can_wait_is_refused_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    for v in ["inf", "NaN", "1e300", "0", "abc"] {
+        let o = custos(d.path(), &["serve", "--publish-interval", v]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{v}: {err}");
+        assert!(err.contains("invalid value") && !err.contains("panicked"), "{v}: {err}");
+    }
+}
+
+#[test]
 fn init_writes_a_private_admin_token_and_refuses_twice() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
