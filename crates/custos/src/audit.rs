@@ -76,9 +76,9 @@ pub enum AuditCmd {
     /// acknowledgement (used by the crash tests).
     #[command(hide = true)]
     Stress {
-        /// Concurrent appenders.
-        #[arg(long, default_value_t = 8)]
-        writers: usize,
+        /// Concurrent appenders (1 to 1,024).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1_024))]
+        writers: u16,
     },
 }
 
@@ -336,7 +336,7 @@ fn verify(
     Ok(())
 }
 
-fn stress(dir: &Path, writers: usize) -> anyhow::Result<()> {
+fn stress(dir: &Path, writers: u16) -> anyhow::Result<()> {
     let log = open(dir)?;
     let start = log.committed().size;
     std::thread::scope(|s| {
