@@ -875,5 +875,16 @@ pub fn router(g: Arc<Gateway>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY * 2))
+        .layer(axum::middleware::map_response(private_answers))
         .with_state(GwState(g))
+}
+
+/// The API's answers carry citizens' records, credentials and findings: no cache (a browser's,
+/// a proxy's) may keep them, and no browser may read them as another type. An answer that sets
+/// its own policy (the dashboard's assets) keeps it.
+async fn private_answers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    r
 }

@@ -756,6 +756,14 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     let fx = fixture(cfg());
     let r = post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890"));
     assert_eq!(r.status, 200, "{}", r.body);
+    // A record is not for any cache to keep, nor for a browser to read as another type.
+    let raw = ureq::post(&format!("{}/v1/identity/lookup", fx.base))
+        .set("Authorization", &format!("Bearer {}", fx.tokens["inv1"]))
+        .set("Content-Type", "application/json")
+        .send_string(&lookup("C1", "W1", "1234567890").to_string())
+        .unwrap();
+    assert_eq!(raw.header("cache-control"), Some("no-store"));
+    assert_eq!(raw.header("x-content-type-options"), Some("nosniff"));
     let mut keys: Vec<&str> = r.body["record"].as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(
