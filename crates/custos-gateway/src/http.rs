@@ -385,7 +385,7 @@ async fn alerts(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Res
 }
 
 /// Acknowledge, escalate or close an alert (as abuse or as a false positive, with a note).
-#[utoipa::path(post, path = "/v1/alerts/{id}/triage", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404), (status = 422)))]
+#[utoipa::path(post, path = "/v1/alerts/{id}/triage", params(("id" = String, Path)), request_body = crate::oversight::TriageReq, responses((status = 200), (status = 400), (status = 403), (status = 404), (status = 422)))]
 async fn triage_alert(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
@@ -798,6 +798,7 @@ async fn metrics(State(s): State<GwState>) -> Response {
         CaseReq,
         WarrantReq,
         crate::service::TokenReq,
+        crate::oversight::TriageReq,
         crate::citizen::OtpReq,
         crate::citizen::SessionReq
     ))

@@ -21,6 +21,18 @@ pub fn alert_id(a: &custos_detect::Alert) -> String {
 }
 
 /// Who sees what: `None` for everything, `Some(unit)` for a supervisor's own unit.
+/// Triage of an alert: `acknowledge`, `escalate`, `close_abuse` or `close_false_positive`,
+/// with a note (required to close).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageReq {
+    /// What to do.
+    pub action: String,
+    /// Why (up to 2,000 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
 fn scope(p: &Principal) -> Result<Option<String>, GatewayError> {
     if p.has_role("auditor") || p.has_role("admin") {
         Ok(None)
@@ -92,8 +104,8 @@ impl Gateway {
     ) -> Result<crate::service::Answer, GatewayError> {
         ctx.action = "alert_triage".into();
         let scope = scope(p)?;
-        let action = body.get("action").and_then(Value::as_str).unwrap_or_default();
-        let state = match action {
+        let req: TriageReq = crate::service::parse(body)?;
+        let state = match req.action.as_str() {
             "acknowledge" => "acknowledged",
             "escalate" => "escalated",
             "close_abuse" => "closed_abuse",
@@ -105,7 +117,7 @@ impl Gateway {
                 ))
             }
         };
-        let note = body.get("note").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        let note = req.note.trim().to_string();
         if state.starts_with("closed") && note.is_empty() {
             return Err(GatewayError::Invalid("note_required", "closing an alert needs a `note`".into()));
         }
@@ -127,6 +139,12 @@ impl Gateway {
             return Err(GatewayError::Denied(vec!["own_alert".into()]));
         }
         let mut t = self.triage_state(id)?;
+        // A closed alert's finding stands for its unit's supervisor: only oversight (auditors,
+        // admins) reopens or re-closes it, so a supervisor cannot turn a confirmed abuse in
+        // their own unit into a false positive.
+        if scope.is_some() && t["state"].as_str().is_some_and(|s| s.starts_with("closed")) {
+            return Err(GatewayError::Denied(vec!["alert_closed".into()]));
+        }
         let when = custos_detect::time::format_utc(self.now());
         if let Some(h) = t["history"].as_array_mut() {
             h.push(json!({"state": state, "by": p.subject, "time": when, "note": note}));

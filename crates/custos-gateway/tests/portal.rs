@@ -277,6 +277,18 @@ fn roles_see_what_they_may_and_triage_is_audited() {
     let a = after["alerts"].as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap().clone();
     assert_eq!(a["state"], "closed_abuse");
     assert_eq!(a["history"].as_array().unwrap().len(), 2);
+    // The unit's supervisor cannot turn the confirmed abuse into a false positive; a triage
+    // body is typed.
+    let (s, e) = as_who(
+        &fx,
+        "sup9",
+        "POST",
+        &path,
+        Some(json!({"action": "close_false_positive", "note": "my officer is fine"})),
+    );
+    assert_eq!((s, e["error"]["reasons"][0].as_str()), (403, Some("alert_closed")), "{e}");
+    let (s, _) = as_who(&fx, "aud1", "POST", &path, Some(json!({"action": "acknowledge", "note": 5})));
+    assert_eq!(s, 400);
     // The transparency report counts it as confirmed, and carries only aggregates.
     let (_, t) = as_who(&fx, "aud1", "GET", "/v1/transparency", None);
     assert!(t["alerts"].as_array().unwrap().iter().any(|a| a["confirmed_abuse"].as_u64() == Some(1)), "{t}");
