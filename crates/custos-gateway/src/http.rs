@@ -267,7 +267,7 @@ async fn break_glass(
 }
 
 /// Close a break-glass review with a note (a supervisor other than the officer).
-#[utoipa::path(post, path = "/v1/break-glass/{id}/close", params(("id" = String, Path)), responses((status = 200), (status = 403)))]
+#[utoipa::path(post, path = "/v1/break-glass/{id}/close", params(("id" = String, Path)), request_body = crate::service::ReviewReq, responses((status = 200), (status = 400), (status = 403), (status = 404), (status = 422)))]
 async fn close_break_glass(
     State(s): State<GwState>,
     p: Result<Principal, ApiError>,
@@ -799,6 +799,7 @@ async fn metrics(State(s): State<GwState>) -> Response {
         WarrantReq,
         crate::service::TokenReq,
         crate::oversight::TriageReq,
+        crate::service::ReviewReq,
         crate::citizen::OtpReq,
         crate::citizen::SessionReq
     ))

@@ -1320,7 +1320,8 @@ impl Gateway {
         if !p.has_role("supervisor") {
             return Err(GatewayError::Denied(vec!["supervisor_role_required".into()]));
         }
-        let note = body.get("note").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        let req: ReviewReq = parse(body)?;
+        let note = req.note.trim().to_string();
         if note.is_empty() {
             return Err(GatewayError::Invalid("note_required", "closing a review needs a `note`".into()));
         }
@@ -1935,6 +1936,15 @@ enum Change {
     RevokeCredential(String),
     Case(Case, bool),
     Warrant(Warrant),
+}
+
+/// Closing a break-glass review: the supervisor's finding.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewReq {
+    /// The finding (required).
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Token issuing request: an officer's token, or (`admin: true`) an admin credential.
