@@ -103,6 +103,11 @@ impl<R: Read> Rows<R> {
         Ok(Self { kind, idx, rdr, rec: csv::StringRecord::new() })
     }
 
+    /// The line of the row read last (its first line, for a row with quoted line breaks).
+    pub fn line(&self) -> u64 {
+        self.rec.position().map_or(0, |p| p.line())
+    }
+
     fn field(&self, i: usize) -> &str {
         self.idx.get(i).and_then(|&c| self.rec.get(c)).unwrap_or_default()
     }

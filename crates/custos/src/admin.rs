@@ -200,50 +200,57 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
     };
     let f = std::fs::File::open(file).with_context(|| format!("cannot open `{}`", file.display()))?;
     let bar = progress(f.metadata()?.len());
-    let rows = Rows::new(kind, bar.wrap_read(f)).map_err(|e| anyhow::anyhow!("{}:1: {e}", file.display()))?;
+    let mut rows =
+        Rows::new(kind, bar.wrap_read(f)).map_err(|e| anyhow::anyhow!("{}:1: {e}", file.display()))?;
     let (mut ok, mut bad) = (0u64, 0u64);
-    let mut citizens = Vec::new();
-    let mut cdrs = Vec::new();
-    let flush = |citizens: &mut Vec<Citizen>, cdrs: &mut Vec<Cdr>, bad: &mut u64| -> anyhow::Result<u64> {
-        let n = (citizens.len() + cdrs.len()) as u64;
-        if !citizens.is_empty() {
-            match gw.registry().add_citizens(citizens) {
-                Ok(_) => {}
-                // A duplicate NID in the batch: fall back to one by one, reporting each.
-                Err(custos_store::StoreError::Conflict(_)) => {
-                    let mut n_ok = 0;
-                    for c in citizens.iter() {
-                        match gw.registry().add_citizens(std::slice::from_ref(c)) {
-                            Ok(_) => n_ok += 1,
-                            Err(e) => {
-                                *bad += 1;
-                                bar.suspend(|| eprintln!("{}: skipped a citizen: {e}", file.display()));
+    let skip = |bad: &mut u64, line: u64, why: &str| {
+        *bad += 1;
+        if *bad <= 50 {
+            bar.suspend(|| eprintln!("{}:{line}: skipped: {why}", file.display()));
+        }
+    };
+    // Good rows wait in a batch with their lines, so that a row the store refuses is named.
+    let mut citizens: Vec<(u64, Citizen)> = Vec::new();
+    let mut cdrs: Vec<Cdr> = Vec::new();
+    let flush =
+        |citizens: &mut Vec<(u64, Citizen)>, cdrs: &mut Vec<Cdr>, bad: &mut u64| -> anyhow::Result<u64> {
+            let n = (citizens.len() + cdrs.len()) as u64;
+            if !citizens.is_empty() {
+                let batch: Vec<Citizen> = citizens.iter().map(|(_, c)| c.clone()).collect();
+                match gw.registry().add_citizens(&batch) {
+                    Ok(_) => {}
+                    // A duplicate NID (in the batch or already stored): one by one, naming each.
+                    Err(custos_store::StoreError::Conflict(_)) => {
+                        let mut n_ok = 0;
+                        for (line, c) in citizens.iter() {
+                            match gw.registry().add_citizens(std::slice::from_ref(c)) {
+                                Ok(_) => n_ok += 1,
+                                Err(custos_store::StoreError::Conflict(_)) => skip(
+                                    bad,
+                                    *line,
+                                    &format!("a citizen with NID `{}` is already in the store", c.nid),
+                                ),
+                                Err(e) => return Err(e.into()),
                             }
                         }
+                        citizens.clear();
+                        return Ok(n_ok);
                     }
-                    citizens.clear();
-                    return Ok(n_ok);
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) => return Err(e.into()),
+                citizens.clear();
             }
-            citizens.clear();
-        }
-        if !cdrs.is_empty() {
-            gw.registry().add_cdrs(cdrs)?;
-            cdrs.clear();
-        }
-        Ok(n)
-    };
-    for row in rows {
+            if !cdrs.is_empty() {
+                gw.registry().add_cdrs(cdrs)?;
+                cdrs.clear();
+            }
+            Ok(n)
+        };
+    while let Some(row) = rows.next() {
         match row {
-            Ok(Record::Citizen(c)) => citizens.push(c),
+            Ok(Record::Citizen(c)) => citizens.push((rows.line(), c)),
             Ok(Record::Cdr(c)) => cdrs.push(c),
-            Err(row) => {
-                bad += 1;
-                if bad <= 50 {
-                    bar.suspend(|| eprintln!("{}:{}: skipped: {}", file.display(), row.line, row.why));
-                }
-            }
+            Err(row) => skip(&mut bad, row.line, &row.why),
         }
         if citizens.len() + cdrs.len() >= 5000 {
             ok += flush(&mut citizens, &mut cdrs, &mut bad)?;

@@ -95,19 +95,24 @@ fn scenario(db: Option<(String, String)>) {
          3456789012,x,Bad Phone,F,M,1991-01-01,female,Khulna,Khulna,Sadar,Road 2,0123\n\
          4567890123,x,Bad Date,F,M,1991-02-30,female,Khulna,Khulna,Sadar,Road 2,01844444444\n\
          5678901234,x,Bad Gender,F,M,1991-01-01,x,Khulna,Khulna,Sadar,Road 2,01855555555\n\
-         6789012345,,,F,M,1991-01-01,F,Khulna,Khulna,Sadar,Road 2,01866666666\n",
+         6789012345,,,F,M,1991-01-01,F,Khulna,Khulna,Sadar,Road 2,01866666666\n\
+         1234567890,করিম,Karim Again,F,M,1990-01-01,male,Dhaka,Dhaka,Mirpur,Road 1,01711111111\n",
     )
     .unwrap();
     let o = custos(&dir, &["import", "citizens", csv.to_str().unwrap()]);
     let out = ok(&o);
     assert!(out.contains("imported 2 citizens"), "{out}");
-    assert!(out.contains("(5 bad rows skipped)"), "{out}");
+    assert!(out.contains("(6 bad rows skipped)"), "{out}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("citizens.csv:3: skipped: bad nid `12345`"), "{err}");
     assert!(err.contains("citizens.csv:5: skipped: bad mobile number `0123`"), "{err}");
     assert!(err.contains("citizens.csv:6: skipped: bad date of birth `1991-02-30`"), "{err}");
     assert!(err.contains("citizens.csv:7: skipped: bad gender `x`"), "{err}");
     assert!(err.contains("citizens.csv:8: skipped: no name"), "{err}");
+    assert!(
+        err.contains("citizens.csv:9: skipped: a citizen with NID `1234567890` is already in the store"),
+        "{err}"
+    );
 
     for args in [
         vec!["admin", "officer", "--id", "inv1", "--name", "A", "--unit", "ATU", "--roles", "investigator"],
