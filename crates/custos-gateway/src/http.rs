@@ -94,6 +94,7 @@ async fn dispatch(
     op: Op,
     body: &Value,
 ) -> Result<crate::service::Answer, GatewayError> {
+    g.ensure_active(p)?;
     match op {
         Op::IdentityLookup => g.identity_lookup(p, ctx, body).await,
         Op::CdrQuery => g.cdr_query(p, ctx, body).await,
@@ -570,7 +571,7 @@ async fn audited_result(
         Err(e) => return e.into_response(),
     };
     let ctx = Ctx { req: new_id("r-"), action: action.to_string(), ..Ctx::default() };
-    match f(&p) {
+    match g.ensure_active(&p).and_then(|()| f(&p)) {
         Ok(body) => {
             let entry = g.entry(&p, &ctx, "allow", vec![], vec![], 200);
             match g.audit(&entry).await {

@@ -1719,6 +1719,20 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Refuse a suspended officer's every request, with the reason (they authenticate, so the
+    /// attempt is audited under their name). Admin credentials and citizens are not officers.
+    pub fn ensure_active(&self, p: &Principal) -> Result<(), GatewayError> {
+        if p.admin {
+            return Ok(());
+        }
+        match self.snap.read().ok().and_then(|s| s.officers.get(&p.subject).map(|o| o.status == "active")) {
+            Some(false) => Err(GatewayError::Denied(vec!["officer_suspended".into()])),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Authenticate for Gateway {
     fn authenticate(&self, token: &str) -> Option<Principal> {
         if token.starts_with("cit_") && token.len() <= 128 {
@@ -1741,11 +1755,14 @@ impl Authenticate for Gateway {
             });
         }
         let o = snap.officers.get(&c.subject)?;
+        // A suspended officer is still known (what they try is logged under their name) but
+        // holds no role: nothing role-gated (oversight, warrants, entry bundles) is open to them.
+        let roles = if o.status == "active" { o.roles.clone() } else { vec![] };
         Some(Principal {
             cred_id: c.id.clone(),
             subject: o.id.clone(),
             admin: false,
-            roles: o.roles.clone(),
+            roles,
             unit: o.unit.clone(),
         })
     }

@@ -748,6 +748,34 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
     let r = call(&fx, "GET", "/v1/alerts", Some(&fx.tokens["inv1"]), None, "");
     assert_eq!((r.status, last_entry(&fx).reasons.clone()), (403, vec!["role_not_allowed".to_string()]));
     count += 2;
+    // Suspension takes every role away, not only data access: a suspended reviewer issues no
+    // warrant, a suspended auditor reads neither alerts nor entry bundles. Each attempt is
+    // audited under their name with the reason.
+    for who in ["rev1", "aud1"] {
+        let mut o = fx.gw.registry().store().officers().unwrap().into_iter().find(|o| o.id == who).unwrap();
+        o.status = "suspended".into();
+        let r = post(&fx, "admin", "/v1/admin/officers", serde_json::to_value(&o).unwrap());
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let w = json!({"id": "WSUSP", "case": "C1", "subjects": ["1234567890"], "categories": ["identity"], "data_from": "0", "data_to": "1", "valid_from": T.to_string(), "valid_to": (T + DAY).to_string()});
+    let r = post(&fx, "rev1", "/v1/warrants", w);
+    assert_eq!(
+        (r.status, last_entry(&fx).reasons.clone()),
+        (403, vec!["officer_suspended".to_string()]),
+        "{}",
+        r.body
+    );
+    assert_eq!(last_entry(&fx).officer, "rev1");
+    let r = call(&fx, "GET", "/v1/alerts", Some(&fx.tokens["aud1"]), None, "");
+    assert_eq!(
+        (r.status, last_entry(&fx).reasons.clone()),
+        (403, vec!["officer_suspended".to_string()]),
+        "{}",
+        r.body
+    );
+    let r = call(&fx, "GET", "/audit/tile/entries/000.p/1", Some(&fx.tokens["aud1"]), None, "");
+    assert_eq!(r.status, 403, "{}", r.body);
+    count += 3;
     assert!(count >= 40, "only {count} forbidden scenarios");
 }
 
