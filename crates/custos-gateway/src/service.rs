@@ -1504,19 +1504,20 @@ impl Gateway {
                 }
                 // A supervisor runs their own unit's cases: they may not create one for another
                 // unit, nor take over or rewrite one of another unit's.
-                let held_by =
-                    self.snap.read().ok().and_then(|s| s.cases.get(&req.id).map(|c| c.unit.clone()));
+                let (held_by, unknown) = {
+                    let snap = self.snap.read().map_err(|_| internal("snapshot lock"))?;
+                    (
+                        snap.cases.get(&req.id).map(|c| c.unit.clone()),
+                        req.officers.iter().find(|o| !snap.officers.contains_key(o.as_str())).cloned(),
+                    )
+                };
                 if !is_admin && (req.unit != p.unit || held_by.is_some_and(|u| u != p.unit)) {
                     return Err(GatewayError::Denied(vec!["case_of_other_unit".into()]));
                 }
-                if let Some(o) = req
-                    .officers
-                    .iter()
-                    .find(|o| !self.snap.read().map(|s| s.officers.contains_key(o.as_str())).unwrap_or(false))
-                {
+                if let Some(o) = unknown {
                     return Err(GatewayError::Invalid(
                         "unknown_officer",
-                        format!("no officer `{}`", clip(o)),
+                        format!("no officer `{}`", clip(&o)),
                     ));
                 }
                 let subjects = self.subject_indexes(&req.subjects)?;

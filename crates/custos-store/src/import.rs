@@ -172,7 +172,7 @@ impl<R: Read> Iterator for Rows<R> {
         match self.rdr.read_record(&mut self.rec) {
             Ok(false) => None,
             Ok(true) => {
-                let line = self.rec.position().map_or(0, |p| p.line());
+                let line = self.line();
                 let row = match self.kind {
                     Kind::Citizens => self.citizen().map(Record::Citizen),
                     Kind::Cdrs => self.cdr().map(Record::Cdr),

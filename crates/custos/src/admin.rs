@@ -209,54 +209,61 @@ pub fn import(dir: &Path, cmd: ImportCmd) -> anyhow::Result<()> {
             bar.suspend(|| eprintln!("{}:{line}: skipped: {why}", file.display()));
         }
     };
-    // Good rows wait in a batch with their lines, so that a row the store refuses is named.
-    let mut citizens: Vec<(u64, Citizen)> = Vec::new();
+    // Good rows wait in a batch, their lines beside them, so a row the store refuses is named.
+    let (mut citizens, mut lines): (Vec<Citizen>, Vec<u64>) = (Vec::new(), Vec::new());
     let mut cdrs: Vec<Cdr> = Vec::new();
-    let flush =
-        |citizens: &mut Vec<(u64, Citizen)>, cdrs: &mut Vec<Cdr>, bad: &mut u64| -> anyhow::Result<u64> {
-            let n = (citizens.len() + cdrs.len()) as u64;
-            if !citizens.is_empty() {
-                let batch: Vec<Citizen> = citizens.iter().map(|(_, c)| c.clone()).collect();
-                match gw.registry().add_citizens(&batch) {
-                    Ok(_) => {}
-                    // A duplicate NID (in the batch or already stored): one by one, naming each.
-                    Err(custos_store::StoreError::Conflict(_)) => {
-                        let mut n_ok = 0;
-                        for (line, c) in citizens.iter() {
-                            match gw.registry().add_citizens(std::slice::from_ref(c)) {
-                                Ok(_) => n_ok += 1,
-                                Err(custos_store::StoreError::Conflict(_)) => skip(
-                                    bad,
-                                    *line,
-                                    &format!("a citizen with NID `{}` is already in the store", c.nid),
-                                ),
-                                Err(e) => return Err(e.into()),
-                            }
+    let flush = |citizens: &mut Vec<Citizen>,
+                 lines: &mut Vec<u64>,
+                 cdrs: &mut Vec<Cdr>,
+                 bad: &mut u64|
+     -> anyhow::Result<u64> {
+        let n = (citizens.len() + cdrs.len()) as u64;
+        if !citizens.is_empty() {
+            match gw.registry().add_citizens(citizens) {
+                Ok(_) => {}
+                // A duplicate NID (in the batch or already stored): one by one, naming each.
+                Err(custos_store::StoreError::Conflict(_)) => {
+                    let mut n_ok = 0;
+                    for (line, c) in lines.iter().zip(citizens.iter()) {
+                        match gw.registry().add_citizens(std::slice::from_ref(c)) {
+                            Ok(_) => n_ok += 1,
+                            Err(custos_store::StoreError::Conflict(_)) => skip(
+                                bad,
+                                *line,
+                                &format!("a citizen with NID `{}` is already in the store", c.nid),
+                            ),
+                            Err(e) => return Err(e.into()),
                         }
-                        citizens.clear();
-                        return Ok(n_ok);
                     }
-                    Err(e) => return Err(e.into()),
+                    citizens.clear();
+                    lines.clear();
+                    return Ok(n_ok);
                 }
-                citizens.clear();
+                Err(e) => return Err(e.into()),
             }
-            if !cdrs.is_empty() {
-                gw.registry().add_cdrs(cdrs)?;
-                cdrs.clear();
-            }
-            Ok(n)
-        };
+            citizens.clear();
+            lines.clear();
+        }
+        if !cdrs.is_empty() {
+            gw.registry().add_cdrs(cdrs)?;
+            cdrs.clear();
+        }
+        Ok(n)
+    };
     while let Some(row) = rows.next() {
         match row {
-            Ok(Record::Citizen(c)) => citizens.push((rows.line(), c)),
+            Ok(Record::Citizen(c)) => {
+                citizens.push(c);
+                lines.push(rows.line());
+            }
             Ok(Record::Cdr(c)) => cdrs.push(c),
             Err(row) => skip(&mut bad, row.line, &row.why),
         }
         if citizens.len() + cdrs.len() >= 5000 {
-            ok += flush(&mut citizens, &mut cdrs, &mut bad)?;
+            ok += flush(&mut citizens, &mut lines, &mut cdrs, &mut bad)?;
         }
     }
-    ok += flush(&mut citizens, &mut cdrs, &mut bad)?;
+    ok += flush(&mut citizens, &mut lines, &mut cdrs, &mut bad)?;
     bar.finish_and_clear();
     if bad > 50 {
         eprintln!("{}: {} more bad rows not shown", file.display(), bad - 50);
