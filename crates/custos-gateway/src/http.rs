@@ -244,6 +244,17 @@ async fn request_approval(
     handle(&s.0, p, &h, b, Op::RequestApproval, true).await
 }
 
+/// What an approval vouches for: the request, opened from its seal, with its state (the
+/// requester; a reviewer or a supervisor of the requester's unit). Audited.
+#[utoipa::path(get, path = "/v1/approvals/{id}", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
+async fn approval_view(
+    State(s): State<GwState>,
+    p: Result<Principal, ApiError>,
+    id: Param<String>,
+) -> Response {
+    audited_result_in(&s.0, p, "view_approval", |p, ctx| s.0.approval_view(p, ctx, &param(id)?)).await
+}
+
 /// Approve a request (a supervisor or reviewer other than the requester).
 #[utoipa::path(post, path = "/v1/approvals/{id}/approve", params(("id" = String, Path)), responses((status = 200), (status = 403)))]
 async fn approve(
@@ -566,12 +577,23 @@ async fn audited_result(
     action: &str,
     f: impl FnOnce(&Principal) -> Result<Value, GatewayError>,
 ) -> Response {
+    audited_result_in(g, p, action, |p, _| f(p)).await
+}
+
+/// [`audited_result`] for a view that fills in the entry's case, purpose and subjects (what
+/// the caller was shown).
+async fn audited_result_in(
+    g: &Gateway,
+    p: Result<Principal, ApiError>,
+    action: &str,
+    f: impl FnOnce(&Principal, &mut Ctx) -> Result<Value, GatewayError>,
+) -> Response {
     let p = match p {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let ctx = Ctx { req: new_id("r-"), action: action.to_string(), ..Ctx::default() };
-    match g.ensure_active(&p).and_then(|()| f(&p)) {
+    let mut ctx = Ctx { req: new_id("r-"), action: action.to_string(), ..Ctx::default() };
+    match g.ensure_active(&p).and_then(|()| f(&p, &mut ctx)) {
         Ok(body) => {
             let entry = g.entry(&p, &ctx, "allow", vec![], vec![], 200);
             match g.audit(&entry).await {
@@ -761,6 +783,7 @@ async fn metrics(State(s): State<GwState>) -> Response {
         cdr_query,
         name_search,
         request_approval,
+        approval_view,
         approve,
         break_glass,
         close_break_glass,
@@ -842,6 +865,7 @@ pub fn router(g: Arc<Gateway>) -> Router {
         .route("/v1/identity/search", post(name_search))
         .route("/v1/cdr/query", post(cdr_query))
         .route("/v1/approvals", post(request_approval))
+        .route("/v1/approvals/{id}", get(approval_view))
         .route("/v1/approvals/{id}/approve", post(approve))
         .route("/v1/break-glass", post(break_glass))
         .route("/v1/break-glass/reviews", get(break_glass_reviews))

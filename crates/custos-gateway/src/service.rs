@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
 use custos_detect::input::Action as DetectAction;
 use custos_logstore::{LogError, LogStore, Receipt};
 use custos_policy::{
@@ -12,8 +14,8 @@ use custos_policy::{
 };
 use custos_server::auth::{token_hash, Authenticate, Principal};
 use custos_store::{
-    normalize_msisdn, normalize_nid, Approval, BreakGlass, Case, Cdr, Citizen, Credential, Officer, Registry,
-    StoreError, Warrant,
+    normalize_msisdn, normalize_nid, Approval, BreakGlass, Case, Category, Cdr, Citizen, Credential, Officer,
+    Registry, StoreError, Warrant,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -1144,7 +1146,9 @@ impl Gateway {
         self.allow(p, ctx, vec![], commits, json!({ "records": records })).await
     }
 
-    /// `POST /v1/approvals`: ask for a second officer's approval of one exact request.
+    /// `POST /v1/approvals`: ask for a second officer's approval of one exact request. The
+    /// request must be one its endpoint would take (typed, so the approver reads what will be
+    /// run); it is kept sealed beside the approval for the approver to read.
     pub async fn request_approval(
         &self,
         p: &Principal,
@@ -1165,17 +1169,61 @@ impl Gateway {
                 "`request` must be the JSON body of the request to approve".into(),
             )
         })?;
+        let vault = self.registry.vault();
+        let mut request = request.clone();
+        if let Some(o) = request.as_object_mut() {
+            // The approval's own ID is not part of what it approves (see `request_hash`).
+            o.remove("approval");
+        }
+        let bi = match action {
+            "name_search" => {
+                let r: NameSearchReq = parse_request(&request)?;
+                (ctx.case, ctx.warrant, ctx.purpose) = (r.case, r.warrant, r.purpose);
+                if custos_store::name_tokens(&r.name).is_empty() {
+                    return Err(GatewayError::Invalid(
+                        "invalid_name",
+                        "`request.name` needs at least one word of two letters".into(),
+                    ));
+                }
+                vault.blind("name", &r.name.to_lowercase())
+            }
+            _ => {
+                let r: CdrQueryReq = parse_request(&request)?;
+                (ctx.case, ctx.warrant, ctx.purpose) = (r.case, r.warrant, r.purpose);
+                let msisdn = normalize_msisdn(&r.msisdn).ok_or_else(|| {
+                    GatewayError::Invalid(
+                        "invalid_msisdn",
+                        "`request.msisdn` must be a Bangladeshi mobile number".into(),
+                    )
+                })?;
+                for (name, v) in [("from", &r.from), ("to", &r.to)] {
+                    if parse_when(v).is_none() {
+                        return Err(GatewayError::Invalid(
+                            "invalid_period",
+                            format!("`request.{name}` must be RFC 3339 or Unix seconds"),
+                        ));
+                    }
+                }
+                vault.blind("msisdn", &msisdn)
+            }
+        };
+        ctx.subjects = vec![vault.commit(&bi)];
         self.officer_facts(p)?;
         let now = self.now();
+        let id = new_id("ap-");
+        let sealed = vault
+            .seal_labelled(Category::Identity, &format!("approval:{id}"), canonical(&request).as_bytes())
+            .map_err(|e| internal(format!("sealing approval request: {e}")))?;
         let a = Approval {
-            id: new_id("ap-"),
-            requester: p.subject.clone(),
-            request_hash: request_hash(action, &p.subject, request),
+            request_hash: request_hash(action, &p.subject, &request),
             summary: format!("{action} requested by {}", p.subject),
+            id,
+            requester: p.subject.clone(),
             approver: None,
             created: now,
             expires: now + self.cfg.approval_ttl,
             used: false,
+            sealed_request: Some(B64.encode(sealed)),
         };
         let entry = self.entry(p, ctx, "allow", vec![format!("approval:{}", a.id)], vec![], 200);
         let receipt = self.audit(&entry).await?;
@@ -1184,6 +1232,81 @@ impl Gateway {
             body: json!({ "approval": a.id, "request_hash": a.request_hash, "expires": a.expires }),
             receipt,
         })
+    }
+
+    /// `GET /v1/approvals/{id}`: what an approval vouches for, for the people who may give it
+    /// (a reviewer, or a supervisor of the requester's unit) and the requester. The request is
+    /// opened from its seal; the caller's view is audited with the request's case and subject.
+    pub fn approval_view(&self, p: &Principal, ctx: &mut Ctx, id: &str) -> Result<Value, GatewayError> {
+        let o = self.officer_facts(p)?;
+        let a = self.registry.store().approval(id)?.ok_or_else(|| {
+            GatewayError::NotFound("not_found", format!("approval `{}` not found", clip(id)))
+        })?;
+        let requester_unit =
+            self.snap.read().ok().and_then(|s| s.officers.get(&a.requester).map(|r| r.unit.clone()));
+        let may_approve = o.roles.iter().any(|r| r == "reviewer")
+            || (o.roles.iter().any(|r| r == "supervisor")
+                && requester_unit.as_deref() == Some(o.unit.as_str()));
+        if a.requester != p.subject && !may_approve {
+            return Err(GatewayError::Denied(vec!["approver_role_required".into()]));
+        }
+        let (action, _) = a.summary.split_once(' ').unwrap_or((a.summary.as_str(), ""));
+        let request = match &a.sealed_request {
+            Some(sealed) => {
+                let vault = self.registry.vault();
+                let bytes = B64
+                    .decode(sealed)
+                    .map_err(|e| internal(format!("approval `{id}`: sealed request: {e}")))?;
+                let plain = vault
+                    .open_labelled(Category::Identity, &format!("approval:{}", a.id), &bytes)
+                    .map_err(|e| internal(format!("approval `{id}`: sealed request: {e}")))?;
+                let r: Value = serde_json::from_slice(&plain)
+                    .map_err(|e| internal(format!("approval `{id}`: sealed request: {e}")))?;
+                for k in ["case", "warrant", "purpose"] {
+                    let v = r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                    match k {
+                        "case" => ctx.case = v,
+                        "warrant" => ctx.warrant = v,
+                        _ => ctx.purpose = v,
+                    }
+                }
+                let bi = match action {
+                    "name_search" => {
+                        r.get("name").and_then(Value::as_str).map(|n| vault.blind("name", &n.to_lowercase()))
+                    }
+                    _ => r
+                        .get("msisdn")
+                        .and_then(Value::as_str)
+                        .and_then(normalize_msisdn)
+                        .map(|m| vault.blind("msisdn", &m)),
+                };
+                ctx.subjects = bi.map(|b| vec![vault.commit(&b)]).unwrap_or_default();
+                r
+            }
+            None => Value::Null,
+        };
+        let now = self.now();
+        let status = if a.used {
+            "used"
+        } else if now >= a.expires {
+            "expired"
+        } else if a.approver.is_some() {
+            "approved"
+        } else {
+            "pending"
+        };
+        Ok(json!({
+            "approval": a.id,
+            "action": action,
+            "requester": a.requester,
+            "requester_unit": requester_unit,
+            "status": status,
+            "approver": a.approver,
+            "created": a.created,
+            "expires": a.expires,
+            "request_hash": a.request_hash,
+            "request": request,
+        }))
     }
 
     /// `POST /v1/approvals/{id}/approve`: a supervisor or reviewer, never the requester.
@@ -1854,6 +1977,12 @@ fn canonical(v: &Value) -> String {
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
     serde_json::from_value(body.clone())
         .map_err(|e| GatewayError::BadRequest("invalid_body", format!("invalid request: {e}")))
+}
+
+/// [`parse`] for the request an approval is asked for, named as the body's `request`.
+fn parse_request<T: for<'de> Deserialize<'de>>(request: &Value) -> Result<T, GatewayError> {
+    serde_json::from_value(request.clone())
+        .map_err(|e| GatewayError::BadRequest("invalid_body", format!("invalid `request`: {e}")))
 }
 
 /// Identity lookup request.

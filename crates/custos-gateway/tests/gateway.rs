@@ -904,6 +904,107 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     assert!(o.body["paths"]["/v1/cdr/query"].is_object());
 }
 
+fn get(fx: &Fx, who: &str, path: &str) -> R {
+    call(fx, "GET", path, Some(&fx.tokens[who]), None, "")
+}
+
+#[test]
+fn an_approver_reads_the_exact_request_and_the_view_is_audited() {
+    let fx = fixture(cfg());
+    let search = json!({"name": "Karim Rahman", "case": "C1", "warrant": "W1", "purpose": "find the caller"});
+    let ap = post(&fx, "inv1", "/v1/approvals", json!({"action": "name_search", "request": search}));
+    assert_eq!(ap.status, 200, "{}", ap.body);
+    let asked = last_entry(&fx);
+    assert_eq!((asked.action.as_str(), asked.case.as_str()), ("approval_request", "C1"));
+    assert_eq!(asked.subjects.len(), 1, "the request's subject, as a commitment");
+    let id = ap.body["approval"].as_str().unwrap().to_string();
+    let path = format!("/v1/approvals/{id}");
+
+    // A supervisor of the requester's unit reads what they are asked to vouch for.
+    let v = get(&fx, "sup1", &path);
+    assert_eq!(v.status, 200, "{}", v.body);
+    assert_eq!(v.body["request"], search);
+    assert_eq!(v.body["action"], "name_search");
+    assert_eq!(v.body["requester"], "inv1");
+    assert_eq!(v.body["requester_unit"], "ATU");
+    assert_eq!(v.body["status"], "pending");
+    assert_eq!(v.body["request_hash"], ap.body["request_hash"]);
+    let seen = last_entry(&fx);
+    assert_eq!((seen.action.as_str(), seen.officer.as_str()), ("view_approval", "sup1"));
+    assert_eq!((seen.decision.as_str(), seen.case.as_str()), ("allow", "C1"));
+    assert_eq!(seen.subjects, asked.subjects, "the view is linked to the same subject");
+    // So do reviewers and the requester; no one else.
+    assert_eq!(get(&fx, "rev1", &path).status, 200);
+    assert_eq!(get(&fx, "inv1", &path).status, 200);
+    for who in ["suprab", "inv2", "an1", "aud1", "susp"] {
+        let r = get(&fx, who, &path);
+        assert_eq!(r.status, 403, "{who}: {}", r.body);
+        assert!(r.body.get("request").is_none(), "{who}");
+        let e = last_entry(&fx);
+        assert_eq!((e.action.as_str(), e.decision.as_str()), ("view_approval", "deny"), "{who}");
+    }
+    let r = get(&fx, "sup1", "/v1/approvals/ap-nope");
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (404, Some("not_found")));
+
+    // Approved, then used: the view follows.
+    assert_eq!(post(&fx, "sup1", &format!("{path}/approve"), json!({})).status, 200);
+    let v = get(&fx, "inv1", &path);
+    assert_eq!((v.body["status"].as_str(), v.body["approver"].as_str()), (Some("approved"), Some("sup1")));
+    let mut run = search.clone();
+    run["approval"] = json!(id);
+    assert_eq!(post(&fx, "inv1", "/v1/identity/search", run).status, 200);
+    assert_eq!(get(&fx, "sup1", &path).body["status"], "used");
+
+    // A call-record query's approval shows its number and period.
+    let q = cdr("C1", "W1", T - 10 * DAY, T);
+    let ap = post(&fx, "inv1", "/v1/approvals", json!({"action": "cdr_query", "request": q}));
+    assert_eq!(ap.status, 200, "{}", ap.body);
+    let v = get(&fx, "revatu", &format!("/v1/approvals/{}", ap.body["approval"].as_str().unwrap()));
+    assert_eq!((v.status, &v.body["request"]), (200, &q));
+    assert_eq!(v.body["action"], "cdr_query");
+
+    // Only requests their endpoint would take can be approved.
+    for (request, action, status, code) in [
+        (json!({"name": "Karim", "case": "C1", "warrant": "W1"}), "name_search", 400, "invalid_body"),
+        (
+            json!({"name": "Karim", "case": "C1", "warrant": "W1", "purpose": "p", "limit": 5}),
+            "name_search",
+            400,
+            "invalid_body",
+        ),
+        (
+            json!({"name": "K", "case": "C1", "warrant": "W1", "purpose": "p"}),
+            "name_search",
+            422,
+            "invalid_name",
+        ),
+        (
+            json!({"msisdn": "12345", "from": "0", "to": "1", "case": "C1", "warrant": "W1", "purpose": "p"}),
+            "cdr_query",
+            422,
+            "invalid_msisdn",
+        ),
+        (
+            json!({"msisdn": "01711111111", "from": "last week", "to": "1", "case": "C1", "warrant": "W1", "purpose": "p"}),
+            "cdr_query",
+            422,
+            "invalid_period",
+        ),
+        (search.clone(), "cdr_query", 400, "invalid_body"),
+    ] {
+        let before = fx.gw.log().committed().size;
+        let r = post(&fx, "inv1", "/v1/approvals", json!({"action": action, "request": request}));
+        assert_eq!(
+            (r.status, r.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{request}: {}",
+            r.body
+        );
+        assert_eq!(fx.gw.log().committed().size, before + 1, "{request}: audited once");
+        assert_eq!(last_entry(&fx).decision, "reject");
+    }
+}
+
 #[test]
 fn fail_closed_when_the_log_cannot_be_written() {
     let fx = fixture(cfg());
@@ -1001,6 +1102,12 @@ fn nothing_is_stored_in_plaintext() {
     let fx = fixture(cfg());
     assert_eq!(post(&fx, "inv1", "/v1/identity/lookup", lookup("C1", "W1", "1234567890")).status, 200);
     assert_eq!(post(&fx, "an1", "/v1/cdr/query", cdr("C2", "W2", T - 10 * DAY, T)).status, 200);
+    // Requests waiting for approval are kept for the approver to read, sealed.
+    let search = json!({"name": "Salma Karim", "case": "C1", "warrant": "W1", "purpose": "p"});
+    let ap = post(&fx, "inv1", "/v1/approvals", json!({"action": "name_search", "request": search}));
+    assert_eq!(ap.status, 200, "{}", ap.body);
+    let q = cdr("C1", "W1", T - 10 * DAY, T);
+    assert_eq!(post(&fx, "inv1", "/v1/approvals", json!({"action": "cdr_query", "request": q})).status, 200);
     let needles: Vec<Vec<u8>> = [
         "1234567890",
         "2345678901",
@@ -1143,6 +1250,7 @@ fn malformed_path_parameters_get_a_json_400_and_are_audited() {
         ("GET", "/v1/leaks/%FF", "aud1"),
         ("GET", "/v1/citizens/me/accesses/-1/proof", "aud1"),
         ("GET", "/v1/citizens/me/accesses/18446744073709551616/proof", "aud1"),
+        ("GET", "/v1/approvals/%FF", "sup1"),
         ("POST", "/v1/approvals/%FF/approve", "sup1"),
         ("POST", "/v1/alerts/%FF/triage", "aud1"),
     ];

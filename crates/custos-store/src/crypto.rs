@@ -184,6 +184,19 @@ impl Vault {
         open(self.key(c), format!("{}:{record_id}", c.as_str()).as_bytes(), sealed)
     }
 
+    /// Seal bytes that belong to something other than a numbered record (the request an
+    /// approval vouches for), bound to its category and `label` (`approval:ap-…`). The
+    /// associated data is `category#label`, where a record's is `category:id`, so no such
+    /// ciphertext opens as a record's and no record's as one.
+    pub fn seal_labelled(&self, c: Category, label: &str, plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        seal(self.key(c), format!("{}#{label}", c.as_str()).as_bytes(), plain)
+    }
+
+    /// Open bytes sealed by [`Vault::seal_labelled`] under the same category and label.
+    pub fn open_labelled(&self, c: Category, label: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        open(self.key(c), format!("{}#{label}", c.as_str()).as_bytes(), sealed)
+    }
+
     /// Blind index of an identifier or a name token of some kind (`nid`, `msisdn`, `name`).
     pub fn blind(&self, kind: &str, value: &str) -> String {
         B64.encode(hmac(&self.blind, &[kind.as_bytes(), &[0], value.as_bytes()]))
@@ -227,5 +240,19 @@ mod tests {
         assert!(Vault::unwrap_all(&LocalKek::from_bytes([2; 32]), &wrapped).is_err());
         assert_eq!(v.blind("nid", "123"), v2.blind("nid", "123"));
         assert_ne!(v.blind("nid", "123"), v.blind("msisdn", "123"));
+    }
+
+    #[test]
+    fn labelled_seals_open_only_under_their_label_and_never_as_records() {
+        let (v, _) = Vault::generate(&LocalKek::from_bytes([3; 32])).unwrap();
+        let sealed = v.seal_labelled(Category::Identity, "approval:ap-1", b"request").unwrap();
+        assert_eq!(v.open_labelled(Category::Identity, "approval:ap-1", &sealed).unwrap(), b"request");
+        assert!(v.open_labelled(Category::Identity, "approval:ap-2", &sealed).is_err());
+        assert!(v.open_labelled(Category::Cdr, "approval:ap-1", &sealed).is_err());
+        // A label that looks like a record ID still does not cross over, either way.
+        let as_label = v.seal_labelled(Category::Identity, "7", b"x").unwrap();
+        assert!(v.open(Category::Identity, 7, &as_label).is_err());
+        let record = v.seal(Category::Identity, 7, b"x").unwrap();
+        assert!(v.open_labelled(Category::Identity, "7", &record).is_err());
     }
 }

@@ -151,6 +151,11 @@ pub struct Approval {
     pub expires: i64,
     /// Used (an approval serves one request).
     pub used: bool,
+    /// The request it vouches for, sealed under the identity data key and bound to the
+    /// approval's ID (base64url), so the approver can read what they approve while the
+    /// database holds no name or number. Absent in approvals made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_request: Option<String>,
 }
 
 /// An emergency access grant.

@@ -261,6 +261,7 @@ fn an_approval_is_spent_once_even_by_racing_replicas() {
             created: 1,
             expires: 2,
             used: false,
+            sealed_request: Some("c2VhbGVk".into()),
         };
         stores[0].put_approval(&a).unwrap();
         assert_eq!(stores[1].approval("ap1").unwrap(), Some(a.clone()));
