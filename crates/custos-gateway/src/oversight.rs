@@ -287,6 +287,9 @@ impl Gateway {
         let dir = self.data_dir.as_ref().ok_or_else(|| {
             GatewayError::NotFound("not_available", "this server does not know its data directory".into())
         })?;
+        // A second verification while one runs would take another core to learn the same:
+        // refused (429), not queued, so auditors cannot stack them up against the request path.
+        let _one = one_verification(&self.verifying)?;
         let started = std::time::Instant::now();
         let mut tiles = custos_logstore::DirTiles::open(dir).map_err(internal)?;
         let note = tiles.last_commit().checkpoint.clone();
@@ -311,6 +314,17 @@ impl Gateway {
             e.1 += u64::from(confirmed);
         }
         Ok(t)
+    }
+}
+
+/// The right to verify the log now, or a 429 while another verification holds it.
+fn one_verification(lock: &std::sync::Mutex<()>) -> Result<std::sync::MutexGuard<'_, ()>, GatewayError> {
+    match lock.try_lock() {
+        Ok(g) => Ok(g),
+        Err(std::sync::TryLockError::WouldBlock) => Err(GatewayError::TooMany(
+            "a verification of the log is already running; ask again when it has finished".into(),
+        )),
+        Err(std::sync::TryLockError::Poisoned(_)) => Err(internal("verification lock")),
     }
 }
 
@@ -398,5 +412,20 @@ td,th{{border:1px solid #ccc;padding:4px 10px;text-align:left}}th{{background:#e
 <h2>Alerts</h2><table><tr><th>Severity</th><th>Raised</th><th>Confirmed as abuse</th></tr>{a}</table></body></html>",
             esc(origin)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_verification_while_one_runs_is_refused_not_queued() {
+        let lock = std::sync::Mutex::new(());
+        let first = one_verification(&lock).unwrap();
+        let second = one_verification(&lock).unwrap_err();
+        assert_eq!((second.status(), second.code()), (429, "rate_limited"));
+        drop(first);
+        assert!(one_verification(&lock).is_ok(), "free again once the first has finished");
     }
 }

@@ -300,6 +300,9 @@ pub struct Gateway {
     pub(crate) portal: crate::citizen::Portal,
     /// The data directory, for verifying the log from its files.
     pub(crate) data_dir: Option<std::path::PathBuf>,
+    /// Held while the log is verified from its files: one verification at a time, as each
+    /// reads the whole log on a core of its own.
+    pub(crate) verifying: Mutex<()>,
     /// The log shared with other replicas through the store, once joined.
     pub(crate) shared_log: std::sync::OnceLock<Arc<crate::replica::SharedLog>>,
     /// The transparency report's counts of the log's entries, kept as they commit.
@@ -352,6 +355,7 @@ impl Gateway {
             timeline: Mutex::new(HashMap::new()),
             portal: crate::citizen::Portal::default(),
             data_dir: None,
+            verifying: Mutex::new(()),
             shared_log: std::sync::OnceLock::new(),
             counts: Mutex::default(),
             me: std::sync::OnceLock::new(),
