@@ -1930,8 +1930,19 @@ fn valid_id(id: &str, what: &str) -> Result<(), GatewayError> {
     Ok(())
 }
 
+/// Names the gateway gives principals that are not officers: the admin credentials and
+/// signed-in citizens. An officer of one of these names would share their audit trail and,
+/// being looked up by name, lend them an officer's roles and cases.
+const RESERVED_SUBJECTS: [&str; 2] = ["admin", "citizen"];
+
 fn validate_officer(o: &Officer) -> Result<(), GatewayError> {
     valid_id(&o.id, "officer")?;
+    if RESERVED_SUBJECTS.iter().any(|r| o.id.eq_ignore_ascii_case(r)) {
+        return Err(GatewayError::Invalid(
+            "reserved_id",
+            format!("`{}` names the gateway's own principals and cannot be an officer's ID", clip(&o.id)),
+        ));
+    }
     if o.name.trim().is_empty() || o.unit.trim().is_empty() {
         return Err(GatewayError::Invalid(
             "invalid_officer",

@@ -1216,6 +1216,20 @@ fn bad_input_gets_4xx_and_the_server_keeps_serving() {
             422,
             "invalid_officer",
         ),
+        // The names of the admin credentials' and citizens' principals: an officer so named
+        // would share their trail and lend them an officer's roles.
+        (
+            "/v1/admin/officers",
+            json!({"id": "admin", "name": "A", "unit": "ATU", "rank": "", "roles": ["investigator"], "status": "active"}),
+            422,
+            "reserved_id",
+        ),
+        (
+            "/v1/admin/officers",
+            json!({"id": "Citizen", "name": "A", "unit": "ATU", "rank": "", "roles": [], "status": "active"}),
+            422,
+            "reserved_id",
+        ),
         (
             "/v1/admin/cases",
             json!({"id": "C\tX", "unit": "ATU", "officers": [], "subjects": []}),
