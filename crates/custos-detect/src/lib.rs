@@ -1688,8 +1688,20 @@ impl Engine {
                         )
                     }
                 };
+                // A case cited where the log links no subjects to cases is a claim nothing can
+                // check: the officer may well be working a case whose target this person is. One
+                // such access is worth a look (medium); a second within the baseline's days (a
+                // month), of the same or another watch-listed person, is high. Where the claim can be checked
+                // (case links), or no case is cited, one access is high.
+                let (last, _) = self.officers[oi].rec.last_alert[S_VIP];
+                let repeat = ev.time.saturating_sub(last) <= self.cfg.baseline_days * 86_400;
+                let (sev, s) = if !self.has_cases && !ev.case.is_empty() && !repeat {
+                    (Severity::Medium, self.cfg.medium)
+                } else {
+                    (Severity::High, 8.0)
+                };
                 let detail = format!("{} on watch-listed person `{}` {why}", ev.action.as_str(), ev.subject);
-                self.raise(oi, ev.time, S_VIP, Severity::High, 8.0, detail);
+                self.raise(oi, ev.time, S_VIP, sev, s, detail);
             }
             WatchLabel::Vip => {}
         }

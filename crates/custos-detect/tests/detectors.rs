@@ -257,20 +257,36 @@ fn honeytokens_are_critical_at_once() {
 
 #[test]
 fn a_watch_listed_person_looked_up_says_what_explanation_is_missing() {
-    let watch = [("5550001111".to_string(), WatchLabel::Vip)];
-    let detail = |links: &CaseLinks, case: &str| {
-        let (mut evs, _) = background(10, 5);
-        evs.push(ev(T0 + 5 * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", case));
+    let watch = [("5550001111".to_string(), WatchLabel::Vip), ("5550002222".to_string(), WatchLabel::Vip)];
+    // The first alert on `o1`, and the severity of the last, after lookups of the watch-listed
+    // persons at the given days.
+    let alerts = |links: &CaseLinks, case: &str, lookups: &[(&str, i64)]| {
+        let (mut evs, _) = background(40, 5);
+        for (subject, day) in lookups {
+            evs.push(ev(T0 + day * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, subject, case));
+        }
         let r = run(evs, links, &watch);
-        let a = r.alerts.iter().find(|a| a.detector == "vip_access").expect("a vip_access alert");
-        assert_eq!(a.severity, Severity::High);
-        a.detail.clone()
+        let vip: Vec<_> = r.alerts.iter().filter(|a| a.detector == "vip_access").collect();
+        assert_eq!(vip.len(), lookups.len(), "one alert per lookup: {vip:#?}");
+        (vip[0].detail.clone(), vip[0].severity, vip[vip.len() - 1].severity)
     };
-    let (_, links) = background(10, 5);
-    assert!(detail(&links, "C1").ends_with("not linked to their cases"));
+    let (_, links) = background(40, 5);
+    // Checked against case links, or citing no case: one lookup is high.
+    let (d, first, _) = alerts(&links, "C1", &[("5550001111", 5)]);
+    assert!(d.ends_with("not linked to their cases"), "{d}");
+    assert_eq!(first, Severity::High);
     let none = CaseLinks::default();
-    assert!(detail(&none, "").ends_with("citing no case"));
-    assert!(detail(&none, "C1").contains("citing case `C1`, which the log cannot check"));
+    let (d, first, _) = alerts(&none, "", &[("5550001111", 5)]);
+    assert!(d.ends_with("citing no case"), "{d}");
+    assert_eq!(first, Severity::High);
+    // Citing a case the log cannot check (no links): the officer may be working that person's
+    // case, so one lookup is medium; a second watch-listed person within a month is high, and
+    // after a month the count starts again.
+    let (d, first, _) = alerts(&none, "C1", &[("5550001111", 5)]);
+    assert!(d.contains("citing case `C1`, which the log cannot check"), "{d}");
+    assert_eq!(first, Severity::Medium);
+    assert_eq!(alerts(&none, "C1", &[("5550001111", 5), ("5550002222", 25)]).2, Severity::High);
+    assert_eq!(alerts(&none, "C1", &[("5550001111", 3), ("5550002222", 35)]).2, Severity::Medium);
 }
 
 #[test]
