@@ -223,7 +223,7 @@ fn append(dir: &Path, file: &Path) -> anyhow::Result<()> {
         ))
     };
     let mut batch = Vec::new();
-    let (mut first, mut last, mut n) = (None, 0u64, 0u64);
+    let (mut first, mut last, mut n, mut blank) = (None, 0u64, 0u64, 0u64);
     let mut flush = |batch: &mut Vec<Vec<u8>>| -> anyhow::Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -238,6 +238,11 @@ fn append(dir: &Path, file: &Path) -> anyhow::Result<()> {
         let mut line = line.with_context(|| format!("{}: read error at line {}", file.display(), i + 1))?;
         if line.last() == Some(&b'\r') {
             line.pop();
+        }
+        // A blank line records nothing: it is not made an (empty) entry of the log.
+        if line.is_empty() {
+            blank += 1;
+            continue;
         }
         if line.len() > custos_tlog::tile::MAX_ENTRY_BYTES {
             bail!(
@@ -254,9 +259,19 @@ fn append(dir: &Path, file: &Path) -> anyhow::Result<()> {
         }
     }
     flush(&mut batch)?;
+    let skipped = match blank {
+        0 => String::new(),
+        1 => "; 1 blank line skipped".to_string(),
+        b => format!("; {b} blank lines skipped"),
+    };
     match first {
-        Some(f) => println!("appended {n} entries: indices {f}..={last}; tree size {}", log.committed().size),
-        None => println!("nothing to append; tree size {}", log.committed().size),
+        Some(f) => {
+            println!(
+                "appended {n} entries: indices {f}..={last}; tree size {}{skipped}",
+                log.committed().size
+            )
+        }
+        None => println!("nothing to append; tree size {}{skipped}", log.committed().size),
     }
     Ok(())
 }

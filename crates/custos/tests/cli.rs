@@ -112,9 +112,11 @@ fn append_prove_consistency_and_verify() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"a\nb\nc\n").unwrap();
+    // Blank lines (here one with a CRLF ending) record nothing and are not entries.
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"a\n\nb\n\r\nc\n").unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("indices 700..=702"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("indices 700..=702; tree size 703; 2 blank lines skipped"), "{text}");
 
     // The inclusion proof printed verifies against the checkpoint's root.
     let proof: serde_json::Value =
