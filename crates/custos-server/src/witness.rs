@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -292,6 +293,28 @@ pub struct Publisher {
     published_size: Option<u64>,
     out: PathBuf,
     agent: ureq::Agent,
+    /// Witnesses that failed at their last attempt, by key: they are asked again only after a
+    /// back-off, and warned about once, then at most every [`WARN_EVERY`].
+    failing: BTreeMap<String, Failing>,
+}
+
+/// A witness's run of failed attempts.
+#[derive(Debug, Clone, Copy)]
+struct Failing {
+    since: Instant,
+    attempts: u32,
+    next_try: Instant,
+    last_warned: Instant,
+}
+
+/// The longest wait before a failing witness is asked again.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How often a witness that keeps failing is warned about again.
+const WARN_EVERY: Duration = Duration::from_secs(300);
+
+/// The wait after `attempts` failed attempts in a row: 1 s, doubling, at most [`MAX_BACKOFF`].
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.saturating_sub(1).min(16)).min(MAX_BACKOFF)
 }
 
 /// What one publishing round did.
@@ -325,6 +348,7 @@ impl Publisher {
             published_size: None,
             out: custos_logstore::log_dir(data_dir).join("checkpoint.cosigned"),
             agent,
+            failing: BTreeMap::new(),
         })
     }
 
@@ -391,13 +415,50 @@ impl Publisher {
         let mut note_text = c.checkpoint.clone();
         let ws = self.witnesses.clone();
         for (w, v) in &ws {
+            let now = Instant::now();
+            if let Some(f) = self.failing.get(&w.key).filter(|f| now < f.next_try) {
+                report.failed.push(format!(
+                    "{} ({}): not asked: {} failed attempts in a row, next in {:.0} s",
+                    v.name(),
+                    w.url,
+                    f.attempts,
+                    (f.next_try - now).as_secs_f64()
+                ));
+                continue;
+            }
             match self.submit(w, v, &c.checkpoint, c.size) {
                 Ok(line) => {
                     note_text.push_str(&line);
                     report.cosigned_by.push(v.name().to_string());
+                    if let Some(f) = self.failing.remove(&w.key) {
+                        tracing::info!(
+                            witness = v.name(),
+                            failed_attempts = f.attempts,
+                            seconds = f.since.elapsed().as_secs(),
+                            "cosigning again"
+                        );
+                    }
                 }
                 Err(reason) => {
-                    tracing::warn!(witness = v.name(), url = %w.url, %reason, "no cosignature");
+                    let f = self.failing.entry(w.key.clone()).or_insert(Failing {
+                        since: now,
+                        attempts: 0,
+                        next_try: now,
+                        last_warned: now,
+                    });
+                    f.attempts += 1;
+                    f.next_try = now + backoff(f.attempts);
+                    if f.attempts == 1 || now.duration_since(f.last_warned) >= WARN_EVERY {
+                        f.last_warned = now;
+                        tracing::warn!(
+                            witness = v.name(),
+                            url = %w.url,
+                            %reason,
+                            failed_attempts = f.attempts,
+                            retry_in_s = backoff(f.attempts).as_secs(),
+                            "no cosignature"
+                        );
+                    }
                     report.failed.push(format!("{} ({}): {reason}", v.name(), w.url));
                 }
             }
@@ -419,5 +480,17 @@ impl Publisher {
                 tracing::error!(error = %e, "publishing the checkpoint failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_back_off_doubles_from_a_second_to_five_minutes() {
+        let secs: Vec<u64> =
+            [1, 2, 3, 4, 9, 10, 40, u32::MAX].iter().map(|&a| backoff(a).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 256, 300, 300, 300]);
     }
 }

@@ -225,6 +225,30 @@ fn publisher_gets_cosignatures_from_a_witness() {
 }
 
 #[test]
+fn a_witness_that_is_down_is_asked_again_only_after_a_back_off() {
+    let d = tempfile::tempdir().unwrap();
+    let log = new_log(d.path(), 10);
+    let key = WitnessServer::init(&d.path().join("w"), "oversight.test/w1").unwrap().to_text();
+    // A port nothing listens on (bound, then let go).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    add_witness(d.path(), &format!("http://127.0.0.1:{port}"), &key).unwrap();
+    let mut p = Publisher::new(log.clone(), d.path(), Arc::new(RwLock::new(None))).unwrap();
+    let r = p.publish_once().unwrap();
+    assert_eq!((r.size, r.cosigned_by.len(), r.failed.len()), (10, 0, 1));
+    assert!(!r.failed[0].contains("not asked"), "{:?}", r.failed);
+    // The log grows at once: the checkpoint is published, the witness not asked again yet.
+    log.append(b"one more".to_vec()).unwrap();
+    let r = p.publish_once().unwrap();
+    assert_eq!(r.size, 11);
+    assert!(r.failed[0].contains("not asked: 1 failed attempts in a row"), "{:?}", r.failed);
+    // After the back-off it is asked again (and fails again).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    log.append(b"and another".to_vec()).unwrap();
+    let r = p.publish_once().unwrap();
+    assert!(!r.failed[0].contains("not asked"), "{:?}", r.failed);
+}
+
+#[test]
 fn a_witness_address_the_publisher_cannot_post_to_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let key = WitnessServer::init(&d.path().join("w"), "oversight.test/w1").unwrap().to_text();
