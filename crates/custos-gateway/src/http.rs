@@ -73,12 +73,28 @@ fn with_reasons(e: &GatewayError, req: &str) -> Response {
     resp
 }
 
-async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, GatewayError> {
+/// How long an uploaded export may take (up to [`MAX_EXPORT`] bytes over a slow line).
+pub const EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// A body of at most `limit` bytes that arrives within `within`: a client that sends its
+/// headers and then trickles (or withholds) the body gets a 408, not a task held forever.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    within: std::time::Duration,
+) -> Result<axum::body::Bytes, GatewayError> {
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Ok(r) => r.map_err(|_| GatewayError::TooLarge(limit)),
+        Err(_) => Err(GatewayError::TimedOut(within.as_secs())),
+    }
+}
+
+async fn read_json(g: &Gateway, headers: &HeaderMap, body: Body) -> Result<Value, GatewayError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !ct.trim().to_ascii_lowercase().starts_with("application/json") {
         return Err(GatewayError::UnsupportedMediaType);
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| GatewayError::TooLarge(MAX_BODY))?;
+    let bytes = read_body(body, MAX_BODY, g.cfg.body_timeout).await?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| GatewayError::BadRequest("malformed_json", format!("body is not valid JSON: {e}")))?;
     if !v.is_object() {
@@ -139,7 +155,7 @@ async fn handle(
     };
     let mut ctx = Ctx { req: new_id("r-"), action: op_name(&op).to_string(), ..Ctx::default() };
     let v = if needs_body {
-        match read_json(headers, body).await {
+        match read_json(g, headers, body).await {
             Ok(v) => v,
             Err(e) => {
                 let e = g.fail(&p, &ctx, e).await;
@@ -560,7 +576,7 @@ async fn anonymous(
     f: impl for<'a> FnOnce(&'a Gateway, Value) -> AnonFuture<'a>,
 ) -> Response {
     let req = new_id("r-");
-    let v = match read_json(headers, body).await {
+    let v = match read_json(g, headers, body).await {
         Ok(v) => v,
         Err(e) => return with_reasons(&e, &req),
     };
@@ -676,10 +692,10 @@ async fn upload_leak(
         let e = g.fail(&p, &ctx, GatewayError::UnsupportedMediaType).await;
         return with_reasons(&e, &ctx.req);
     };
-    let bytes = match axum::body::to_bytes(b, MAX_EXPORT).await {
+    let bytes = match read_body(b, MAX_EXPORT, EXPORT_TIMEOUT).await {
         Ok(b) => b,
-        Err(_) => {
-            let e = g.fail(&p, &ctx, GatewayError::TooLarge(MAX_EXPORT)).await;
+        Err(e) => {
+            let e = g.fail(&p, &ctx, e).await;
             return with_reasons(&e, &ctx.req);
         }
     };

@@ -48,6 +48,8 @@ pub struct GatewayConfig {
     pub name_search_limit: usize,
     /// Unauthenticated attempts logged per second at most.
     pub unauth_per_sec: u32,
+    /// How long a JSON request body may take to arrive after its headers (then 408).
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for GatewayConfig {
@@ -64,6 +66,7 @@ impl Default for GatewayConfig {
             break_glass_max_minutes: 240,
             name_search_limit: 20,
             unauth_per_sec: 5,
+            body_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -84,6 +87,9 @@ pub enum GatewayError {
     /// 405: a method the endpoint does not take.
     #[error("this endpoint does not take that method; the `Allow` header lists those it takes")]
     MethodNotAllowed,
+    /// 408: the body did not arrive in time (seconds allowed).
+    #[error("the request body did not arrive within {0} seconds")]
+    TimedOut(u64),
     /// 413: body too large.
     #[error("request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -118,6 +124,7 @@ impl GatewayError {
             GatewayError::Denied(_) => 403,
             GatewayError::NotFound(..) => 404,
             GatewayError::MethodNotAllowed => 405,
+            GatewayError::TimedOut(_) => 408,
             GatewayError::TooLarge(_) => 413,
             GatewayError::UnsupportedMediaType => 415,
             GatewayError::Invalid(..) => 422,
@@ -138,6 +145,7 @@ impl GatewayError {
             GatewayError::TooMany(_) => "rate_limited",
             GatewayError::Denied(_) => "denied",
             GatewayError::MethodNotAllowed => "method_not_allowed",
+            GatewayError::TimedOut(_) => "request_timeout",
             GatewayError::TooLarge(_) => "too_large",
             GatewayError::UnsupportedMediaType => "unsupported_media_type",
             GatewayError::Quota => "quota_exceeded",

@@ -1253,6 +1253,36 @@ fn bad_input_gets_4xx_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn a_body_that_does_not_arrive_in_time_is_a_408_and_audited() {
+    use std::io::{Read, Write};
+    let fx = fixture(GatewayConfig { body_timeout: std::time::Duration::from_secs(1), ..cfg() });
+    let before = fx.gw.log().committed().size;
+    let addr = fx.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    // Headers promising 100 bytes, then 10 of them, then nothing.
+    write!(
+        s,
+        "POST /v1/identity/lookup HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"nid\": \"1",
+        fx.tokens["inv1"]
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("}}") {
+        let n = s.read(&mut buf).expect("an answer before the client's own timeout");
+        assert!(n > 0, "closed without an answer: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
+    assert_eq!(fx.gw.log().committed().size, before + 1, "the attempt is audited");
+    let e = last_entry(&fx);
+    assert_eq!((e.officer.as_str(), e.status, e.decision.as_str()), ("inv1", 408, "reject"));
+}
+
+#[test]
 fn malformed_path_parameters_get_a_json_400_and_are_audited() {
     let fx = fixture(cfg());
     let before = fx.gw.log().committed().size;

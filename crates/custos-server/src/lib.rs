@@ -15,6 +15,30 @@ pub mod error;
 pub mod witness;
 
 use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+
+/// How long a client may take to send a request's headers, and how long a kept-alive
+/// connection may sit idle before its next request: past it the connection is closed, so
+/// connections opened and left silent (or fed a byte at a time) cannot pile up until the
+/// process runs out of file descriptors.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Limits on what a connection may hold open.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// See [`HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        Self { header_timeout: HEADER_TIMEOUT }
+    }
+}
 
 /// Serve a router on `addr` until ctrl-c (or the future `shutdown` resolves).
 pub async fn serve(
@@ -24,7 +48,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    serve_listener(listener, router, shutdown).await
 }
 
 /// Bind first (so callers know the port), then serve.
@@ -33,5 +57,66 @@ pub async fn serve_listener(
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    serve_listener_with(listener, router, shutdown, ConnLimits::default()).await
+}
+
+/// [`serve_listener`] with the given connection limits. HTTP/1.1 with keep-alive; when
+/// `shutdown` resolves, no new connection is taken, each open one finishes the request it is
+/// serving and closes, and this returns once all have.
+pub async fn serve_listener_with(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: ConnLimits,
+) -> std::io::Result<()> {
+    // Each connection holds a receiver; a send asks them to close, and `closed` resolves when
+    // the last is gone.
+    let (close_tx, close_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors or memory: wait for connections to close
+                    // rather than spin. A connection reset before it was taken is nothing.
+                    if !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
+                    ) {
+                        tracing::warn!(error = %e, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let mut close = close_rx.clone();
+        tokio::spawn(async move {
+            let mut conn = pin!(hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(TokioIo::new(stream), service));
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::trace!(error = %e, "connection ended");
+                    }
+                }
+                _ = close.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    if let Err(e) = conn.await {
+                        tracing::trace!(error = %e, "connection ended");
+                    }
+                }
+            }
+        });
+    }
+    drop(close_rx);
+    // No receiver left (no connection open) is not an error.
+    let _ = close_tx.send(());
+    close_tx.closed().await;
+    Ok(())
 }

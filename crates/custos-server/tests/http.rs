@@ -336,3 +336,67 @@ fn witness_refuses_rollback_fork_bad_proofs_and_bad_input() {
     assert_eq!((s, body.as_str()), (409, "30\n"));
     let _ = t;
 }
+
+#[test]
+fn silent_and_idle_connections_are_closed_and_shutdown_waits_for_requests() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let rt = rt();
+    let router = axum::Router::new().route("/ok", axum::routing::get(|| async { "ok" })).route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            "slow"
+        }),
+    );
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let limits = custos_server::ConnLimits { header_timeout: Duration::from_secs(1) };
+    let (addr, served) = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        let shutdown = async move {
+            let _ = stop_rx.await;
+        };
+        (a, tokio::spawn(custos_server::serve_listener_with(l, router, shutdown, limits)))
+    });
+    // Read until the server closes the connection; what it sent, and how long it took.
+    let drain = |s: &mut std::net::TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let t = Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("the server did not close the connection: {e}"),
+            }
+        }
+        (String::from_utf8_lossy(&got).into_owned(), t.elapsed())
+    };
+    // Headers begun and never finished (slowloris): closed after the header timeout.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let (got, took) = drain(&mut s);
+    assert!(!got.contains("200 OK"), "{got}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // A kept-alive connection answered, then left idle: closed too.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (got, took) = drain(&mut s);
+    assert!(got.starts_with("HTTP/1.1 200 OK") && got.ends_with("ok"), "{got}");
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "{took:?}");
+    // Shutdown: the request in flight is answered, then the server stops.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stop_tx.send(()).unwrap();
+    let (got, _) = drain(&mut s);
+    assert!(got.starts_with("HTTP/1.1 200 OK") && got.ends_with("slow"), "{got}");
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), served).await })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(std::net::TcpStream::connect(addr).is_err(), "no longer listening");
+}
