@@ -260,6 +260,12 @@ async fn request_approval(
     handle(&s.0, p, &h, b, Op::RequestApproval, true).await
 }
 
+/// Open approvals the caller may give, or asked for (without their requests). Audited.
+#[utoipa::path(get, path = "/v1/approvals", responses((status = 200), (status = 403)))]
+async fn approvals_list(State(s): State<GwState>, p: Result<Principal, ApiError>) -> Response {
+    audited_result(&s.0, p, "view_approvals", |p| s.0.approvals_view(p)).await
+}
+
 /// What an approval vouches for: the request, opened from its seal, with its state (the
 /// requester; a reviewer or a supervisor of the requester's unit). Audited.
 #[utoipa::path(get, path = "/v1/approvals/{id}", params(("id" = String, Path)), responses((status = 200), (status = 403), (status = 404)))]
@@ -799,6 +805,7 @@ async fn metrics(State(s): State<GwState>) -> Response {
         cdr_query,
         name_search,
         request_approval,
+        approvals_list,
         approval_view,
         approve,
         break_glass,
@@ -880,7 +887,7 @@ pub fn router(g: Arc<Gateway>) -> Router {
         .route("/v1/identity/lookup", post(identity_lookup))
         .route("/v1/identity/search", post(name_search))
         .route("/v1/cdr/query", post(cdr_query))
-        .route("/v1/approvals", post(request_approval))
+        .route("/v1/approvals", post(request_approval).get(approvals_list))
         .route("/v1/approvals/{id}", get(approval_view))
         .route("/v1/approvals/{id}/approve", post(approve))
         .route("/v1/break-glass", post(break_glass))

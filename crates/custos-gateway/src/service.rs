@@ -1246,6 +1246,44 @@ impl Gateway {
         })
     }
 
+    /// `GET /v1/approvals`: approvals neither used nor expired that the caller may give (a
+    /// reviewer: any; a supervisor: their unit's) or asked for, newest first. Without the
+    /// requests themselves: reading one is [`Gateway::approval_view`], audited with its subject.
+    pub fn approvals_view(&self, p: &Principal) -> Result<Value, GatewayError> {
+        let o = self.officer_facts(p)?;
+        let reviewer = o.roles.iter().any(|r| r == "reviewer");
+        let supervisor = o.roles.iter().any(|r| r == "supervisor");
+        let now = self.now();
+        let mut open = self.registry.store().open_approvals(now)?;
+        open.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        let snap = self.snap.read().map_err(|_| internal("snapshot lock"))?;
+        let list: Vec<Value> = open
+            .into_iter()
+            .filter_map(|a| {
+                let unit = snap.officers.get(&a.requester).map(|r| r.unit.clone());
+                let mine = a.requester == p.subject;
+                let may_approve =
+                    !mine && (reviewer || (supervisor && unit.as_deref() == Some(o.unit.as_str())));
+                if !(mine || may_approve) {
+                    return None;
+                }
+                let (action, _) = a.summary.split_once(' ').unwrap_or((a.summary.as_str(), ""));
+                Some(json!({
+                    "approval": a.id,
+                    "action": action,
+                    "requester": a.requester,
+                    "requester_unit": unit,
+                    "status": if a.approver.is_some() { "approved" } else { "pending" },
+                    "approver": a.approver,
+                    "created": a.created,
+                    "expires": a.expires,
+                    "yours_to_give": may_approve && a.approver.is_none(),
+                }))
+            })
+            .collect();
+        Ok(json!({ "approvals": list }))
+    }
+
     /// `GET /v1/approvals/{id}`: what an approval vouches for, for the people who may give it
     /// (a reviewer, or a supervisor of the requester's unit) and the requester. The request is
     /// opened from its seal; the caller's view is audited with the request's case and subject.

@@ -945,6 +945,26 @@ fn an_approver_reads_the_exact_request_and_the_view_is_audited() {
     }
     let r = get(&fx, "sup1", "/v1/approvals/ap-nope");
     assert_eq!((r.status, r.body["error"]["code"].as_str()), (404, Some("not_found")));
+    // The open approvals each may give (or asked for), without the requests themselves.
+    let listed = |who: &str| {
+        let r = get(&fx, who, "/v1/approvals");
+        assert_eq!(r.status, 200, "{who}: {}", r.body);
+        assert_eq!(last_entry(&fx).action, "view_approvals");
+        r.body["approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                assert!(a.get("request").is_none(), "{a}");
+                (a["approval"].as_str().unwrap().to_string(), a["yours_to_give"].as_bool().unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed("sup1"), [(id.clone(), true)]);
+    assert_eq!(listed("rev1"), [(id.clone(), true)]);
+    assert_eq!(listed("inv1"), [(id.clone(), false)], "one's own request, not one's to give");
+    assert!(listed("suprab").is_empty(), "another unit's supervisor");
+    assert!(listed("inv2").is_empty());
 
     // Approved, then used: the view follows.
     assert_eq!(post(&fx, "sup1", &format!("{path}/approve"), json!({})).status, 200);
@@ -952,8 +972,10 @@ fn an_approver_reads_the_exact_request_and_the_view_is_audited() {
     assert_eq!((v.body["status"].as_str(), v.body["approver"].as_str()), (Some("approved"), Some("sup1")));
     let mut run = search.clone();
     run["approval"] = json!(id);
+    assert_eq!(listed("rev1"), [(id.clone(), false)], "given already");
     assert_eq!(post(&fx, "inv1", "/v1/identity/search", run).status, 200);
     assert_eq!(get(&fx, "sup1", &path).body["status"], "used");
+    assert!(listed("sup1").is_empty(), "a used approval is not open");
 
     // A call-record query's approval shows its number and period.
     let q = cdr("C1", "W1", T - 10 * DAY, T);

@@ -105,6 +105,8 @@ pub trait Store: Send + Sync {
     fn approval(&self, id: &str) -> Result<Option<Approval>, StoreError>;
     /// Mark an approval used, once: false if it was already used.
     fn use_approval(&self, id: &str) -> Result<bool, StoreError>;
+    /// Approvals not yet used that expire after `now` (unix seconds), in ID order.
+    fn open_approvals(&self, now: i64) -> Result<Vec<Approval>, StoreError>;
 
     /// Insert or replace a break-glass grant.
     fn put_break_glass(&self, b: &BreakGlass) -> Result<(), StoreError>;

@@ -538,6 +538,21 @@ impl Store for PgStore {
         self.docs("break_glass")
     }
 
+    fn open_approvals(&self, now: i64) -> Result<Vec<Approval>, StoreError> {
+        let rows: Vec<(String, String, bool)> = self.run(move |c| {
+            Ok(c.query(
+                "SELECT id, doc, used FROM approvals WHERE NOT used \
+                 AND (doc::jsonb->>'expires')::bigint > $1 ORDER BY id COLLATE \"C\"",
+                &[&now],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+        })?;
+        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+    }
+
     fn approvals(&self) -> Result<Vec<Approval>, StoreError> {
         let rows: Vec<(String, String, bool)> = self.run(|c| {
             Ok(c.query("SELECT id, doc, used FROM approvals ORDER BY id COLLATE \"C\"", &[])

@@ -368,6 +368,24 @@ impl Store for SqliteStore {
         self.docs("break_glass")
     }
 
+    fn open_approvals(&self, now: i64) -> Result<Vec<Approval>, StoreError> {
+        let rows: Vec<(String, String, bool)> = self.with_reader(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT id, doc, used FROM approvals WHERE used = 0 \
+                     AND CAST(json_extract(doc, '$.expires') AS INTEGER) > ?1 ORDER BY id",
+                )
+                .map_err(db)?;
+            let rows = st
+                .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            Ok(rows)
+        })?;
+        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+    }
+
     fn approvals(&self) -> Result<Vec<Approval>, StoreError> {
         let rows: Vec<(String, String, bool)> = self.with_reader(|c| {
             let mut st = c.prepare_cached("SELECT id, doc, used FROM approvals ORDER BY id").map_err(db)?;

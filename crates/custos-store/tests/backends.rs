@@ -283,6 +283,32 @@ fn an_approval_is_spent_once_even_by_racing_replicas() {
 }
 
 #[test]
+fn open_approvals_are_those_neither_used_nor_expired() {
+    for b in backends() {
+        let st = b.open();
+        let ap = |id: &str, expires: i64| Approval {
+            id: id.into(),
+            requester: "OFF-2".into(),
+            request_hash: "h".into(),
+            summary: "name_search requested by OFF-2".into(),
+            approver: None,
+            created: 1,
+            expires,
+            used: false,
+            sealed_request: None,
+        };
+        for a in [ap("ap-open", 100), ap("ap-expired", 10), ap("ap-used", 100), ap("ap-later", 1_000)] {
+            st.put_approval(&a).unwrap();
+        }
+        assert!(st.use_approval("ap-used").unwrap());
+        let ids = |now| st.open_approvals(now).unwrap().into_iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(50), ["ap-later", "ap-open"], "{}", b.name());
+        assert_eq!(ids(100), ["ap-later"], "{}: expiring at `now` is expired", b.name());
+        assert!(ids(1_000).is_empty(), "{}", b.name());
+    }
+}
+
+#[test]
 fn data_survive_a_restart_and_ids_never_collide() {
     for b in backends() {
         {
