@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod tls;
 pub mod witness;
 
 use std::net::SocketAddr;
@@ -27,16 +28,27 @@ use hyper_util::service::TowerToHyperService;
 /// process runs out of file descriptors.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Limits on what a connection may hold open.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnLimits {
-    /// See [`HEADER_TIMEOUT`].
+/// How connections are served.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// See [`HEADER_TIMEOUT`]; with TLS, the handshake must also finish within it.
     pub header_timeout: Duration,
+    /// Serve HTTPS with this acceptor (see [`tls::acceptor`]); plain HTTP without.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
-impl Default for ConnLimits {
+impl Default for ServeOptions {
     fn default() -> Self {
-        Self { header_timeout: HEADER_TIMEOUT }
+        Self { header_timeout: HEADER_TIMEOUT, tls: None }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("header_timeout", &self.header_timeout)
+            .field("tls", &self.tls.is_some())
+            .finish()
     }
 }
 
@@ -57,17 +69,18 @@ pub async fn serve_listener(
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_listener_with(listener, router, shutdown, ConnLimits::default()).await
+    serve_listener_with(listener, router, shutdown, ServeOptions::default()).await
 }
 
-/// [`serve_listener`] with the given connection limits. HTTP/1.1 with keep-alive; when
-/// `shutdown` resolves, no new connection is taken, each open one finishes the request it is
-/// serving and closes, and this returns once all have.
+/// [`serve_listener`] with the given options. HTTP/1.1 with keep-alive (over TLS when
+/// configured: a client that does not finish its handshake within the header timeout is
+/// dropped); when `shutdown` resolves, no new connection is taken, each open one finishes the
+/// request it is serving and closes, and this returns once all have.
 pub async fn serve_listener_with(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    limits: ConnLimits,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
     // Each connection holds a receiver; a send asks them to close, and `closed` resolves when
     // the last is gone.
@@ -93,22 +106,16 @@ pub async fn serve_listener_with(
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let mut close = close_rx.clone();
+        let close = close_rx.clone();
+        let options = options.clone();
         tokio::spawn(async move {
-            let mut conn = pin!(hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .serve_connection(TokioIo::new(stream), service));
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::trace!(error = %e, "connection ended");
-                    }
-                }
-                _ = close.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    if let Err(e) = conn.await {
-                        tracing::trace!(error = %e, "connection ended");
+            match &options.tls {
+                None => serve_connection(stream, service, options.header_timeout, close).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(options.header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => serve_connection(tls, service, options.header_timeout, close).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake not finished in time"),
                     }
                 }
             }
@@ -119,4 +126,33 @@ pub async fn serve_listener_with(
     let _ = close_tx.send(());
     close_tx.closed().await;
     Ok(())
+}
+
+/// One HTTP/1.1 connection until it ends, or until `close` asks it to (then after the request
+/// in flight).
+async fn serve_connection<I>(
+    io: I,
+    service: TowerToHyperService<axum::Router>,
+    header_timeout: Duration,
+    mut close: tokio::sync::watch::Receiver<()>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut conn = pin!(hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(io), service));
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::trace!(error = %e, "connection ended");
+            }
+        }
+        _ = close.changed() => {
+            conn.as_mut().graceful_shutdown();
+            if let Err(e) = conn.await {
+                tracing::trace!(error = %e, "connection ended");
+            }
+        }
+    }
 }

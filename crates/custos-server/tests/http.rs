@@ -350,7 +350,7 @@ fn silent_and_idle_connections_are_closed_and_shutdown_waits_for_requests() {
         }),
     );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let limits = custos_server::ConnLimits { header_timeout: Duration::from_secs(1) };
+    let limits = custos_server::ServeOptions { header_timeout: Duration::from_secs(1), tls: None };
     let (addr, served) = rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let a = l.local_addr().unwrap();
@@ -399,4 +399,73 @@ fn silent_and_idle_connections_are_closed_and_shutdown_waits_for_requests() {
         .unwrap()
         .unwrap();
     assert!(std::net::TcpStream::connect(addr).is_err(), "no longer listening");
+}
+
+#[test]
+fn https_with_a_certificate_from_pem_files() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let acceptor = custos_server::tls::acceptor(&dir.join("server.pem"), &dir.join("server.key")).unwrap();
+    let rt = rt();
+    let router = axum::Router::new().route("/ok", axum::routing::get(|| async { "ok over tls" }));
+    let options = custos_server::ServeOptions { header_timeout: Duration::from_secs(1), tls: Some(acceptor) };
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(custos_server::serve_listener_with(l, router, std::future::pending(), options));
+        a
+    });
+    // A client that trusts the test CA.
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = std::fs::read(dir.join("ca.pem")).unwrap();
+    let b64: String = String::from_utf8(ca).unwrap().lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+    roots.add(rustls::pki_types::CertificateDer::from(der)).unwrap();
+    let client =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new().tls_config(Arc::new(client)).build();
+    let body =
+        agent.get(&format!("https://localhost:{}/ok", addr.port())).call().unwrap().into_string().unwrap();
+    assert_eq!(body, "ok over tls");
+    // A client that does not trust it is refused by its own check.
+    let e = ureq::get(&format!("https://localhost:{}/ok", addr.port())).call().unwrap_err().to_string();
+    assert!(e.to_lowercase().contains("certificate"), "{e}");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(!String::from_utf8_lossy(&got).contains("ok over tls"));
+    // A connection that never starts its handshake is dropped after the header timeout.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let t = std::time::Instant::now();
+    let n = s.read(&mut [0u8; 16]).unwrap_or(0);
+    assert_eq!(n, 0);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+#[test]
+fn tls_files_that_are_not_a_certificate_and_key_are_named_in_the_error() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let d = tempfile::tempdir().unwrap();
+    let junk = d.path().join("junk.pem");
+    std::fs::write(&junk, "not pem at all").unwrap();
+    let missing = d.path().join("missing.pem");
+    for (cert, key, says) in [
+        (missing.clone(), dir.join("server.key"), "missing.pem"),
+        (junk.clone(), dir.join("server.key"), "junk.pem"),
+        (dir.join("server.pem"), junk.clone(), "junk.pem"),
+        // The CA's certificate with the server's key: they do not belong together.
+        (dir.join("ca.pem"), dir.join("server.key"), "ca.pem"),
+    ] {
+        let e = custos_server::tls::acceptor(&cert, &key).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains(says), "{cert:?} {key:?}: {e}");
+    }
 }

@@ -60,6 +60,12 @@ enum Command {
         /// A schema inside that database.
         #[arg(long, requires = "db")]
         db_schema: Option<String>,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Administer officers, tokens, cases and warrants (audited; the server must be stopped —
     /// use the HTTP API while it runs).
@@ -138,11 +144,17 @@ fn main() -> std::process::ExitCode {
         Command::Init { origin, db, db_schema } => {
             audit::init(&cli.dir, &origin, db.as_deref().map(|u| (u, db_schema.as_deref())))
         }
-        Command::Serve { listen, publish_interval, db, db_schema } => {
+        Command::Serve { listen, publish_interval, db, db_schema, tls_cert, tls_key } => {
             if let Some(url) = db {
                 let _ = stack::DB_OVERRIDE.set((url, db_schema));
             }
-            serve::serve(&cli.dir, listen, publish_interval)
+            let tls = tls_cert.zip(tls_key);
+            serve::serve(
+                &cli.dir,
+                listen,
+                publish_interval,
+                tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
+            )
         }
         Command::Audit(cmd) => audit::run(&cli.dir, cmd),
         Command::Admin(cmd) => admin::admin(&cli.dir, cmd),

@@ -20,7 +20,17 @@ pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, Arc<Gateway>, Publisher)
     Ok((router, gw, publisher))
 }
 
-pub fn serve(dir: &Path, listen: std::net::SocketAddr, interval: f64) -> anyhow::Result<()> {
+/// Serve `dir` on `listen`: HTTPS when `tls` names a certificate chain and key (PEM files),
+/// plain HTTP (for a TLS proxy in front, or a laptop) without.
+pub fn serve(
+    dir: &Path,
+    listen: std::net::SocketAddr,
+    interval: f64,
+    tls: Option<(&Path, &Path)>,
+) -> anyhow::Result<()> {
+    // Read the certificate first: a bad file is reported before anything is opened.
+    let acceptor = tls.map(|(cert, key)| custos_server::tls::acceptor(cert, key)).transpose()?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     // PostgreSQL calls wait on the worker thread for a network round trip; more workers than
     // cores keep the others serving meanwhile (the store's pool has 16 connections).
@@ -39,8 +49,9 @@ pub fn serve(dir: &Path, listen: std::net::SocketAddr, interval: f64) -> anyhow:
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        println!("custos serving {} on http://{}", dir.display(), listener.local_addr()?);
-        custos_server::serve_listener(listener, router, shutdown()).await?;
+        println!("custos serving {} on {scheme}://{}", dir.display(), listener.local_addr()?);
+        let options = custos_server::ServeOptions { tls: acceptor, ..custos_server::ServeOptions::default() };
+        custos_server::serve_listener_with(listener, router, shutdown(), options).await?;
         Ok(())
     })
 }

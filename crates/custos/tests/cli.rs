@@ -221,3 +221,53 @@ fn verify_over_http_against_a_running_server() {
     assert!(!no_token.status.success());
     assert!(String::from_utf8_lossy(&no_token.stderr).contains("401"));
 }
+
+#[test]
+fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("../custos-server/tests/tls");
+    let (cert, key) = (tls.join("server.pem"), tls.join("server.key"));
+    // Files it cannot use are named, before anything is served.
+    let missing = d.path().join("nope.pem");
+    let o =
+        custos(&dir, &["serve", "--tls-cert", missing.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("nope.pem"), "{err}");
+    let o = custos(&dir, &["serve", "--tls-cert", cert.to_str().unwrap()]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--tls-key"));
+    // HTTPS with the test certificate, to a client that trusts the test CA.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = common::Server(
+        Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let pem = std::fs::read_to_string(tls.join("ca.pem")).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from(der)).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let agent = ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(client)).build();
+    let url = format!("https://localhost:{port}/audit/checkpoint");
+    let up = (0..400).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        agent.get(&url).call().ok()
+    });
+    let checkpoint = up.expect("served over https").into_string().unwrap();
+    assert!(checkpoint.starts_with("custos.test/audit\n"), "{checkpoint}");
+    // Plain HTTP on that port gets no answer.
+    assert!(ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err());
+}
