@@ -304,14 +304,19 @@ impl Store for SqliteStore {
     }
 
     fn revoke_credential(&self, id: &str) -> Result<(), StoreError> {
-        let mut all: Vec<Credential> = self.credentials()?;
-        let c = all
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or_else(|| StoreError::NotFound(format!("credential `{id}`")))?;
-        c.revoked = true;
-        let c = c.clone();
-        self.put_credential(&c)
+        // Read and rewritten on the one writer connection: no other write comes between.
+        self.with_writer(|c| {
+            let doc: String = c
+                .query_row("SELECT doc FROM credentials WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .map_err(db)?
+                .ok_or_else(|| StoreError::NotFound(format!("credential `{id}`")))?;
+            let mut cred: Credential = from_doc(&format!("credential {id}"), &doc)?;
+            cred.revoked = true;
+            c.execute("UPDATE credentials SET doc = ?2 WHERE id = ?1", params![id, to_doc(&cred)?])
+                .map_err(db)?;
+            Ok(())
+        })
     }
 
     fn put_case(&self, c: &Case) -> Result<(), StoreError> {
