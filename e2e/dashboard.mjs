@@ -2,8 +2,8 @@
 //
 //   node dashboard.mjs BASE_URL CREDENTIALS_JSON SERVER_LOG NID OUT_DIR
 //
-// Signs in as the auditor, triages an alert, opens an officer's timeline, verifies the log,
-// then signs in as the citizen NID (reading the one-time code from the server's log, where
+// Signs in as the auditor, triages an alert, opens an officer's timeline, verifies the log;
+// a reviewer reads an investigator's request for approval and approves it; then signs in as the citizen NID (reading the one-time code from the server's log, where
 // the demo's sender writes it) and verifies one access's inclusion proof in the page.
 // Screenshots go to OUT_DIR. Exits non-zero on the first failed step.
 import { chromium } from "playwright-core";
@@ -64,6 +64,32 @@ try {
   await page.locator("#verify-result", { hasText: "verified:" }).waitFor();
   await page.screenshot({ path: `${out}/log.png` });
   step("the log verified from the dashboard");
+  if (errors.length) throw new Error("page errors: " + errors.join("; "));
+
+  // Two-person rule: an investigator asks for a name search; a reviewer reads the exact
+  // request in the dashboard, and only then may approve it.
+  const asked = await fetch(base + "/v1/approvals", {
+    method: "POST",
+    headers: { "Authorization": "Bearer " + token("investigator"), "Content-Type": "application/json" },
+    body: JSON.stringify({ action: "name_search", request: { name: "Rahim Uddin", case: "CASE-E2E", warrant: "W-E2E", purpose: "identify the caller" } }),
+  });
+  if (asked.status !== 200) throw new Error("approval request: " + asked.status + " " + (await asked.text()));
+  const approvalId = (await asked.json()).approval;
+  const rpage = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  rpage.setDefaultTimeout(120000);
+  rpage.on("pageerror", e => errors.push(e.message));
+  await rpage.goto(base + "/#approvals");
+  await rpage.getByLabel("API token").fill(token("reviewer"));
+  await rpage.keyboard.press("Enter");
+  const arow = rpage.locator(`tr[data-approval="${approvalId}"]`);
+  const approve = arow.getByRole("button", { name: "Approve" });
+  if (!(await approve.isDisabled())) throw new Error("Approve was enabled before the request was read");
+  await arow.getByRole("button", { name: "Read the request" }).click();
+  await arow.locator("pre.request", { hasText: "Rahim Uddin" }).waitFor();
+  await approve.click();
+  await arow.locator("td.state", { hasText: "approved" }).waitFor();
+  await rpage.screenshot({ path: `${out}/approvals.png`, fullPage: false });
+  step(`approval ${approvalId} read and given by the reviewer`);
   if (errors.length) throw new Error("page errors: " + errors.join("; "));
 
   // The citizen: NID, one-time code from the server's log, the report, a verified proof.

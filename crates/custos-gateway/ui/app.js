@@ -162,6 +162,38 @@
     });
   }
 
+  async function approvals() {
+    const r = await call("GET", "/v1/approvals");
+    if (r.status !== 200) return show(`<section class="card"><h2>Approvals</h2><p role="alert" class="bad">${esc(errorText(r))}</p></section>`);
+    const rows = r.data.approvals.map(a => `<tr data-approval="${esc(a.approval)}"><td><code>${esc(a.approval)}</code></td><td>${esc(a.action)}</td>
+      <td><a href="#officer/${encodeURIComponent(a.requester)}">${esc(a.requester)}</a><div class="muted">${esc(a.requester_unit || "")}</div></td>
+      <td class="state">${esc(a.status)}</td><td>${esc(new Date(a.expires * 1000).toISOString())}</td>
+      <td><button type="button" class="read secondary">Read the request</button>
+        ${a.yours_to_give ? '<button type="button" class="give" disabled>Approve</button>' : ""}
+        <pre class="request"></pre><div class="muted result" role="status"></div></td></tr>`).join("");
+    show(`<section class="card"><h2>Approvals (${r.data.approvals.length} open)</h2>
+      <p class="muted">Read the exact request before approving it: it runs once, as written, by its requester. Reading and approving are both audited.</p>
+      <table><thead><tr><th>Approval</th><th>For</th><th>Requester</th><th>State</th><th>Expires (UTC)</th><th>Request</th></tr></thead><tbody>${rows}</tbody></table></section>`);
+    for (const tr of view.querySelectorAll("tr[data-approval]")) {
+      const id = tr.dataset.approval;
+      const give = tr.querySelector("button.give");
+      const out = tr.querySelector(".result");
+      tr.querySelector("button.read").addEventListener("click", async () => {
+        const v = await call("GET", `/v1/approvals/${encodeURIComponent(id)}`);
+        if (v.status !== 200) { out.textContent = errorText(v); return; }
+        tr.querySelector("pre.request").textContent = JSON.stringify(v.data.request, null, 2);
+        if (give) give.disabled = false;
+      });
+      if (give) give.addEventListener("click", async () => {
+        const res = await call("POST", `/v1/approvals/${encodeURIComponent(id)}/approve`, {});
+        if (res.status !== 200) { out.textContent = errorText(res); return; }
+        tr.querySelector(".state").textContent = "approved";
+        give.remove();
+        out.textContent = "approved (audited)";
+      });
+    }
+  }
+
   async function transparency() {
     const r = await call("GET", "/v1/transparency");
     if (r.status !== 200) return show(`<section class="card"><h2>Transparency report</h2><p role="alert" class="bad">${esc(errorText(r))}</p></section>`);
@@ -186,7 +218,7 @@
     for (const a of document.querySelectorAll("nav a")) a.toggleAttribute("aria-current", a.getAttribute("href") === "#" + h.split("/")[0]);
     for (const a of document.querySelectorAll("nav a[aria-current]")) a.setAttribute("aria-current", "page");
     if (h.startsWith("officer/")) return officer(h.slice(8));
-    const views = { alerts, cases, log, leaks, breakglass, transparency };
+    const views = { alerts, cases, log, leaks, breakglass, approvals, transparency };
     return (views[h] || alerts)();
   }
 

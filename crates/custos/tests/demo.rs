@@ -134,7 +134,7 @@ fn the_demo_catches_and_names_the_sellers_and_its_outputs_work() {
 
 /// The dashboard and the citizens' report in headless Chromium, driven by playwright-core
 /// (`e2e/dashboard.mjs`): sign in, triage an alert, an officer's timeline, the log verified,
-/// a citizen's report with a proof verified in the page; screenshots saved. Skipped with a
+/// an approval read and given, a citizen's report with a proof verified in the page; screenshots saved. Skipped with a
 /// notice when Node.js, `e2e/node_modules` or Chromium is missing, unless
 /// `CUSTOS_REQUIRE_BROWSER=1` (CI).
 #[test]
@@ -189,8 +189,8 @@ fn the_dashboard_and_the_citizens_report_work_in_a_browser() {
     server.wait().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     assert!(run.status.success(), "{text}");
-    assert_eq!(text.matches("ok - ").count(), 5, "{text}");
-    for shot in ["alerts.png", "officer.png", "log.png", "citizen.png"] {
+    assert_eq!(text.matches("ok - ").count(), 6, "{text}");
+    for shot in ["alerts.png", "officer.png", "log.png", "approvals.png", "citizen.png"] {
         assert!(std::fs::metadata(out_dir.join(shot)).unwrap().len() > 10_000, "{shot}");
     }
 }
