@@ -227,7 +227,7 @@ fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
     init(&dir);
-    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("../custos-server/tests/tls");
+    let tls = common::test_tls_dir();
     let (cert, key) = (tls.join("server.pem"), tls.join("server.key"));
     // Files it cannot use are named, before anything is served.
     let missing = d.path().join("nope.pem");
@@ -248,19 +248,7 @@ fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
             .spawn()
             .unwrap(),
     );
-    let pem = std::fs::read_to_string(tls.join("ca.pem")).unwrap();
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls::pki_types::CertificateDer::from(der)).unwrap();
-    let client = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let agent = ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(client)).build();
+    let agent = common::test_tls_agent();
     let url = format!("https://localhost:{port}/audit/checkpoint");
     let up = (0..400).find_map(|_| {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -270,4 +258,42 @@ fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
     assert!(checkpoint.starts_with("custos.test/audit\n"), "{checkpoint}");
     // Plain HTTP on that port gets no answer.
     assert!(ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err());
+}
+
+#[test]
+fn a_witness_serves_over_https_too() {
+    let d = tempfile::tempdir().unwrap();
+    let wdir = d.path().join("w");
+    ok(&custos(&wdir, &["witness", "init", "--name", "oversight.test/w"]));
+    let tls = common::test_tls_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _witness = common::Server(
+        Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args([
+                "--dir",
+                wdir.to_str().unwrap(),
+                "witness",
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["--tls-cert", tls.join("server.pem").to_str().unwrap()])
+            .args(["--tls-key", tls.join("server.key").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let agent = common::test_tls_agent();
+    let url = format!("https://localhost:{port}/add-checkpoint");
+    // A body that is no checkpoint: the witness's own 400, over TLS.
+    let status = (0..400).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        match agent.post(&url).send_string("not a checkpoint") {
+            Err(ureq::Error::Status(code, _)) => Some(code),
+            Ok(r) => Some(r.status()),
+            Err(_) => None,
+        }
+    });
+    assert_eq!(status, Some(400));
 }
