@@ -235,6 +235,10 @@ pub struct WitnessEntry {
     pub url: String,
     /// The witness's verifier key (type 0x04).
     pub key: String,
+    /// For an `https` witness whose certificate a private authority issued: that authority's
+    /// certificate(s), PEM, the only ones trusted for it (otherwise the public web roots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
 }
 
 /// Read the log's witness list (empty when there is none).
@@ -248,7 +252,30 @@ pub fn load_witnesses(data_dir: &Path) -> Result<Vec<WitnessEntry>, WitnessError
 
 /// Add a witness to the log's list.
 pub fn add_witness(data_dir: &Path, url: &str, key: &str) -> Result<(), WitnessError> {
+    add_witness_with_ca(data_dir, url, key, None)
+}
+
+/// [`add_witness`] for an `https` witness whose certificate comes from the private authority
+/// in `ca_pem` (PEM text), trusted for that witness alone.
+pub fn add_witness_with_ca(
+    data_dir: &Path,
+    url: &str,
+    key: &str,
+    ca_pem: Option<&str>,
+) -> Result<(), WitnessError> {
     let url = witness_url(url)?;
+    if let Some(pem) = ca_pem {
+        if !url.starts_with("https://") {
+            return Err(WitnessError::Url {
+                url,
+                reason: "a certificate authority is for https addresses".into(),
+            });
+        }
+        crate::tls::client_trusting(pem).map_err(|reason| WitnessError::Url {
+            url: url.clone(),
+            reason: format!("its certificate authority {reason}"),
+        })?;
+    }
     let v = Verifier::from_text(key)?;
     if v.alg() != ALG_COSIGNATURE_V1 {
         return Err(file_err(
@@ -258,7 +285,7 @@ pub fn add_witness(data_dir: &Path, url: &str, key: &str) -> Result<(), WitnessE
     }
     let mut all = load_witnesses(data_dir)?;
     all.retain(|w| w.key != key.trim());
-    all.push(WitnessEntry { url, key: key.trim().to_string() });
+    all.push(WitnessEntry { url, key: key.trim().to_string(), ca: ca_pem.map(str::to_string) });
     write_json(&data_dir.join("witnesses.json"), &all)
 }
 
@@ -292,7 +319,8 @@ pub struct Publisher {
     published: Arc<RwLock<Option<String>>>,
     published_size: Option<u64>,
     out: PathBuf,
-    agent: ureq::Agent,
+    /// One HTTP agent per witness (its own trust roots where it names an authority).
+    agents: Vec<ureq::Agent>,
     /// Witnesses that failed at their last attempt, by key: they are asked again only after a
     /// back-off, and warned about once, then at most every [`WARN_EVERY`].
     failing: BTreeMap<String, Failing>,
@@ -339,7 +367,21 @@ impl Publisher {
             .into_iter()
             .map(|w| Verifier::from_text(&w.key).map(|v| (w, v)))
             .collect::<Result<Vec<_>, _>>()?;
-        let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(10)).build();
+        let list = data_dir.join("witnesses.json");
+        let agents = witnesses
+            .iter()
+            .map(|(w, _)| {
+                let b = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(10));
+                match &w.ca {
+                    None => Ok(b.build()),
+                    Some(pem) => {
+                        crate::tls::client_trusting(pem).map(|cfg| b.tls_config(cfg).build()).map_err(|e| {
+                            file_err(&list, format!("witness {}: certificate authority {e}", w.url))
+                        })
+                    }
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             log,
             witnesses,
@@ -347,7 +389,7 @@ impl Publisher {
             published,
             published_size: None,
             out: custos_logstore::log_dir(data_dir).join("checkpoint.cosigned"),
-            agent,
+            agents,
             failing: BTreeMap::new(),
         })
     }
@@ -359,6 +401,7 @@ impl Publisher {
 
     fn submit(
         &mut self,
+        agent: &ureq::Agent,
         w: &WitnessEntry,
         v: &Verifier,
         checkpoint: &str,
@@ -379,7 +422,7 @@ impl Publisher {
                 return Err(format!("witness has cosigned size {old}, larger than this log's {size}"));
             }
             let body = body_for(old)?;
-            match self.agent.post(&url).set("Content-Type", "text/plain").send_string(&body) {
+            match agent.post(&url).set("Content-Type", "text/plain").send_string(&body) {
                 Ok(resp) => {
                     let lines = resp.into_string().map_err(|e| e.to_string())?;
                     let text = note::parse(checkpoint).map_err(|e| e.to_string())?.text;
@@ -414,7 +457,8 @@ impl Publisher {
         }
         let mut note_text = c.checkpoint.clone();
         let ws = self.witnesses.clone();
-        for (w, v) in &ws {
+        let agents = self.agents.clone();
+        for ((w, v), agent) in ws.iter().zip(&agents) {
             let now = Instant::now();
             if let Some(f) = self.failing.get(&w.key).filter(|f| now < f.next_try) {
                 report.failed.push(format!(
@@ -426,7 +470,7 @@ impl Publisher {
                 ));
                 continue;
             }
-            match self.submit(w, v, &c.checkpoint, c.size) {
+            match self.submit(agent, w, v, &c.checkpoint, c.size) {
                 Ok(line) => {
                     note_text.push_str(&line);
                     report.cosigned_by.push(v.name().to_string());

@@ -469,3 +469,43 @@ fn tls_files_that_are_not_a_certificate_and_key_are_named_in_the_error() {
         assert!(e.contains(says), "{cert:?} {key:?}: {e}");
     }
 }
+
+#[test]
+fn a_witness_behind_a_private_authority_is_trusted_through_its_ca_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let log = new_log(d.path(), 50);
+    let rt = rt();
+    let wdir = d.path().join("w");
+    WitnessServer::init(&wdir, "oversight.test/w1").unwrap();
+    WitnessServer::trust(&wdir, &log.verifier().to_text()).unwrap();
+    let server = Arc::new(WitnessServer::open(&wdir).unwrap());
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let acceptor = custos_server::tls::acceptor(&tls.join("server.pem"), &tls.join("server.key")).unwrap();
+    let options =
+        custos_server::ServeOptions { tls: Some(acceptor), ..custos_server::ServeOptions::default() };
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        let router = witness::router(server.clone());
+        tokio::spawn(custos_server::serve_listener_with(l, router, std::future::pending(), options));
+        a
+    });
+    let url = format!("https://localhost:{}", addr.port());
+    let key = server.verifier().to_text();
+    let ca = std::fs::read_to_string(tls.join("ca.pem")).unwrap();
+    // Not without its authority: the public roots do not know the test CA.
+    add_witness(d.path(), &url, &key).unwrap();
+    let mut p = Publisher::new(log.clone(), d.path(), Arc::new(RwLock::new(None))).unwrap();
+    let r = p.publish_once().unwrap();
+    assert!(r.cosigned_by.is_empty() && r.failed.len() == 1, "{r:?}");
+    // With it: cosigned over TLS.
+    witness::add_witness_with_ca(d.path(), &url, &key, Some(&ca)).unwrap();
+    let mut p = Publisher::new(log.clone(), d.path(), Arc::new(RwLock::new(None))).unwrap();
+    let r = p.publish_once().unwrap();
+    assert_eq!(r.cosigned_by, ["oversight.test/w1"], "{:?}", r.failed);
+    // An authority is for https addresses, and must be one.
+    let e = witness::add_witness_with_ca(d.path(), "http://127.0.0.1:1", &key, Some(&ca)).unwrap_err();
+    assert!(e.to_string().contains("https"), "{e}");
+    let e = witness::add_witness_with_ca(d.path(), &url, &key, Some("no pem here")).unwrap_err();
+    assert!(e.to_string().contains("certificate authority"), "{e}");
+}

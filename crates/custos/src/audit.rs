@@ -100,6 +100,10 @@ pub enum WitnessListCmd {
         /// The witness's verifier key.
         #[arg(long)]
         key: String,
+        /// For an https witness whose certificate a private authority issued: that authority's
+        /// certificate (PEM), trusted for this witness alone.
+        #[arg(long)]
+        ca: Option<std::path::PathBuf>,
     },
     /// List the configured witnesses.
     List,
@@ -198,8 +202,13 @@ pub fn run(dir: &Path, cmd: AuditCmd) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         AuditCmd::Verify { url, key, token, since, quiet } => verify(dir, url, key, token, since, quiet)?,
-        AuditCmd::Witness(WitnessListCmd::Add { url, key }) => {
-            custos_server::witness::add_witness(dir, &url, &key)?;
+        AuditCmd::Witness(WitnessListCmd::Add { url, key, ca }) => {
+            let ca = ca
+                .map(|p| {
+                    std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))
+                })
+                .transpose()?;
+            custos_server::witness::add_witness_with_ca(dir, &url, &key, ca.as_deref())?;
             println!("witness {} added at {url}", Verifier::from_text(&key)?.name());
         }
         AuditCmd::Witness(WitnessListCmd::List) => {
