@@ -55,6 +55,10 @@ pub enum AuditCmd {
         /// A checkpoint saved earlier: the log must extend it (no rollback, no rewrite).
         #[arg(long)]
         since: Option<PathBuf>,
+        /// With an https --url whose certificate a private authority issued: that authority's
+        /// certificate (PEM), the only one trusted.
+        #[arg(long, requires = "url")]
+        ca: Option<PathBuf>,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -201,7 +205,14 @@ pub fn run(dir: &Path, cmd: AuditCmd) -> anyhow::Result<()> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        AuditCmd::Verify { url, key, token, since, quiet } => verify(dir, url, key, token, since, quiet)?,
+        AuditCmd::Verify { url, key, token, since, ca, quiet } => {
+            let ca = ca
+                .map(|p| {
+                    std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))
+                })
+                .transpose()?;
+            verify(dir, url.map(|u| (u, ca)), key, token, since, quiet)?
+        }
         AuditCmd::Witness(WitnessListCmd::Add { url, key, ca }) => {
             let ca = ca
                 .map(|p| {
@@ -287,7 +298,7 @@ fn append(dir: &Path, file: &Path) -> anyhow::Result<()> {
 
 fn verify(
     dir: &Path,
-    url: Option<String>,
+    url: Option<(String, Option<String>)>,
     key: Option<String>,
     token: Option<String>,
     since: Option<PathBuf>,
@@ -311,9 +322,9 @@ fn verify(
         }
     };
     let result = match url {
-        Some(url) => {
+        Some((url, ca)) => {
             let key = Verifier::from_text(key.as_deref().unwrap_or_default()).context("bad --key")?;
-            let mut f = crate::fetch::HttpTiles::new(&url, token);
+            let mut f = crate::fetch::HttpTiles::new(&url, token, ca.as_deref())?;
             let cp = f.checkpoint()?;
             let pb = bar(0);
             let r = verify_signed_log(&mut f, &cp, &key, since_text.as_deref(), &mut |n| pb.set_position(n));

@@ -12,9 +12,16 @@ pub struct HttpTiles {
 }
 
 impl HttpTiles {
-    pub fn new(prefix: &str, token: Option<String>) -> Self {
-        let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30)).build();
-        Self { prefix: prefix.trim_end_matches('/').to_string(), token, agent }
+    /// A fetcher for `prefix`; over https, checked against the public web roots, or against
+    /// `ca_pem` alone (PEM text of a private authority) when given.
+    pub fn new(prefix: &str, token: Option<String>, ca_pem: Option<&str>) -> anyhow::Result<Self> {
+        let mut b = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30));
+        if let Some(pem) = ca_pem {
+            let cfg = custos_server::tls::client_trusting(pem)
+                .map_err(|e| anyhow::anyhow!("--ca: the certificate authority {e}"))?;
+            b = b.tls_config(cfg);
+        }
+        Ok(Self { prefix: prefix.trim_end_matches('/').to_string(), token, agent: b.build() })
     }
 
     fn get(&self, path: &str) -> Result<Vec<u8>, String> {

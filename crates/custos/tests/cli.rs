@@ -258,6 +258,21 @@ fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
     assert!(checkpoint.starts_with("custos.test/audit\n"), "{checkpoint}");
     // Plain HTTP on that port gets no answer.
     assert!(ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err());
+    // The log verifies over https against the private authority named with --ca, and not
+    // against the public roots.
+    let vkey = ok(&custos(&dir, &["audit", "key"])).lines().last().unwrap().trim().to_string();
+    let prefix = format!("https://localhost:{port}/audit");
+    let ca = tls.join("ca.pem");
+    let v = |extra: &[&str]| {
+        let mut args = vec!["audit", "verify", "--url", &prefix, "--key", &vkey, "--quiet"];
+        args.extend_from_slice(extra);
+        custos(&dir, &args)
+    };
+    let out = ok(&v(&["--ca", ca.to_str().unwrap()]));
+    assert!(out.contains("verified"), "{out}");
+    let o = v(&[]);
+    let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+    assert!(!o.status.success() && err.contains("certificate"), "{err}");
 }
 
 #[test]
