@@ -1216,10 +1216,11 @@ impl Engine {
         sid: u64,
         case: &str,
         cited_id: Option<u32>,
-        traffic: bool,
+        action: &Action,
         day: i64,
     ) -> Explanation {
         let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None };
+        let (traffic, query) = (action.is_traffic(), *action == Action::NameSearch);
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
         // Whether any case's file holds the subject.
@@ -1270,6 +1271,12 @@ impl Engine {
         let on_case =
             |name_id: u32| self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&name_id));
         let own_case = on_case(officer);
+        // A name search's subject is the name searched for, not a person: no case file holds
+        // it, so a file cannot back it or fail to. Under a case the officer works, the case is
+        // its explanation (as for any access the officer's case explains).
+        if query && own_case {
+            return plain(0.0);
+        }
         // The cited case's file holds the subject: the request says why and the file agrees;
         // only the officer is not on the case (case files do not list everyone who works a
         // case, and support units pull for cases of others).
@@ -1388,7 +1395,7 @@ impl Engine {
         let Explanation { weight, case: cited, first_pull } = if ev.subject.is_empty() {
             Explanation { weight: 0.0, case: NO_CASE, first_pull: None }
         } else {
-            self.explanation(oi, sid, &ev.case, cited_id, traffic, day)
+            self.explanation(oi, sid, &ev.case, cited_id, &ev.action, day)
         };
         let watch = self.watch.get(&sid).copied();
         // Where no case file is given, a case's file is what the log has pulled under it: a
@@ -2620,11 +2627,11 @@ mod tests {
             e.push(&ev(day, "X", &format!("{}", 2_000_000 + day), ""));
         }
         // Last close: day `keep`, so B's pull of day 0 still corroborates A's.
-        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 1).weight, 0.25);
+        assert_eq!(e.explanation(a, sid, "C1", None, &Action::IdentityLookup, keep + 1).weight, 0.25);
         e.push(&ev(keep + 2, "X", "3000000", ""));
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
-        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).weight, 0.5);
-        assert_eq!(e.explanation(a, sid, "C1", None, false, keep + 2).weight, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", None, &Action::IdentityLookup, keep + 2).weight, 0.5);
+        assert_eq!(e.explanation(a, sid, "C1", None, &Action::IdentityLookup, keep + 2).weight, 0.5);
     }
 
     /// An allowed identity lookup in unit `U`, at UTC.

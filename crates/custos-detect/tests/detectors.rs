@@ -1058,3 +1058,23 @@ fn an_investigator_between_cases_doing_routine_checks_is_judged_as_a_desk() {
     let r = run(evs, &links, &[]);
     assert!(r.alerts.iter().any(|a| a.officer == "o2" && a.severity >= Severity::High), "{:#?}", r.alerts);
 }
+
+#[test]
+fn a_name_search_under_the_officers_own_case_is_explained_by_it() {
+    // A name searched for is no person a case file could hold: under a case the officer works,
+    // the case explains it; citing no case, nothing does.
+    let unexplained = |case: &str| {
+        let (mut evs, links) = background(20, 5);
+        for k in 0..4 {
+            let t = T0 + 15 * DAY + 11 * 3600 + k * 600;
+            evs.push(ev(t, "o1", "U", Action::NameSearch, &format!("name {k}"), case));
+        }
+        let r = run(evs, &links, &[]);
+        let o1 = r.officers.iter().find(|o| o.officer == "o1").unwrap();
+        o1.reasons.iter().any(|x| x.code.starts_with("unexplained"))
+            || r.alerts.iter().any(|a| a.officer == "o1" && a.detector.starts_with("unexplained"))
+    };
+    assert!(!unexplained("C1"), "searches under the officer's own case");
+    assert!(unexplained(""), "searches citing no case");
+    assert!(unexplained("C7"), "searches under another officer's case");
+}

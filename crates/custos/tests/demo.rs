@@ -65,6 +65,10 @@ fn the_demo_catches_and_names_the_sellers_and_its_outputs_work() {
     let cosigned = std::fs::read_to_string(dir.join("log/checkpoint.cosigned")).unwrap();
     assert!(cosigned.contains("— oversight.demo/witness "), "{cosigned}");
     assert!(out.contains("fails verification"), "the tampered copy was not caught:\n{out}");
+    // The two-person rule: refused before the approval, run once after it, refused again.
+    let two = out.split("== Two-person rule ==").nth(1).unwrap_or_default();
+    assert_eq!(two.matches("refused (403 approval_required)").count(), 2, "{out}");
+    assert!(two.contains("reads the exact request") && two.contains("the search runs once"), "{out}");
 
     // The report is one self-contained page.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();

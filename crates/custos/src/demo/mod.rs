@@ -179,7 +179,7 @@ pub fn run(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
     gw.add_watch(&world.watch)?;
 
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let (replay, finding, setup, files) = rt.block_on(async {
+    let (replay, finding, setup, files, two_person) = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let waddr = listener.local_addr()?;
         tokio::spawn(custos_server::serve_listener(
@@ -194,6 +194,7 @@ pub fn run(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
         let files = agency::case_files(&world);
         let replay = replay(&client, &setup, &world, &files, &base).await?;
         let finding = leak(dir, &client, &setup, &world, &replay, seed).await?;
+        let two_person = two_person(&client, &setup, &world, &files, seed).await?;
 
         // The witness cosigns the final checkpoint.
         let published = Arc::new(RwLock::new(None));
@@ -202,7 +203,7 @@ pub fn run(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
         if report.cosigned_by.is_empty() {
             bail!("the witness did not cosign: {:?}", report.failed);
         }
-        anyhow::Ok((replay, finding, setup, files))
+        anyhow::Ok((replay, finding, setup, files, two_person))
     })?;
     drop(rt);
 
@@ -224,6 +225,11 @@ pub fn run(dir: &Path, scale: Scale, seed: u64) -> anyhow::Result<()> {
     custos_logstore::atomic_write(&dir.join("report.html"), html.as_bytes(), false)?;
 
     summary.print();
+    println!("\n== Two-person rule ==");
+    for line in &two_person {
+        println!("{line}");
+    }
+
     println!("\n== The audit log ==");
     println!(
         "{} entries; verified {} entries and {} tiles in {verify_secs:.2}s; root {}",
@@ -286,6 +292,93 @@ fn populate(gw: &Gateway, world: &World, scale: Scale, seed: u64) -> anyhow::Res
     b.finish();
     println!("sealed {} identity records and {n} call records into the store", world.citizens.len());
     Ok(())
+}
+
+/// Step 5b: the two-person rule on the last day. An investigator asks to search the registry
+/// by name under an open case; without a second officer's approval the search is refused; the
+/// supervisor of the unit reads the exact request and approves it; it runs once, and the same
+/// approval does not run it again. Returns the lines to print.
+async fn two_person(
+    client: &Client,
+    setup: &Setup,
+    world: &World,
+    files: &[CaseFile],
+    seed: u64,
+) -> anyhow::Result<Vec<String>> {
+    let insiders: HashSet<&str> = world.insiders.iter().map(|i| i.officer.as_str()).collect();
+    let honest = |o: &&custos_sim::SimOfficer| !insiders.contains(o.id.as_str());
+    let officer = |id: &str| world.officers.iter().find(|o| o.id == id);
+    // An investigator on a case still open at the end, and a supervisor of that case's unit.
+    let pick = files.iter().rev().filter(|f| f.end_day + 2 >= world.days && !f.covert).find_map(|f| {
+        let inv = f
+            .officers
+            .iter()
+            .filter_map(|o| officer(o))
+            .filter(honest)
+            .find(|o| o.role == custos_sim::Role::Investigator)?;
+        let sup = world
+            .officers
+            .iter()
+            .filter(honest)
+            .find(|o| o.role == custos_sim::Role::Supervisor && o.unit == f.unit && o.id != inv.id)?;
+        Some((f, inv.id.clone(), sup.id.clone()))
+    });
+    let Some((f, inv, sup)) = pick else {
+        return Ok(vec![
+            "(no open case with an investigator and a supervisor of its unit to show it on)".into()
+        ]);
+    };
+    let (inv_t, sup_t) = (
+        setup.tokens.get(&inv).context("investigator token")?,
+        setup.tokens.get(&sup).context("supervisor token")?,
+    );
+    let now = day_start(world.days.saturating_sub(1)) + 12 * 3600;
+    let someone = &world.citizens[world.citizens.len() / 2];
+    let name = custos_sim::people::person(seed, &someone.nid, &someone.msisdn).name_en;
+    let search = json!({"name": name, "case": f.id, "warrant": f.warrant(), "purpose": format!("identify a caller in {}", f.id)});
+    let asked =
+        client.ok(inv_t, "/v1/approvals", &json!({"action": "name_search", "request": search}), now).await?;
+    let id = asked["approval"].as_str().context("approval id")?.to_string();
+    let mut lines = vec![format!(
+        "{inv} asks to search the registry by name (\"{name}\") under {}: approval {id} opened",
+        f.id
+    )];
+    let mut run = search.clone();
+    run["approval"] = json!(id);
+    let (status, v) = client.call(inv_t, Method::POST, "/v1/identity/search", Some(&run), now).await?;
+    if status != 403 {
+        bail!("a name search before its approval answered {status}: {v}");
+    }
+    lines.push(format!("run before a second officer approves it: refused ({status} {})", reasons(&v)));
+    let (status, seen) = client.call(sup_t, Method::GET, &format!("/v1/approvals/{id}"), None, now).await?;
+    if status != 200 || seen["request"]["name"] != json!(name) {
+        bail!("the supervisor could not read the request: {status} {seen}");
+    }
+    client.ok(sup_t, &format!("/v1/approvals/{id}/approve"), &json!({}), now).await?;
+    lines.push(format!(
+        "{sup}, supervisor of {}, reads the exact request ({}) and approves it; both are audited",
+        f.unit,
+        serde_json::to_string(&seen["request"])?
+    ));
+    let found = client.ok(inv_t, "/v1/identity/search", &run, now).await?;
+    let rows = found["records"].as_array().map_or(0, Vec::len);
+    let (status, v) = client.call(inv_t, Method::POST, "/v1/identity/search", Some(&run), now).await?;
+    if status != 403 {
+        bail!("a second search on a used approval answered {status}: {v}");
+    }
+    lines.push(format!(
+        "the search runs once ({rows} rows: the matches and one traceable decoy); the same approval again: refused ({status} {})",
+        reasons(&v)
+    ));
+    Ok(lines)
+}
+
+/// The reason codes of a refusal, for printing.
+fn reasons(v: &Value) -> String {
+    v["error"]["reasons"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
 }
 
 /// Step 3: accounts: officers, independent reviewers, an oversight auditor, with tokens.
