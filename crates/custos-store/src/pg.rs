@@ -159,6 +159,18 @@ fn worker(url: String, schema: Option<String>, rx: Arc<Mutex<Receiver<Job>>>, mu
 }
 
 impl PgStore {
+    /// The approvals a query (`SELECT id, doc, used …`, with `$1` the time when given) returns.
+    fn approvals_where(&self, sql: &'static str, now: Option<i64>) -> Result<Vec<Approval>, StoreError> {
+        let rows: Vec<(String, String, bool)> = self.run(move |c| {
+            let rows = match &now {
+                Some(t) => c.query(sql, &[t]),
+                None => c.query(sql, &[]),
+            };
+            Ok(rows.map_err(db)?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        })?;
+        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+    }
+
     /// Connect (`postgres://user@host:port/db` or key-value form), optionally inside a schema,
     /// and bring the schema up to date.
     pub fn open(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
@@ -539,29 +551,15 @@ impl Store for PgStore {
     }
 
     fn open_approvals(&self, now: i64) -> Result<Vec<Approval>, StoreError> {
-        let rows: Vec<(String, String, bool)> = self.run(move |c| {
-            Ok(c.query(
-                "SELECT id, doc, used FROM approvals WHERE NOT used \
-                 AND (doc::jsonb->>'expires')::bigint > $1 ORDER BY id COLLATE \"C\"",
-                &[&now],
-            )
-            .map_err(db)?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
-        })?;
-        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+        self.approvals_where(
+            "SELECT id, doc, used FROM approvals WHERE NOT used \
+             AND (doc::jsonb->>'expires')::bigint > $1 ORDER BY id COLLATE \"C\"",
+            Some(now),
+        )
     }
 
     fn approvals(&self) -> Result<Vec<Approval>, StoreError> {
-        let rows: Vec<(String, String, bool)> = self.run(|c| {
-            Ok(c.query("SELECT id, doc, used FROM approvals ORDER BY id COLLATE \"C\"", &[])
-                .map_err(db)?
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect())
-        })?;
-        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+        self.approvals_where("SELECT id, doc, used FROM approvals ORDER BY id COLLATE \"C\"", None)
     }
 
     fn meta_keys(&self) -> Result<Vec<String>, StoreError> {

@@ -58,6 +58,24 @@ fn from_doc<T: DeserializeOwned>(what: &str, s: &str) -> Result<T, StoreError> {
 }
 
 impl SqliteStore {
+    /// The approvals a query (`SELECT id, doc, used …`) returns.
+    fn approvals_where<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<Approval>, StoreError> {
+        let rows: Vec<(String, String, bool)> = self.with_reader(|c| {
+            let mut st = c.prepare_cached(sql).map_err(db)?;
+            let rows = st
+                .query_map(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            Ok(rows)
+        })?;
+        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+    }
+
     /// Open (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let writer = Connection::open(path).map_err(db)?;
@@ -374,34 +392,15 @@ impl Store for SqliteStore {
     }
 
     fn open_approvals(&self, now: i64) -> Result<Vec<Approval>, StoreError> {
-        let rows: Vec<(String, String, bool)> = self.with_reader(|c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT id, doc, used FROM approvals WHERE used = 0 \
-                     AND CAST(json_extract(doc, '$.expires') AS INTEGER) > ?1 ORDER BY id",
-                )
-                .map_err(db)?;
-            let rows = st
-                .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            Ok(rows)
-        })?;
-        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+        self.approvals_where(
+            "SELECT id, doc, used FROM approvals WHERE used = 0 \
+             AND CAST(json_extract(doc, '$.expires') AS INTEGER) > ?1 ORDER BY id",
+            [now],
+        )
     }
 
     fn approvals(&self) -> Result<Vec<Approval>, StoreError> {
-        let rows: Vec<(String, String, bool)> = self.with_reader(|c| {
-            let mut st = c.prepare_cached("SELECT id, doc, used FROM approvals ORDER BY id").map_err(db)?;
-            let rows = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            Ok(rows)
-        })?;
-        rows.into_iter().map(|(id, d, used)| crate::approval_from(&id, &d, used)).collect()
+        self.approvals_where("SELECT id, doc, used FROM approvals ORDER BY id", [])
     }
 
     fn meta_keys(&self) -> Result<Vec<String>, StoreError> {
