@@ -58,7 +58,8 @@ impl Gateway {
         self.snap.read().is_ok_and(|s| s.officers.contains_key(officer))
     }
 
-    fn unit_of(&self, officer: &str) -> String {
+    /// An officer's unit, from the current snapshot (empty for no such officer).
+    pub(crate) fn unit_of(&self, officer: &str) -> String {
         self.snap
             .read()
             .ok()

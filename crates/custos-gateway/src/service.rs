@@ -1187,39 +1187,33 @@ impl Gateway {
             // The approval's own ID is not part of what it approves (see `request_hash`).
             o.remove("approval");
         }
-        let bi = match action {
-            "name_search" => {
-                let r: NameSearchReq = parse_request(&request)?;
-                (ctx.case, ctx.warrant, ctx.purpose) = (r.case, r.warrant, r.purpose);
-                if custos_store::name_tokens(&r.name).is_empty() {
+        // Only a request its endpoint would take can be approved.
+        if action == "name_search" {
+            let r: NameSearchReq = parse_request(&request)?;
+            if custos_store::name_tokens(&r.name).is_empty() {
+                return Err(GatewayError::Invalid(
+                    "invalid_name",
+                    "`request.name` needs at least one word of two letters".into(),
+                ));
+            }
+        } else {
+            let r: CdrQueryReq = parse_request(&request)?;
+            if normalize_msisdn(&r.msisdn).is_none() {
+                return Err(GatewayError::Invalid(
+                    "invalid_msisdn",
+                    "`request.msisdn` must be a Bangladeshi mobile number".into(),
+                ));
+            }
+            for (name, v) in [("from", &r.from), ("to", &r.to)] {
+                if parse_when(v).is_none() {
                     return Err(GatewayError::Invalid(
-                        "invalid_name",
-                        "`request.name` needs at least one word of two letters".into(),
+                        "invalid_period",
+                        format!("`request.{name}` must be RFC 3339 or Unix seconds"),
                     ));
                 }
-                vault.blind("name", &r.name.to_lowercase())
             }
-            _ => {
-                let r: CdrQueryReq = parse_request(&request)?;
-                (ctx.case, ctx.warrant, ctx.purpose) = (r.case, r.warrant, r.purpose);
-                let msisdn = normalize_msisdn(&r.msisdn).ok_or_else(|| {
-                    GatewayError::Invalid(
-                        "invalid_msisdn",
-                        "`request.msisdn` must be a Bangladeshi mobile number".into(),
-                    )
-                })?;
-                for (name, v) in [("from", &r.from), ("to", &r.to)] {
-                    if parse_when(v).is_none() {
-                        return Err(GatewayError::Invalid(
-                            "invalid_period",
-                            format!("`request.{name}` must be RFC 3339 or Unix seconds"),
-                        ));
-                    }
-                }
-                vault.blind("msisdn", &msisdn)
-            }
-        };
-        ctx.subjects = vec![vault.commit(&bi)];
+        }
+        describe_request(vault, action, &request, ctx);
         self.officer_facts(p)?;
         let now = self.now();
         let id = new_id("ap-");
@@ -1251,8 +1245,6 @@ impl Gateway {
     /// requests themselves: reading one is [`Gateway::approval_view`], audited with its subject.
     pub fn approvals_view(&self, p: &Principal) -> Result<Value, GatewayError> {
         let o = self.officer_facts(p)?;
-        let reviewer = o.roles.iter().any(|r| r == "reviewer");
-        let supervisor = o.roles.iter().any(|r| r == "supervisor");
         let now = self.now();
         let mut open = self.registry.store().open_approvals(now)?;
         open.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
@@ -1262,15 +1254,13 @@ impl Gateway {
             .filter_map(|a| {
                 let unit = snap.officers.get(&a.requester).map(|r| r.unit.clone());
                 let mine = a.requester == p.subject;
-                let may_approve =
-                    !mine && (reviewer || (supervisor && unit.as_deref() == Some(o.unit.as_str())));
+                let may_approve = !mine && gives_approvals_for(&o, unit.as_deref());
                 if !(mine || may_approve) {
                     return None;
                 }
-                let (action, _) = a.summary.split_once(' ').unwrap_or((a.summary.as_str(), ""));
                 Some(json!({
                     "approval": a.id,
-                    "action": action,
+                    "action": approval_action(&a),
                     "requester": a.requester,
                     "requester_unit": unit,
                     "status": if a.approver.is_some() { "approved" } else { "pending" },
@@ -1292,46 +1282,25 @@ impl Gateway {
         let a = self.registry.store().approval(id)?.ok_or_else(|| {
             GatewayError::NotFound("not_found", format!("approval `{}` not found", clip(id)))
         })?;
-        let requester_unit =
-            self.snap.read().ok().and_then(|s| s.officers.get(&a.requester).map(|r| r.unit.clone()));
-        let may_approve = o.roles.iter().any(|r| r == "reviewer")
-            || (o.roles.iter().any(|r| r == "supervisor")
-                && requester_unit.as_deref() == Some(o.unit.as_str()));
-        if a.requester != p.subject && !may_approve {
+        let requester_unit = Some(self.unit_of(&a.requester)).filter(|u| !u.is_empty());
+        if a.requester != p.subject && !gives_approvals_for(&o, requester_unit.as_deref()) {
             return Err(GatewayError::Denied(vec!["approver_role_required".into()]));
         }
-        let (action, _) = a.summary.split_once(' ').unwrap_or((a.summary.as_str(), ""));
         let request = match &a.sealed_request {
             Some(sealed) => {
                 let vault = self.registry.vault();
-                let bytes = B64
+                let opened = B64
                     .decode(sealed)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| {
+                        vault
+                            .open_labelled(Category::Identity, &format!("approval:{}", a.id), &bytes)
+                            .map_err(|e| e.to_string())
+                    })
+                    .and_then(|plain| serde_json::from_slice::<Value>(&plain).map_err(|e| e.to_string()))
                     .map_err(|e| internal(format!("approval `{id}`: sealed request: {e}")))?;
-                let plain = vault
-                    .open_labelled(Category::Identity, &format!("approval:{}", a.id), &bytes)
-                    .map_err(|e| internal(format!("approval `{id}`: sealed request: {e}")))?;
-                let r: Value = serde_json::from_slice(&plain)
-                    .map_err(|e| internal(format!("approval `{id}`: sealed request: {e}")))?;
-                for k in ["case", "warrant", "purpose"] {
-                    let v = r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-                    match k {
-                        "case" => ctx.case = v,
-                        "warrant" => ctx.warrant = v,
-                        _ => ctx.purpose = v,
-                    }
-                }
-                let bi = match action {
-                    "name_search" => {
-                        r.get("name").and_then(Value::as_str).map(|n| vault.blind("name", &n.to_lowercase()))
-                    }
-                    _ => r
-                        .get("msisdn")
-                        .and_then(Value::as_str)
-                        .and_then(normalize_msisdn)
-                        .map(|m| vault.blind("msisdn", &m)),
-                };
-                ctx.subjects = bi.map(|b| vec![vault.commit(&b)]).unwrap_or_default();
-                r
+                describe_request(vault, approval_action(&a), &opened, ctx);
+                opened
             }
             None => Value::Null,
         };
@@ -1347,7 +1316,7 @@ impl Gateway {
         };
         Ok(json!({
             "approval": a.id,
-            "action": action,
+            "action": approval_action(&a),
             "requester": a.requester,
             "requester_unit": requester_unit,
             "status": status,
@@ -1376,8 +1345,7 @@ impl Gateway {
         }
         // A supervisor vouches for their own unit's work; reviewers, who stand outside the
         // units, may approve any unit's.
-        let requester_unit =
-            self.snap.read().ok().and_then(|s| s.officers.get(&a.requester).map(|r| r.unit.clone()));
+        let requester_unit = Some(self.unit_of(&a.requester)).filter(|u| !u.is_empty());
         if !o.roles.iter().any(|r| r == "reviewer") && requester_unit.as_deref() != Some(o.unit.as_str()) {
             return Err(GatewayError::Denied(vec!["approver_of_other_unit".into()]));
         }
@@ -2038,6 +2006,32 @@ fn canonical(v: &Value) -> String {
 pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &Value) -> Result<T, GatewayError> {
     serde_json::from_value(body.clone())
         .map_err(|e| GatewayError::BadRequest("invalid_body", format!("invalid request: {e}")))
+}
+
+/// Whether officer `o` may give approvals for requests of an officer of `requester_unit`:
+/// a reviewer for any unit, a supervisor for their own (the requester aside; see `approve`).
+fn gives_approvals_for(o: &OfficerFacts, requester_unit: Option<&str>) -> bool {
+    o.roles.iter().any(|r| r == "reviewer")
+        || (o.roles.iter().any(|r| r == "supervisor") && requester_unit == Some(o.unit.as_str()))
+}
+
+/// The action an approval is for (`name_search`, `cdr_query`): its summary's first word.
+fn approval_action(a: &Approval) -> &str {
+    a.summary.split(' ').next().unwrap_or_default()
+}
+
+/// Fill an audit entry's case, warrant, purpose and subject commitment from the request an
+/// approval is for (a name search's name, or a call-record query's number, as the endpoint
+/// itself would commit to them).
+fn describe_request(vault: &custos_store::Vault, action: &str, request: &Value, ctx: &mut Ctx) {
+    let field = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    (ctx.case, ctx.warrant, ctx.purpose) = (field("case"), field("warrant"), field("purpose"));
+    let bi = if action == "name_search" {
+        Some(vault.blind("name", &field("name").to_lowercase()))
+    } else {
+        normalize_msisdn(&field("msisdn")).map(|m| vault.blind("msisdn", &m))
+    };
+    ctx.subjects = bi.map(|b| vec![vault.commit(&b)]).unwrap_or_default();
 }
 
 /// [`parse`] for the request an approval is asked for, named as the body's `request`.
