@@ -313,14 +313,14 @@ pub fn witness_url(url: &str) -> Result<String, WitnessError> {
 #[derive(Debug)]
 pub struct Publisher {
     log: LogStore,
-    witnesses: Vec<(WitnessEntry, Verifier)>,
+    /// Each witness with its key and the HTTP agent that reaches it (its own trust roots where
+    /// it names an authority).
+    witnesses: Vec<(WitnessEntry, Verifier, ureq::Agent)>,
     /// Size each witness last cosigned, as far as we know.
     known: BTreeMap<String, u64>,
     published: Arc<RwLock<Option<String>>>,
     published_size: Option<u64>,
     out: PathBuf,
-    /// One HTTP agent per witness (its own trust roots where it names an authority).
-    agents: Vec<ureq::Agent>,
     /// Witnesses that failed at their last attempt, by key: they are asked again only after a
     /// back-off, and warned about once, then at most every [`WARN_EVERY`].
     failing: BTreeMap<String, Failing>,
@@ -363,25 +363,23 @@ impl Publisher {
         data_dir: &Path,
         published: Arc<RwLock<Option<String>>>,
     ) -> Result<Self, WitnessError> {
+        let list = data_dir.join("witnesses.json");
         let witnesses = load_witnesses(data_dir)?
             .into_iter()
-            .map(|w| Verifier::from_text(&w.key).map(|v| (w, v)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let list = data_dir.join("witnesses.json");
-        let agents = witnesses
-            .iter()
-            .map(|(w, _)| {
+            .map(|w| {
+                let v = Verifier::from_text(&w.key)?;
                 let b = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(10));
-                match &w.ca {
-                    None => Ok(b.build()),
-                    Some(pem) => {
-                        crate::tls::client_trusting(pem).map(|cfg| b.tls_config(cfg).build()).map_err(|e| {
+                let agent = match &w.ca {
+                    None => b.build(),
+                    Some(pem) => b
+                        .tls_config(crate::tls::client_trusting(pem).map_err(|e| {
                             file_err(&list, format!("witness {}: certificate authority {e}", w.url))
-                        })
-                    }
-                }
+                        })?)
+                        .build(),
+                };
+                Ok((w, v, agent))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, WitnessError>>()?;
         Ok(Self {
             log,
             witnesses,
@@ -389,7 +387,6 @@ impl Publisher {
             published,
             published_size: None,
             out: custos_logstore::log_dir(data_dir).join("checkpoint.cosigned"),
-            agents,
             failing: BTreeMap::new(),
         })
     }
@@ -457,8 +454,7 @@ impl Publisher {
         }
         let mut note_text = c.checkpoint.clone();
         let ws = self.witnesses.clone();
-        let agents = self.agents.clone();
-        for ((w, v), agent) in ws.iter().zip(&agents) {
+        for (w, v, agent) in &ws {
             let now = Instant::now();
             if let Some(f) = self.failing.get(&w.key).filter(|f| now < f.next_try) {
                 report.failed.push(format!(

@@ -417,18 +417,9 @@ fn https_with_a_certificate_from_pem_files() {
         a
     });
     // A client that trusts the test CA.
-    let mut roots = rustls::RootCertStore::empty();
-    let ca = std::fs::read(dir.join("ca.pem")).unwrap();
-    let b64: String = String::from_utf8(ca).unwrap().lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
-    roots.add(rustls::pki_types::CertificateDer::from(der)).unwrap();
-    let client =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let agent = ureq::AgentBuilder::new().tls_config(Arc::new(client)).build();
+    let ca = std::fs::read_to_string(dir.join("ca.pem")).unwrap();
+    let client = custos_server::tls::client_trusting(&ca).unwrap();
+    let agent = ureq::AgentBuilder::new().tls_config(client).build();
     let body =
         agent.get(&format!("https://localhost:{}/ok", addr.port())).call().unwrap().into_string().unwrap();
     assert_eq!(body, "ok over tls");

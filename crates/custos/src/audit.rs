@@ -206,19 +206,11 @@ pub fn run(dir: &Path, cmd: AuditCmd) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         AuditCmd::Verify { url, key, token, since, ca, quiet } => {
-            let ca = ca
-                .map(|p| {
-                    std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))
-                })
-                .transpose()?;
+            let ca = read_text(ca.as_deref())?;
             verify(dir, url.map(|u| (u, ca)), key, token, since, quiet)?
         }
         AuditCmd::Witness(WitnessListCmd::Add { url, key, ca }) => {
-            let ca = ca
-                .map(|p| {
-                    std::fs::read_to_string(&p).with_context(|| format!("cannot read `{}`", p.display()))
-                })
-                .transpose()?;
+            let ca = read_text(ca.as_deref())?;
             custos_server::witness::add_witness_with_ca(dir, &url, &key, ca.as_deref())?;
             println!("witness {} added at {url}", Verifier::from_text(&key)?.name());
         }
@@ -296,6 +288,13 @@ fn append(dir: &Path, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The text of an optional file named on the command line (a saved checkpoint, a certificate
+/// authority).
+fn read_text(path: Option<&Path>) -> anyhow::Result<Option<String>> {
+    path.map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read `{}`", p.display())))
+        .transpose()
+}
+
 fn verify(
     dir: &Path,
     url: Option<(String, Option<String>)>,
@@ -304,10 +303,7 @@ fn verify(
     since: Option<PathBuf>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let since_text = since
-        .as_ref()
-        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read `{}`", p.display())))
-        .transpose()?;
+    let since_text = read_text(since.as_deref())?;
     let started = std::time::Instant::now();
     let bar = |size: u64| {
         if quiet {

@@ -143,16 +143,5 @@ pub fn test_tls_dir() -> std::path::PathBuf {
 /// An HTTP agent that trusts the test CA (and nothing else).
 pub fn test_tls_agent() -> ureq::Agent {
     let pem = std::fs::read_to_string(test_tls_dir().join("ca.pem")).unwrap();
-    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls::pki_types::CertificateDer::from(der)).unwrap();
-    let client = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(client)).build()
+    ureq::AgentBuilder::new().tls_config(custos_server::tls::client_trusting(&pem).unwrap()).build()
 }
