@@ -5,6 +5,9 @@
 //! - [`witness`]: an independent C2SP `tlog-witness` server, and the log-side client that
 //!   gathers cosignatures ([`witness::Publisher`]).
 //! - [`error`]: the one HTTP error boundary: `{"error": {"code", "message"}}`.
+//! - [`tls`]: rustls server and client configurations from PEM files.
+//! - [`serve_listener_with`]: the accept loop (HTTP/1.1, header and idle timeouts, optional
+//!   TLS, graceful shutdown).
 //!
 //! Everything arriving here is untrusted; handlers parse with the pure parsers of
 //! `custos-tlog` and never panic on bad input.
