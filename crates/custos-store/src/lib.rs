@@ -16,6 +16,7 @@ pub mod import;
 pub mod model;
 pub mod pg;
 pub mod pglog;
+mod pgtls;
 pub mod sqlite;
 
 pub use crypto::{Category, KeyWrapper, LocalKek, Vault};
@@ -28,6 +29,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Db(String),
+    /// The settings for reaching the database are unusable (connection string, TLS files).
+    #[error("database settings: {0}")]
+    Config(String),
     /// A key or a ciphertext failed.
     #[error("crypto error: {0}")]
     Crypto(String),

@@ -75,6 +75,21 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// An error with its causes (a TLS failure sits beneath "error performing TLS handshake").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
 pub(crate) fn db(e: postgres::Error) -> StoreError {
     StoreError::Db(e.to_string())
 }
@@ -97,9 +112,16 @@ fn quote_ident(s: &str) -> Result<String, StoreError> {
     Ok(format!("\"{s}\""))
 }
 
+/// Connect, over TLS when the connection string asks for it (see [`crate::pgtls`]: libpq's
+/// `sslmode`, `sslrootcert`, `sslcert`, `sslkey`).
 pub(crate) fn connect(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
-    let mut c = Client::connect(url, NoTls)
-        .map_err(|e| StoreError::Db(format!("cannot connect to PostgreSQL: {e}")))?;
+    let t = crate::pgtls::target(url)?;
+    let c = match t.tls {
+        Some(tls) => t.config.connect(tls),
+        None => t.config.connect(NoTls),
+    };
+    let mut c =
+        c.map_err(|e| StoreError::Db(format!("cannot connect to PostgreSQL: {}", error_chain(&e))))?;
     if let Some(s) = schema {
         let q = quote_ident(s)?;
         // Serialised like migrations: concurrent `CREATE SCHEMA IF NOT EXISTS` can collide.
