@@ -126,7 +126,12 @@ fn main() {
     let addr = rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let a = l.local_addr().unwrap();
-        tokio::spawn(custos_server::serve_listener(l, router, std::future::pending()));
+        // All load comes from one address, as through a load balancer: no per-address limit.
+        let options = custos_server::ServeOptions {
+            max_connections_per_address: 0,
+            ..custos_server::ServeOptions::default()
+        };
+        tokio::spawn(custos_server::serve_listener_with(l, router, std::future::pending(), options));
         a
     });
     let bare = b"GET /bench/bare HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();

@@ -33,10 +33,16 @@ fn listen(rt: &tokio::runtime::Runtime, gw: Arc<Gateway>) -> SocketAddr {
     rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let a = l.local_addr().unwrap();
-        tokio::spawn(custos_server::serve_listener(
+        // All load comes from one address, as through a load balancer: no per-address limit.
+        let options = custos_server::ServeOptions {
+            max_connections_per_address: 0,
+            ..custos_server::ServeOptions::default()
+        };
+        tokio::spawn(custos_server::serve_listener_with(
             l,
             custos_gateway::http::router(gw),
             std::future::pending(),
+            options,
         ));
         a
     })

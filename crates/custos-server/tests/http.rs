@@ -350,7 +350,10 @@ fn silent_and_idle_connections_are_closed_and_shutdown_waits_for_requests() {
         }),
     );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let limits = custos_server::ServeOptions { header_timeout: Duration::from_secs(1), tls: None };
+    let limits = custos_server::ServeOptions {
+        header_timeout: Duration::from_secs(1),
+        ..custos_server::ServeOptions::default()
+    };
     let (addr, served) = rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let a = l.local_addr().unwrap();
@@ -402,6 +405,77 @@ fn silent_and_idle_connections_are_closed_and_shutdown_waits_for_requests() {
 }
 
 #[test]
+fn connections_over_the_limits_are_answered_503_and_closed() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let rt = rt();
+    let router = axum::Router::new().route("/ok", axum::routing::get(|| async { "ok" }));
+    let options = custos_server::ServeOptions {
+        max_connections: 3,
+        max_connections_per_address: 2,
+        ..custos_server::ServeOptions::default()
+    };
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(custos_server::serve_listener_with(l, router, std::future::pending(), options));
+        a
+    });
+    // A connection from the given loopback address.
+    let from = |src: &str| {
+        rt.block_on(async {
+            let s = tokio::net::TcpSocket::new_v4().unwrap();
+            s.bind(format!("{src}:0").parse().unwrap()).unwrap();
+            let c = s.connect(addr).await.unwrap().into_std().unwrap();
+            c.set_nonblocking(false).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            c
+        })
+    };
+    // One request kept alive: proof the connection was taken.
+    let served = |c: &mut std::net::TcpStream| {
+        if c.write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+            return false;
+        }
+        let mut buf = [0u8; 512];
+        matches!(c.read(&mut buf), Ok(n) if n > 0 && buf[..n].ends_with(b"ok"))
+    };
+    // What a refused connection is told before it is closed.
+    let refusal = |c: &mut std::net::TcpStream| {
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let mut a = from("127.0.0.1");
+    let mut b = from("127.0.0.1");
+    assert!(served(&mut a) && served(&mut b));
+    // A third from the same address: 503, a JSON error, closed.
+    let said = refusal(&mut from("127.0.0.1"));
+    assert!(said.starts_with("HTTP/1.1 503"), "{said}");
+    assert!(said.contains(r#""code":"too_many_connections""#) && said.contains("this address"), "{said}");
+    // Another address is served, up to the limit in all.
+    let mut c = from("127.0.0.2");
+    assert!(served(&mut c));
+    let said = refusal(&mut from("127.0.0.3"));
+    assert!(
+        said.starts_with("HTTP/1.1 503") && said.contains("as many connections open as it takes"),
+        "{said}"
+    );
+    // The connections kept are still served; one closed gives its place back.
+    assert!(served(&mut a) && served(&mut c));
+    drop(b);
+    let t = Instant::now();
+    loop {
+        let mut d = from("127.0.0.1");
+        if served(&mut d) {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "the closed connection's place was not given back");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn https_with_a_certificate_from_pem_files() {
     use std::io::{Read, Write};
     use std::time::Duration;
@@ -409,7 +483,11 @@ fn https_with_a_certificate_from_pem_files() {
     let acceptor = custos_server::tls::acceptor(&dir.join("server.pem"), &dir.join("server.key")).unwrap();
     let rt = rt();
     let router = axum::Router::new().route("/ok", axum::routing::get(|| async { "ok over tls" }));
-    let options = custos_server::ServeOptions { header_timeout: Duration::from_secs(1), tls: Some(acceptor) };
+    let options = custos_server::ServeOptions {
+        header_timeout: Duration::from_secs(1),
+        tls: Some(acceptor),
+        ..custos_server::ServeOptions::default()
+    };
     let addr = rt.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let a = l.local_addr().unwrap();

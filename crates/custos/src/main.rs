@@ -66,6 +66,14 @@ enum Command {
         /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Connections open at once; past it new ones get 503 and are closed, keeping file
+        /// descriptors for the audit log (0: no limit).
+        #[arg(long, default_value_t = custos_server::MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// Connections open at once from one client address (IPv6: per /64). Set 0 behind a
+        /// load balancer or proxy, whose address every connection carries.
+        #[arg(long, default_value_t = custos_server::MAX_CONNECTIONS_PER_ADDRESS)]
+        max_connections_per_address: usize,
     },
     /// Administer officers, tokens, cases and warrants (audited; the server must be stopped —
     /// use the HTTP API while it runs).
@@ -144,7 +152,16 @@ fn main() -> std::process::ExitCode {
         Command::Init { origin, db, db_schema } => {
             audit::init(&cli.dir, &origin, db.as_deref().map(|u| (u, db_schema.as_deref())))
         }
-        Command::Serve { listen, publish_interval, db, db_schema, tls_cert, tls_key } => {
+        Command::Serve {
+            listen,
+            publish_interval,
+            db,
+            db_schema,
+            tls_cert,
+            tls_key,
+            max_connections,
+            max_connections_per_address,
+        } => {
             if let Some(url) = db {
                 let _ = stack::DB_OVERRIDE.set((url, db_schema));
             }
@@ -154,6 +171,7 @@ fn main() -> std::process::ExitCode {
                 listen,
                 publish_interval,
                 tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
+                (max_connections, max_connections_per_address),
             )
         }
         Command::Audit(cmd) => audit::run(&cli.dir, cmd),

@@ -21,12 +21,14 @@ pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, Arc<Gateway>, Publisher)
 }
 
 /// Serve `dir` on `listen`: HTTPS when `tls` names a certificate chain and key (PEM files),
-/// plain HTTP (for a TLS proxy in front, or a laptop) without.
+/// plain HTTP (for a TLS proxy in front, or a laptop) without; at most `limits` connections
+/// open (in all, per client address; 0 for none).
 pub fn serve(
     dir: &Path,
     listen: std::net::SocketAddr,
     interval: f64,
     tls: Option<(&Path, &Path)>,
+    limits: (usize, usize),
 ) -> anyhow::Result<()> {
     // Read the certificate first: a bad file is reported before anything is opened.
     let acceptor = tls.map(|(cert, key)| custos_server::tls::acceptor(cert, key)).transpose()?;
@@ -50,7 +52,12 @@ pub fn serve(
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         println!("custos serving {} on {scheme}://{}", dir.display(), listener.local_addr()?);
-        let options = custos_server::ServeOptions { tls: acceptor, ..custos_server::ServeOptions::default() };
+        let options = custos_server::ServeOptions {
+            tls: acceptor,
+            max_connections: limits.0,
+            max_connections_per_address: limits.1,
+            ..custos_server::ServeOptions::default()
+        };
         custos_server::serve_listener_with(listener, router, shutdown(), options).await?;
         Ok(())
     })
