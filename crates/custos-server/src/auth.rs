@@ -97,6 +97,25 @@ fn bearer(parts: &Parts) -> Result<&str, &'static str> {
     }
 }
 
+/// The client certificate of the connection a request came on, on a server that binds
+/// credentials to certificates (HTTPS with `--tls-client-ca`): the common names of its subject,
+/// or `None` when the client presented none. A request without this extension came to a server
+/// that does not bind them.
+///
+/// On such a server an officer's or admin's token is accepted only over a connection whose
+/// certificate (verified against the officers' CA during the handshake) names that officer (or
+/// `admin`): a token copied off a workstation is useless without the workstation's key. Citizen
+/// sessions, which come from citizens' own devices, are not bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCertificate(pub Option<Arc<[String]>>);
+
+impl PeerCertificate {
+    /// Whether this certificate vouches for `p`: it names `p`'s subject, or `p` is a citizen.
+    pub fn vouches_for(&self, p: &Principal) -> bool {
+        p.has_role("citizen") || self.0.as_deref().is_some_and(|names| names.contains(&p.subject))
+    }
+}
+
 impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
@@ -109,13 +128,27 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
                 return Err(ApiError::unauthenticated(why));
             }
         };
-        match state.auth().authenticate(token) {
-            Some(p) => Ok(p),
-            None => {
-                state.auth().unauthenticated(&path, "unknown, expired or revoked credential");
-                Err(ApiError::unauthenticated("the credential is unknown, expired or revoked"))
+        let Some(p) = state.auth().authenticate(token) else {
+            state.auth().unauthenticated(&path, "unknown, expired or revoked credential");
+            return Err(ApiError::unauthenticated("the credential is unknown, expired or revoked"));
+        };
+        if let Some(cert) = parts.extensions.get::<PeerCertificate>() {
+            if !cert.vouches_for(&p) {
+                let why = match &cert.0 {
+                    None => format!(
+                        "the credential of `{}` came without a client certificate (this server binds credentials to certificates)",
+                        p.subject
+                    ),
+                    Some(names) => format!(
+                        "the credential of `{}` came with a client certificate naming {:?}, not them",
+                        p.subject, names
+                    ),
+                };
+                state.auth().unauthenticated(&path, &why);
+                return Err(ApiError::unauthenticated(why));
             }
         }
+        Ok(p)
     }
 }
 
@@ -238,6 +271,25 @@ impl Authenticate for TokenStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_vouches_for_whom_it_names_and_citizens_need_none() {
+        let p = |subject: &str, roles: &[&str]| Principal {
+            cred_id: "c".into(),
+            subject: subject.into(),
+            admin: subject == "admin",
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            unit: String::new(),
+        };
+        let names = PeerCertificate(Some(Arc::from(vec!["inv1".to_string(), "Inv 1".to_string()])));
+        let none = PeerCertificate(None);
+        assert!(names.vouches_for(&p("inv1", &["investigator"])));
+        assert!(!names.vouches_for(&p("inv2", &["investigator"])));
+        assert!(!names.vouches_for(&p("INV1", &["investigator"])));
+        assert!(!names.vouches_for(&p("admin", &[])));
+        assert!(!none.vouches_for(&p("inv1", &["investigator"])));
+        assert!(none.vouches_for(&p("citizen", &["citizen"])));
+    }
 
     #[test]
     fn token_hashes_are_lowercase_hex_sha256() {

@@ -45,6 +45,10 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Serve HTTPS with this acceptor (see [`tls::acceptor`]); plain HTTP without.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The acceptor asks for client certificates ([`tls::acceptor_with_clients`]): each request
+    /// carries its connection's [`auth::PeerCertificate`], and officers' credentials are taken
+    /// only with a certificate naming them.
+    pub client_certificates: bool,
     /// Connections open at once; past it a new one is answered 503 `too_many_connections` and
     /// closed. It keeps file descriptors for the audit log and the store: a process out of
     /// them cannot append an entry, and fails every request closed. 0: no limit.
@@ -60,6 +64,7 @@ impl Default for ServeOptions {
         Self {
             header_timeout: HEADER_TIMEOUT,
             tls: None,
+            client_certificates: false,
             max_connections: MAX_CONNECTIONS,
             max_connections_per_address: MAX_CONNECTIONS_PER_ADDRESS,
         }
@@ -71,6 +76,7 @@ impl std::fmt::Debug for ServeOptions {
         f.debug_struct("ServeOptions")
             .field("header_timeout", &self.header_timeout)
             .field("tls", &self.tls.is_some())
+            .field("client_certificates", &self.client_certificates)
             .field("max_connections", &self.max_connections)
             .field("max_connections_per_address", &self.max_connections_per_address)
             .finish()
@@ -193,6 +199,13 @@ pub async fn serve_listener_with(
 ) -> std::io::Result<()> {
     // Each connection holds a receiver; a send asks them to close, and `closed` resolves when
     // the last is gone.
+    if options.client_certificates && options.tls.is_none() {
+        // Plain connections carry no certificate: binding credentials to one would be silently off.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "client certificates need TLS: give the acceptor too",
+        ));
+    }
     let (close_tx, close_rx) = tokio::sync::watch::channel(());
     let mut shutdown = pin!(shutdown);
     let open = Arc::new(Mutex::new(Open::default()));
@@ -224,16 +237,33 @@ pub async fn serve_listener_with(
                 continue;
             }
         };
-        let service = TowerToHyperService::new(router.clone());
+        let router = router.clone();
         let close = close_rx.clone();
         let options = options.clone();
         tokio::spawn(async move {
             let _slot = slot;
             match &options.tls {
-                None => serve_connection(stream, service, options.header_timeout, close).await,
+                None => {
+                    serve_connection(stream, TowerToHyperService::new(router), options.header_timeout, close)
+                        .await
+                }
                 Some(acceptor) => {
                     match tokio::time::timeout(options.header_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => serve_connection(tls, service, options.header_timeout, close).await,
+                        Ok(Ok(tls)) => {
+                            let router = if options.client_certificates {
+                                let names = tls
+                                    .get_ref()
+                                    .1
+                                    .peer_certificates()
+                                    .and_then(|c| c.first())
+                                    .map(|leaf| Arc::from(tls::subject_common_names(leaf)));
+                                router.layer(axum::Extension(auth::PeerCertificate(names)))
+                            } else {
+                                router
+                            };
+                            let service = TowerToHyperService::new(router);
+                            serve_connection(tls, service, options.header_timeout, close).await
+                        }
                         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!("TLS handshake not finished in time"),
                     }

@@ -30,6 +30,79 @@ pub enum TlsError {
     },
 }
 
+fn file_err(path: &Path, reason: String) -> TlsError {
+    TlsError::File { path: path.to_path_buf(), reason }
+}
+
+/// The PEM certificates in a file, at least one.
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| file_err(path, e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| file_err(path, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(file_err(path, "holds no PEM certificate".into()));
+    }
+    Ok(certs)
+}
+
+/// The common names (CN) in a certificate's subject (DER): who a client certificate names.
+/// Names in a string type other than UTF8String, PrintableString or IA5String are left out; a
+/// certificate that does not parse names nobody.
+pub fn subject_common_names(der: &[u8]) -> Vec<String> {
+    use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
+    use x509_cert::der::{Decode as _, Tag, Tagged as _};
+    let Ok(cert) = x509_cert::Certificate::from_der(der) else { return Vec::new() };
+    let cn = x509_cert::der::oid::db::rfc4519::CN;
+    let mut names = Vec::new();
+    for rdn in cert.tbs_certificate.subject.0.iter() {
+        for atv in rdn.0.iter().filter(|a| a.oid == cn) {
+            let v = &atv.value;
+            let s = match v.tag() {
+                Tag::Utf8String => Utf8StringRef::try_from(v).ok().map(|s| s.as_str().to_string()),
+                Tag::PrintableString => PrintableStringRef::try_from(v).ok().map(|s| s.as_str().to_string()),
+                Tag::Ia5String => Ia5StringRef::try_from(v).ok().map(|s| s.as_str().to_string()),
+                _ => None,
+            };
+            names.extend(s);
+        }
+    }
+    names
+}
+
+/// A client configuration that trusts only the authorities in `ca_pem` and presents the
+/// certificate chain in `cert` with the key in `key` (PEM files): for a server that binds
+/// credentials to client certificates.
+pub fn client_with_certificate(
+    ca_pem: &str,
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let roots = roots_from(ca_pem)?;
+    let chain = read_certs(cert).map_err(|e| e.to_string())?;
+    let private =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("`{}`: no private key: {e}", key.display()))?;
+    let cfg = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, private)
+        .map_err(|e| format!("certificate `{}` and key `{}`: {e}", cert.display(), key.display()))?;
+    Ok(Arc::new(cfg))
+}
+
+fn roots_from(ca_pem: &str) -> Result<rustls::RootCertStore, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        let cert = cert.map_err(|e| format!("not a PEM certificate: {e}"))?;
+        roots.add(cert).map_err(|e| format!("not a usable certificate authority: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err("holds no PEM certificate".into());
+    }
+    Ok(roots)
+}
+
 /// The one cryptographic provider both sides use (ring).
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -38,19 +111,43 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A TLS acceptor serving the certificate chain in `cert` (PEM, leaf first) with the private
 /// key in `key` (PEM: PKCS#8, PKCS#1 or SEC1). TLS 1.2 and 1.3, ALPN `http/1.1`.
 pub fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
-    let file_err = |path: &Path, reason: String| TlsError::File { path: path.to_path_buf(), reason };
-    let chain = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| file_err(cert, e.to_string()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file_err(cert, e.to_string()))?;
-    if chain.is_empty() {
-        return Err(file_err(cert, "holds no PEM certificate".into()));
-    }
+    acceptor_with_clients(cert, key, None)
+}
+
+/// [`acceptor`] that also asks clients for a certificate and, when one is presented, accepts
+/// only a chain to the authorities in `client_ca` (PEM) with the clientAuth usage. A client
+/// without one still connects (citizens, health checks, the public log); what it may do without
+/// one is decided per request (see [`crate::auth::PeerCertificate`]).
+pub fn acceptor_with_clients(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
+    let chain = read_certs(cert)?;
     let private =
         PrivateKeyDer::from_pem_file(key).map_err(|e| file_err(key, format!("no private key: {e}")))?;
+    let verifier = match client_ca {
+        None => None,
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in read_certs(path)? {
+                roots
+                    .add(c)
+                    .map_err(|e| file_err(path, format!("not a usable certificate authority: {e}")))?;
+            }
+            let v = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| file_err(path, e.to_string()))?;
+            Some(v)
+        }
+    };
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, private))
+        .and_then(|b| match verifier {
+            None => b.with_no_client_auth().with_single_cert(chain, private),
+            Some(v) => b.with_client_cert_verifier(v).with_single_cert(chain, private),
+        })
         .map_err(|e| TlsError::Config {
             cert: cert.to_path_buf(),
             key: key.to_path_buf(),
@@ -63,14 +160,7 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, Tl
 /// A client configuration that trusts only the certificate authorities in `ca_pem` (PEM text):
 /// for a witness whose certificate comes from a private authority (an oversight body's own).
 pub fn client_trusting(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        let cert = cert.map_err(|e| format!("not a PEM certificate: {e}"))?;
-        roots.add(cert).map_err(|e| format!("not a usable certificate authority: {e}"))?;
-    }
-    if roots.is_empty() {
-        return Err("holds no PEM certificate".into());
-    }
+    let roots = roots_from(ca_pem)?;
     let cfg = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?

@@ -521,6 +521,98 @@ fn https_with_a_certificate_from_pem_files() {
 }
 
 #[test]
+fn officers_credentials_are_bound_to_their_client_certificates() {
+    use custos_server::auth::{Authenticate, HasAuth, Principal};
+    #[derive(Clone)]
+    struct St(Arc<TokenStore>);
+    impl HasAuth for St {
+        fn auth(&self) -> &dyn Authenticate {
+            &*self.0
+        }
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tokens = TokenStore::load(d.path()).unwrap();
+    let (inv1, _) = tokens.issue(Role::Officer, "inv1", None).unwrap();
+    let (inv2, _) = tokens.issue(Role::Officer, "inv2", None).unwrap();
+    let (admin, _) = tokens.issue(Role::Admin, "admin", None).unwrap();
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let acceptor = custos_server::tls::acceptor_with_clients(
+        &tls.join("server.pem"),
+        &tls.join("server.key"),
+        Some(&tls.join("clients-ca.pem")),
+    )
+    .unwrap();
+    let router = axum::Router::new()
+        .route("/who", axum::routing::get(|p: Principal| async move { p.subject }))
+        .route("/public", axum::routing::get(|| async { "anyone" }))
+        .with_state(St(Arc::new(tokens)));
+    let rt = rt();
+    // Binding without TLS would be binding nothing: refused.
+    let plain =
+        custos_server::ServeOptions { client_certificates: true, ..custos_server::ServeOptions::default() };
+    let e = rt
+        .block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            custos_server::serve_listener_with(l, router.clone(), std::future::pending(), plain).await
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("need TLS"), "{e}");
+    let options = custos_server::ServeOptions {
+        tls: Some(acceptor),
+        client_certificates: true,
+        ..custos_server::ServeOptions::default()
+    };
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(custos_server::serve_listener_with(l, router, std::future::pending(), options));
+        a
+    });
+    let ca = std::fs::read_to_string(tls.join("ca.pem")).unwrap();
+    let with_cert = |name: &str| {
+        let cfg = custos_server::tls::client_with_certificate(
+            &ca,
+            &tls.join(format!("{name}.pem")),
+            &tls.join(format!("{name}.key")),
+        )
+        .unwrap();
+        ureq::AgentBuilder::new().tls_config(cfg).build()
+    };
+    let without_cert =
+        ureq::AgentBuilder::new().tls_config(custos_server::tls::client_trusting(&ca).unwrap()).build();
+    let call = |agent: &ureq::Agent, path: &str, token: Option<&str>| {
+        let mut r = agent.get(&format!("https://localhost:{}{path}", addr.port()));
+        if let Some(t) = token {
+            r = r.set("Authorization", &format!("Bearer {t}"));
+        }
+        match r.call() {
+            Ok(resp) => (resp.status(), resp.into_string().unwrap()),
+            Err(ureq::Error::Status(code, resp)) => (code, resp.into_string().unwrap()),
+            Err(e) => (0, e.to_string()),
+        }
+    };
+    let inv1_machine = with_cert("client-inv1");
+    // The officer's token over the officer's certificate.
+    assert_eq!(call(&inv1_machine, "/who", Some(&inv1)), (200, "inv1".to_string()));
+    // Someone else's token over it: refused, and the message says why.
+    let (code, body) = call(&inv1_machine, "/who", Some(&inv2));
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("`inv2`") && body.contains(r#"naming [\"inv1\"]"#), "{body}");
+    assert_eq!(call(&with_cert("client-inv2"), "/who", Some(&inv2)).0, 200);
+    // The admin credential too needs a certificate naming `admin`.
+    assert_eq!(call(&inv1_machine, "/who", Some(&admin)).0, 401);
+    // A token copied to a machine without the certificate: useless.
+    let (code, body) = call(&without_cert, "/who", Some(&inv1));
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("without a client certificate"), "{body}");
+    // What needs no credential needs no certificate.
+    assert_eq!(call(&without_cert, "/public", None), (200, "anyone".to_string()));
+    // A certificate naming inv1 from an authority the server does not trust ends the handshake.
+    let (code, e) = call(&with_cert("stranger-inv1"), "/who", Some(&inv1));
+    assert_eq!(code, 0, "{e}");
+}
+
+#[test]
 fn tls_files_that_are_not_a_certificate_and_key_are_named_in_the_error() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
     let d = tempfile::tempdir().unwrap();

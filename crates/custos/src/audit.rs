@@ -59,6 +59,13 @@ pub enum AuditCmd {
         /// certificate (PEM), the only one trusted.
         #[arg(long, requires = "url")]
         ca: Option<PathBuf>,
+        /// For a server that binds credentials to client certificates (`serve --tls-client-ca`):
+        /// the token's certificate (PEM chain, leaf first). Needs --ca.
+        #[arg(long, requires_all = ["ca", "client_key"])]
+        client_cert: Option<PathBuf>,
+        /// That certificate's private key (PEM).
+        #[arg(long, requires = "client_cert")]
+        client_key: Option<PathBuf>,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -205,9 +212,10 @@ pub fn run(dir: &Path, cmd: AuditCmd) -> anyhow::Result<()> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        AuditCmd::Verify { url, key, token, since, ca, quiet } => {
+        AuditCmd::Verify { url, key, token, since, ca, client_cert, client_key, quiet } => {
             let ca = read_text(ca.as_deref())?;
-            verify(dir, url.map(|u| (u, ca)), key, token, since, quiet)?
+            let client = client_cert.zip(client_key);
+            verify(dir, url.map(|u| Served { url: u, ca, client }), key, token, since, quiet)?
         }
         AuditCmd::Witness(WitnessListCmd::Add { url, key, ca }) => {
             let ca = read_text(ca.as_deref())?;
@@ -295,9 +303,17 @@ fn read_text(path: Option<&Path>) -> anyhow::Result<Option<String>> {
         .transpose()
 }
 
+/// A served log to verify: its prefix, a private authority's certificate (PEM text), and a
+/// client certificate and key (files).
+struct Served {
+    url: String,
+    ca: Option<String>,
+    client: Option<(PathBuf, PathBuf)>,
+}
+
 fn verify(
     dir: &Path,
-    url: Option<(String, Option<String>)>,
+    url: Option<Served>,
     key: Option<String>,
     token: Option<String>,
     since: Option<PathBuf>,
@@ -318,9 +334,10 @@ fn verify(
         }
     };
     let result = match url {
-        Some((url, ca)) => {
+        Some(Served { url, ca, client }) => {
             let key = Verifier::from_text(key.as_deref().unwrap_or_default()).context("bad --key")?;
-            let mut f = crate::fetch::HttpTiles::new(&url, token, ca.as_deref())?;
+            let client = client.as_ref().map(|(c, k)| (c.as_path(), k.as_path()));
+            let mut f = crate::fetch::HttpTiles::new(&url, token, ca.as_deref(), client)?;
             let cp = f.checkpoint()?;
             let pb = bar(0);
             let r = verify_signed_log(&mut f, &cp, &key, since_text.as_deref(), &mut |n| pb.set_position(n));

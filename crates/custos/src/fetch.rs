@@ -13,13 +13,30 @@ pub struct HttpTiles {
 
 impl HttpTiles {
     /// A fetcher for `prefix`; over https, checked against the public web roots, or against
-    /// `ca_pem` alone (PEM text of a private authority) when given.
-    pub fn new(prefix: &str, token: Option<String>, ca_pem: Option<&str>) -> anyhow::Result<Self> {
+    /// `ca_pem` alone (PEM text of a private authority) when given, presenting the client
+    /// certificate and key in `client` (PEM files; with `ca_pem` only) when given.
+    pub fn new(
+        prefix: &str,
+        token: Option<String>,
+        ca_pem: Option<&str>,
+        client: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> anyhow::Result<Self> {
         let mut b = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30));
-        if let Some(pem) = ca_pem {
-            let cfg = custos_server::tls::client_trusting(pem)
-                .map_err(|e| anyhow::anyhow!("--ca: the certificate authority {e}"))?;
-            b = b.tls_config(cfg);
+        match (ca_pem, client) {
+            (Some(pem), None) => {
+                let cfg = custos_server::tls::client_trusting(pem)
+                    .map_err(|e| anyhow::anyhow!("--ca: the certificate authority {e}"))?;
+                b = b.tls_config(cfg);
+            }
+            (Some(pem), Some((cert, key))) => {
+                let cfg = custos_server::tls::client_with_certificate(pem, cert, key)
+                    .map_err(|e| anyhow::anyhow!("--ca, --client-cert, --client-key: {e}"))?;
+                b = b.tls_config(cfg);
+            }
+            (None, Some(_)) => {
+                anyhow::bail!("--client-cert needs --ca, the authority of the server's certificate")
+            }
+            (None, None) => {}
         }
         Ok(Self { prefix: prefix.trim_end_matches('/').to_string(), token, agent: b.build() })
     }

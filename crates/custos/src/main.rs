@@ -66,6 +66,11 @@ enum Command {
         /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Bind officers' and admins' credentials to client certificates from this CA (PEM):
+        /// a token is taken only over a connection whose certificate's subject CN is its
+        /// officer's ID (`admin` for admin credentials). Citizens need none.
+        #[arg(long, requires = "tls_cert")]
+        tls_client_ca: Option<std::path::PathBuf>,
         /// Connections open at once; past it new ones get 503 and are closed, keeping file
         /// descriptors for the audit log (0: no limit).
         #[arg(long, default_value_t = custos_server::MAX_CONNECTIONS)]
@@ -159,6 +164,7 @@ fn main() -> std::process::ExitCode {
             db_schema,
             tls_cert,
             tls_key,
+            tls_client_ca,
             max_connections,
             max_connections_per_address,
         } => {
@@ -171,6 +177,7 @@ fn main() -> std::process::ExitCode {
                 listen,
                 publish_interval,
                 tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
+                tls_client_ca.as_deref(),
                 (max_connections, max_connections_per_address),
             )
         }

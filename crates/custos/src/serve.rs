@@ -21,17 +21,20 @@ pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, Arc<Gateway>, Publisher)
 }
 
 /// Serve `dir` on `listen`: HTTPS when `tls` names a certificate chain and key (PEM files),
-/// plain HTTP (for a TLS proxy in front, or a laptop) without; at most `limits` connections
+/// plain HTTP (for a TLS proxy in front, or a laptop) without; with `client_ca`, officers'
+/// credentials bound to client certificates from that authority; at most `limits` connections
 /// open (in all, per client address; 0 for none).
 pub fn serve(
     dir: &Path,
     listen: std::net::SocketAddr,
     interval: f64,
     tls: Option<(&Path, &Path)>,
+    client_ca: Option<&Path>,
     limits: (usize, usize),
 ) -> anyhow::Result<()> {
-    // Read the certificate first: a bad file is reported before anything is opened.
-    let acceptor = tls.map(|(cert, key)| custos_server::tls::acceptor(cert, key)).transpose()?;
+    // Read the certificates first: a bad file is reported before anything is opened.
+    let acceptor =
+        tls.map(|(cert, key)| custos_server::tls::acceptor_with_clients(cert, key, client_ca)).transpose()?;
     let scheme = if acceptor.is_some() { "https" } else { "http" };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     // PostgreSQL calls wait on the worker thread for a network round trip; more workers than
@@ -54,6 +57,7 @@ pub fn serve(
         println!("custos serving {} on {scheme}://{}", dir.display(), listener.local_addr()?);
         let options = custos_server::ServeOptions {
             tls: acceptor,
+            client_certificates: client_ca.is_some(),
             max_connections: limits.0,
             max_connections_per_address: limits.1,
             ..custos_server::ServeOptions::default()

@@ -276,6 +276,69 @@ fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
 }
 
 #[test]
+fn with_a_client_ca_an_officers_token_works_only_with_their_certificate() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    let file = d.path().join("e.txt");
+    std::fs::write(&file, (0..40).map(|i| format!("r{i}\n")).collect::<String>()).unwrap();
+    ok(&custos(&dir, &["audit", "append", file.to_str().unwrap()]));
+    ok(&custos(
+        &dir,
+        &["admin", "officer", "--id", "inv1", "--name", "A", "--unit", "OVS", "--roles", "auditor"],
+    ));
+    let tok: serde_json::Value =
+        serde_json::from_str(&ok(&custos(&dir, &["admin", "token", "--officer", "inv1"]))).unwrap();
+    let token = tok["token"].as_str().unwrap().to_string();
+    let tls = common::test_tls_dir();
+    let path = |f: &str| tls.join(f).to_str().unwrap().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = common::Server(
+        Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--tls-cert", &path("server.pem"), "--tls-key", &path("server.key")])
+            .args(["--tls-client-ca", &path("clients-ca.pem")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let agent = common::test_tls_agent();
+    let up = (0..400).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        agent.get(&format!("https://localhost:{port}/audit/checkpoint")).call().ok()
+    });
+    assert!(up.is_some(), "served over https");
+    let vkey = ok(&custos(&dir, &["audit", "key"])).lines().last().unwrap().trim().to_string();
+    let prefix = format!("https://localhost:{port}/audit");
+    let ca = path("ca.pem");
+    let v = |extra: &[&str]| {
+        let mut args = vec!["audit", "verify", "--url", &prefix, "--key", &vkey, "--quiet", "--ca", &ca];
+        args.extend_from_slice(&["--token", &token]);
+        args.extend_from_slice(extra);
+        custos(&dir, &args)
+    };
+    // The auditor's token with their own certificate: the entries are theirs to read.
+    let out = ok(&v(&["--client-cert", &path("client-inv1.pem"), "--client-key", &path("client-inv1.key")]));
+    assert!(out.contains("verified"), "{out}");
+    // The same token without a certificate, or with another officer's: 401.
+    let o = v(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("401"), "{err}");
+    let o = v(&["--client-cert", &path("client-inv2.pem"), "--client-key", &path("client-inv2.key")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("401"), "{err}");
+    // --client-cert needs --ca (clap), and a client CA needs TLS.
+    let o = custos(
+        &dir,
+        &["audit", "verify", "--url", &prefix, "--key", &vkey, "--client-cert", "x", "--client-key", "y"],
+    );
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--ca"));
+    let o = custos(&dir, &["serve", "--tls-client-ca", &path("clients-ca.pem")]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--tls-cert"));
+}
+
+#[test]
 fn a_witness_serves_over_https_too() {
     let d = tempfile::tempdir().unwrap();
     let wdir = d.path().join("w");
