@@ -32,7 +32,8 @@
 //! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
 //! `collusion` (two officers pulling the same unexplained subjects within days), `break_glass`
 //! (emergency access grants: one is worth a look, a second within the window is high, four are
-//! critical — legitimate emergencies are rare and each is reviewed).
+//! critical — legitimate emergencies are rare and each is reviewed), `credential_misuse` (the
+//! officer's token presented without the client certificate it is bound to: high at once).
 //!
 //! This crate does no I/O: the caller reads the log and feeds [`Event`]s.
 
@@ -357,7 +358,7 @@ fn signal_of(f: usize) -> usize {
     }
 }
 
-const NS: usize = 14;
+const NS: usize = 15;
 const S_UNEXPL: usize = 0;
 const S_UNEXPL_TRAFFIC: usize = 1;
 const S_VOLUME: usize = 2;
@@ -372,6 +373,12 @@ const S_COLLUSION: usize = 10;
 const S_COMBINED: usize = 11;
 const S_UNEXPL_OFF: usize = 12;
 const S_BREAK_GLASS: usize = 13;
+const S_CREDENTIAL: usize = 14;
+
+/// The action of a gateway entry for an officer's credential presented without the client
+/// certificate it is bound to (`custos serve --tls-client-ca`): refused, and evidence that
+/// someone else holds the token.
+pub const CREDENTIAL_WITHOUT_CERTIFICATE: &str = "credential_without_certificate";
 const SIGNAL_CODES: [&str; NS] = [
     "unexplained_access",
     "unexplained_traffic",
@@ -387,6 +394,7 @@ const SIGNAL_CODES: [&str; NS] = [
     "combined",
     "unexplained_off_hours",
     "break_glass",
+    "credential_misuse",
 ];
 
 /// The families of evidence the combined signal weighs (nested signals join their parent).
@@ -516,6 +524,8 @@ struct Officer {
     group_cache: Style,
     /// Times of break-glass grants within the window.
     break_glass: VecDeque<i64>,
+    /// Times the officer's credential came without its client certificate, within the window.
+    unbound_uses: VecDeque<i64>,
     /// What the officer's report and alerts keep: read rarely, so held apart from the
     /// counts every event touches.
     rec: Box<Findings>,
@@ -1381,9 +1391,16 @@ impl Engine {
             o.last_time = o.last_time.max(ev.time);
             previous
         };
-        if matches!(&ev.action, Action::Other(a) if a == "break_glass") {
-            self.break_glass(oi, ev.time);
-            return;
+        if let Action::Other(a) = &ev.action {
+            let signal = match a.as_str() {
+                "break_glass" => Some(S_BREAK_GLASS),
+                CREDENTIAL_WITHOUT_CERTIFICATE => Some(S_CREDENTIAL),
+                _ => None,
+            };
+            if let Some(signal) = signal {
+                self.counted_event(oi, ev.time, signal);
+                return;
+            }
         }
         self.first_time.get_or_insert(ev.time);
         let sid = self.subjects.key(&ev.subject);
@@ -1645,27 +1662,36 @@ impl Engine {
         self.unit_hours = uh;
     }
 
-    /// An emergency access grant: not data, but a claim that the rules did not fit. Each one
-    /// adds 3 to the surprise, starting at the medium level.
-    fn break_glass(&mut self, oi: usize, t: i64) {
+    /// An event that is no data but evidence in itself, counted within the window: each adds 3
+    /// to the surprise, from the medium level for an emergency access grant (a claim that the
+    /// rules did not fit: rare and reviewed), from the high level for an officer's credential
+    /// presented without the client certificate it is bound to (someone else holds the token,
+    /// or the officer works from a machine that is not theirs).
+    fn counted_event(&mut self, oi: usize, t: i64, signal: usize) {
         let window = self.cfg.window_days * 86_400;
+        let (base, what) = if signal == S_BREAK_GLASS {
+            (self.cfg.medium, "break-glass grant(s)")
+        } else {
+            (self.cfg.high, "use(s) of their credential without the client certificate it is bound to")
+        };
         let o = &mut self.officers[oi];
-        o.break_glass.push_back(t);
-        while o.break_glass.front().is_some_and(|&x| x <= t - window) {
-            o.break_glass.pop_front();
+        let times = if signal == S_BREAK_GLASS { &mut o.break_glass } else { &mut o.unbound_uses };
+        times.push_back(t);
+        while times.front().is_some_and(|&x| x <= t - window) {
+            times.pop_front();
         }
-        let n = o.break_glass.len();
-        let s = self.cfg.medium + 3.0 * (n as f64 - 1.0);
-        // Alert at the 1st, 2nd, 4th, 8th… grant in the window, not at every one.
+        let n = times.len();
+        let s = base + 3.0 * (n as f64 - 1.0);
+        // Alert at the 1st, 2nd, 4th, 8th… in the window, not at every one.
         if !n.is_power_of_two() {
-            if s > o.rec.best[S_BREAK_GLASS] {
-                o.rec.best[S_BREAK_GLASS] = s;
+            if s > o.rec.best[signal] {
+                o.rec.best[signal] = s;
             }
             return;
         }
         if let Some(sev) = self.severity(s) {
-            let detail = format!("{n} break-glass grant(s) within {} days", self.cfg.window_days);
-            self.raise(oi, t, S_BREAK_GLASS, sev, s, detail);
+            let detail = format!("{n} {what} within {} days", self.cfg.window_days);
+            self.raise(oi, t, signal, sev, s, detail);
         }
     }
 

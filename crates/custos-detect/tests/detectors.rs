@@ -256,6 +256,37 @@ fn honeytokens_are_critical_at_once() {
 }
 
 #[test]
+fn a_credential_used_without_its_certificate_is_high_at_once_and_escalates() {
+    let (mut evs, links) = background(10, 10);
+    let misuse = |t: i64| {
+        let mut e = ev(t, "o4", "U", Action::parse("credential_without_certificate"), "", "");
+        e.allowed = false;
+        e.records = 0;
+        e
+    };
+    evs.push(misuse(T0 + 6 * DAY + 2 * 3600));
+    let r = run(evs.clone(), &links, &[]);
+    let a: Vec<_> = r.alerts.iter().filter(|a| a.detector == "credential_misuse").collect();
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!((a[0].officer.as_str(), a[0].severity), ("o4", Severity::High));
+    assert!(a[0].detail.contains("without the client certificate"), "{}", a[0].detail);
+    let o4 = r.officers.iter().find(|o| o.officer == "o4").unwrap();
+    assert_eq!(o4.first_flagged.as_deref(), Some("2026-01-07T02:00:00Z"));
+    assert!(o4.reasons.iter().any(|x| x.code == "credential_misuse"));
+    assert_eq!(r.officers[0].officer, "o4");
+    // Three more the same night: the second is high again (not news), the fourth within the
+    // window critical; the honest officers beside raise nothing.
+    evs.push(misuse(T0 + 6 * DAY + 2 * 3600 + 60));
+    evs.push(misuse(T0 + 6 * DAY + 2 * 3600 + 120));
+    evs.push(misuse(T0 + 6 * DAY + 2 * 3600 + 180));
+    let r = run(evs, &links, &[]);
+    let sev: Vec<_> =
+        r.alerts.iter().filter(|a| a.detector == "credential_misuse").map(|a| a.severity).collect();
+    assert_eq!(sev, vec![Severity::High, Severity::Critical]);
+    assert!(r.alerts.iter().all(|a| a.officer == "o4"), "{:#?}", r.alerts);
+}
+
+#[test]
 fn a_watch_listed_person_looked_up_says_what_explanation_is_missing() {
     let watch = [("5550001111".to_string(), WatchLabel::Vip), ("5550002222".to_string(), WatchLabel::Vip)];
     // The first alert on `o1`, and the severity of the last, after lookups of the watch-listed

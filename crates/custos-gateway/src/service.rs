@@ -554,8 +554,11 @@ impl Gateway {
     }
 
     fn feed_detector(&self, e: &AuditEntry, t: i64, live: bool) {
-        let grant = e.action == "break_glass" && e.decision == "allow";
-        if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !grant) {
+        // Granted emergency access and a credential without its certificate are evidence in
+        // themselves, not data requests.
+        let evidence = (e.action == "break_glass" && e.decision == "allow")
+            || e.action == custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE;
+        if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !evidence) {
             return;
         }
         let ev = custos_detect::Event {
@@ -569,7 +572,7 @@ impl Gateway {
             allowed: e.decision == "allow",
             records: e.count,
         };
-        if !grant {
+        if !evidence {
             if let Ok(mut tl) = self.timeline.lock() {
                 let d = tl.entry(e.officer.clone()).or_default().entry(self.local_day(t)).or_insert((0, 0));
                 if ev.allowed {
@@ -708,6 +711,14 @@ impl Gateway {
 
     /// Log an unauthenticated attempt, at most `unauth_per_sec` a second.
     pub fn note_unauthenticated(&self, path: &str, reason: &str) {
+        self.note_refused(None, path, reason);
+    }
+
+    /// [`Gateway::note_unauthenticated`], or, for a known officer's credential refused for
+    /// want of its client certificate, an entry under that officer (action
+    /// [`custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE`]) that the detector reads as evidence
+    /// someone else holds the token. Both share one rate limit.
+    fn note_refused(&self, who: Option<&Principal>, path: &str, reason: &str) {
         self.metrics.unauthenticated.fetch_add(1, Ordering::Relaxed);
         let now = self.now();
         let (log_it, dropped) = match self.unauth.lock() {
@@ -739,10 +750,15 @@ impl Gateway {
             v: 1,
             time: custos_detect::time::format_utc(now),
             req: new_id("r-"),
-            officer: String::new(),
-            unit: String::new(),
-            token: String::new(),
-            action: "unauthenticated".into(),
+            officer: who.map(|p| p.subject.clone()).unwrap_or_default(),
+            unit: who.map(|p| p.unit.clone()).unwrap_or_default(),
+            token: who.map(|p| p.cred_id.clone()).unwrap_or_default(),
+            action: if who.is_some() {
+                custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE
+            } else {
+                "unauthenticated"
+            }
+            .into(),
             case: String::new(),
             warrant: String::new(),
             purpose: String::new(),
@@ -760,11 +776,16 @@ impl Gateway {
             return;
         }
         let log = self.log.clone();
-        // Best effort and off the request path: the 401 does not wait for it.
-        std::thread::spawn(move || {
-            if let Err(e) = log.append(entry.to_bytes()) {
-                tracing::warn!(error = %e, "unauthenticated attempt not logged");
+        let me = self.me.get().cloned();
+        // Best effort and off the request path: the 401 does not wait for it. Once committed it
+        // reaches the detector and the counts, as every entry does (and as at a restart).
+        std::thread::spawn(move || match log.append(entry.to_bytes()) {
+            Ok(r) => {
+                if let Some(g) = me.and_then(|w| w.upgrade()) {
+                    g.after_append(r.index, &entry);
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "unauthenticated attempt not logged"),
         });
     }
 
@@ -1911,6 +1932,10 @@ impl Authenticate for Gateway {
 
     fn unauthenticated(&self, path: &str, reason: &str) {
         self.note_unauthenticated(path, reason);
+    }
+
+    fn refused_certificate(&self, p: &Principal, path: &str, reason: &str) {
+        self.note_refused(Some(p), path, reason);
     }
 }
 

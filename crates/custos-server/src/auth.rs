@@ -45,6 +45,12 @@ pub trait Authenticate: Send + Sync {
     fn authenticate(&self, token: &str) -> Option<Principal>;
     /// Called for a request without a valid credential (for rate-limited audit logging).
     fn unauthenticated(&self, _path: &str, _reason: &str) {}
+    /// Called for a valid credential refused because the connection's client certificate does
+    /// not vouch for it (see [`PeerCertificate`]): by default as any unauthenticated attempt.
+    /// Someone else may hold the token, so an implementation may log it under its officer.
+    fn refused_certificate(&self, _p: &Principal, path: &str, reason: &str) {
+        self.unauthenticated(path, reason);
+    }
 }
 
 /// Anything that can authenticate (router states).
@@ -144,7 +150,7 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
                         p.subject, names
                     ),
                 };
-                state.auth().unauthenticated(&path, &why);
+                state.auth().refused_certificate(&p, &path, &why);
                 return Err(ApiError::unauthenticated(why));
             }
         }

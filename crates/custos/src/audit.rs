@@ -448,7 +448,15 @@ fn export(dir: &Path, format: ExportFormat, output: Option<&Path>) -> anyhow::Re
         let bundle = t.fetch(&tile).map_err(anyhow::Error::msg)?;
         for e in decode_bundle(&bundle, 256).map_err(|e| anyhow::anyhow!("{e}"))? {
             let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) else { continue };
-            if !matches!(e.action.as_str(), "identity_lookup" | "cdr_query" | "name_search" | "routine_check")
+            // Data requests, and the two events that are evidence in themselves (as the live
+            // engine reads them): granted emergency access, a credential without its certificate.
+            let evidence = (e.action == "break_glass" && e.decision == "allow")
+                || e.action == custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE;
+            if !evidence
+                && !matches!(
+                    e.action.as_str(),
+                    "identity_lookup" | "cdr_query" | "name_search" | "routine_check"
+                )
             {
                 continue;
             }

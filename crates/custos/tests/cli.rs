@@ -328,6 +328,39 @@ fn with_a_client_ca_an_officers_token_works_only_with_their_certificate() {
     let o = v(&["--client-cert", &path("client-inv2.pem"), "--client-key", &path("client-inv2.key")]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("401"), "{err}");
+    // Each refusal is logged under inv1 and read by the live detector as their token in other
+    // hands: a high alert, which inv1 (an auditor) reads with their own certificate.
+    let cfg = custos_server::tls::client_with_certificate(
+        &std::fs::read_to_string(&ca).unwrap(),
+        &tls.join("client-inv1.pem"),
+        &tls.join("client-inv1.key"),
+    )
+    .unwrap();
+    let inv1_machine = ureq::AgentBuilder::new().tls_config(cfg).build();
+    let alert = (0..100).find_map(|_| {
+        let r: serde_json::Value = serde_json::from_str(
+            &inv1_machine
+                .get(&format!("https://localhost:{port}/v1/alerts"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap()
+                .into_string()
+                .unwrap(),
+        )
+        .unwrap();
+        let found =
+            r["alerts"].as_array().unwrap().iter().find(|a| a["detector"] == "credential_misuse").cloned();
+        if found.is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        found
+    });
+    let alert = alert.expect("a credential_misuse alert");
+    assert_eq!(
+        (alert["officer"].as_str(), alert["severity"].as_str()),
+        (Some("inv1"), Some("high")),
+        "{alert}"
+    );
     // --client-cert needs --ca (clap), and a client CA needs TLS.
     let o = custos(
         &dir,
