@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
 /// Why the TLS configuration could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -114,31 +114,49 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, Tl
     acceptor_with_clients(cert, key, None)
 }
 
+/// Which client certificates a server accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCerts<'a> {
+    /// The authorities (PEM) a client certificate must chain to.
+    pub ca: &'a Path,
+    /// Revocation lists (PEM) of those authorities: a client certificate they revoke is
+    /// refused, and so is one whose status no list gives (an authority without a list here).
+    pub crl: Option<&'a Path>,
+}
+
 /// [`acceptor`] that also asks clients for a certificate and, when one is presented, accepts
-/// only a chain to the authorities in `client_ca` (PEM) with the clientAuth usage. A client
-/// without one still connects (citizens, health checks, the public log); what it may do without
-/// one is decided per request (see [`crate::auth::PeerCertificate`]).
+/// only a chain to the authorities in `clients` (with the clientAuth usage, not revoked by its
+/// lists). A client without one still connects (citizens, health checks, the public log); what
+/// it may do without one is decided per request (see [`crate::auth::PeerCertificate`]).
 pub fn acceptor_with_clients(
     cert: &Path,
     key: &Path,
-    client_ca: Option<&Path>,
+    clients: Option<ClientCerts<'_>>,
 ) -> Result<tokio_rustls::TlsAcceptor, TlsError> {
     let chain = read_certs(cert)?;
     let private =
         PrivateKeyDer::from_pem_file(key).map_err(|e| file_err(key, format!("no private key: {e}")))?;
-    let verifier = match client_ca {
+    let verifier = match clients {
         None => None,
-        Some(path) => {
+        Some(ClientCerts { ca, crl }) => {
             let mut roots = rustls::RootCertStore::empty();
-            for c in read_certs(path)? {
-                roots
-                    .add(c)
-                    .map_err(|e| file_err(path, format!("not a usable certificate authority: {e}")))?;
+            for c in read_certs(ca)? {
+                roots.add(c).map_err(|e| file_err(ca, format!("not a usable certificate authority: {e}")))?;
             }
-            let v = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| file_err(path, e.to_string()))?;
+            let mut b =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+                    .allow_unauthenticated();
+            if let Some(crl) = crl {
+                let lists = CertificateRevocationListDer::pem_file_iter(crl)
+                    .map_err(|e| file_err(crl, e.to_string()))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| file_err(crl, e.to_string()))?;
+                if lists.is_empty() {
+                    return Err(file_err(crl, "holds no PEM revocation list (X509 CRL)".into()));
+                }
+                b = b.with_crls(lists).only_check_end_entity_revocation();
+            }
+            let v = b.build().map_err(|e| file_err(crl.unwrap_or(ca), e.to_string()))?;
             Some(v)
         }
     };

@@ -539,7 +539,7 @@ fn officers_credentials_are_bound_to_their_client_certificates() {
     let acceptor = custos_server::tls::acceptor_with_clients(
         &tls.join("server.pem"),
         &tls.join("server.key"),
-        Some(&tls.join("clients-ca.pem")),
+        Some(custos_server::tls::ClientCerts { ca: &tls.join("clients-ca.pem"), crl: None }),
     )
     .unwrap();
     let router = axum::Router::new()
@@ -610,6 +610,62 @@ fn officers_credentials_are_bound_to_their_client_certificates() {
     // A certificate naming inv1 from an authority the server does not trust ends the handshake.
     let (code, e) = call(&with_cert("stranger-inv1"), "/who", Some(&inv1));
     assert_eq!(code, 0, "{e}");
+}
+
+#[test]
+fn a_revoked_client_certificate_ends_the_handshake() {
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let crl = tls.join("clients-crl.pem");
+    let acceptor = custos_server::tls::acceptor_with_clients(
+        &tls.join("server.pem"),
+        &tls.join("server.key"),
+        Some(custos_server::tls::ClientCerts { ca: &tls.join("clients-ca.pem"), crl: Some(&crl) }),
+    )
+    .unwrap();
+    let router = axum::Router::new().route("/ok", axum::routing::get(|| async { "ok" }));
+    let options = custos_server::ServeOptions {
+        tls: Some(acceptor),
+        client_certificates: true,
+        ..custos_server::ServeOptions::default()
+    };
+    let rt = rt();
+    let addr = rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        tokio::spawn(custos_server::serve_listener_with(l, router, std::future::pending(), options));
+        a
+    });
+    let ca = std::fs::read_to_string(tls.join("ca.pem")).unwrap();
+    let get = |name: Option<&str>| {
+        let cfg = match name {
+            Some(n) => custos_server::tls::client_with_certificate(
+                &ca,
+                &tls.join(format!("{n}.pem")),
+                &tls.join(format!("{n}.key")),
+            )
+            .unwrap(),
+            None => custos_server::tls::client_trusting(&ca).unwrap(),
+        };
+        let agent = ureq::AgentBuilder::new().tls_config(cfg).build();
+        agent.get(&format!("https://localhost:{}/ok", addr.port())).call().map(|r| r.status()).ok()
+    };
+    // The list revokes inv2's certificate, not inv1's; no certificate at all still connects.
+    assert_eq!(get(Some("client-inv1")), Some(200));
+    assert_eq!(get(Some("client-inv2")), None);
+    assert_eq!(get(None), Some(200));
+    // A file that holds no revocation list is named.
+    let e = custos_server::tls::acceptor_with_clients(
+        &tls.join("server.pem"),
+        &tls.join("server.key"),
+        Some(custos_server::tls::ClientCerts {
+            ca: &tls.join("clients-ca.pem"),
+            crl: Some(&tls.join("ca.pem")),
+        }),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("ca.pem") && e.contains("revocation list"), "{e}");
 }
 
 #[test]

@@ -71,6 +71,10 @@ enum Command {
         /// officer's ID (`admin` for admin credentials). Citizens need none.
         #[arg(long, requires = "tls_cert")]
         tls_client_ca: Option<std::path::PathBuf>,
+        /// Revocation lists (PEM) of that CA: revoked client certificates are refused, and so
+        /// are those of an authority without a list here. Read at start.
+        #[arg(long, requires = "tls_client_ca")]
+        tls_client_crl: Option<std::path::PathBuf>,
         /// Connections open at once; past it new ones get 503 and are closed, keeping file
         /// descriptors for the audit log (0: no limit).
         #[arg(long, default_value_t = custos_server::MAX_CONNECTIONS)]
@@ -165,6 +169,7 @@ fn main() -> std::process::ExitCode {
             tls_cert,
             tls_key,
             tls_client_ca,
+            tls_client_crl,
             max_connections,
             max_connections_per_address,
         } => {
@@ -177,7 +182,9 @@ fn main() -> std::process::ExitCode {
                 listen,
                 publish_interval,
                 tls.as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
-                tls_client_ca.as_deref(),
+                tls_client_ca
+                    .as_deref()
+                    .map(|ca| custos_server::tls::ClientCerts { ca, crl: tls_client_crl.as_deref() }),
                 (max_connections, max_connections_per_address),
             )
         }

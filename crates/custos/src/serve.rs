@@ -21,7 +21,7 @@ pub fn app(dir: &Path) -> anyhow::Result<(axum::Router, Arc<Gateway>, Publisher)
 }
 
 /// Serve `dir` on `listen`: HTTPS when `tls` names a certificate chain and key (PEM files),
-/// plain HTTP (for a TLS proxy in front, or a laptop) without; with `client_ca`, officers'
+/// plain HTTP (for a TLS proxy in front, or a laptop) without; with `clients`, officers'
 /// credentials bound to client certificates from that authority; at most `limits` connections
 /// open (in all, per client address; 0 for none).
 pub fn serve(
@@ -29,12 +29,12 @@ pub fn serve(
     listen: std::net::SocketAddr,
     interval: f64,
     tls: Option<(&Path, &Path)>,
-    client_ca: Option<&Path>,
+    clients: Option<custos_server::tls::ClientCerts<'_>>,
     limits: (usize, usize),
 ) -> anyhow::Result<()> {
     // Read the certificates first: a bad file is reported before anything is opened.
     let acceptor =
-        tls.map(|(cert, key)| custos_server::tls::acceptor_with_clients(cert, key, client_ca)).transpose()?;
+        tls.map(|(cert, key)| custos_server::tls::acceptor_with_clients(cert, key, clients)).transpose()?;
     let scheme = if acceptor.is_some() { "https" } else { "http" };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     // PostgreSQL calls wait on the worker thread for a network round trip; more workers than
@@ -57,7 +57,7 @@ pub fn serve(
         println!("custos serving {} on {scheme}://{}", dir.display(), listener.local_addr()?);
         let options = custos_server::ServeOptions {
             tls: acceptor,
-            client_certificates: client_ca.is_some(),
+            client_certificates: clients.is_some(),
             max_connections: limits.0,
             max_connections_per_address: limits.1,
             ..custos_server::ServeOptions::default()
