@@ -238,6 +238,11 @@ fn take(opts: &mut TlsOptions, key: &str, value: String) -> Result<bool, StoreEr
             opts.mode = Some(value);
             return Ok(true);
         }
+        "sslrootcert" if value == "system" => {
+            return Err(bad(
+                "sslrootcert=system (the operating system's trust store) is not supported: give the file of the certificate authority that signed the server's certificate",
+            ));
+        }
         "sslrootcert" => &mut opts.root_cert,
         "sslcert" => &mut opts.cert,
         "sslkey" => &mut opts.key,
@@ -312,6 +317,7 @@ mod tests {
             ("host=h dbname", "without `=value`"),
             ("postgres://h/db?sslrootcert=%zz", "percent-escape"),
             ("host=h sslrootcert=", "empty"),
+            ("host=h sslrootcert=system", "trust store"),
         ] {
             let e = split_tls_options(s).unwrap_err().to_string();
             assert!(e.contains(want), "{s}: {e}");
