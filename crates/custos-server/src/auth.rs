@@ -116,9 +116,11 @@ fn bearer(parts: &Parts) -> Result<&str, &'static str> {
 pub struct PeerCertificate(pub Option<Arc<[String]>>);
 
 impl PeerCertificate {
-    /// Whether this certificate vouches for `p`: it names `p`'s subject, or `p` is a citizen.
+    /// Whether this certificate vouches for `p`: it names `p`'s subject, or `p` is a citizen's
+    /// session (subject `citizen`, an ID no officer may take, with that role alone).
     pub fn vouches_for(&self, p: &Principal) -> bool {
-        p.has_role("citizen") || self.0.as_deref().is_some_and(|names| names.contains(&p.subject))
+        let citizen = !p.admin && p.subject == "citizen" && p.roles.len() == 1 && p.has_role("citizen");
+        citizen || self.0.as_deref().is_some_and(|names| names.contains(&p.subject))
     }
 }
 
@@ -295,6 +297,9 @@ mod tests {
         assert!(!names.vouches_for(&p("admin", &[])));
         assert!(!none.vouches_for(&p("inv1", &["investigator"])));
         assert!(none.vouches_for(&p("citizen", &["citizen"])));
+        // A role alone does not make a citizen's session.
+        assert!(!none.vouches_for(&p("inv1", &["citizen"])));
+        assert!(!none.vouches_for(&p("citizen", &["citizen", "auditor"])));
     }
 
     #[test]

@@ -197,8 +197,6 @@ pub async fn serve_listener_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> std::io::Result<()> {
-    // Each connection holds a receiver; a send asks them to close, and `closed` resolves when
-    // the last is gone.
     if options.client_certificates && options.tls.is_none() {
         // Plain connections carry no certificate: binding credentials to one would be silently off.
         return Err(std::io::Error::new(
@@ -206,6 +204,8 @@ pub async fn serve_listener_with(
             "client certificates need TLS: give the acceptor too",
         ));
     }
+    // Each connection holds a receiver; a send asks them to close, and `closed` resolves when
+    // the last is gone.
     let (close_tx, close_rx) = tokio::sync::watch::channel(());
     let mut shutdown = pin!(shutdown);
     let open = Arc::new(Mutex::new(Open::default()));
