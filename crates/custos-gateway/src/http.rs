@@ -771,6 +771,7 @@ async fn healthz(State(s): State<GwState>) -> Response {
 async fn metrics(State(s): State<GwState>) -> Response {
     let m = &s.0.metrics;
     let l = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let (conns_open, conns_refused) = custos_server::connection_counts();
     let body = format!(
         "# HELP custos_requests_total Data requests by decision.\n# TYPE custos_requests_total counter\n\
          custos_requests_total{{decision=\"allow\"}} {}\ncustos_requests_total{{decision=\"deny\"}} {}\ncustos_requests_total{{decision=\"reject\"}} {}\n\
@@ -778,7 +779,9 @@ async fn metrics(State(s): State<GwState>) -> Response {
          # HELP custos_audit_failures_total Audit appends that failed (each answered 503).\n# TYPE custos_audit_failures_total counter\ncustos_audit_failures_total {}\n\
          # HELP custos_request_seconds_total Time spent handling requests.\n# TYPE custos_request_seconds_total counter\ncustos_request_seconds_total {:.6}\n\
          # HELP custos_audit_log_entries Entries in the audit log.\n# TYPE custos_audit_log_entries gauge\ncustos_audit_log_entries {}\n\
-         # HELP custos_audit_log_available Whether the audit log takes appends (0: every data request is answered 503).\n# TYPE custos_audit_log_available gauge\ncustos_audit_log_available {}\n",
+         # HELP custos_audit_log_available Whether the audit log takes appends (0: every data request is answered 503).\n# TYPE custos_audit_log_available gauge\ncustos_audit_log_available {}\n\
+         # HELP custos_connections_open Connections open now.\n# TYPE custos_connections_open gauge\ncustos_connections_open {}\n\
+         # HELP custos_connections_refused_total Connections refused over the limits in all or per address (answered 503).\n# TYPE custos_connections_refused_total counter\ncustos_connections_refused_total {}\n",
         l(&m.allowed),
         l(&m.denied),
         l(&m.rejected),
@@ -786,7 +789,9 @@ async fn metrics(State(s): State<GwState>) -> Response {
         l(&m.audit_failures),
         l(&m.latency_us) as f64 / 1e6,
         s.0.log().committed().size,
-        u8::from(s.0.log().unavailable().is_none())
+        u8::from(s.0.log().unavailable().is_none()),
+        conns_open,
+        conns_refused,
     );
     let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));

@@ -899,6 +899,18 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     let m = call(&fx, "GET", "/metrics", None, None, "");
     assert!(m.body.as_str().unwrap().contains("custos_requests_total{decision=\"allow\"}"));
     assert!(m.body.as_str().unwrap().contains("custos_audit_log_available 1"));
+    // The connection asking is one of those open.
+    let open: u64 = m
+        .body
+        .as_str()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("custos_connections_open "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(open >= 1, "{}", m.body);
+    assert!(m.body.as_str().unwrap().contains("custos_connections_refused_total "));
     let o = call(&fx, "GET", "/openapi.json", None, None, "");
     assert!(o.body["paths"]["/v1/identity/lookup"].is_object());
     assert!(o.body["paths"]["/v1/cdr/query"].is_object());

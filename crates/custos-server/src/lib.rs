@@ -21,6 +21,7 @@ pub mod witness;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,6 +84,17 @@ impl std::fmt::Debug for ServeOptions {
     }
 }
 
+/// Connections open now and refused so far over the limits, across this process's accept loops
+/// (for `/metrics`).
+static CONNECTIONS_OPEN: AtomicU64 = AtomicU64::new(0);
+static CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// Connections open now, and refused over the limits since the process started, over every
+/// accept loop of this process.
+pub fn connection_counts() -> (u64, u64) {
+    (CONNECTIONS_OPEN.load(Ordering::Relaxed), CONNECTIONS_REFUSED.load(Ordering::Relaxed))
+}
+
 /// The connections open, in all and per client address.
 #[derive(Debug, Default)]
 struct Open {
@@ -123,12 +135,14 @@ impl Slot {
         }
         g.total += 1;
         g.by_address.insert(key, mine + 1);
+        CONNECTIONS_OPEN.fetch_add(1, Ordering::Relaxed);
         Ok(Slot { open: open.clone(), key })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        CONNECTIONS_OPEN.fetch_sub(1, Ordering::Relaxed);
         let mut g = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         g.total = g.total.saturating_sub(1);
         if let Some(n) = g.by_address.get_mut(&self.key) {
@@ -144,6 +158,7 @@ impl Drop for Slot {
 /// nothing can be said before a handshake, which would cost what the limit saves: it is
 /// closed.
 fn refuse(stream: tokio::net::TcpStream, tls: bool, why: &str) {
+    CONNECTIONS_REFUSED.fetch_add(1, Ordering::Relaxed);
     if !tls {
         let body = serde_json::json!({"error": {"code": "too_many_connections", "message": why}}).to_string();
         let answer = format!(

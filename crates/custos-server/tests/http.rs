@@ -446,6 +446,7 @@ fn connections_over_the_limits_are_answered_503_and_closed() {
         let _ = c.read_to_end(&mut got);
         String::from_utf8_lossy(&got).into_owned()
     };
+    let refused_before = custos_server::connection_counts().1;
     let mut a = from("127.0.0.1");
     let mut b = from("127.0.0.1");
     assert!(served(&mut a) && served(&mut b));
@@ -461,6 +462,9 @@ fn connections_over_the_limits_are_answered_503_and_closed() {
         said.starts_with("HTTP/1.1 503") && said.contains("as many connections open as it takes"),
         "{said}"
     );
+    // Counted for /metrics (other tests of this binary may add refusals of their own).
+    assert!(custos_server::connection_counts().1 >= refused_before + 2);
+    assert!(custos_server::connection_counts().0 >= 3);
     // The connections kept are still served; one closed gives its place back.
     assert!(served(&mut a) && served(&mut c));
     drop(b);
