@@ -64,6 +64,9 @@ enum Front {
     Tls,
     /// `N`: this server has no TLS (what a downgrading machine in the middle would say).
     RefuseTls,
+    /// As `Tls`, and the client must present a certificate from the officers' test CA
+    /// (`hostssl … cert` in `pg_hba.conf`).
+    TlsClientCert,
 }
 
 /// A front for PostgreSQL on `bind`; its address, and a count of completed TLS handshakes.
@@ -73,12 +76,23 @@ fn front(bind: &str, upstream: SocketAddr, kind: Front) -> (SocketAddr, Arc<Atom
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     let key = PrivateKeyDer::from_pem_file(tls_dir().join("server.key")).unwrap();
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
         .unwrap();
+    let builder = if matches!(kind, Front::TlsClientCert) {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(tls_dir().join("clients-ca.pem")).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let v = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .unwrap();
+        builder.with_client_cert_verifier(v)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let cfg = builder.with_single_cert(chain, key).unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
     let handshakes = Arc::new(AtomicUsize::new(0));
     let count = handshakes.clone();
@@ -106,7 +120,7 @@ fn front(bind: &str, upstream: SocketAddr, kind: Front) -> (SocketAddr, Arc<Atom
                                 let _ = tokio::io::copy_bidirectional(&mut sock, &mut up).await;
                             }
                         }
-                        Front::Tls => {
+                        Front::Tls | Front::TlsClientCert => {
                             if sock.write_all(b"S").await.is_err() {
                                 return;
                             }
@@ -185,6 +199,35 @@ fn the_store_works_over_tls_to_a_server_its_ca_vouches_for() {
         // Every connection of the pool came through the front's handshake.
         assert!(handshakes.load(Ordering::SeqCst) - before >= 2, "{conn}");
     }
+    drop_schema(&s);
+}
+
+#[test]
+fn a_client_certificate_is_presented_when_the_server_asks_for_one() {
+    let Some((cfg, up)) = upstream() else { return };
+    let (addr, handshakes) = front("127.0.0.1:0", up, Front::TlsClientCert);
+    let ca = tls_dir().join("ca.pem");
+    let s = schema();
+    // Without one, the server ends the handshake.
+    let e = PgStore::open(&via(&cfg, addr, &format!("sslrootcert={}", ca.display())), Some(&s))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot connect to PostgreSQL"), "{e}");
+    assert_eq!(handshakes.load(Ordering::SeqCst), 0);
+    // With the one the server's CA issued, the store works.
+    let conn = via(
+        &cfg,
+        addr,
+        &format!(
+            "sslrootcert={} sslcert={} sslkey={}",
+            ca.display(),
+            tls_dir().join("client-inv1.pem").display(),
+            tls_dir().join("client-inv1.key").display()
+        ),
+    );
+    let store = PgStore::open(&conn, Some(&s)).unwrap();
+    assert!(store.officers().unwrap().is_empty());
+    assert!(handshakes.load(Ordering::SeqCst) >= 2);
     drop_schema(&s);
 }
 
