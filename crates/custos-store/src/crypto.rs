@@ -167,6 +167,20 @@ impl Vault {
         Ok(Self { identity: get("identity")?, cdr: get("cdr")?, blind: get("blind")?, audit: get("audit")? })
     }
 
+    /// The data keys wrapped under `wrapper` (to rotate the key-encryption key).
+    pub fn wrap_all(&self, wrapper: &dyn KeyWrapper) -> Result<WrappedKeys, StoreError> {
+        let keys = [&self.identity, &self.cdr, &self.blind, &self.audit];
+        KEY_NAMES.iter().zip(keys).map(|(n, k)| wrapper.wrap(n, k).map(|w| (n.to_string(), w))).collect()
+    }
+
+    /// Whether two vaults hold the same data keys.
+    pub fn same_keys(&self, other: &Vault) -> bool {
+        self.identity == other.identity
+            && self.cdr == other.cdr
+            && self.blind == other.blind
+            && self.audit == other.audit
+    }
+
     fn key(&self, c: Category) -> &[u8; 32] {
         match c {
             Category::Identity => &self.identity,

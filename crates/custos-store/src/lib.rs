@@ -251,6 +251,13 @@ impl std::fmt::Debug for Registry {
 }
 
 const WRAPPED_KEYS: &str = "wrapped_keys";
+/// The data keys wrapped under the next key-encryption key, while a rotation switches to it
+/// (empty when none is under way).
+const WRAPPED_KEYS_NEXT: &str = "wrapped_keys_next";
+
+fn parse_wrapped(bytes: &[u8]) -> Result<crate::crypto::WrappedKeys, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Crypto(e.to_string()))
+}
 
 impl Registry {
     /// Initialise a fresh store: generate data keys and keep them only wrapped.
@@ -264,14 +271,52 @@ impl Registry {
         Ok(Self { store, vault })
     }
 
-    /// Open an initialised store.
+    /// Open an initialised store. A rotation of the key-encryption key interrupted after the
+    /// new key took over (see [`Registry::stage_rewrap`]) is completed here: the key set staged
+    /// under it becomes the key set.
     pub fn open(store: Box<dyn Store>, wrapper: &dyn KeyWrapper) -> Result<Self, StoreError> {
         let bytes = store
             .meta_get(WRAPPED_KEYS)?
             .ok_or_else(|| StoreError::NotFound("the wrapped key set".into()))?;
-        let wrapped: Vec<(String, Vec<u8>)> =
-            serde_json::from_slice(&bytes).map_err(|e| StoreError::Crypto(e.to_string()))?;
-        Ok(Self { vault: Vault::unwrap_all(wrapper, &wrapped)?, store })
+        let current = Vault::unwrap_all(wrapper, &parse_wrapped(&bytes)?);
+        let vault = match current {
+            Ok(v) => v,
+            Err(e) => {
+                let next = store.meta_get(WRAPPED_KEYS_NEXT)?.filter(|b| !b.is_empty());
+                let Some(next) = next else { return Err(e) };
+                let Ok(v) = Vault::unwrap_all(wrapper, &parse_wrapped(&next)?) else { return Err(e) };
+                store.meta_put(WRAPPED_KEYS, &next)?;
+                store.meta_put(WRAPPED_KEYS_NEXT, b"")?;
+                v
+            }
+        };
+        Ok(Self { vault, store })
+    }
+
+    /// Rotating the key-encryption key, step 1: keep the data keys wrapped under `next` beside
+    /// the current set. The data keys themselves do not change, so nothing is re-encrypted.
+    /// Step 2 is the caller's: make `next` the key-encryption key in use (its file); until
+    /// then the current key still opens the store, after it `next` does ([`Registry::open`]
+    /// completes the switch if step 3 never ran). Step 3: [`Registry::commit_rewrap`].
+    pub fn stage_rewrap(&self, next: &dyn KeyWrapper) -> Result<(), StoreError> {
+        let wrapped = self.vault.wrap_all(next)?;
+        let bytes = serde_json::to_vec(&wrapped).map_err(|e| StoreError::Crypto(e.to_string()))?;
+        self.store.meta_put(WRAPPED_KEYS_NEXT, &bytes)
+    }
+
+    /// Rotating the key-encryption key, step 3: the set staged under `next` becomes the key
+    /// set, once checked to unwrap under it to the very keys in use.
+    pub fn commit_rewrap(&self, next: &dyn KeyWrapper) -> Result<(), StoreError> {
+        let staged = self
+            .store
+            .meta_get(WRAPPED_KEYS_NEXT)?
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| StoreError::NotFound("a staged key set".into()))?;
+        if !Vault::unwrap_all(next, &parse_wrapped(&staged)?)?.same_keys(&self.vault) {
+            return Err(StoreError::Crypto("the staged key set holds other data keys".into()));
+        }
+        self.store.meta_put(WRAPPED_KEYS, &staged)?;
+        self.store.meta_put(WRAPPED_KEYS_NEXT, b"")
     }
 
     /// The vault (blind indexes, commitments).

@@ -106,6 +106,35 @@ fn citizen(nid: &str, en: &str, msisdns: &[&str]) -> Citizen {
 const KEK: [u8; 32] = [5; 32];
 
 #[test]
+fn the_key_encryption_key_rotates_and_an_interrupted_rotation_completes() {
+    let (a, b, c) =
+        (LocalKek::from_bytes([1; 32]), LocalKek::from_bytes([2; 32]), LocalKek::from_bytes([3; 32]));
+    for be in backends() {
+        let reg = Registry::init(be.open(), &a).unwrap();
+        reg.add_citizens(&[citizen("1234567890", "Karim Rahman", &["8801711111111"])]).unwrap();
+        let name = |r: &Registry| r.citizen_by_nid("1234567890").unwrap().unwrap().1.name_en;
+        // Staged under b: a still opens the store (the switch has not happened)...
+        reg.stage_rewrap(&b).unwrap();
+        assert_eq!(name(&Registry::open(be.open(), &a).unwrap()), "Karim Rahman", "{}", be.name());
+        // ...and so does b, which completes the switch (a rotation interrupted after the new
+        // key took over): from then on a no longer opens it.
+        assert_eq!(name(&Registry::open(be.open(), &b).unwrap()), "Karim Rahman");
+        assert!(Registry::open(be.open(), &a).is_err());
+        // A full rotation b -> c; committing under a key that was not staged is refused.
+        let reg = Registry::open(be.open(), &b).unwrap();
+        reg.stage_rewrap(&c).unwrap();
+        assert!(reg.commit_rewrap(&a).is_err());
+        reg.commit_rewrap(&c).unwrap();
+        assert!(reg.commit_rewrap(&c).is_err(), "nothing staged any more");
+        assert!(Registry::open(be.open(), &b).is_err());
+        let reg = Registry::open(be.open(), &c).unwrap();
+        assert_eq!(name(&reg), "Karim Rahman");
+        // The blind indexes did not change: the data keys are the same.
+        assert!(reg.store().citizen_by_nid(&reg.vault().blind("nid", "1234567890")).unwrap().is_some());
+    }
+}
+
+#[test]
 fn citizens_are_sealed_indexed_and_found() {
     for b in backends() {
         let reg = Registry::init(b.open(), &LocalKek::from_bytes(KEK)).unwrap();

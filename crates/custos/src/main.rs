@@ -29,6 +29,15 @@ struct Cli {
     command: Command,
 }
 
+/// Key management.
+#[derive(Debug, Subcommand)]
+enum KeysCmd {
+    /// Rotate the key-encryption key that wraps the data keys: to a new random key file, or,
+    /// with CUSTOS_NEW_PASSPHRASE set, to that passphrase (CUSTOS_PASSPHRASE is the current one
+    /// where one is in use). Nothing is re-encrypted; audited; safe to interrupt.
+    Rotate,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a data directory: the audit log with its signing key, and the first admin
@@ -121,6 +130,9 @@ enum Command {
         #[command(flatten)]
         size: analyze::SimSize,
     },
+    /// Manage the key-encryption key (the server must be stopped).
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// Move an embedded (SQLite) installation's records to PostgreSQL, then verify counts, rows
     /// and the audit log (the server must be stopped).
     Migrate {
@@ -193,6 +205,7 @@ fn main() -> std::process::ExitCode {
         Command::Leak(cmd) => leak::run(&cli.dir, cmd),
         Command::Import(cmd) => admin::import(&cli.dir, cmd),
         Command::Witness(cmd) => witness::run(&cli.dir, cmd),
+        Command::Keys(KeysCmd::Rotate) => stack::rotate_kek(&cli.dir),
         Command::Migrate { from, to, schema } => migrate::migrate(&from, &to, schema.as_deref()),
         Command::Demo { scale, seed } => demo::run(&cli.dir, scale, seed),
         Command::Analyze(a) => analyze::analyze(a),

@@ -54,6 +54,66 @@ fn kek(dir: &Path, create: bool) -> anyhow::Result<LocalKek> {
     Ok(LocalKek::from_bytes(k))
 }
 
+/// Rotate the key-encryption key: to a new random key file, or, with `CUSTOS_NEW_PASSPHRASE`,
+/// to a new passphrase (Argon2id, new salt). The data keys stay (nothing is re-encrypted); only
+/// their wrapping changes. Audited before it happens; crash-safe at every step (the database
+/// holds both wrappings until the new key is in place, and the next open completes a switch that
+/// was cut short).
+pub fn rotate_kek(dir: &Path) -> anyhow::Result<()> {
+    let gw = open_gateway(dir)?;
+    let new_pass = std::env::var("CUSTOS_NEW_PASSPHRASE").ok().filter(|p| !p.is_empty());
+    let target = if new_pass.is_some() { "passphrase" } else { "key_file" };
+    let ctx = custos_gateway::service::Ctx {
+        req: custos_gateway::service::new_id("r-"),
+        action: "rotate_kek".into(),
+        ..Default::default()
+    };
+    let entry = gw.entry(&cli_admin(), &ctx, "allow", vec![format!("to:{target}")], vec![], 200);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(gw.audit(&entry))
+        .map_err(|e| anyhow::anyhow!("the rotation could not be audited, so it did not happen: {e}"))?;
+    let reg = gw.registry();
+    let remove = |path: PathBuf| -> anyhow::Result<()> {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                std::fs::File::open(dir.join("keys")).and_then(|d| d.sync_all())?;
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("cannot remove `{}`", path.display()))),
+        }
+    };
+    match new_pass {
+        Some(p) => {
+            let salt: [u8; 16] = custos_store::crypto::random()?;
+            let next = LocalKek::from_passphrase(p.as_bytes(), &salt)?;
+            reg.stage_rewrap(&next)?;
+            // The switch: from here the store opens under the new passphrase.
+            custos_logstore::atomic_write(&salt_path(dir), &salt, true)?;
+            remove(kek_path(dir))?;
+            reg.commit_rewrap(&next)?;
+        }
+        None => {
+            let next = LocalKek::generate()?;
+            reg.stage_rewrap(&next)?;
+            custos_logstore::atomic_write(&kek_path(dir), next.bytes(), true)?;
+            // The switch, when a passphrase was in use: without its salt the key file rules.
+            remove(salt_path(dir))?;
+            reg.commit_rewrap(&next)?;
+        }
+    }
+    if target == "passphrase" {
+        println!("key-encryption key rotated: the data keys are now wrapped under the new passphrase; set CUSTOS_PASSPHRASE to it from now on");
+    } else {
+        println!(
+            "key-encryption key rotated: the data keys are now wrapped under a new key in {}",
+            kek_path(dir).display()
+        );
+    }
+    println!("copy {} to every replica's data directory before restarting it", dir.join("keys").display());
+    Ok(())
+}
+
 fn config_path(dir: &Path) -> PathBuf {
     dir.join("config.json")
 }

@@ -372,6 +372,69 @@ fn with_a_client_ca_an_officers_token_works_only_with_their_certificate() {
 }
 
 #[test]
+fn the_key_encryption_key_rotates_to_a_new_file_or_passphrase_and_back() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    // `custos` with the given passphrases (and none inherited).
+    let run = |args: &[&str], pass: Option<&str>, new_pass: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_custos"));
+        c.arg("--dir")
+            .arg(&dir)
+            .args(args)
+            .env_remove("CUSTOS_PASSPHRASE")
+            .env_remove("CUSTOS_NEW_PASSPHRASE");
+        if let Some(p) = pass {
+            c.env("CUSTOS_PASSPHRASE", p);
+        }
+        if let Some(p) = new_pass {
+            c.env("CUSTOS_NEW_PASSPHRASE", p);
+        }
+        c.output().unwrap()
+    };
+    let call = |id: &str, pass: Option<&str>| {
+        run(
+            &["admin", "officer", "--id", id, "--name", "N", "--unit", "ATU", "--roles", "investigator"],
+            pass,
+            None,
+        )
+    };
+    ok(&call("a", None));
+    let kek = dir.join("keys/kek.key");
+    let old = std::fs::read(&kek).unwrap();
+    // To a new key file: the old key no longer opens the store, the new one does.
+    let out = ok(&run(&["keys", "rotate"], None, None));
+    assert!(out.contains("rotated") && out.contains("every replica"), "{out}");
+    let new = std::fs::read(&kek).unwrap();
+    assert_ne!(old, new);
+    ok(&call("b", None));
+    std::fs::write(&kek, &old).unwrap();
+    assert!(!call("c", None).status.success(), "the old key still opens the store");
+    std::fs::write(&kek, &new).unwrap();
+    // To a passphrase: the key file goes; only that passphrase opens the store.
+    let out = ok(&run(&["keys", "rotate"], None, Some("correct horse battery staple")));
+    assert!(out.contains("set CUSTOS_PASSPHRASE"), "{out}");
+    assert!(!kek.exists() && dir.join("keys/kek.salt").exists());
+    let e = call("c", None);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("CUSTOS_PASSPHRASE"), "{e:?}");
+    assert!(!call("c", Some("wrong horse")).status.success());
+    ok(&call("c", Some("correct horse battery staple")));
+    // And back to a key file.
+    ok(&run(&["keys", "rotate"], Some("correct horse battery staple"), None));
+    assert!(kek.exists() && !dir.join("keys/kek.salt").exists());
+    ok(&call("d", None));
+    // Each rotation is in the audit log, which still verifies.
+    ok(&custos(&dir, &["audit", "verify", "--quiet"]));
+    let log = custos_logstore::LogStore::open(&dir, custos_logstore::Options::default()).unwrap();
+    let rotations = (0..log.committed().size)
+        .filter(|&i| {
+            String::from_utf8_lossy(&log.entry(i).unwrap().unwrap()).contains(r#""action":"rotate_kek""#)
+        })
+        .count();
+    assert_eq!(rotations, 3);
+}
+
+#[test]
 fn a_witness_serves_over_https_too() {
     let d = tempfile::tempdir().unwrap();
     let wdir = d.path().join("w");
