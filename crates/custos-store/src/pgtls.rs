@@ -324,6 +324,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any string: an answer, never a panic; and a key-value string without TLS options
+        /// comes back as it was, up to spacing.
+        #[test]
+        fn any_connection_string_splits_without_panicking(s in "\\PC{0,80}") {
+            let _ = split_tls_options(&s);
+        }
+
+        #[test]
+        fn other_options_pass_through(pairs in proptest::collection::vec(("[a-z_]{1,12}", "[a-zA-Z0-9./:@-]{0,16}"), 0..6)) {
+            let pairs: Vec<_> = pairs.into_iter().filter(|(k, _)| !k.starts_with("ssl")).collect();
+            let text = pairs.iter().map(|(k, v)| format!("{k}='{v}'")).collect::<Vec<_>>().join(" ");
+            let (rest, opts) = split_tls_options(&format!("{text} sslrootcert=/ca.pem")).unwrap();
+            proptest::prop_assert_eq!(rest, text);
+            proptest::prop_assert_eq!(opts.root_cert, Some(PathBuf::from("/ca.pem")));
+        }
+    }
+
     #[test]
     fn no_unverified_tls_and_no_contradictions() {
         let e = |s: &str| target(s).err().map(|e| e.to_string()).unwrap_or_default();
