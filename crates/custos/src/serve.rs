@@ -55,6 +55,15 @@ pub fn serve(
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         println!("custos serving {} on {scheme}://{}", dir.display(), listener.local_addr()?);
+        if let Some(c) = &clients {
+            println!(
+                "officers' tokens are bound to client certificates from {}{}",
+                c.ca.display(),
+                c.crl.map(|l| format!(" (revocations: {})", l.display())).unwrap_or_default()
+            );
+        }
+        let limit = |n: usize| if n == 0 { "no limit".to_string() } else { n.to_string() };
+        println!("connections: {} in all, {} per client address", limit(limits.0), limit(limits.1));
         let options = custos_server::ServeOptions {
             tls: acceptor,
             client_certificates: clients.is_some(),
