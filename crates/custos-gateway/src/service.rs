@@ -711,14 +711,21 @@ impl Gateway {
 
     /// Log an unauthenticated attempt, at most `unauth_per_sec` a second.
     pub fn note_unauthenticated(&self, path: &str, reason: &str) {
-        self.note_refused(None, path, reason);
+        self.note_refused(None, path, reason, None);
     }
 
     /// [`Gateway::note_unauthenticated`], or, for a known officer's credential refused for
     /// want of its client certificate, an entry under that officer (action
     /// [`custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE`]) that the detector reads as evidence
-    /// someone else holds the token. Both share one rate limit.
-    fn note_refused(&self, who: Option<&Principal>, path: &str, reason: &str) {
+    /// someone else holds the token. Both share one rate limit. The client's address, where
+    /// known, is kept as a reason `client:ADDRESS` (whose machine tried it).
+    fn note_refused(
+        &self,
+        who: Option<&Principal>,
+        path: &str,
+        reason: &str,
+        client: Option<std::net::IpAddr>,
+    ) {
         self.metrics.unauthenticated.fetch_add(1, Ordering::Relaxed);
         let now = self.now();
         let (log_it, dropped) = match self.unauth.lock() {
@@ -743,6 +750,9 @@ impl Gateway {
         }
         let mut reasons =
             vec![reason.to_string(), format!("path:{}", path.chars().take(100).collect::<String>())];
+        if let Some(ip) = client {
+            reasons.push(format!("client:{ip}"));
+        }
         if dropped > 0 {
             reasons.push(format!("{dropped} more attempts not logged individually"));
         }
@@ -1930,12 +1940,12 @@ impl Authenticate for Gateway {
         })
     }
 
-    fn unauthenticated(&self, path: &str, reason: &str) {
-        self.note_unauthenticated(path, reason);
+    fn unauthenticated(&self, path: &str, reason: &str, client: Option<std::net::IpAddr>) {
+        self.note_refused(None, path, reason, client);
     }
 
-    fn refused_certificate(&self, p: &Principal, path: &str, reason: &str) {
-        self.note_refused(Some(p), path, reason);
+    fn refused_certificate(&self, p: &Principal, path: &str, reason: &str, client: Option<std::net::IpAddr>) {
+        self.note_refused(Some(p), path, reason, client);
     }
 }
 

@@ -738,7 +738,8 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
     let unauth_entries = (before..after)
         .filter(|i| {
             let e: AuditEntry = serde_json::from_slice(&fx.gw.log().entry(*i).unwrap().unwrap()).unwrap();
-            e.action == "unauthenticated"
+            // Each says from which address it came.
+            e.action == "unauthenticated" && e.reasons.iter().any(|r| r == "client:127.0.0.1")
         })
         .count();
     assert_eq!(unauth_entries, unauth);

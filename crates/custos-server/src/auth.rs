@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -43,13 +45,14 @@ impl Principal {
 pub trait Authenticate: Send + Sync {
     /// The principal of a valid (known, unexpired, unrevoked) token.
     fn authenticate(&self, token: &str) -> Option<Principal>;
-    /// Called for a request without a valid credential (for rate-limited audit logging).
-    fn unauthenticated(&self, _path: &str, _reason: &str) {}
+    /// Called for a request without a valid credential (for rate-limited audit logging), with
+    /// the client's address where the accept loop gave it.
+    fn unauthenticated(&self, _path: &str, _reason: &str, _client: Option<IpAddr>) {}
     /// Called for a valid credential refused because the connection's client certificate does
     /// not vouch for it (see [`PeerCertificate`]): by default as any unauthenticated attempt.
     /// Someone else may hold the token, so an implementation may log it under its officer.
-    fn refused_certificate(&self, _p: &Principal, path: &str, reason: &str) {
-        self.unauthenticated(path, reason);
+    fn refused_certificate(&self, _p: &Principal, path: &str, reason: &str, client: Option<IpAddr>) {
+        self.unauthenticated(path, reason, client);
     }
 }
 
@@ -129,15 +132,16 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path().to_string();
+        let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let token = match bearer(parts) {
             Ok(t) => t,
             Err(why) => {
-                state.auth().unauthenticated(&path, "no credential");
+                state.auth().unauthenticated(&path, "no credential", client);
                 return Err(ApiError::unauthenticated(why));
             }
         };
         let Some(p) = state.auth().authenticate(token) else {
-            state.auth().unauthenticated(&path, "unknown, expired or revoked credential");
+            state.auth().unauthenticated(&path, "unknown, expired or revoked credential", client);
             return Err(ApiError::unauthenticated("the credential is unknown, expired or revoked"));
         };
         if let Some(cert) = parts.extensions.get::<PeerCertificate>() {
@@ -152,7 +156,7 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
                         p.subject, names
                     ),
                 };
-                state.auth().refused_certificate(&p, &path, &why);
+                state.auth().refused_certificate(&p, &path, &why, client);
                 return Err(ApiError::unauthenticated(why));
             }
         }

@@ -259,24 +259,22 @@ pub async fn serve_listener_with(
             let _slot = slot;
             match &options.tls {
                 None => {
-                    serve_connection(stream, TowerToHyperService::new(router), options.header_timeout, close)
-                        .await
+                    let service = TowerToHyperService::new(Tagged { router, peer, cert: None });
+                    serve_connection(stream, service, options.header_timeout, close).await
                 }
                 Some(acceptor) => {
                     match tokio::time::timeout(options.header_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
-                            let router = if options.client_certificates {
+                            let cert = options.client_certificates.then(|| {
                                 let names = tls
                                     .get_ref()
                                     .1
                                     .peer_certificates()
                                     .and_then(|c| c.first())
                                     .map(|leaf| Arc::from(tls::subject_common_names(leaf)));
-                                router.layer(axum::Extension(auth::PeerCertificate(names)))
-                            } else {
-                                router
-                            };
-                            let service = TowerToHyperService::new(router);
+                                auth::PeerCertificate(names)
+                            });
+                            let service = TowerToHyperService::new(Tagged { router, peer, cert });
                             serve_connection(tls, service, options.header_timeout, close).await
                         }
                         Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
@@ -293,11 +291,40 @@ pub async fn serve_listener_with(
     Ok(())
 }
 
+/// The router, with what the connection knows put on each request: the client's address
+/// (`axum::extract::ConnectInfo<SocketAddr>`) and, on a server that binds credentials to
+/// certificates, the client's certificate ([`auth::PeerCertificate`]). Clients cannot set
+/// either: extensions are not headers.
+#[derive(Clone)]
+struct Tagged {
+    router: axum::Router,
+    peer: SocketAddr,
+    cert: Option<auth::PeerCertificate>,
+}
+
+impl tower::Service<axum::http::Request<hyper::body::Incoming>> for Tagged {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        tower::Service::<axum::http::Request<hyper::body::Incoming>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, mut req: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(self.peer));
+        if let Some(c) = &self.cert {
+            req.extensions_mut().insert(c.clone());
+        }
+        self.router.call(req)
+    }
+}
+
 /// One HTTP/1.1 connection until it ends, or until `close` asks it to (then after the request
 /// in flight).
 async fn serve_connection<I>(
     io: I,
-    service: TowerToHyperService<axum::Router>,
+    service: TowerToHyperService<Tagged>,
     header_timeout: Duration,
     mut close: tokio::sync::watch::Receiver<()>,
 ) where
