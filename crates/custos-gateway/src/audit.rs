@@ -62,6 +62,11 @@ pub struct AuditEntry {
     /// denials and in entries written before it was recorded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// The address the request came from (the officer's workstation, or whoever tried a
+    /// credential); absent where unknown (command-line administration, behind a proxy only the
+    /// proxy's) and in entries written before it was recorded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client: String,
 }
 
 impl AuditEntry {

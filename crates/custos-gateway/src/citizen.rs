@@ -326,6 +326,7 @@ impl Gateway {
             admin: false,
             roles: vec![],
             unit: String::new(),
+            client: None,
         };
         let ctx = crate::service::Ctx {
             req: crate::service::new_id("r-"),
@@ -349,6 +350,7 @@ impl Gateway {
             admin: false,
             roles: vec!["citizen".into()],
             unit: String::new(),
+            client: None,
         })
     }
 
@@ -480,6 +482,7 @@ mod tests {
             records: records.iter().map(|s| s.to_string()).collect(),
             status: if decision == "allow" { 200 } else { 403 },
             fields: vec![],
+            client: String::new(),
         }
     }
 

@@ -692,6 +692,7 @@ impl Gateway {
             records,
             status,
             fields: if decision == "allow" { ctx.fields.clone() } else { vec![] },
+            client: p.client.map(|c| c.to_string()).unwrap_or_default(),
         }
     }
 
@@ -718,7 +719,7 @@ impl Gateway {
     /// want of its client certificate, an entry under that officer (action
     /// [`custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE`]) that the detector reads as evidence
     /// someone else holds the token. Both share one rate limit. The client's address, where
-    /// known, is kept as a reason `client:ADDRESS` (whose machine tried it).
+    /// known, is kept in the entry (whose machine tried it).
     fn note_refused(
         &self,
         who: Option<&Principal>,
@@ -750,9 +751,6 @@ impl Gateway {
         }
         let mut reasons =
             vec![reason.to_string(), format!("path:{}", path.chars().take(100).collect::<String>())];
-        if let Some(ip) = client {
-            reasons.push(format!("client:{ip}"));
-        }
         if dropped > 0 {
             reasons.push(format!("{dropped} more attempts not logged individually"));
         }
@@ -779,6 +777,7 @@ impl Gateway {
             count: 0,
             status: 401,
             fields: vec![],
+            client: client.map(|c| c.to_string()).unwrap_or_default(),
         };
         if let Some(shared) = self.shared_log.get() {
             // Handed to the submitter; the 401 does not wait for its commit.
@@ -1925,6 +1924,7 @@ impl Authenticate for Gateway {
                 admin: true,
                 roles: vec![],
                 unit: String::new(),
+                client: None,
             });
         }
         let o = snap.officers.get(&c.subject)?;
@@ -1937,6 +1937,7 @@ impl Authenticate for Gateway {
             admin: false,
             roles,
             unit: o.unit.clone(),
+            client: None,
         })
     }
 

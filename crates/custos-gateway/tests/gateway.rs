@@ -667,6 +667,8 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
     // Two real matches and one decoy row, in a keyed order.
     assert_eq!(r.body["records"].as_array().unwrap().len(), 3, "{}", r.body);
     assert_eq!(last_entry(&fx).count, 2);
+    // The entry names the address the request came from.
+    assert_eq!(last_entry(&fx).client, "127.0.0.1");
     let r = post(&fx, "inv1", "/v1/identity/search", with);
     assert_eq!(
         (r.status, last_entry(&fx).reasons.clone()),
@@ -739,7 +741,7 @@ fn forbidden_matrix_denies_with_reasons_and_audits_each() {
         .filter(|i| {
             let e: AuditEntry = serde_json::from_slice(&fx.gw.log().entry(*i).unwrap().unwrap()).unwrap();
             // Each says from which address it came.
-            e.action == "unauthenticated" && e.reasons.iter().any(|r| r == "client:127.0.0.1")
+            e.action == "unauthenticated" && e.client == "127.0.0.1"
         })
         .count();
     assert_eq!(unauth_entries, unauth);

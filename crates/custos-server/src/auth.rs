@@ -32,6 +32,9 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// The officer's unit.
     pub unit: String,
+    /// The address the request came from, where the accept loop gave it (set by the
+    /// extractor; `None` for principals made outside a request).
+    pub client: Option<IpAddr>,
 }
 
 impl Principal {
@@ -144,6 +147,7 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<S> for Principal {
             state.auth().unauthenticated(&path, "unknown, expired or revoked credential", client);
             return Err(ApiError::unauthenticated("the credential is unknown, expired or revoked"));
         };
+        let p = Principal { client, ..p };
         if let Some(cert) = parts.extensions.get::<PeerCertificate>() {
             if !cert.vouches_for(&p) {
                 let why = match &cert.0 {
@@ -276,6 +280,7 @@ impl Authenticate for TokenStore {
             admin: c.role == Role::Admin,
             roles,
             unit: String::new(),
+            client: None,
         })
     }
 }
@@ -292,6 +297,7 @@ mod tests {
             admin: subject == "admin",
             roles: roles.iter().map(|r| r.to_string()).collect(),
             unit: String::new(),
+            client: None,
         };
         let names = PeerCertificate(Some(Arc::from(vec!["inv1".to_string(), "Inv 1".to_string()])));
         let none = PeerCertificate(None);

@@ -156,6 +156,7 @@ pub fn admin(dir: &Path, cmd: AdminCmd) -> anyhow::Result<()> {
                 admin: false,
                 roles: o.roles,
                 unit: o.unit,
+                client: None,
             };
             (
                 "warrant",

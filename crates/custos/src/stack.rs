@@ -234,5 +234,6 @@ pub fn cli_admin() -> custos_server::auth::Principal {
         admin: true,
         roles: vec![],
         unit: String::new(),
+        client: None,
     }
 }
