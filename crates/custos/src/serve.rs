@@ -36,6 +36,13 @@ pub fn serve(
     let acceptor =
         tls.map(|(cert, key)| custos_server::tls::acceptor_with_clients(cert, key, clients)).transpose()?;
     let scheme = if acceptor.is_some() { "https" } else { "http" };
+    if acceptor.is_none() && !listen.ip().is_loopback() {
+        // Bearer tokens and records would cross the network in clear.
+        tracing::warn!(
+            %listen,
+            "serving plain HTTP on an address other machines can reach: officers' tokens and the records they fetch cross the network in clear; give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy"
+        );
+    }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     // PostgreSQL calls wait on the worker thread for a network round trip; more workers than
     // cores keep the others serving meanwhile (the store's pool has 16 connections).

@@ -223,6 +223,35 @@ fn verify_over_http_against_a_running_server() {
 }
 
 #[test]
+fn plain_http_on_a_reachable_address_is_warned_about_and_loopback_is_not() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    init(&dir);
+    // What `serve` writes to stderr while it serves on `host`.
+    let stderr_serving_on = |host: &str| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
+            .args(["--dir", dir.to_str().unwrap(), "serve", "--listen", &format!("{host}:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let up = (0..400).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_ok()
+        });
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(up, "did not serve on {host}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = stderr_serving_on("0.0.0.0");
+    assert!(err.contains("plain HTTP") && err.contains("--tls-cert"), "{err}");
+    let err = stderr_serving_on("127.0.0.1");
+    assert!(!err.contains("plain HTTP"), "{err}");
+}
+
+#[test]
 fn serve_over_https_with_pem_files_and_refuses_ones_it_cannot_use() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("data");
