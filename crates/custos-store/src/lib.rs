@@ -13,6 +13,7 @@
 pub mod crypto;
 pub mod fuzzing;
 pub mod import;
+pub mod kms;
 pub mod model;
 pub mod pg;
 pub mod pglog;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use custos_gateway::{Gateway, GatewayConfig};
 use custos_logstore::{LogStore, Options};
+use custos_store::crypto::KeyWrapper;
+use custos_store::kms::CommandKek;
 use custos_store::sqlite::SqliteStore;
 use custos_store::{Credential, LocalKek, Registry};
 
@@ -22,20 +24,35 @@ fn salt_path(dir: &Path) -> PathBuf {
     dir.join("keys").join("kek.salt")
 }
 
-/// The key-encryption key: from `CUSTOS_PASSPHRASE` (Argon2id, salt in `keys/kek.salt`) or the
-/// key file `keys/kek.key`. With `create`, makes a new one.
-fn kek(dir: &Path, create: bool) -> anyhow::Result<LocalKek> {
+fn command_path(dir: &Path) -> PathBuf {
+    dir.join("keys").join("kek.command")
+}
+
+/// The key-encryption key: an external key service's command named in `keys/kek.command`
+/// (see `custos_store::kms`), else one derived from `CUSTOS_PASSPHRASE` (Argon2id, salt in
+/// `keys/kek.salt`), else the key file `keys/kek.key`. With `create`, makes a new one:
+/// `CUSTOS_KEK_COMMAND` names a command to use, `CUSTOS_PASSPHRASE` a passphrase, and without
+/// either a key file is made.
+fn kek(dir: &Path, create: bool) -> anyhow::Result<Box<dyn KeyWrapper>> {
     let pass = std::env::var("CUSTOS_PASSPHRASE").ok().filter(|p| !p.is_empty());
     if create {
         std::fs::create_dir_all(dir.join("keys"))?;
+        if let Some(cmd) = std::env::var("CUSTOS_KEK_COMMAND").ok().filter(|c| !c.is_empty()) {
+            custos_logstore::atomic_write(&command_path(dir), cmd.as_bytes(), true)?;
+            return Ok(Box::new(CommandKek::new(cmd)));
+        }
         if let Some(p) = pass {
             let salt: [u8; 16] = custos_store::crypto::random()?;
             custos_logstore::atomic_write(&salt_path(dir), &salt, true)?;
-            return Ok(LocalKek::from_passphrase(p.as_bytes(), &salt)?);
+            return Ok(Box::new(LocalKek::from_passphrase(p.as_bytes(), &salt)?));
         }
         let k = LocalKek::generate()?;
         custos_logstore::atomic_write(&kek_path(dir), k.bytes(), true)?;
-        return Ok(k);
+        return Ok(Box::new(k));
+    }
+    if command_path(dir).exists() {
+        let cmd = std::fs::read_to_string(command_path(dir))?;
+        return Ok(Box::new(CommandKek::new(cmd.trim())));
     }
     if salt_path(dir).exists() {
         let Some(p) = pass else {
@@ -44,25 +61,32 @@ fn kek(dir: &Path, create: bool) -> anyhow::Result<LocalKek> {
         let salt: [u8; 16] = std::fs::read(salt_path(dir))?
             .try_into()
             .map_err(|_| anyhow::anyhow!("`{}` is not a 16-byte salt", salt_path(dir).display()))?;
-        return Ok(LocalKek::from_passphrase(p.as_bytes(), &salt)?);
+        return Ok(Box::new(LocalKek::from_passphrase(p.as_bytes(), &salt)?));
     }
     let bytes = std::fs::read(kek_path(dir))
         .with_context(|| format!("cannot read the key-encryption key `{}`", kek_path(dir).display()))?;
     let k: [u8; 32] = bytes
         .try_into()
         .map_err(|_| anyhow::anyhow!("`{}` is not a 32-byte key", kek_path(dir).display()))?;
-    Ok(LocalKek::from_bytes(k))
+    Ok(Box::new(LocalKek::from_bytes(k)))
 }
 
 /// Rotate the key-encryption key: to a new random key file, or, with `CUSTOS_NEW_PASSPHRASE`,
-/// to a new passphrase (Argon2id, new salt). The data keys stay (nothing is re-encrypted); only
+/// to a new passphrase (Argon2id, new salt), or, with `CUSTOS_NEW_KEK_COMMAND`, to an external
+/// key service's command. The data keys stay (nothing is re-encrypted); only
 /// their wrapping changes. Audited before it happens; crash-safe at every step (the database
 /// holds both wrappings until the new key is in place, and the next open completes a switch that
 /// was cut short).
 pub fn rotate_kek(dir: &Path) -> anyhow::Result<()> {
     let gw = open_gateway(dir)?;
     let new_pass = std::env::var("CUSTOS_NEW_PASSPHRASE").ok().filter(|p| !p.is_empty());
-    let target = if new_pass.is_some() { "passphrase" } else { "key_file" };
+    let new_cmd = std::env::var("CUSTOS_NEW_KEK_COMMAND").ok().filter(|c| !c.is_empty());
+    let target = match (&new_cmd, &new_pass) {
+        (Some(_), Some(_)) => bail!("set CUSTOS_NEW_KEK_COMMAND or CUSTOS_NEW_PASSPHRASE, not both"),
+        (Some(_), None) => "command",
+        (None, Some(_)) => "passphrase",
+        (None, None) => "key_file",
+    };
     let ctx = custos_gateway::service::Ctx {
         req: custos_gateway::service::new_id("r-"),
         action: "rotate_kek".into(),
@@ -84,6 +108,16 @@ pub fn rotate_kek(dir: &Path) -> anyhow::Result<()> {
         }
     };
     match new_pass {
+        None if new_cmd.is_some() => {
+            let cmd = new_cmd.unwrap_or_default();
+            let next = CommandKek::new(&cmd);
+            reg.stage_rewrap(&next)?;
+            // The switch: the command file takes precedence over the others.
+            custos_logstore::atomic_write(&command_path(dir), cmd.as_bytes(), true)?;
+            remove(salt_path(dir))?;
+            remove(kek_path(dir))?;
+            reg.commit_rewrap(&next)?;
+        }
         Some(p) => {
             let salt: [u8; 16] = custos_store::crypto::random()?;
             let next = LocalKek::from_passphrase(p.as_bytes(), &salt)?;
@@ -91,18 +125,27 @@ pub fn rotate_kek(dir: &Path) -> anyhow::Result<()> {
             // The switch: from here the store opens under the new passphrase.
             custos_logstore::atomic_write(&salt_path(dir), &salt, true)?;
             remove(kek_path(dir))?;
+            // The switch, when a command was in use: without it the passphrase rules.
+            remove(command_path(dir))?;
             reg.commit_rewrap(&next)?;
         }
         None => {
             let next = LocalKek::generate()?;
             reg.stage_rewrap(&next)?;
             custos_logstore::atomic_write(&kek_path(dir), next.bytes(), true)?;
-            // The switch, when a passphrase was in use: without its salt the key file rules.
+            // The switch, when a passphrase or a command was in use: without them the key
+            // file rules.
             remove(salt_path(dir))?;
+            remove(command_path(dir))?;
             reg.commit_rewrap(&next)?;
         }
     }
-    if target == "passphrase" {
+    if target == "command" {
+        println!(
+            "key-encryption key rotated: the data keys are now wrapped by the key command named in {}",
+            command_path(dir).display()
+        );
+    } else if target == "passphrase" {
         println!("key-encryption key rotated: the data keys are now wrapped under the new passphrase; set CUSTOS_PASSPHRASE to it from now on");
     } else {
         println!(
@@ -167,7 +210,7 @@ pub fn init_store(dir: &Path) -> anyhow::Result<(String, String)> {
     if store.meta_get("wrapped_keys")?.is_some() || store.citizen_count()? > 0 {
         bail!("the database already holds a Custos records store; refusing to initialise it again");
     }
-    let reg = Registry::init(store, &k)?;
+    let reg = Registry::init(store, k.as_ref())?;
     let token = custos_server::auth::new_token().map_err(anyhow::Error::msg)?;
     let sha = custos_server::auth::token_hash(&token);
     let cred = Credential {
@@ -204,7 +247,7 @@ pub fn existing_data_dir(dir: &Path) -> anyhow::Result<()> {
 pub fn open_registry(dir: &Path) -> anyhow::Result<Registry> {
     existing_data_dir(dir)?;
     let k = kek(dir, false)?;
-    Ok(Registry::open(records_store(dir)?, &k)?)
+    Ok(Registry::open(records_store(dir)?, k.as_ref())?)
 }
 
 /// Open everything: store, policy (validated, strict), log, gateway.

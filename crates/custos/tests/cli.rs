@@ -464,6 +464,46 @@ fn the_key_encryption_key_rotates_to_a_new_file_or_passphrase_and_back() {
 }
 
 #[test]
+fn the_key_encryption_key_can_live_in_an_external_key_service() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("data");
+    let kms = Path::new(env!("CARGO_MANIFEST_DIR")).join("../custos-store/tests/kms/fake-kms.sh");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_custos"));
+        c.arg("--dir").arg(&dir).args(args);
+        for k in
+            ["CUSTOS_PASSPHRASE", "CUSTOS_NEW_PASSPHRASE", "CUSTOS_KEK_COMMAND", "CUSTOS_NEW_KEK_COMMAND"]
+        {
+            c.env_remove(k);
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let officer = |id: &str| {
+        run(&["admin", "officer", "--id", id, "--name", "N", "--unit", "ATU", "--roles", "investigator"], &[])
+    };
+    ok(&run(&["init", "--origin", "custos.test/audit"], &[("CUSTOS_KEK_COMMAND", kms.to_str().unwrap())]));
+    // No key in the directory: only the command's name.
+    assert!(!dir.join("keys/kek.key").exists() && dir.join("keys/kek.command").exists());
+    ok(&officer("a"));
+    // With the command gone, nothing opens, and the error says which command.
+    std::fs::write(dir.join("keys/kek.command"), d.path().join("gone.sh").to_str().unwrap()).unwrap();
+    let e = officer("b");
+    assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("gone.sh"), "{e:?}");
+    std::fs::write(dir.join("keys/kek.command"), kms.to_str().unwrap()).unwrap();
+    // Rotated to a key file and back to the command.
+    ok(&run(&["keys", "rotate"], &[]));
+    assert!(dir.join("keys/kek.key").exists() && !dir.join("keys/kek.command").exists());
+    ok(&officer("b"));
+    let out = ok(&run(&["keys", "rotate"], &[("CUSTOS_NEW_KEK_COMMAND", kms.to_str().unwrap())]));
+    assert!(out.contains("key command"), "{out}");
+    assert!(!dir.join("keys/kek.key").exists() && dir.join("keys/kek.command").exists());
+    ok(&officer("c"));
+}
+
+#[test]
 fn a_witness_serves_over_https_too() {
     let d = tempfile::tempdir().unwrap();
     let wdir = d.path().join("w");
