@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
 /// Why the TLS configuration could not be made.
@@ -34,16 +34,21 @@ fn file_err(path: &Path, reason: String) -> TlsError {
     TlsError::File { path: path.to_path_buf(), reason }
 }
 
-/// The PEM certificates in a file, at least one.
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_file_iter(path)
+/// The PEM objects of one kind in a file (`what` names the kind), at least one.
+fn read_pem<T: PemObject>(path: &Path, what: &str) -> Result<Vec<T>, TlsError> {
+    let items = T::pem_file_iter(path)
         .map_err(|e| file_err(path, e.to_string()))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| file_err(path, e.to_string()))?;
-    if certs.is_empty() {
-        return Err(file_err(path, "holds no PEM certificate".into()));
+    if items.is_empty() {
+        return Err(file_err(path, format!("holds no PEM {what}")));
     }
-    Ok(certs)
+    Ok(items)
+}
+
+/// The PEM certificates in a file, at least one.
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    read_pem(path, "certificate")
 }
 
 /// The common names (CN) in a certificate's subject (DER): who a client certificate names.
@@ -147,13 +152,8 @@ pub fn acceptor_with_clients(
                 rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
                     .allow_unauthenticated();
             if let Some(crl) = crl {
-                let lists = CertificateRevocationListDer::pem_file_iter(crl)
-                    .map_err(|e| file_err(crl, e.to_string()))?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| file_err(crl, e.to_string()))?;
-                if lists.is_empty() {
-                    return Err(file_err(crl, "holds no PEM revocation list (X509 CRL)".into()));
-                }
+                let lists: Vec<CertificateRevocationListDer<'static>> =
+                    read_pem(crl, "revocation list (X509 CRL)")?;
                 b = b.with_crls(lists).only_check_end_entity_revocation();
             }
             let v = b.build().map_err(|e| file_err(crl.unwrap_or(ca), e.to_string()))?;

@@ -146,13 +146,9 @@ pub type WrappedKeys = Vec<(String, Vec<u8>)>;
 impl Vault {
     /// Generate fresh data keys and return them with their wrapped forms.
     pub fn generate(wrapper: &dyn KeyWrapper) -> Result<(Self, WrappedKeys), StoreError> {
-        let keys: [[u8; 32]; 4] = [random()?, random()?, random()?, random()?];
-        let wrapped = KEY_NAMES
-            .iter()
-            .zip(keys.iter())
-            .map(|(n, k)| wrapper.wrap(n, k).map(|w| (n.to_string(), w)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((Self { identity: keys[0], cdr: keys[1], blind: keys[2], audit: keys[3] }, wrapped))
+        let vault = Self { identity: random()?, cdr: random()?, blind: random()?, audit: random()? };
+        let wrapped = vault.wrap_all(wrapper)?;
+        Ok((vault, wrapped))
     }
 
     /// Unwrap stored data keys.

@@ -260,6 +260,10 @@ fn parse_wrapped(bytes: &[u8]) -> Result<crate::crypto::WrappedKeys, StoreError>
     serde_json::from_slice(bytes).map_err(|e| StoreError::Crypto(e.to_string()))
 }
 
+fn encode_wrapped(wrapped: &crate::crypto::WrappedKeys) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(wrapped).map_err(|e| StoreError::Crypto(e.to_string()))
+}
+
 impl Registry {
     /// Initialise a fresh store: generate data keys and keep them only wrapped.
     pub fn init(store: Box<dyn Store>, wrapper: &dyn KeyWrapper) -> Result<Self, StoreError> {
@@ -267,8 +271,7 @@ impl Registry {
             return Err(StoreError::Conflict("a key set".into()));
         }
         let (vault, wrapped) = Vault::generate(wrapper)?;
-        let bytes = serde_json::to_vec(&wrapped).map_err(|e| StoreError::Crypto(e.to_string()))?;
-        store.meta_put(WRAPPED_KEYS, &bytes)?;
+        store.meta_put(WRAPPED_KEYS, &encode_wrapped(&wrapped)?)?;
         Ok(Self { store, vault })
     }
 
@@ -300,9 +303,7 @@ impl Registry {
     /// then the current key still opens the store, after it `next` does ([`Registry::open`]
     /// completes the switch if step 3 never ran). Step 3: [`Registry::commit_rewrap`].
     pub fn stage_rewrap(&self, next: &dyn KeyWrapper) -> Result<(), StoreError> {
-        let wrapped = self.vault.wrap_all(next)?;
-        let bytes = serde_json::to_vec(&wrapped).map_err(|e| StoreError::Crypto(e.to_string()))?;
-        self.store.meta_put(WRAPPED_KEYS_NEXT, &bytes)
+        self.store.meta_put(WRAPPED_KEYS_NEXT, &encode_wrapped(&self.vault.wrap_all(next)?)?)
     }
 
     /// Rotating the key-encryption key, step 3: the set staged under `next` becomes the key

@@ -107,52 +107,41 @@ pub fn rotate_kek(dir: &Path) -> anyhow::Result<()> {
             Err(e) => Err(anyhow::Error::new(e).context(format!("cannot remove `{}`", path.display()))),
         }
     };
-    match new_pass {
-        None if new_cmd.is_some() => {
-            let cmd = new_cmd.unwrap_or_default();
-            let next = CommandKek::new(&cmd);
-            reg.stage_rewrap(&next)?;
-            // The switch: the command file takes precedence over the others.
-            custos_logstore::atomic_write(&command_path(dir), cmd.as_bytes(), true)?;
-            remove(salt_path(dir))?;
-            remove(kek_path(dir))?;
-            reg.commit_rewrap(&next)?;
-        }
-        Some(p) => {
+    // The new key, the file that names it, and what to tell the operator.
+    let (next, file, bytes, told): (Box<dyn KeyWrapper>, PathBuf, Vec<u8>, String) = match (new_cmd, new_pass)
+    {
+        (Some(cmd), _) => (
+            Box::new(CommandKek::new(&cmd)),
+            command_path(dir),
+            cmd.into_bytes(),
+            format!("by the key command named in {}", command_path(dir).display()),
+        ),
+        (None, Some(p)) => {
             let salt: [u8; 16] = custos_store::crypto::random()?;
-            let next = LocalKek::from_passphrase(p.as_bytes(), &salt)?;
-            reg.stage_rewrap(&next)?;
-            // The switch: from here the store opens under the new passphrase.
-            custos_logstore::atomic_write(&salt_path(dir), &salt, true)?;
-            remove(kek_path(dir))?;
-            // The switch, when a command was in use: without it the passphrase rules.
-            remove(command_path(dir))?;
-            reg.commit_rewrap(&next)?;
+            (
+                Box::new(LocalKek::from_passphrase(p.as_bytes(), &salt)?),
+                salt_path(dir),
+                salt.to_vec(),
+                "under the new passphrase; set CUSTOS_PASSPHRASE to it from now on".to_string(),
+            )
         }
-        None => {
-            let next = LocalKek::generate()?;
-            reg.stage_rewrap(&next)?;
-            custos_logstore::atomic_write(&kek_path(dir), next.bytes(), true)?;
-            // The switch, when a passphrase or a command was in use: without them the key
-            // file rules.
-            remove(salt_path(dir))?;
-            remove(command_path(dir))?;
-            reg.commit_rewrap(&next)?;
+        (None, None) => {
+            let k = LocalKek::generate()?;
+            let bytes = k.bytes().to_vec();
+            (Box::new(k), kek_path(dir), bytes, format!("under a new key in {}", kek_path(dir).display()))
+        }
+    };
+    reg.stage_rewrap(next.as_ref())?;
+    custos_logstore::atomic_write(&file, &bytes, true)?;
+    // The switch: `kek` reads a command before a salt before a key file, so once the others are
+    // gone the new file rules; until then the old key still opens the old wrapping.
+    for other in [salt_path(dir), kek_path(dir), command_path(dir)] {
+        if other != file {
+            remove(other)?;
         }
     }
-    if target == "command" {
-        println!(
-            "key-encryption key rotated: the data keys are now wrapped by the key command named in {}",
-            command_path(dir).display()
-        );
-    } else if target == "passphrase" {
-        println!("key-encryption key rotated: the data keys are now wrapped under the new passphrase; set CUSTOS_PASSPHRASE to it from now on");
-    } else {
-        println!(
-            "key-encryption key rotated: the data keys are now wrapped under a new key in {}",
-            kek_path(dir).display()
-        );
-    }
+    reg.commit_rewrap(next.as_ref())?;
+    println!("key-encryption key rotated: the data keys are now wrapped {told}");
     println!("copy {} to every replica's data directory before restarting it", dir.join("keys").display());
     Ok(())
 }
