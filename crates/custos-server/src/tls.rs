@@ -186,3 +186,34 @@ pub fn client_trusting(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, String
         .with_no_client_auth();
     Ok(Arc::new(cfg))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn der(file: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls").join(file);
+        CertificateDer::from_pem_file(path).unwrap().to_vec()
+    }
+
+    #[test]
+    fn a_client_certificate_names_its_officer() {
+        assert_eq!(subject_common_names(&der("client-inv1.pem")), vec!["inv1".to_string()]);
+        assert_eq!(subject_common_names(&der("server.pem")), vec!["localhost".to_string()]);
+    }
+
+    proptest::proptest! {
+        /// Bytes that are no certificate, or a certificate cut short or with bytes changed,
+        /// name nobody or something, but never panic.
+        #[test]
+        fn bad_der_names_nobody_and_never_panics(noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600), cut in 0usize..2000, at in 0usize..2000, byte in proptest::prelude::any::<u8>()) {
+            proptest::prop_assert!(subject_common_names(&noise).is_empty());
+            let mut good = der("client-inv1.pem");
+            proptest::prop_assert!(subject_common_names(&good[..cut.min(good.len() - 1)]).is_empty());
+            let i = at % good.len();
+            good[i] = byte;
+            let _ = subject_common_names(&good);
+        }
+    }
+}
