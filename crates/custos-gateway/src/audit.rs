@@ -70,6 +70,19 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// A data request: an identity lookup, a call-record query, a name search or a routine
+    /// check (what the detector counts and `audit export` writes).
+    pub fn is_data_request(&self) -> bool {
+        matches!(self.action.as_str(), "identity_lookup" | "cdr_query" | "name_search" | "routine_check")
+    }
+
+    /// An event that is evidence in itself, not a data request: granted emergency access, or an
+    /// officer's credential presented without the client certificate it is bound to.
+    pub fn is_evidence(&self) -> bool {
+        (self.action == "break_glass" && self.decision == "allow")
+            || self.action == custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE
+    }
+
     /// Compact JSON bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()

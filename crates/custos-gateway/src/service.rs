@@ -556,9 +556,8 @@ impl Gateway {
     fn feed_detector(&self, e: &AuditEntry, t: i64, live: bool) {
         // Granted emergency access and a credential without its certificate are evidence in
         // themselves, not data requests.
-        let evidence = (e.action == "break_glass" && e.decision == "allow")
-            || e.action == custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE;
-        if e.officer.is_empty() || (quota_kind(&e.action).is_none() && !evidence) {
+        let evidence = e.is_evidence();
+        if e.officer.is_empty() || (!e.is_data_request() && !evidence) {
             return;
         }
         let ev = custos_detect::Event {

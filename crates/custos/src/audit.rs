@@ -450,14 +450,7 @@ fn export(dir: &Path, format: ExportFormat, output: Option<&Path>) -> anyhow::Re
             let Ok(e) = serde_json::from_slice::<custos_gateway::audit::AuditEntry>(e) else { continue };
             // Data requests, and the two events that are evidence in themselves (as the live
             // engine reads them): granted emergency access, a credential without its certificate.
-            let evidence = (e.action == "break_glass" && e.decision == "allow")
-                || e.action == custos_detect::CREDENTIAL_WITHOUT_CERTIFICATE;
-            if !evidence
-                && !matches!(
-                    e.action.as_str(),
-                    "identity_lookup" | "cdr_query" | "name_search" | "routine_check"
-                )
-            {
+            if !e.is_data_request() && !e.is_evidence() {
                 continue;
             }
             let outcome = if e.decision == "allow" { "allowed" } else { "denied" };
