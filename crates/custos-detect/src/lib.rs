@@ -1853,6 +1853,26 @@ impl Engine {
         if last_t != i64::MIN && t - last_t < window && s < 2.0 * last_s && !repeat_ok && !escalates {
             return;
         }
+        // Unexplained subjects at unusual hours are some of the off-hours accesses (all of them
+        // where the log explains nothing): an alert on one, within the window of an alert on
+        // the other at the same severity or above and about as strong, is the same news told
+        // twice.
+        let twin = match signal {
+            S_OFFHOURS => Some(S_UNEXPL_OFF),
+            S_UNEXPL_OFF => Some(S_OFFHOURS),
+            _ => None,
+        };
+        if let Some(twin) = twin {
+            let (twin_t, twin_s) = o.rec.last_alert[twin];
+            if twin_t != i64::MIN
+                && t - twin_t < window
+                && s < 2.0 * twin_s
+                && self.severity(twin_s) >= Some(sev)
+            {
+                return;
+            }
+        }
+        let o = &mut self.officers[oi];
         o.rec.last_alert[signal] = (t, s);
         if sev >= Severity::High && o.rec.first_flagged.is_none_or(|f| t < f) {
             o.rec.first_flagged = Some(t);

@@ -1109,3 +1109,26 @@ fn a_name_search_under_the_officers_own_case_is_explained_by_it() {
     assert!(unexplained(""), "searches citing no case");
     assert!(unexplained("C7"), "searches under another officer's case");
 }
+
+#[test]
+fn unexplained_lookups_at_unusual_hours_are_one_alert_not_one_per_signal() {
+    // o5 alone turns to nights on day 20, in a log that links no case and cites none: every
+    // off-hours lookup is also an unexplained subject at an unusual hour. The two signals
+    // count the same lookups: each severity is reported once within the window, on one or the
+    // other, not on both.
+    let (evs, _) = rota(20, 27, true);
+    let evs: Vec<Event> = evs.into_iter().map(|e| Event { case: String::new(), ..e }).collect();
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(
+        flagged(&r, "o5", "off_hours", Severity::High)
+            || flagged(&r, "o5", "unexplained_off_hours", Severity::High)
+    );
+    let hours: Vec<_> =
+        r.alerts.iter().filter(|a| a.officer == "o5" && a.detector.contains("off_hours")).collect();
+    for a in &hours {
+        let twice = hours.iter().any(|b| {
+            b.detector != a.detector && b.severity == a.severity && (b.unix - a.unix).abs() < 7 * DAY
+        });
+        assert!(!twice, "{hours:#?}");
+    }
+}
