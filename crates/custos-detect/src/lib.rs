@@ -213,7 +213,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 17;
+const NF: usize = 18;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -249,10 +249,16 @@ const F_EXPL_TRAFFIC: usize = 15;
 /// citations against the whole agency's share (see `agency_share`), it is the insider who
 /// cites their own case for people it has nothing to do with, at an ordinary volume.
 const F_UNBACKED: usize = 16;
+/// Accesses whose hour could be judged (the officer's hours were known enough: see
+/// [`Officer::hours_known`]); describes the work, not scored. Off-hours counts are a share of
+/// these, not of every access: in an officer's first days no hour is unusual yet, and a share
+/// of all accesses then would put a group's off-hours rate, early in a log, at a fraction of
+/// what it is, and an officer just past those first days far above it.
+const F_JUDGED: usize = 17;
 
 /// Features that describe the work and are never scored themselves.
 fn descriptive(f: usize) -> bool {
-    matches!(f, F_CASELESS | F_EXPL_EVENTS | F_EXPL_SUBJECTS | F_EXPL_TRAFFIC | F_CITED)
+    matches!(f, F_CASELESS | F_EXPL_EVENTS | F_EXPL_SUBJECTS | F_EXPL_TRAFFIC | F_CITED | F_JUDGED)
 }
 
 /// The explained part of a volume feature, where it is kept.
@@ -283,6 +289,7 @@ const FEATURE_NAMES: [&str; NF] = [
     "explained distinct subjects",
     "explained call-record/location queries",
     "accesses citing a case whose file does not hold the subject",
+    "accesses at hours judged",
 ];
 
 /// Whether a feature is also held against the officer's own history (the smaller surprise of
@@ -290,14 +297,14 @@ const FEATURE_NAMES: [&str; NF] = [
 /// call records). Those are left out of the report's whole-period counts against peers.
 const OWN_HISTORY: [bool; NF] = [
     true, true, false, true, false, true, false, false, false, true, false, false, true, false, false, false,
-    true,
+    true, false,
 ];
 
 /// Whether a feature is a sparse count: scored intraday and over the short window as well, and
 /// alertable from the first day (a volume feature alerts only once the officer has a baseline).
 const SPARSE: [bool; NF] = [
     false, false, true, false, true, true, true, true, false, false, true, false, true, false, false, false,
-    true,
+    true, false,
 ];
 
 /// Expected count of feature `f` over `days` from the officer's peers: their rate, or their
@@ -310,9 +317,14 @@ fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
         // many unbacked citations peers make says how much they cite, not how well the files
         // back them (see `GroupRates::new`).
         Some(g) if f == F_UNBACKED => peers.share[f].min(1.0) * own[g],
+        // Off-hours accesses are some of those whose hour was judged: at the pooled share of
+        // the peers' judged accesses, or at the typical peer's rate per access (the peers'
+        // trimmed means of judged accesses and of off-hours ones are over different officers,
+        // as one whose hours are not known yet has neither, so their ratio would say nothing).
         Some(g) => {
-            let ratio = if peers.rate[g] > 0.0 { peers.rate[f] / peers.rate[g] } else { 0.0 };
-            mu.max(ratio.max(peers.share[f]).min(1.0) * own[g])
+            let e = if g == F_JUDGED { F_EVENTS } else { g };
+            let ratio = if peers.rate[e] > 0.0 { peers.rate[f] / peers.rate[e] } else { 0.0 };
+            mu.max((ratio.min(1.0) * own[e]).max(peers.share[f].min(1.0) * own[g]))
         }
         None => mu,
     }
@@ -331,15 +343,17 @@ fn peer_phi(peers: &PeerRate, f: usize, own: &Feats) -> f64 {
 }
 
 /// The feature a sparse count is a part of: unexplained subjects are some of the officer's
-/// subjects, unexplained call-record subjects some of their call-record queries, off-hours
-/// accesses, denials and empty lookups some of their accesses. A count is judged against the
+/// subjects, unexplained call-record subjects some of their call-record queries, denials and
+/// empty lookups some of their accesses, off-hours accesses some of those whose hour was
+/// judged (see [`F_JUDGED`]). A count is judged against the
 /// larger of the peers' count and the peers' share of the officer's own activity, so that
 /// working more is not read as abuse twice — once as volume and again as more of everything.
 fn part_of(f: usize) -> Option<usize> {
     match f {
         F_UNEXPL => Some(F_SUBJECTS),
         F_UNEXPL_TRAFFIC | F_CASELESS_TRAFFIC => Some(F_TRAFFIC),
-        F_OFFHOURS | F_DENIED | F_NOTFOUND | F_UNEXPL_OFF => Some(F_EVENTS),
+        F_DENIED | F_NOTFOUND => Some(F_EVENTS),
+        F_OFFHOURS | F_UNEXPL_OFF => Some(F_JUDGED),
         F_UNBACKED => Some(F_CITED),
         _ => None,
     }
@@ -582,6 +596,12 @@ impl Officer {
         rec.hours_at_day_start = self.hour_hist;
     }
 
+    /// Whether the officer's hours are known enough to call one unusual: a new officer's shift
+    /// is not, before three active days and 50 accesses.
+    fn hours_known(&self) -> bool {
+        self.active_days >= 3 && self.hour_total >= 50.0
+    }
+
     /// Whether the officer's hours so far are more than one shift: on their days, under four
     /// fifths of their work in their busiest nine consecutive hours (one shift, with its
     /// overtime, holds nearly all). Each day counts once, however busy: a busy week on one
@@ -775,7 +795,16 @@ fn own_expectation(
     base: &Feats,
     base_days: f64,
 ) -> (f64, f64) {
-    let Some(e) = explained_part(f) else { return (own[f], base[f] / base_days * days) };
+    let Some(e) = explained_part(f) else {
+        let mut mu = base[f] / base_days * days;
+        // Hours are judged only once known: the baseline's share of its judged accesses, at
+        // the window's, where its first days were not judged (the rate over all its days is
+        // then too low).
+        if part_of(f) == Some(F_JUDGED) && base[F_JUDGED] > 0.0 {
+            mu = mu.max(base[f] / base[F_JUDGED] * own[F_JUDGED]);
+        }
+        return (own[f], mu);
+    };
     let peer_share =
         if peers.rate[f] > 0.0 { (1.0 - peers.rate[e] / peers.rate[f]).clamp(0.0, 1.0) } else { 1.0 };
     let usual = (base[f] - base[e]).max(0.0);
@@ -1512,6 +1541,9 @@ impl Engine {
             o.today[F_OFFHOURS] += 1.0;
             sparse_changed = true;
         }
+        if o.hours_known() {
+            o.today[F_JUDGED] += 1.0;
+        }
         if !ev.allowed {
             o.today[F_DENIED] += 1.0;
             sparse_changed = true;
@@ -1614,7 +1646,7 @@ impl Engine {
         const PRIOR: f64 = 30.0;
         let o = &self.officers[oi];
         // A new officer's shift is unknown: judge hours only once there is some history.
-        if o.active_days < 3 || o.hour_total < 50.0 {
+        if !o.hours_known() {
             return false;
         }
         let prior_share = match self.unit_hours.get(o.unit as usize) {

@@ -1110,6 +1110,50 @@ fn a_name_search_under_the_officers_own_case_is_explained_by_it() {
     assert!(unexplained("C7"), "searches under another officer's case");
 }
 
+/// Twelve officers of unit `U` doing explained case work by day, each with one lookup in every
+/// eleven at a scattered hour of the night or evening (00:00–06:00, 19:00–23:00: no one hour
+/// under 1% of anyone's work, so each is unusual and counted as off-hours once the officer's
+/// hours are known). `light` officers do a quarter of the work of the others, so their hours
+/// are known days later.
+fn scattered_nights(days: i64, light: &[i64]) -> (Vec<Event>, CaseLinks) {
+    let (_, links) = background(0, 10);
+    let hours = [0, 1, 2, 3, 4, 5, 19, 20, 21, 22, 23];
+    let mut evs = Vec::new();
+    for o in 0..12 {
+        let scale = if light.contains(&o) { 1 } else { 4 };
+        for d in 0..days {
+            for k in 0..10 * scale {
+                let t = T0 + d * DAY + 9 * 3600 + k * 8 * 3600 / (10 * scale) + o * 7;
+                let s = format!("{o}{:08}", (d + k) % 20);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+            for k in 0..scale {
+                let h = hours[((d * 5 + o * 3 + k * 7) % 11) as usize];
+                let t = T0 + d * DAY + h * 3600 + 600 * k + o * 11;
+                let s = format!("{o}{:08}", (d + k + 3) % 20);
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &s, &format!("C{o}")));
+            }
+        }
+    }
+    (evs, links)
+}
+
+#[test]
+fn off_hours_early_in_a_log_are_judged_against_the_peers_accesses_whose_hours_were_known() {
+    // Every officer works a scattered hour of the night in one lookup of eleven, from the
+    // log's first day; all but o0 work a quarter as much, so their hours are known days after
+    // o0's. Nobody's hours differ from the others': no off-hours alert on anyone.
+    let (evs, links) = scattered_nights(12, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    let r = run(evs, &links, &[]);
+    let off: Vec<_> = r.alerts.iter().filter(|a| a.detector.contains("off_hours")).collect();
+    assert!(off.is_empty(), "{off:#?}");
+    // The look-alike: the same log where o0 alone works those hours.
+    let (mut evs, links) = scattered_nights(12, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    evs.retain(|e| e.officer == "o0" || (9..17).contains(&(e.time.rem_euclid(DAY) / 3600)));
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "o0", "off_hours", Severity::High), "{:#?}", r.alerts);
+}
+
 #[test]
 fn unexplained_lookups_at_unusual_hours_are_one_alert_not_one_per_signal() {
     // o5 alone turns to nights on day 20, in a log that links no case and cites none: every
