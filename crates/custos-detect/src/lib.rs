@@ -463,6 +463,9 @@ struct Findings {
     first_flagged: Option<i64>,
     honey_hits: u32,
     vip_hits: u32,
+    /// Watch-listed persons looked up citing a case the log cannot check (no case links), as
+    /// (subject key, case id, time), within the baseline's days: each is one claim.
+    vip_claims: Vec<(u64, u32, i64)>,
     enum_hits: u32,
     first_traffic_unexpl: bool,
     best_collusion: f64,
@@ -1755,11 +1758,26 @@ impl Engine {
                 };
                 // A case cited where the log links no subjects to cases is a claim nothing can
                 // check: the officer may well be working a case whose target this person is. One
-                // such access is worth a look (medium); a second within the baseline's days (a
-                // month), of the same or another watch-listed person, is high. Where the claim can be checked
+                // such claim is worth a look (medium); a second within the baseline's days (a
+                // month), of another watch-listed person or under another case, is high. The same
+                // person looked up again under the same case is the claim already reported (a
+                // case's target is looked up again and again). Where the claim can be checked
                 // (case links), or no case is cited, one access is high.
-                let (last, _) = self.officers[oi].rec.last_alert[S_VIP];
-                let repeat = ev.time.saturating_sub(last) <= self.cfg.baseline_days * 86_400;
+                let month = self.cfg.baseline_days * 86_400;
+                let repeat = if !self.has_cases && !ev.case.is_empty() {
+                    let claim = (self.subjects.key(&ev.subject), self.cases.id(&ev.case));
+                    let claims = &mut self.officers[oi].rec.vip_claims;
+                    claims.retain(|c| ev.time.saturating_sub(c.2) <= month);
+                    if claims.iter().any(|c| (c.0, c.1) == claim) {
+                        return;
+                    }
+                    let repeat = !claims.is_empty();
+                    claims.push((claim.0, claim.1, ev.time));
+                    repeat
+                } else {
+                    let (last, _) = self.officers[oi].rec.last_alert[S_VIP];
+                    ev.time.saturating_sub(last) <= month
+                };
                 let (sev, s) = if !self.has_cases && !ev.case.is_empty() && !repeat {
                     (Severity::Medium, self.cfg.medium)
                 } else {

@@ -318,6 +318,20 @@ fn a_watch_listed_person_looked_up_says_what_explanation_is_missing() {
     assert_eq!(first, Severity::Medium);
     assert_eq!(alerts(&none, "C1", &[("5550001111", 5), ("5550002222", 25)]).2, Severity::High);
     assert_eq!(alerts(&none, "C1", &[("5550001111", 3), ("5550002222", 35)]).2, Severity::Medium);
+    // The same person looked up again and again under the same case (that case's target) is the
+    // claim already reported: no more alerts, whatever the days between; under another case
+    // it is a second claim, and high.
+    let (mut evs, _) = background(40, 5);
+    for day in [5, 9, 14, 20] {
+        evs.push(ev(T0 + day * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", "C1"));
+    }
+    let r = run(evs.clone(), &none, &watch);
+    let vip: Vec<_> = r.alerts.iter().filter(|a| a.detector == "vip_access").collect();
+    assert_eq!(vip.len(), 1, "{vip:#?}");
+    assert_eq!(vip[0].severity, Severity::Medium);
+    evs.push(ev(T0 + 22 * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", "C7"));
+    let r = run(evs, &none, &watch);
+    assert!(flagged(&r, "o1", "vip_access", Severity::High), "{:#?}", r.alerts);
 }
 
 #[test]
