@@ -1026,6 +1026,9 @@ pub struct Engine {
     recent_unexpl: HashMap<u64, smallvec::SmallVec<[Pull; 2]>>,
     pairs: HashMap<(usize, usize), (u32, i64)>,
     pair_alerted: HashSet<(usize, usize)>,
+    /// Pairs of cases cited for the same person by two officers, where no case links are
+    /// given: joint work from then on (see [`Engine::collusion`]).
+    joint_cases: HashSet<(u32, u32)>,
     day: Option<i64>,
     peer_cache: HashMap<u32, PeerRate>,
     /// Per peer group: its day so far (see [`GroupToday`]).
@@ -1591,9 +1594,10 @@ impl Engine {
         // nothing about cases (no case links, no case cited) explains nothing, so colleagues'
         // shared case work would read as collusion: there it is not looked for. Where cases
         // are cited but not linked to subjects, the declared case is the only explanation
-        // there is: only pulls citing none are shared in secret (two units working the same
-        // suspect, each under its own case, are not colluding).
-        let explains = self.has_cases || (self.cases_cited && ev.case.is_empty());
+        // there is: pulls citing none are shared in secret, and so are pulls citing a case for
+        // a person its file (as the log shows it) did not hold; two units working the same
+        // suspects, each under its own case, are joint work once they have shared one.
+        let explains = self.has_cases || (self.cases_cited && (ev.case.is_empty() || unbacked));
         if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && explains {
             self.collusion(oi, sid, cited, ev.time);
         }
@@ -1835,7 +1839,22 @@ impl Engine {
         // cite the same case share the subject in the open: the case says why both looked.
         let mut others = std::mem::take(&mut self.scratch);
         others.clear();
-        others.extend(list.iter().filter(|e| case == NO_CASE || e.case != case).map(|e| e.officer as usize));
+        // Where no links say what a case holds, two cases cited for the same person, each by
+        // its own officer, are joint work the second time (one operation, two files): the
+        // first such person counts, as two officers each citing a case of their own for people
+        // those cases never held is the cover the seed case's insiders used.
+        let (linked, joint) = (self.has_cases, &mut self.joint_cases);
+        others.extend(
+            list.iter()
+                .filter(|e| case == NO_CASE || e.case != case)
+                .filter(|e| {
+                    if linked || case == NO_CASE || e.case == NO_CASE {
+                        return true;
+                    }
+                    joint.insert((case.min(e.case), case.max(e.case)))
+                })
+                .map(|e| e.officer as usize),
+        );
         list.push(Pull { officer: me, case, time: t });
         let elapsed = (t - self.first_time.unwrap_or(t)).max(horizon) as f64;
         let population = self.distinct_subjects.estimate().max(1000.0);

@@ -463,6 +463,33 @@ fn two_units_on_one_suspect_under_their_own_cases_in_a_log_without_links_do_not_
 }
 
 #[test]
+fn two_officers_citing_cases_of_their_own_for_people_those_cases_never_held_collude() {
+    // No case links. x9 (unit V) works six cases of their own from day 0. On days 10-15 a
+    // buyer's person a day, new to every case, is pulled by o1 citing C1 and by x9 citing one of
+    // their six cases in turn: cover, each citation a case that never held that person, and
+    // no two pulls under the same pair of cases twice running. That is shared in secret (the
+    // seed case's insiders cited their own cases for half their pulls); the look-alike above
+    // (one case on each side, the same pair every day) is joint work after the first person.
+    let (mut evs, _) = background(20, 10);
+    for d in 0..20 {
+        for k in 0..10 {
+            let case = format!("V-{}", k % 6);
+            let s = format!("9{:08}", (k % 6) * 100 + k);
+            evs.push(ev(T0 + d * DAY + 9 * 3600 + k * 1800, "x9", "V", Action::IdentityLookup, &s, &case));
+        }
+    }
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "C1"));
+        let case = format!("V-{}", d % 6);
+        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, &case));
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    let c = colluders(&r);
+    assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
+}
+
+#[test]
 fn pulls_citing_a_case_whose_file_holds_the_subject_are_not_collusion() {
     // An operations unit pulls call records for other units' cases: its officers are on none
     // of them, but each pull cites a case whose file holds the number. Two of them pulling
