@@ -1750,6 +1750,8 @@ impl Engine {
                 self.officers[oi].rec.vip_hits += 1;
                 // Say what is missing: a link to the officer's cases, or (in a log that links no
                 // subjects to cases) any way to check the case they cite.
+                // A case cited where the log links no subjects to cases: a claim nothing can check.
+                let unchecked = !self.has_cases && !ev.case.is_empty();
                 let why = match (self.has_cases, ev.case.is_empty()) {
                     (true, _) => "not linked to their cases".to_string(),
                     (false, true) => "citing no case".to_string(),
@@ -1768,7 +1770,7 @@ impl Engine {
                 // case's target is looked up again and again). Where the claim can be checked
                 // (case links), or no case is cited, one access is high.
                 let month = self.cfg.baseline_days * 86_400;
-                let repeat = if !self.has_cases && !ev.case.is_empty() {
+                let repeat = if unchecked {
                     let claim = (self.subjects.key(&ev.subject), self.cases.id(&ev.case));
                     let claims = &mut self.officers[oi].rec.vip_claims;
                     claims.retain(|c| ev.time.saturating_sub(c.2) <= month);
@@ -1782,7 +1784,7 @@ impl Engine {
                     let (last, _) = self.officers[oi].rec.last_alert[S_VIP];
                     ev.time.saturating_sub(last) <= month
                 };
-                let (sev, s) = if !self.has_cases && !ev.case.is_empty() && !repeat {
+                let (sev, s) = if unchecked && !repeat {
                     (Severity::Medium, self.cfg.medium)
                 } else {
                     (Severity::High, 8.0)
@@ -1907,41 +1909,36 @@ impl Engine {
     /// Record an alert (deduplicated per signal within the window unless much stronger).
     fn raise(&mut self, oi: usize, t: i64, signal: usize, sev: Severity, s: f64, detail: String) {
         let window = self.cfg.window_days * 86_400;
-        let (last_t, last_s) = self.officers[oi].rec.last_alert[signal];
-        // A repeat within the window is news only if of a higher severity (a medium alert must
-        // not hold back the high one that follows) or much stronger: as strong again as all the
-        // evidence already reported (the p-value squared), so a run of events that keeps
-        // growing is reported a few times, not at every event.
-        let escalates = last_t == i64::MIN || Some(sev) > self.severity(last_s);
-        let o = &mut self.officers[oi];
-        if s > o.rec.best[signal] {
-            o.rec.best[signal] = s;
-            o.rec.best_detail[signal] = BestDetail::Text(detail.clone());
-        }
-        let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
-        if last_t != i64::MIN && t - last_t < window && s < 2.0 * last_s && !repeat_ok && !escalates {
-            return;
-        }
+        // An alert at `(last_t, last_s)` already told this news: within the window, at this
+        // severity or above (a medium alert must not hold back the high one that follows), and
+        // not much weaker: a repeat is news only as strong again as all the evidence already
+        // reported (the p-value squared), so a run of events that keeps growing is reported a
+        // few times, not at every event.
+        let told = |(last_t, last_s): (i64, f64)| {
+            last_t != i64::MIN
+                && t - last_t < window
+                && s < 2.0 * last_s
+                && Some(sev) <= self.severity(last_s)
+        };
         // Unexplained subjects at unusual hours are some of the off-hours accesses (all of them
-        // where the log explains nothing): an alert on one, within the window of an alert on
-        // the other at the same severity or above and about as strong, is the same news told
-        // twice.
+        // where the log explains nothing): an alert on either, told already by the other, is
+        // the same news told twice.
         let twin = match signal {
             S_OFFHOURS => Some(S_UNEXPL_OFF),
             S_UNEXPL_OFF => Some(S_OFFHOURS),
             _ => None,
         };
-        if let Some(twin) = twin {
-            let (twin_t, twin_s) = o.rec.last_alert[twin];
-            if twin_t != i64::MIN
-                && t - twin_t < window
-                && s < 2.0 * twin_s
-                && self.severity(twin_s) >= Some(sev)
-            {
-                return;
-            }
-        }
+        let last = &self.officers[oi].rec.last_alert;
+        let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
+        let already = (!repeat_ok && told(last[signal])) || twin.is_some_and(|w| told(last[w]));
         let o = &mut self.officers[oi];
+        if s > o.rec.best[signal] {
+            o.rec.best[signal] = s;
+            o.rec.best_detail[signal] = BestDetail::Text(detail.clone());
+        }
+        if already {
+            return;
+        }
         o.rec.last_alert[signal] = (t, s);
         if sev >= Severity::High && o.rec.first_flagged.is_none_or(|f| t < f) {
             o.rec.first_flagged = Some(t);
