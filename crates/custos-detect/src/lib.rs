@@ -520,6 +520,11 @@ struct Officer {
     history: VecDeque<(i64, Feats)>,
     hour_hist: [f64; 24],
     hour_total: f64,
+    /// Hours of the clock (bit per hour) that have been the officer's own: at a day's close
+    /// after two weeks of work, at least the unusual-hour share of all their work so far.
+    /// They stay usual after a season of shorter days (a month of Ramadan hours) has thinned
+    /// them in the profile.
+    usual_hours: u32,
     /// Whether the officer works more than one shift (see [`Officer::works_shifts`]), as of the
     /// start of their current day.
     shifts: bool,
@@ -583,8 +588,16 @@ impl Officer {
         w
     }
 
-    /// Add the day just closed to the officer's hours by day (see [`Findings::day_hours`]).
-    fn close_day_hours(&mut self) {
+    /// Add the day just closed to the officer's hours by day (see [`Findings::day_hours`]),
+    /// and mark the hours that are their own by now ([`Officer::usual_hours`]).
+    fn close_day_hours(&mut self, usual_share: f64) {
+        if self.active_days > 14 && self.hours_known() {
+            for (h, n) in self.hour_hist.iter().enumerate() {
+                if *n >= usual_share * self.hour_total {
+                    self.usual_hours |= 1 << h;
+                }
+            }
+        }
         let rec = &mut self.rec;
         let mut day = [0.0; 24];
         for (d, (now, then)) in day.iter_mut().zip(self.hour_hist.iter().zip(&rec.hours_at_day_start)) {
@@ -1132,6 +1145,16 @@ impl Teams {
     }
 }
 
+/// Whether officers `a` and `b` work together: of one unit, or, where the log names no unit,
+/// of one team ([`Teams`]).
+fn colleagues(officers: &[Officer], teams: &Teams, no_unit: u32, a: usize, b: usize) -> bool {
+    let (Some(x), Some(y)) = (officers.get(a), officers.get(b)) else { return false };
+    if x.unit != no_unit || y.unit != no_unit {
+        return x.unit == y.unit;
+    }
+    teams.root(x.name_id) == teams.root(y.name_id)
+}
+
 fn add(a: &mut Feats, b: &Feats) {
     for i in 0..NF {
         a[i] += b[i];
@@ -1387,6 +1410,7 @@ impl Engine {
             }
         }
         let new_day = day > self.officers[oi].day;
+        let usual_share = self.cfg.off_hours_share;
         if new_day {
             let o = &mut self.officers[oi];
             if o.day != i64::MIN {
@@ -1399,7 +1423,7 @@ impl Engine {
             }
             o.day = day;
             o.active_days += 1;
-            o.close_day_hours();
+            o.close_day_hours(usual_share);
             o.shifts = o.works_shifts();
             let o = &self.officers[oi];
             let group = self.style_now(o).group;
@@ -1653,7 +1677,7 @@ impl Engine {
         const PRIOR: f64 = 30.0;
         let o = &self.officers[oi];
         // A new officer's shift is unknown: judge hours only once there is some history.
-        if !o.hours_known() {
+        if !o.hours_known() || o.usual_hours & 1 << hour != 0 {
             return false;
         }
         let prior_share = match self.unit_hours.get(o.unit as usize) {
@@ -1846,9 +1870,16 @@ impl Engine {
         // first such person counts, as two officers each citing a case of their own for people
         // those cases never held is the cover the seed case's insiders used.
         let (linked, joint) = (self.has_cases, &mut self.joint_cases);
+        let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
         others.extend(
             list.iter()
                 .filter(|e| case == NO_CASE || e.case != case)
+                // A colleague's pull of the person citing a case, and one citing none: the case
+                // field left blank on the team's own work, which the other pull declared.
+                .filter(|e| {
+                    (case == NO_CASE) == (e.case == NO_CASE)
+                        || !colleagues(officers, teams, no_unit, oi, e.officer as usize)
+                })
                 .filter(|e| {
                     if linked || case == NO_CASE || e.case == NO_CASE {
                         return true;

@@ -1217,3 +1217,71 @@ fn unexplained_lookups_at_unusual_hours_are_one_alert_not_one_per_signal() {
         assert!(!twice, "{hours:#?}");
     }
 }
+
+#[test]
+fn a_colleague_leaving_the_case_blank_on_the_teams_own_work_is_not_collusion() {
+    // Case links are given, but the case o1 cites is not in them. o1 cites it for the
+    // numbers; x9 pulls the same numbers leaving the case field blank. Of one unit, that is
+    // the team's own work with the field left empty: no collusion. The same blank pulls by an
+    // officer of another unit are a share no case declares for them.
+    let (evs, links) = background(20, 10);
+    let mut team = evs.clone();
+    shared_pulls(&mut team, "C-77", "U", "");
+    let r = run(team, &links, &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+    let mut other = evs;
+    shared_pulls(&mut other, "C-77", "V", "");
+    let r = run(other, &links, &[]);
+    let c = colluders(&r);
+    assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
+}
+
+/// A unit of twelve: 16 days of 09:00-17:00 with a lookup at 18:00 or 19:00 every third day,
+/// then 30 days of short days (09:00-15:00, twice as busy: a month of Ramadan hours), then 4
+/// days of normal hours again, when `back` works on to 20:00.
+fn a_season_of_short_days(back: &str) -> (Vec<Event>, CaseLinks) {
+    let mut evs = Vec::new();
+    let mut links = CaseLinks::default();
+    for o in 0..12 {
+        let officer = format!("o{o}");
+        let case = format!("C{o}");
+        links.officers.push((case.clone(), officer.clone()));
+        for k in 0..20 {
+            links.subjects.push((case.clone(), format!("{o}{k:08}")));
+        }
+        let mut look = |t: i64, k: i64| {
+            let s = format!("{o}{:08}", k % 20);
+            evs.push(ev(t + o, &officer, "U", Action::IdentityLookup, &s, &case));
+        };
+        for d in 0..50 {
+            let (from, hours, n) = if (16..46).contains(&d) { (9, 6, 20) } else { (9, 8, 10) };
+            for k in 0..n {
+                look(T0 + d * DAY + from * 3600 + k * hours * 3600 / n, d + k);
+            }
+            if d < 16 && d % 3 == 0 {
+                look(T0 + d * DAY + (18 + d % 2) * 3600, d);
+            }
+            if d >= 46 && officer == back {
+                for k in 0..4 {
+                    look(T0 + d * DAY + 18 * 3600 + k * 1800, d + k);
+                }
+            }
+        }
+    }
+    (evs, links)
+}
+
+#[test]
+fn hours_an_officer_worked_stay_theirs_after_a_season_of_short_days() {
+    // o3 worked on to 19:00 now and then before the month of short days thinned those hours
+    // in their profile, and does again after it: no unusual hours.
+    let (evs, links) = a_season_of_short_days("o3");
+    let r = run(evs, &links, &[]);
+    let off: Vec<_> = r.alerts.iter().filter(|a| a.detector.contains("off_hours")).collect();
+    assert!(off.is_empty(), "{off:#?}");
+    // The look-alike: an hour o3 never worked before is unusual after the season as before.
+    let (mut evs, links) = a_season_of_short_days("o3");
+    evs.retain(|e| e.officer == "o3" && e.time >= T0 + 46 * DAY || e.time.rem_euclid(DAY) < 18 * 3600);
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "o3", "off_hours", Severity::Medium), "{:#?}", r.alerts);
+}
