@@ -323,8 +323,18 @@ fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
         // as one whose hours are not known yet has neither, so their ratio would say nothing).
         Some(g) => {
             let e = if g == F_JUDGED { F_EVENTS } else { g };
-            let ratio = if peers.rate[e] > 0.0 { peers.rate[f] / peers.rate[e] } else { 0.0 };
-            mu.max((ratio.min(1.0) * own[e]).max(peers.share[f].min(1.0) * own[g]))
+            let per_access =
+                |f: usize| if peers.rate[e] > 0.0 { (peers.rate[f] / peers.rate[e]).min(1.0) } else { 0.0 };
+            let expected = mu.max((per_access(f) * own[e]).max(peers.share[f].min(1.0) * own[g]));
+            if f != F_UNEXPL_OFF {
+                return expected;
+            }
+            // Unexplained accesses at unusual hours are also what the officer's unexplained
+            // accesses come to at the peers' share of off-hours accesses now, as if when they
+            // work and whether a case explains it were apart: an officer whose cases the files
+            // never hold, in a unit turning to nights together, is neither alone at night nor
+            // hiding their nights' work.
+            expected.max(per_access(F_OFFHOURS) * (own[F_EVENTS] - own[F_EXPL_EVENTS]).max(0.0))
         }
         None => mu,
     }
@@ -2206,10 +2216,11 @@ impl Engine {
         let w = o.cache;
         let mut scores = self.score_scan(o, &w, Some(&w.base), &peers, true);
         // What much of the group does today (a new shift, an incident) waits for the day's
-        // close, where the peers' rates include today.
+        // close, where the peers' rates include today; so do unexplained accesses at unusual
+        // hours when much of the group is at unusual hours (see `peer_expectation`).
         if let Some(g) = self.group_today.get(&o.today_group) {
             for (f, score) in scores.iter_mut().enumerate() {
-                if g.widespread(o.day, f) {
+                if g.widespread(o.day, f) || f == F_UNEXPL_OFF && g.widespread(o.day, F_OFFHOURS) {
                     score.0 = 0.0;
                 }
             }
