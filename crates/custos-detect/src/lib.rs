@@ -530,15 +530,15 @@ struct Officer {
     history: VecDeque<(i64, Feats)>,
     hour_hist: [f64; 24],
     hour_total: f64,
+    /// Whether the officer works more than one shift (see [`Officer::works_shifts`]), as of the
+    /// start of their current day.
+    shifts: bool,
+    active_days: u32,
     /// Hours of the clock (bit per hour) that have been the officer's own: at a day's close
     /// after two weeks of work, at least the unusual-hour share of all their work so far.
     /// They stay usual after a season of shorter days (a month of Ramadan hours) has thinned
     /// them in the profile.
     usual_hours: u32,
-    /// Whether the officer works more than one shift (see [`Officer::works_shifts`]), as of the
-    /// start of their current day.
-    shifts: bool,
-    active_days: u32,
     traffic_ever: bool,
     /// Numeric identifiers looked up within the last hour, oldest first, at most 64: a few
     /// at a time nearly always, so held inline.
