@@ -1240,15 +1240,11 @@ fn a_colleague_leaving_the_case_blank_on_the_teams_own_work_is_not_collusion() {
 /// then 30 days of short days (09:00-15:00, twice as busy: a month of Ramadan hours), then 4
 /// days of normal hours again, when `back` works on to 20:00.
 fn a_season_of_short_days(back: &str) -> (Vec<Event>, CaseLinks) {
+    let (_, links) = background(0, 10);
     let mut evs = Vec::new();
-    let mut links = CaseLinks::default();
     for o in 0..12 {
         let officer = format!("o{o}");
         let case = format!("C{o}");
-        links.officers.push((case.clone(), officer.clone()));
-        for k in 0..20 {
-            links.subjects.push((case.clone(), format!("{o}{k:08}")));
-        }
         let mut look = |t: i64, k: i64| {
             let s = format!("{o}{:08}", k % 20);
             evs.push(ev(t + o, &officer, "U", Action::IdentityLookup, &s, &case));
