@@ -324,7 +324,7 @@ fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
         Some(g) => {
             let e = if g == F_JUDGED { F_EVENTS } else { g };
             let per_access =
-                |f: usize| if peers.rate[e] > 0.0 { (peers.rate[f] / peers.rate[e]).min(1.0) } else { 0.0 };
+                |x: usize| if peers.rate[e] > 0.0 { (peers.rate[x] / peers.rate[e]).min(1.0) } else { 0.0 };
             let expected = mu.max((per_access(f) * own[e]).max(peers.share[f].min(1.0) * own[g]));
             if f != F_UNEXPL_OFF {
                 return expected;
@@ -1420,8 +1420,8 @@ impl Engine {
             }
         }
         let new_day = day > self.officers[oi].day;
-        let usual_share = self.cfg.off_hours_share;
         if new_day {
+            let usual_share = self.cfg.off_hours_share;
             let o = &mut self.officers[oi];
             if o.day != i64::MIN {
                 let closed = std::mem::take(&mut o.today);

@@ -1285,8 +1285,8 @@ fn hours_an_officer_worked_stay_theirs_after_a_season_of_short_days() {
 #[test]
 fn an_officer_whose_case_no_file_holds_in_a_unit_turning_to_nights_is_not_hiding_night_work() {
     // The whole unit turns to nights on day 20. o5's case and its people are in no file: every
-    // lookup of theirs is unexplained, by day as by night, as it was before. Their nights are the unit's and
-    // their unexplained share their own: no unexplained subjects at unusual hours.
+    // lookup of theirs is unexplained, by day as by night, as it was before. Their nights are
+    // the unit's and their unexplained share their own: no unexplained subjects at unusual hours.
     let uncased = |evs: Vec<Event>| -> Vec<Event> {
         let theirs = |e: Event| Event { case: "X-5".into(), subject: format!("7{}", e.subject), ..e };
         evs.into_iter().map(|e| if e.officer == "o5" { theirs(e) } else { e }).collect()
