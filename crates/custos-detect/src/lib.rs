@@ -535,7 +535,8 @@ struct Officer {
     shifts: bool,
     active_days: u32,
     /// Hours of the clock (bit per hour) that have been the officer's own: at a day's close
-    /// after two weeks of work, at least the unusual-hour share of all their work so far.
+    /// after ten active days (two working weeks), at least the unusual-hour share of all their
+    /// work so far.
     /// They stay usual after a season of shorter days (a month of Ramadan hours) has thinned
     /// them in the profile.
     usual_hours: u32,
@@ -601,7 +602,7 @@ impl Officer {
     /// Add the day just closed to the officer's hours by day (see [`Findings::day_hours`]),
     /// and mark the hours that are their own by now ([`Officer::usual_hours`]).
     fn close_day_hours(&mut self, usual_share: f64) {
-        if self.active_days > 14 && self.hours_known() {
+        if self.active_days >= 10 && self.hours_known() {
             for (h, n) in self.hour_hist.iter().enumerate() {
                 if *n >= usual_share * self.hour_total {
                     self.usual_hours |= 1 << h;
