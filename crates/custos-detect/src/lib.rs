@@ -1045,6 +1045,9 @@ pub struct Engine {
     watch: HashMap<u64, WatchLabel>,
     /// (case, subject) → first officer index that cited it, the day, and whether traffic.
     derived: HashMap<(u32, u64), (usize, i64, bool)>,
+    /// subject → the latest allowed pull of it that cited a case: the case, the officer index
+    /// and the day (see [`Engine::explanation`]: the case field left blank on that work).
+    last_cited: HashMap<u64, (u32, u32, i64)>,
     /// subject → recent unexplained pulls, one per officer (their latest).
     /// (Nearly always one or two accessors: kept inline, no allocation per subject.)
     recent_unexpl: HashMap<u64, smallvec::SmallVec<[Pull; 2]>>,
@@ -1079,8 +1082,8 @@ pub struct Engine {
     /// doubled since the last sweep: the same answers as a sweep every day, at a fraction of
     /// the cost.
     last_closed: Option<i64>,
-    /// Sizes of `recent_unexpl` and `derived` after their last sweep.
-    swept: (usize, usize),
+    /// Sizes of `recent_unexpl`, `derived` and `last_cited` after their last sweep.
+    swept: (usize, usize, usize),
     /// Teams of officers whose log names no unit: who works the same cases (see [`Teams`]).
     teams: Teams,
     /// Reused buffer of the day's close: each officer's peer group and sample.
@@ -1293,13 +1296,12 @@ impl Engine {
         &mut self,
         oi: usize,
         sid: u64,
-        case: &str,
+        ev: &Event,
         cited_id: Option<u32>,
-        action: &Action,
         day: i64,
     ) -> Explanation {
         let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None };
-        let (traffic, query) = (action.is_traffic(), *action == Action::NameSearch);
+        let (traffic, query) = (ev.action.is_traffic(), ev.action == Action::NameSearch);
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
         // Whether any case's file holds the subject.
@@ -1342,11 +1344,31 @@ impl Engine {
                 }
             }
         }
-        if case.is_empty() {
-            return plain(1.0);
-        }
-        self.cases_cited = true;
-        let cid = cited_id.unwrap_or_else(|| self.cases.id(case));
+        let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
+        let cid = if ev.case.is_empty() {
+            // The case field left blank on case work: the officer, or a colleague, pulled the
+            // person citing a case within the corroboration horizon. The pull is read as citing
+            // that case (as explained as the citation was), the way an officer who looks again
+            // at a person of their own case, or of their team's, is explained by it (Fabbri &
+            // LeFevre's repeat access and shared-work explanations).
+            let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
+            match self.last_cited.get(&sid) {
+                Some(&(c, by, d))
+                    if closed.is_none_or(|cd| cd - d <= keep)
+                        && (by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize)) =>
+                {
+                    c
+                }
+                _ => return plain(1.0),
+            }
+        } else {
+            self.cases_cited = true;
+            let cid = cited_id.unwrap_or_else(|| self.cases.id(&ev.case));
+            if ev.allowed {
+                self.last_cited.insert(sid, (cid, oi as u32, day));
+            }
+            cid
+        };
         let on_case =
             |name_id: u32| self.case_officers.get(cid as usize).is_some_and(|os| os.contains(&name_id));
         let own_case = on_case(officer);
@@ -1364,7 +1386,6 @@ impl Engine {
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
         // subject under this case first (whoever follows a case's lead is not alone in it).
-        let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
         let live = |v: &&(usize, i64, bool)| closed.is_none_or(|d| d - v.1 <= keep);
         let first_pull = match self.derived.get(&(cid, sid)).filter(live) {
             Some(&(first, d0, _)) => (first, d0),
@@ -1482,7 +1503,7 @@ impl Engine {
         let Explanation { weight, case: cited, first_pull } = if ev.subject.is_empty() {
             Explanation { weight: 0.0, case: NO_CASE, first_pull: None }
         } else {
-            self.explanation(oi, sid, &ev.case, cited_id, &ev.action, day)
+            self.explanation(oi, sid, ev, cited_id, day)
         };
         let watch = self.watch.get(&sid).copied();
         // Where no case file is given, a case's file is what the log has pulled under it: a
@@ -1503,6 +1524,7 @@ impl Engine {
         // A person the file does not hold counts on the day the officer first pulls them under
         // the case: pulling an associate again on later days is the same person the file lacks.
         let unbacked = cited_file
+            && !ev.case.is_empty()
             && weight >= 0.5
             && if inferred {
                 first_pull == Some((oi, day))
@@ -2308,6 +2330,10 @@ impl Engine {
             self.derived.retain(|_, v| day - v.1 <= keep);
             self.swept.1 = self.derived.len();
         }
+        if self.last_cited.len() >= 2 * self.swept.2.max(4096) {
+            self.last_cited.retain(|_, v| day - v.2 <= keep);
+            self.swept.2 = self.last_cited.len();
+        }
     }
 
     /// Finish: close the last day and produce the ranked report. The engine can keep taking
@@ -2782,11 +2808,51 @@ mod tests {
             e.push(&ev(day, "X", &format!("{}", 2_000_000 + day), ""));
         }
         // Last close: day `keep`, so B's pull of day 0 still corroborates A's.
-        assert_eq!(e.explanation(a, sid, "C1", None, &Action::IdentityLookup, keep + 1).weight, 0.25);
+        let a_cites = ev(keep + 1, "A", "5550001", "C1");
+        assert_eq!(e.explanation(a, sid, &a_cites, None, keep + 1).weight, 0.25);
         e.push(&ev(keep + 2, "X", "3000000", ""));
         // Last close: day `keep + 1`: expired, and A's own pull now stands alone under A's case.
-        assert_eq!(e.explanation(a, sid, "C1", None, &Action::IdentityLookup, keep + 2).weight, 0.5);
-        assert_eq!(e.explanation(a, sid, "C1", None, &Action::IdentityLookup, keep + 2).weight, 0.5);
+        let a_cites = ev(keep + 2, "A", "5550001", "C1");
+        assert_eq!(e.explanation(a, sid, &a_cites, None, keep + 2).weight, 0.5);
+        assert_eq!(e.explanation(a, sid, &a_cites, None, keep + 2).weight, 0.5);
+    }
+
+    #[test]
+    fn a_blank_case_field_takes_a_colleagues_citation_for_the_baseline_and_window_days() {
+        let mut e = Engine::new(Config::default());
+        let keep = e.cfg.baseline_days + e.cfg.window_days;
+        e.load_cases(&CaseLinks { officers: vec![("C1".into(), "A".into())], subjects: vec![] });
+        let ev = |day: i64, officer: &str, unit: &str, subject: &str, case: &str| Event {
+            time: day * 86_400 + 36_000,
+            offset: 0,
+            officer: officer.into(),
+            unit: unit.into(),
+            action: Action::IdentityLookup,
+            subject: subject.into(),
+            case: case.into(),
+            allowed: true,
+            records: 1,
+        };
+        e.push(&ev(0, "A", "U", "1000000002", ""));
+        e.push(&ev(0, "Z", "W", "1000000003", ""));
+        e.push(&ev(0, "B", "U", "5550001", "C1"));
+        let officer = |e: &Engine, name: &str| e.name_officer[e.names.get(name).unwrap() as usize].unwrap();
+        let (a, z) = (officer(&e, "A"), officer(&e, "Z"));
+        let sid = e.subjects.key("5550001");
+        for day in 1..=keep + 1 {
+            e.push(&ev(day, "X", "U", &format!("{}", 2_000_000 + day), ""));
+        }
+        // B, of A's unit, cited C1 for the person: A's pull leaving the case blank is read as
+        // citing C1 after B (¼); Z, of another unit, has no citation to take.
+        let blank = |day: i64, who: &str, unit: &str| ev(day, who, unit, "5550001", "");
+        let x = e.explanation(a, sid, &blank(keep + 1, "A", "U"), None, keep + 1);
+        assert_eq!((x.weight, x.case), (0.25, e.cases.get("C1").unwrap()));
+        let x = e.explanation(z, sid, &blank(keep + 1, "Z", "W"), None, keep + 1);
+        assert_eq!((x.weight, x.case), (1.0, NO_CASE));
+        // Past the horizon the citation explains nothing.
+        e.push(&ev(keep + 2, "X", "U", "3000000", ""));
+        let x = e.explanation(a, sid, &blank(keep + 2, "A", "U"), None, keep + 2);
+        assert_eq!((x.weight, x.case), (1.0, NO_CASE));
     }
 
     /// An allowed identity lookup in unit `U`, at UTC.

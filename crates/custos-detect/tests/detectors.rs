@@ -1236,6 +1236,64 @@ fn a_colleague_leaving_the_case_blank_on_the_teams_own_work_is_not_collusion() {
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
+/// o1 pulls a number citing `K-1` at 10:00, then o1 at 11:00 and o2 at 15:00 pull it again
+/// leaving the case field blank (o2 of unit `o2_unit`), on days 10-15.
+fn blank_after_citing(evs: &mut Vec<Event>, o2: &str, o2_unit: &str) {
+    for d in 10..16 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, "K-1"));
+        evs.push(ev(T0 + d * DAY + 11 * 3600, "o1", "U", Action::CdrQuery, &s, ""));
+        evs.push(ev(T0 + d * DAY + 15 * 3600, o2, o2_unit, Action::CdrQuery, &s, ""));
+    }
+}
+
+#[test]
+fn colleagues_leaving_the_case_blank_on_people_their_team_cited_are_not_colluding() {
+    // No case links: the cited case is the only explanation there is. o1 pulls each number
+    // under K-1, then o1 and their colleague o2 pull it again with the case field left blank:
+    // the team's own work under K-1, which the log shows, not two officers sharing people in
+    // secret.
+    let (evs, _) = background(20, 10);
+    let mut team = evs.clone();
+    blank_after_citing(&mut team, "o2", "U");
+    let r = run(team, &CaseLinks::default(), &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+    // The look-alike: an officer of another unit pulling the same people with the case left
+    // blank has no citation of theirs or their unit's to explain it.
+    let mut other = evs;
+    blank_after_citing(&mut other, "x9", "V");
+    let r = run(other, &CaseLinks::default(), &[]);
+    let c = colluders(&r);
+    assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
+}
+
+#[test]
+fn a_routine_check_of_someone_a_colleague_cited_is_not_a_citation_the_file_lacks() {
+    // Six desk officers of unit D check identities all day citing no case. On days 12-16, x9
+    // of unit V and then i1 of D cite o1's case C1 for a person its file does not hold, and
+    // desk officer d0 checks the same person that evening. d0 cited nothing: no "citing a case whose file does not hold
+    // the subject" on d0.
+    let (mut evs, links) = background(20, 10);
+    for desk in 0..6 {
+        for d in 0..20 {
+            for k in 0..40 {
+                let t = T0 + d * DAY + 8 * 3600 + k * 900 + desk;
+                let s = format!("9{desk}{d:03}{k:05}");
+                evs.push(ev(t, &format!("d{desk}"), "D", Action::IdentityLookup, &s, ""));
+            }
+        }
+    }
+    for d in 12..17 {
+        let s = format!("5{d:09}");
+        evs.push(ev(T0 + d * DAY + 9 * 3600, "x9", "V", Action::IdentityLookup, &s, "C1"));
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "i1", "D", Action::IdentityLookup, &s, "C1"));
+        evs.push(ev(T0 + d * DAY + 17 * 3600, "d0", "D", Action::IdentityLookup, &s, ""));
+    }
+    let r = run(evs, &links, &[]);
+    let d0: Vec<_> = r.alerts.iter().filter(|a| a.officer == "d0").collect();
+    assert!(d0.iter().all(|a| !a.detail.contains("citing a case")), "{d0:#?}");
+}
+
 /// A unit of twelve: `before` days of 09:00-17:00 with a lookup at 18:00 or 19:00 every third
 /// day, then 30 days of short days (09:00-15:00, thrice as busy: a month of Ramadan hours), then
 /// 4 days of normal hours again, when `back` works on to 20:00.
