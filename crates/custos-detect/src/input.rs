@@ -3,8 +3,10 @@
 //!
 //! Access logs are CSV with a header, or JSON Lines, with the fields
 //! `time,officer,unit,action,subject,case,outcome,records`. Columns are found by name (any
-//! order, extra columns ignored); `unit`, `case`, `outcome` and `records` may be missing, and a
-//! placeholder (`-`, `N/A`, `none`, `null`) in `unit`, `case` or `subject` is read as missing.
+//! order, extra columns ignored); `unit`, `case`, `outcome` and `records` may be missing (a
+//! missing outcome is an allowed access; missing records are [`crate::RECORDS_UNKNOWN`], not
+//! none found), and a placeholder (`-`, `N/A`, `none`, `null`) in `unit`, `case` or `subject` is
+//! read as missing.
 //! Times are read by [`crate::time::parse_log_time`]: RFC 3339 or Unix time, and the forms
 //! other agencies write (no offset, `+0600`, milliseconds).
 //! Rows are read one at a time from any reader, so memory does not grow with the file; a bad
@@ -176,9 +178,64 @@ fn outcome(s: &str) -> Option<bool> {
     ];
     let s = s.trim();
     if YES.iter().any(|y| y.eq_ignore_ascii_case(s)) {
-        Some(true)
-    } else if NO.iter().any(|n| n.eq_ignore_ascii_case(s)) {
+        return Some(true);
+    }
+    if NO.iter().any(|n| n.eq_ignore_ascii_case(s)) {
+        return Some(false);
+    }
+    // Any other HTTP status: answered (2xx, 3xx) or not served (4xx, 5xx), as the gateway's
+    // own export writes every request that was not allowed as denied.
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.as_bytes()[0] {
+            b'2' | b'3' => Some(true),
+            b'4' | b'5' => Some(false),
+            _ => None,
+        };
+    }
+    outcome_by_words(s)
+}
+
+/// An outcome in words not listed in [`outcome`] (`ACCESS_DENIED_BY_POLICY`, `no match`,
+/// `RATE_LIMITED`): a word of refusal or failure makes it not served, checked first (so
+/// `not allowed` and `unsuccessful` are refusals), then a word of success or of an answer
+/// (`not found` answered the request); anything else is not read.
+fn outcome_by_words(s: &str) -> Option<bool> {
+    const REFUSED: [&str; 24] = [
+        "bad request",
+        "unavailable",
+        "deni",
+        "deny",
+        "refus",
+        "reject",
+        "forbid",
+        "block",
+        "unauth",
+        "fail",
+        "error",
+        "invalid",
+        "expired",
+        "revoked",
+        "throttl",
+        "limit",
+        "timeout",
+        "timed out",
+        "disallow",
+        "not allowed",
+        "not permitted",
+        "unsuccess",
+        "prohibit",
+        "violat",
+    ];
+    const SERVED: [&str; 9] =
+        ["allow", "grant", "success", "permit", "approv", "found", "match", "complete", "served"];
+    let t: String =
+        s.chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect();
+    if REFUSED.iter().any(|w| t.contains(w)) {
         Some(false)
+    } else if SERVED.iter().any(|w| t.contains(w))
+        || t.split(|c: char| !c.is_alphanumeric()).any(|w| w == "ok")
+    {
+        Some(true)
     } else {
         None
     }
@@ -388,7 +445,7 @@ fn fill_row<'a>(
     let rec_s = get(Col::Records).unwrap_or_default();
     let rec_t = rec_s.trim();
     let records = if rec_t.is_empty() {
-        0
+        crate::RECORDS_UNKNOWN
     } else if let Ok(n) = rec_t.parse::<u64>() {
         n
     } else {
@@ -769,6 +826,44 @@ mod tests {
             (r[0].officer.as_str(), r[0].action.as_str(), r[0].allowed),
             ("o4", "identity_lookup", true)
         );
+        // Outcomes in words or statuses not in the lists: a refusal word first, then an answer.
+        for (text, want) in [
+            ("ACCESS_DENIED_BY_POLICY", Some(false)),
+            ("not allowed", Some(false)),
+            ("Unsuccessful", Some(false)),
+            ("RATE-LIMITED", Some(false)),
+            ("429", Some(false)),
+            ("500", Some(false)),
+            ("302", Some(true)),
+            ("NOT_FOUND", Some(true)),
+            ("no match", Some(true)),
+            ("Completed", Some(true)),
+            ("OK (cached)", Some(true)),
+            ("Bad Request", Some(false)),
+            ("token", None),
+            ("pending", None),
+            ("999", None),
+            ("42", None),
+        ] {
+            assert_eq!(outcome(text), want, "{text}");
+        }
+        // Without a records count the log does not say what was found: not "none".
+        let csv = "time,officer,action,subject,outcome,records
+                   1772000000,o1,NID Check,1234567890,ok,
+                   1772000001,o1,NID Check,1234567891,ok,0
+";
+        let r: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        assert_eq!((r[0].records, r[1].records), (crate::RECORDS_UNKNOWN, 0));
+        let r: Vec<Event> = LogReader::new(
+            "time,officer,action,subject
+1772000000,o1,NID Check,1
+"
+            .as_bytes(),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+        assert_eq!((r[0].allowed, r[0].records), (true, crate::RECORDS_UNKNOWN));
         // Without a time column of any name the header is refused, naming what it looked for.
         let e = LogReader::new("when,officer,action,subject\n".as_bytes()).err().unwrap();
         assert!(

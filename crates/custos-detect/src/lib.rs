@@ -118,9 +118,13 @@ pub struct Event {
     pub case: String,
     /// Allowed (true) or denied.
     pub allowed: bool,
-    /// Records returned.
+    /// Records returned ([`RECORDS_UNKNOWN`] where the log does not say).
     pub records: u64,
 }
+
+/// [`Event::records`] of a row whose log does not say how many records it returned (no
+/// `records` column, or the field left empty): such an access is not read as finding nothing.
+pub const RECORDS_UNKNOWN: u64 = u64::MAX;
 
 impl Default for Event {
     /// An empty event, to be filled by [`input::LogReader::read_event`].

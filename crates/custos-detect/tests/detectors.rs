@@ -984,6 +984,16 @@ fn a_rare_slip_that_a_few_of_a_large_unit_make_is_judged_at_the_units_rate_of_it
     assert!(flagged(&r, "o59", "not_found", Severity::High), "{:#?}", r.alerts);
 }
 
+#[test]
+fn a_log_that_does_not_say_what_was_found_reads_no_lookup_as_finding_nothing() {
+    // The eight empty lookups in a few minutes above, in a log whose rows do not say how many
+    // records each returned: nothing to read as a lookup that found no one.
+    let (evs, links) = a_large_unit_where_a_few_mistype(8);
+    let evs = evs.into_iter().map(|e| Event { records: custos_detect::RECORDS_UNKNOWN, ..e }).collect();
+    let r = run(evs, &links, &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "not_found"), "{:#?}", r.alerts);
+}
+
 /// [`background_with_associates`] and o12 of the same unit on case C12, looking up two people
 /// of its file a day and, every `gap` days, one it does not hold; from day 15, if `strangers`,
 /// two people the file does not hold a day besides, citing the case all the same.
