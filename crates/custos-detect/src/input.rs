@@ -242,7 +242,9 @@ fn outcome_by_words(s: &str) -> Option<bool> {
 }
 
 /// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
-/// strings, maps Bangla digits to ASCII. Opaque commitments pass through trimmed.
+/// strings, maps Bangla digits to ASCII, and drops a short label before a number
+/// (`NID:1234567890`, `msisdn=8801712345678`, `tel:+880…`). Opaque commitments pass through
+/// trimmed.
 pub fn normalize_subject(s: &str) -> String {
     let mut out = String::new();
     normalize_subject_into(s, &mut out);
@@ -273,10 +275,24 @@ pub fn normalize_subject_into(s: &str, out: &mut String) {
             c => c,
         })
         .collect();
-    let digits_like = mapped.chars().all(|c| c.is_ascii_digit() || " -.+()".contains(c))
-        && mapped.chars().any(|c| c.is_ascii_digit());
-    if digits_like {
-        let d: String = mapped.chars().filter(char::is_ascii_digit).collect();
+    let digits_like = |s: &str| {
+        s.chars().all(|c| c.is_ascii_digit() || " -.+()".contains(c)) && s.chars().any(|c| c.is_ascii_digit())
+    };
+    // A label of up to twelve letters, a separator, then a number of six digits or more:
+    // the number is the identifier (the label says which kind, as its form already does).
+    let number = match mapped.find(|c: char| !c.is_ascii_alphabetic()) {
+        Some(i @ 1..=12) => {
+            let rest = mapped[i..].trim_start_matches(|c: char| ":=#_- ".contains(c));
+            (rest.len() < mapped.len() - i
+                && digits_like(rest)
+                && rest.chars().filter(char::is_ascii_digit).count() >= 6)
+                .then_some(rest)
+        }
+        _ => None,
+    };
+    let number = number.unwrap_or(&mapped);
+    if digits_like(number) {
+        let d: String = number.chars().filter(char::is_ascii_digit).collect();
         // Bangladeshi mobile numbers to one form: 8801XXXXXXXXX.
         if d.len() == 11 && d.starts_with("01") {
             out.push_str("88");
@@ -1034,5 +1050,16 @@ mod tests {
         assert_eq!(normalize_subject("+880 1712-345678"), "8801712345678");
         assert_eq!(normalize_subject("০১৭১২৩৪৫৬৭৮"), "8801712345678");
         assert_eq!(normalize_subject(" c:ab12 "), "c:ab12");
+        // A label before a number is dropped; one before anything else, or a short number, is not.
+        for labelled in
+            ["NID:1234567890", "nid=1234567890", "NID-1234567890", "ID# 1234567890", "nid 1234567890"]
+        {
+            assert_eq!(normalize_subject(labelled), "1234567890", "{labelled}");
+        }
+        assert_eq!(normalize_subject("tel:+880 1712-345678"), "8801712345678");
+        assert_eq!(normalize_subject("MSISDN:01712345678"), "8801712345678");
+        for kept in ["c:ab12", "flat 12", "Rahim Uddin", "nid:12ab5678", "a:b:1234567"] {
+            assert_eq!(normalize_subject(kept), kept, "{kept}");
+        }
     }
 }

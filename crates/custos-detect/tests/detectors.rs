@@ -256,6 +256,27 @@ fn honeytokens_are_critical_at_once() {
 }
 
 #[test]
+fn a_honeytoken_written_with_a_label_in_the_log_is_the_watch_lists_person() {
+    // The log writes `NID:` before the number and the watch list the bare number (and a
+    // phone number in its local form against the log's `tel:+880…`): the same people.
+    let (evs, links) = background(10, 10);
+    let csv = "time,officer,unit,action,subject,case,outcome,records\n\
+               1767614400,o7,U,NID Check,NID:9999999999,,ok,1\n\
+               1767618000,o8,U,CDR Pull,tel:+880 1999-000111,,ok,4\n";
+    let mut all = evs;
+    all.extend(custos_detect::input::LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap));
+    let watch = custos_detect::input::read_watch(
+        "subject,label\n9999999999,honeytoken\n01999000111,decoy\n".as_bytes(),
+    )
+    .unwrap()
+    .value;
+    let r = run(all, &links, &watch);
+    for o in ["o7", "o8"] {
+        assert!(flagged(&r, o, "honeytoken", Severity::Critical), "{o}: {:#?}", r.alerts);
+    }
+}
+
+#[test]
 fn a_credential_used_without_its_certificate_is_high_at_once_and_escalates() {
     let (mut evs, links) = background(10, 10);
     let misuse = |t: i64| {
