@@ -382,6 +382,70 @@ impl Col {
             Col::Records => &["record_count", "records_returned", "rows", "results", "count"],
         }
     }
+
+    /// Words that name the column within a longer header (`Staff Badge`, `eventTimestamp`,
+    /// `Subject MSISDN`), tried last, word by word.
+    fn words(self) -> &'static [&'static str] {
+        match self {
+            Col::Time => &["time", "timestamp", "date", "datetime", "when", "ts"],
+            Col::Officer => &[
+                "officer",
+                "user",
+                "username",
+                "staff",
+                "employee",
+                "badge",
+                "agent",
+                "operator",
+                "analyst",
+                "account",
+                "actor",
+                "login",
+                "uid",
+                "requester",
+                "requestor",
+                "investigator",
+            ],
+            Col::Unit => &[
+                "unit",
+                "dept",
+                "department",
+                "team",
+                "division",
+                "agency",
+                "office",
+                "station",
+                "branch",
+                "section",
+                "bureau",
+                "squad",
+                "org",
+                "organisation",
+                "organization",
+            ],
+            Col::Action => {
+                &["action", "event", "operation", "activity", "type", "request", "method", "service"]
+            }
+            Col::Subject => &[
+                "subject",
+                "target",
+                "msisdn",
+                "nid",
+                "identifier",
+                "person",
+                "citizen",
+                "searched",
+                "phone",
+                "mobile",
+                "number",
+            ],
+            Col::Case => &["case", "reference", "ref", "investigation", "matter"],
+            Col::Outcome => {
+                &["outcome", "result", "decision", "status", "access", "granted", "allowed", "verdict"]
+            }
+            Col::Records => &["records", "rows", "count", "results", "hits", "returned", "matches"],
+        }
+    }
 }
 
 type Field<'a> = Option<std::borrow::Cow<'a, str>>;
@@ -482,6 +546,72 @@ fn fill_row<'a>(
     Ok(())
 }
 
+/// A header name in one form: lowercase words joined by `_` (`Event Time`, `eventTime` and
+/// `EVENT-TIME` are all `event_time`), a byte-order mark and `.` dropped.
+fn header_key(h: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in h.trim().trim_start_matches('\u{feff}').chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && prev_lower && !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            out.extend(c.to_lowercase());
+        } else {
+            prev_lower = false;
+            if !out.is_empty() && !out.ends_with('_') && c != '.' {
+                out.push('_');
+            }
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// Which header (by position) holds each column: its own name, then the other names agencies
+/// give it, then, for a column still not found, the first header left with one of its words
+/// ([`Col::words`]), but not one that names a kind (`subject_type`, `officer_rank`, `case_status`:
+/// only the action's and the outcome's may) or, for the action, time, outcome or records, an id
+/// (`request_id` is no action). `keys` are [`header_key`]s.
+fn resolve_columns(keys: &[String]) -> ([Option<usize>; 8], [bool; 8]) {
+    let mut cols = Col::ALL.map(|c| {
+        let pos = |want: &str| keys.iter().position(|n| n == want);
+        pos(c.name()).or_else(|| c.aliases().iter().find_map(|a| pos(a)))
+    });
+    const ORDER: [Col; 8] = [
+        Col::Time,
+        Col::Officer,
+        Col::Subject,
+        Col::Action,
+        Col::Unit,
+        Col::Case,
+        Col::Outcome,
+        Col::Records,
+    ];
+    let mut guessed = [false; 8];
+    for c in ORDER {
+        if cols[c as usize].is_some() {
+            continue;
+        }
+        guessed[c as usize] = true;
+        let no_id = matches!(c, Col::Action | Col::Time | Col::Outcome | Col::Records);
+        const KIND: [&str; 6] = ["type", "kind", "category", "role", "rank", "status"];
+        let kind_ok = matches!(c, Col::Action | Col::Outcome);
+        cols[c as usize] = keys.iter().enumerate().position(|(i, k)| {
+            let words: Vec<&str> = k.split('_').collect();
+            let taken = cols.contains(&Some(i));
+            let an_id = no_id && words.contains(&"id");
+            let a_kind = !kind_ok && words.iter().any(|w| KIND.contains(w));
+            !taken && !an_id && !a_kind && words.iter().any(|w| c.words().contains(w))
+        });
+        guessed[c as usize] &= cols[c as usize].is_some();
+    }
+    (cols, guessed)
+}
+
 fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
@@ -495,19 +625,21 @@ pub struct LogReader<R: Read> {
     /// Rows read so far whose time had no offset.
     naive_rows: u64,
     actions: ActionNames,
+    /// Columns of a CSV header found only by a word of their header (see [`resolve_columns`]),
+    /// as "`officer` from `Staff Badge`".
+    guessed: Vec<String>,
 }
 
 enum Inner<R: Read> {
     /// `cols[c]`: the position of column `c` in a row, if the header has it.
-    Csv {
-        rdr: Box<csv::Reader<BufReader<R>>>,
-        cols: [Option<usize>; 8],
-        rec: csv::StringRecord,
-    },
+    Csv { rdr: Box<csv::Reader<BufReader<R>>>, cols: [Option<usize>; 8], rec: csv::StringRecord },
     Json {
         rdr: BufReader<R>,
         line: u64,
         buf: String,
+        /// Each column's key as the first object wrote it, found as a CSV header is
+        /// ([`resolve_columns`]); a row without it is read by the column's own names.
+        keys: Option<[Option<String>; 8]>,
     },
 }
 
@@ -520,24 +652,27 @@ impl<R: Read> LogReader<R> {
         let delimiter = sniff_delimiter(head);
         if first == Some(b'{') {
             return Ok(Self {
-                inner: Inner::Json { rdr: br, line: 0, buf: String::new() },
+                inner: Inner::Json { rdr: br, line: 0, buf: String::new(), keys: None },
                 naive_offset: 0,
                 naive_rows: 0,
                 actions: ActionNames::default(),
+                guessed: Vec::new(),
             });
         }
         // Fields are trimmed where they are read.
         let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(br);
-        let names: Vec<String> = rdr
-            .headers()
-            .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
+        let header =
+            rdr.headers().map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?;
+        let names: Vec<String> = header.iter().map(header_key).collect();
+        let (cols, guessed) = resolve_columns(&names);
+        let guessed: Vec<String> = Col::ALL
             .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .zip(cols.iter().zip(guessed))
+            .filter_map(|(c, (pos, g))| {
+                let h = header.get((*pos)?)?.trim().trim_start_matches('\u{feff}');
+                g.then(|| format!("`{}` from `{}`", c.name(), clip(h)))
+            })
             .collect();
-        let cols = Col::ALL.map(|c| {
-            let pos = |want: &str| names.iter().position(|n| n == want);
-            pos(c.name()).or_else(|| c.aliases().iter().find_map(|a| pos(a)))
-        });
         for need in [Col::Time, Col::Officer, Col::Action, Col::Subject] {
             if cols[need as usize].is_none() {
                 return Err(RowError {
@@ -555,6 +690,7 @@ impl<R: Read> LogReader<R> {
             naive_offset: 0,
             naive_rows: 0,
             actions: ActionNames::default(),
+            guessed,
         })
     }
 
@@ -569,6 +705,12 @@ impl<R: Read> LogReader<R> {
     /// How many rows so far had a time without an offset.
     pub fn naive_rows(&self) -> u64 {
         self.naive_rows
+    }
+
+    /// The CSV header's columns found by a word of their header rather than by a name we know
+    /// (`` `officer` from `Staff Badge` ``), for the caller to say how the file was read.
+    pub fn guessed_columns(&self) -> &[String] {
+        &self.guessed
     }
 }
 
@@ -596,7 +738,7 @@ impl<R: Read> LogReader<R> {
                     Some(Err(RowError { line, message: format!("bad CSV row: {e}") }))
                 }
             },
-            Inner::Json { rdr, line, buf } => loop {
+            Inner::Json { rdr, line, buf, keys } => loop {
                 buf.clear();
                 *line += 1;
                 match rdr.read_line(buf) {
@@ -613,9 +755,20 @@ impl<R: Read> LogReader<R> {
                     Ok(v) => v,
                     Err(e) => return Some(Err(RowError { line: *line, message: format!("bad JSON: {e}") })),
                 };
+                if keys.is_none() {
+                    if let Some(obj) = v.as_object() {
+                        let names: Vec<&String> = obj.keys().collect();
+                        let found: Vec<String> = names.iter().map(|k| header_key(k)).collect();
+                        *keys = Some(resolve_columns(&found).0.map(|p| p.map(|i| names[i].clone())));
+                    }
+                }
+                let keys = &*keys;
                 let get = |c: Col| -> Field<'_> {
                     use std::borrow::Cow;
-                    let field = v.get(c.name()).or_else(|| c.aliases().iter().find_map(|a| v.get(*a)))?;
+                    let own = keys.as_ref().and_then(|k| k[c as usize].as_deref()).and_then(|k| v.get(k));
+                    let field = own
+                        .or_else(|| v.get(c.name()))
+                        .or_else(|| c.aliases().iter().find_map(|a| v.get(*a)))?;
                     match field {
                         serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
                         serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
@@ -677,9 +830,25 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
 
 /// Rows of a small CSV file by the columns wanted, each with its line; a row that cannot be
 /// read goes to `skipped` (only a bad header fails the whole file).
+/// The case links' columns, and the other names agencies give them.
+const CASE_COLUMNS: [SideCol; 3] = [
+    ("case", &["case_id", "case_no", "case_number", "case_ref", "reference"]),
+    ("role", &["type", "kind", "relation", "link", "link_type", "member_type"]),
+    ("value", &["id", "identifier", "member", "entity", "entity_id", "subject_or_officer"]),
+];
+
+/// The watch list's columns, and the other names agencies give them.
+const WATCH_COLUMNS: [SideCol; 2] = [
+    ("subject", &["target", "identifier", "nid", "msisdn", "person", "id", "value"]),
+    ("label", &["type", "kind", "category", "tag", "list", "reason", "class"]),
+];
+
+/// A side file's column: its name and the other names agencies give it.
+type SideCol = (&'static str, &'static [&'static str]);
+
 fn read_small_csv(
     reader: impl Read,
-    want: &[&str],
+    want: &[SideCol],
     skipped: &mut Vec<RowError>,
 ) -> Result<Vec<(u64, Vec<String>)>, RowError> {
     let mut br = BufReader::new(reader);
@@ -691,14 +860,19 @@ fn read_small_csv(
         .headers()
         .map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?
         .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .map(header_key)
         .collect();
     let idx: Vec<usize> = want
         .iter()
-        .map(|w| {
-            cols.iter()
-                .position(|c| c == w)
-                .ok_or_else(|| RowError { line: 1, message: format!("CSV header lacks the `{w}` column") })
+        .map(|(w, other)| {
+            let pos = |name: &str| cols.iter().position(|c| c == name);
+            pos(w).or_else(|| other.iter().find_map(|o| pos(o))).ok_or_else(|| RowError {
+                line: 1,
+                message: format!(
+                    "CSV header lacks the `{w}` column (nor has it one of: {})",
+                    other.join(", ")
+                ),
+            })
         })
         .collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
@@ -714,7 +888,7 @@ fn read_small_csv(
         let line = rec.position().map_or(0, |p| p.line());
         let f: Vec<String> = idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect();
         match want.iter().zip(&f).find(|(_, v)| v.is_empty()) {
-            Some((w, _)) => skipped.push(RowError { line, message: format!("empty `{w}`") }),
+            Some(((w, _), _)) => skipped.push(RowError { line, message: format!("empty `{w}`") }),
             None => rows.push((line, f)),
         }
     }
@@ -735,7 +909,7 @@ pub struct SideFile<T> {
 /// Read a `case,role,value` file.
 pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
     let mut out = SideFile::<CaseLinks>::default();
-    for (line, f) in read_small_csv(reader, &["case", "role", "value"], &mut out.skipped)? {
+    for (line, f) in read_small_csv(reader, &CASE_COLUMNS, &mut out.skipped)? {
         // Also the words other agencies use for the two roles.
         match f[1].trim().to_ascii_lowercase().as_str() {
             "officer" | "investigator" | "analyst" | "assigned" | "member" | "user" | "agent" => {
@@ -758,7 +932,7 @@ pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
 /// Read a `subject,label` file.
 pub fn read_watch(reader: impl Read) -> Result<SideFile<Vec<(String, WatchLabel)>>, RowError> {
     let mut out = SideFile::<Vec<(String, WatchLabel)>>::default();
-    for (line, f) in read_small_csv(reader, &["subject", "label"], &mut out.skipped)? {
+    for (line, f) in read_small_csv(reader, &WATCH_COLUMNS, &mut out.skipped)? {
         // Also the words other agencies use: decoys for honeytokens, the kinds of sensitive
         // person for the rest.
         let label = match f[1].trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
@@ -842,6 +1016,40 @@ mod tests {
             (r[0].officer.as_str(), r[0].action.as_str(), r[0].allowed),
             ("o4", "identity_lookup", true)
         );
+        // Headers in other words and forms (`Event Time` is `event_time`, a name we know): each
+        // other column found by a word of its header, and a header that names a kind, or an id,
+        // not taken for a column it only resembles.
+        let csv = "\u{feff}Request ID,Event Time,Staff Badge,Station,Query Type,Subject Type,Subject MSISDN,\
+                   Case Reference,Status Code,Hits\n\
+                   r-1,2026-03-01 10:00:00,B-77,Khulna,CDR,msisdn,+8801712345678,K-9,200,5\n";
+        let reader = LogReader::new(csv.as_bytes()).unwrap();
+        assert_eq!(
+            reader.guessed_columns(),
+            [
+                "`officer` from `Staff Badge`",
+                "`unit` from `Station`",
+                "`subject` from `Subject MSISDN`",
+                "`case` from `Case Reference`",
+                "`outcome` from `Status Code`",
+                "`records` from `Hits`"
+            ]
+        );
+        let r: Vec<Event> = reader.map(Result::unwrap).collect();
+        assert_eq!(
+            (r[0].officer.as_str(), r[0].unit.as_str(), r[0].subject.as_str(), r[0].case.as_str()),
+            ("B-77", "Khulna", "8801712345678", "K-9")
+        );
+        assert_eq!((r[0].action.clone(), r[0].allowed, r[0].records), (Action::CdrQuery, true, 5));
+        for (header, key) in [("eventTime", "event_time"), ("USER-ID", "user_id"), (" Case No. ", "case_no")]
+        {
+            assert_eq!(header_key(header), key);
+        }
+        // JSON Lines keys in other forms, found from the first object.
+        let jl = "{\"Timestamp\":1772000000,\"Staff Badge\":\"B-1\",\"Operation\":\"NID verify\",\"Target\":\"1234567890\"}\n\
+                  {\"Timestamp\":1772000060,\"Staff Badge\":\"B-2\",\"Operation\":\"NID verify\",\"Target\":\"1234567891\"}\n";
+        let r: Vec<Event> = LogReader::new(jl.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let got: Vec<_> = r.iter().map(|e| (e.officer.as_str(), e.subject.as_str())).collect();
+        assert_eq!(got, [("B-1", "1234567890"), ("B-2", "1234567891")]);
         // Outcomes in words or statuses not in the lists: a refusal word first, then an answer.
         for (text, want) in [
             ("ACCESS_DENIED_BY_POLICY", Some(false)),
@@ -881,7 +1089,7 @@ mod tests {
         .collect();
         assert_eq!((r[0].allowed, r[0].records), (true, crate::RECORDS_UNKNOWN));
         // Without a time column of any name the header is refused, naming what it looked for.
-        let e = LogReader::new("when,officer,action,subject\n".as_bytes()).err().unwrap();
+        let e = LogReader::new("moment,officer,action,subject\n".as_bytes()).err().unwrap();
         assert!(
             e.message.starts_with("CSV header lacks the `time` column (nor has it one of: timestamp"),
             "{}",
@@ -946,7 +1154,17 @@ mod tests {
         assert_eq!(lines, [2, 4, 5, 6], "{:?}", c.skipped);
         // Only a file without the columns fails as a whole.
         let e = read_watch("who,what\n1,vip\n".as_bytes()).err().unwrap();
-        assert_eq!((e.line, e.message.as_str()), (1, "CSV header lacks the `subject` column"));
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (1, "CSV header lacks the `subject` column (nor has it one of: target, identifier, nid, msisdn, person, id, value)")
+        );
+        // Other names for the columns, in other forms.
+        let c =
+            read_cases("Case ID,Type,ID\nC1,investigator,o1\nC1,suspect,01712345678\n".as_bytes()).unwrap();
+        assert_eq!(c.value.officers, [("C1".to_string(), "o1".to_string())]);
+        assert_eq!(c.value.subjects, [("C1".to_string(), "8801712345678".to_string())]);
+        let w = read_watch("NID;Category\n1234567890;journalist\n".as_bytes()).unwrap();
+        assert_eq!(w.value, [("1234567890".to_string(), WatchLabel::Vip)]);
     }
 
     #[test]

@@ -157,6 +157,13 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     let mut engine = engine_with_lists(&a)?;
     let (input, spooled) = first_input(&a)?;
     let mut reader = log_reader(&a, input)?;
+    if !reader.guessed_columns().is_empty() {
+        eprintln!(
+            "{}: columns read by a word of their header: {}",
+            a.log.display(),
+            reader.guessed_columns().join(", ")
+        );
+    }
     // Parsing runs on its own thread, handing rows over in batches, so reading the CSV and the
     // detectors overlap; the bounded channel keeps memory independent of the file's size.
     // Batches come back to the parser once read and their events are refilled in place, so
