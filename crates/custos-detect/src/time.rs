@@ -71,7 +71,128 @@ pub fn parse_time(s: &str) -> Option<Stamp> {
 /// time in milliseconds or microseconds (told apart by size: seconds reach 10^11 only in the
 /// year 5138). Returns the time and whether it was written without an offset.
 pub fn parse_log_time(s: &str, naive_offset: i32) -> Option<(Stamp, bool)> {
-    parse(s, Some(naive_offset)).or_else(|| parse(&spreadsheet_form(s)?, Some(naive_offset)))
+    parse(s, Some(naive_offset))
+        .or_else(|| parse(&spreadsheet_form(s)?, Some(naive_offset)))
+        .or_else(|| parse(&basic_form(s)?, Some(naive_offset)))
+        .or_else(|| parse(&named_month_form(s)?, Some(naive_offset)))
+}
+
+/// ISO 8601's basic form (`20260301T221500Z`, `20260301T221500+0600`) in the extended form
+/// [`parse`] reads.
+fn basic_form(s: &str) -> Option<String> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 15 || !matches!(b[8], b'T' | b't') || !b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}{}",
+        &s[..4],
+        &s[4..6],
+        &s[6..8],
+        &s[9..11],
+        &s[11..13],
+        &s[13..15],
+        &s[15..]
+    ))
+}
+
+/// A date with the month's name, as databases and servers also write them, in the form
+/// [`parse`] reads: `01-MAR-26 10.15.00.000000 PM` (a two-digit year is this century's),
+/// `1 Mar 2026 22:15`, `Mar 1, 2026 10:15:00 PM`, `01/Mar/2026:22:15:00 +0600`, then an
+/// optional `AM`/`PM`, and a zone (`Z`, `UTC`, `GMT`, or an offset) or none. The month's name
+/// says which part is the day, so nothing is guessed.
+fn named_month_form(s: &str) -> Option<String> {
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let month = |t: &str| -> Option<u32> {
+        let t = t.to_ascii_lowercase();
+        let i = MONTHS.iter().position(|m| t.len() >= 3 && m.starts_with(&t[..3.min(t.len())]))?;
+        // The name or its three letters (`Mar`, `March`; not `Marx`).
+        const FULL: [&str; 12] = [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ];
+        (t.len() == 3 || FULL[i] == t || (i == 8 && t == "sept")).then_some(i as u32 + 1)
+    };
+    let s = s.trim().trim_start_matches('[').trim_end_matches(']');
+    if !s.is_ascii() {
+        return None;
+    }
+    // The date's three parts, and what follows them.
+    let mut tokens = s.split([' ', ',']).filter(|t| !t.is_empty());
+    let first = tokens.next()?;
+    let (d, mo, y, mut rest): (&str, u32, &str, Vec<&str>) = if let Some(mo) = month(first) {
+        // `Mar 1, 2026 …`
+        let (d, y) = (tokens.next()?, tokens.next()?);
+        (d, mo, y, tokens.collect())
+    } else if first.contains(['-', '/']) {
+        // `01-Mar-2026 …`, `01/Mar/2026:22:15:00 …`
+        let mut parts = first.splitn(3, ['-', '/']);
+        let (d, mo, y) = (parts.next()?, month(parts.next()?)?, parts.next()?);
+        let mut rest: Vec<&str> = tokens.collect();
+        match y.split_once(':') {
+            Some((y, time)) => {
+                rest.insert(0, time);
+                (d, mo, y, rest)
+            }
+            None => (d, mo, y, rest),
+        }
+    } else {
+        // `1 Mar 2026 …`
+        let (mo, y) = (month(tokens.next()?)?, tokens.next()?);
+        (first, mo, y, tokens.collect())
+    };
+    let (d, y) = (num(d)?, num(y)?);
+    let y = match y {
+        0..=99 => 2000 + y,
+        1000..=9999 => y,
+        _ => return None,
+    };
+    if rest.is_empty() {
+        return None; // a date alone says no hour
+    }
+    // The time: `22:15`, `22:15:00`, `22:15:00.123`, or with dots (`10.15.00.000000`), and a
+    // zone written onto it (`22:15:00Z`, `22:15:00+06:00`).
+    let mut time = rest.remove(0);
+    let mut zone = String::new();
+    if let Some(t) = time.strip_suffix(['Z', 'z']) {
+        time = t;
+        zone.push('Z');
+    } else if let Some(i) = time.find(['+', '-']) {
+        zone.push_str(&time[i..]);
+        time = &time[..i];
+    }
+    let mut tp = time.splitn(4, [':', '.']);
+    let (mut h, mi) = (num(tp.next()?)?, num(tp.next()?)?);
+    let sec = tp.next().map_or(Some(0), num)?;
+    let frac = tp.next().filter(|f| !f.is_empty());
+    if frac.is_some_and(|f| !f.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    for t in rest {
+        match t.to_ascii_uppercase().as_str() {
+            "AM" | "PM" if (1..=12).contains(&h) => {
+                h = h % 12 + if t.eq_ignore_ascii_case("PM") { 12 } else { 0 }
+            }
+            "Z" | "UTC" | "GMT" if zone.is_empty() => zone.push('Z'),
+            z if zone.is_empty() && (z.starts_with('+') || z.starts_with('-')) => zone.push_str(z),
+            _ => return None,
+        }
+    }
+    let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+    Some(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}{frac}{zone}"))
 }
 
 /// A year-first date and time as spreadsheets and databases also write them, in the form
@@ -141,6 +262,13 @@ fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
         tail = &f[n..];
     }
     let signed = |t: &str| t.starts_with('+') || t.starts_with('-');
+    // Leniently, also a space before the zone, and the zone's name for UTC.
+    if lenient.is_some() {
+        tail = tail.trim_start();
+        if matches!(tail, "UTC" | "GMT" | "utc" | "gmt") {
+            tail = "Z";
+        }
+    }
     let (offset, naive): (i32, bool) = match tail {
         "Z" | "z" => (0, false),
         "" => (lenient?, true),
@@ -194,6 +322,44 @@ mod tests {
     }
 
     #[test]
+    fn dates_with_the_months_name_and_other_forms_are_read() {
+        let utc = |s: &str| parse_log_time(s, 0).map(|(t, _)| format_utc(t.unix));
+        let at = Some("2026-03-01T22:15:00Z".to_string());
+        for form in [
+            "01-MAR-26 10.15.00.000000 PM",
+            "1 Mar 2026 22:15",
+            "Mar 1, 2026 10:15:00 PM",
+            "March 1 2026 22:15:00Z",
+            "01/Mar/2026:22:15:00 +0000",
+            "[01/Mar/2026:04:15:00 -1800]",
+            "2026-03-01 22:15:00 UTC",
+            "2026-03-01 22:15:00 GMT",
+            "2026-03-02 04:15:00 +06:00",
+            "20260301T221500Z",
+            "20260302T041500+0600",
+        ] {
+            assert_eq!(utc(form), at, "{form}");
+        }
+        // 12 AM is midnight, 12 PM noon; a zone may be written onto the time; a date alone says
+        // no hour.
+        assert_eq!(utc("1-Mar-2026 12:05 AM").as_deref(), Some("2026-03-01T00:05:00Z"));
+        assert_eq!(utc("1-Mar-2026 12:05 PM").as_deref(), Some("2026-03-01T12:05:00Z"));
+        assert_eq!(utc("1 March 2026 09:00+06:00").as_deref(), Some("2026-03-01T03:00:00Z"));
+        for bad in [
+            "1 March 2026",
+            "Marx 1, 2026 10:00",
+            "1 Mar 2026 13:00 PM",
+            "32 Mar 2026 10:00",
+            "1 Mar 2026 10:00 BST",
+            "1 Mar 2026 10:00 UTC UTC",
+            "Mar 2026",
+            "2026-03-01 22:15:00 EST",
+        ] {
+            assert!(parse_log_time(bad, 0).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
     fn parses_and_formats() {
         let t = parse_time("2026-03-01T22:15:00+06:00").unwrap();
         assert_eq!(format_utc(t.unix), "2026-03-01T16:15:00Z");
@@ -239,7 +405,7 @@ mod tests {
             assert_eq!(parse_log_time(s, six).map(|(x, _)| x.unix), Some(t.unix), "{s}");
         }
         for bad in
-            ["2026-03-01T22:15:00+6", "2026-03-01T22:15:00+06:0", "2026-03-01T22:15:00 UTC", "2026-03-01"]
+            ["2026-03-01T22:15:00+6", "2026-03-01T22:15:00+06:0", "2026-03-01T22:15:00 EST", "2026-03-01"]
         {
             assert!(parse_log_time(bad, six).is_none(), "{bad}");
         }
