@@ -1108,14 +1108,34 @@ const NO_CASE: u32 = u32::MAX;
 
 /// Where a log names no unit, the officers who work the same cases — assigned to one in the
 /// case links, or citing one — stand in for it as peers: a union-find over officer name ids,
-/// joined through each case's first officer. Cases that span teams join them, so at worst all
-/// such officers are one group, as they would be without it.
+/// joined through each case's first officer, and through the first officer of each case
+/// number's series ([`case_series`]: numbering is a unit's or a station's). Cases that span teams
+/// join them, so at worst all such officers are one group, as they would be without it.
 #[derive(Debug, Default)]
 struct Teams {
     parent: Vec<u32>,
     size: Vec<u32>,
     /// Per case id: an officer of it (`u32::MAX`: none yet).
     case_rep: Vec<u32>,
+    /// Per case number series ([`case_series`]): an officer of a case of it.
+    series_rep: HashMap<String, u32>,
+}
+
+/// A case number's series: the number without its serial, upper-cased — the parts before the
+/// trailing ones that hold no letter (`RABINTEL` of `RABINTEL/26/072`, `U00` of `U00/2026/0446`,
+/// `CASE-ATU` of `CASE-ATU-00001`, `PS DHANMONDI` of `PS Dhanmondi 12(3)2024`). None where every
+/// part is a number, or where what is left is only a word every series would share (`CASE-0042`,
+/// `C-17`).
+fn case_series(case: &str) -> Option<String> {
+    const GENERIC: [&str; 8] = ["C", "CASE", "CASES", "FILE", "REF", "NO", "GR", "CR"];
+    let parts: Vec<&str> =
+        case.split(['/', '-', '_', ' ', '.', ':', '#']).filter(|p| !p.is_empty()).collect();
+    let keep = parts.iter().rposition(|p| p.chars().any(char::is_alphabetic))? + 1;
+    let series: Vec<String> = parts[..keep].iter().map(|p| p.to_uppercase()).collect();
+    if series.iter().all(|p| GENERIC.contains(&p.as_str())) {
+        return None;
+    }
+    Some(series.join("-"))
 }
 
 /// Peer groups of teams are numbered apart from units' (`group = id * 2 + style`).
@@ -1141,8 +1161,9 @@ impl Teams {
         a
     }
 
-    /// Officer `officer` works case `case`.
-    fn join(&mut self, officer: u32, case: u32) {
+    /// Officer `officer` works case `case`; `number` is the case's number as written, read for
+    /// its series the first time the case is met.
+    fn join(&mut self, officer: u32, case: u32, number: &str) {
         let c = case as usize;
         if self.case_rep.len() <= c {
             self.case_rep.resize(c + 1, u32::MAX);
@@ -1150,8 +1171,16 @@ impl Teams {
         let rep = self.case_rep[c];
         if rep == u32::MAX {
             self.case_rep[c] = officer;
+            if let Some(series) = case_series(number) {
+                let first = *self.series_rep.entry(series).or_insert(officer);
+                self.union(officer, first);
+            }
             return;
         }
+        self.union(officer, rep);
+    }
+
+    fn union(&mut self, officer: u32, rep: u32) {
         self.grow(officer.max(rep));
         let (a, b) = (self.root(officer), self.root(rep));
         if a == b {
@@ -1200,7 +1229,7 @@ impl Engine {
             if !os.contains(&nid) {
                 os.push(nid);
             }
-            self.teams.join(nid, cid as u32);
+            self.teams.join(nid, cid as u32, c);
         }
         for (c, s) in &links.subjects {
             let cid = self.cases.id(c);
@@ -1442,7 +1471,7 @@ impl Engine {
             let cid = self.cases.id(&ev.case);
             cited_id = Some(cid);
             if self.case_officers.get(cid as usize).is_none_or(|os| os.is_empty()) {
-                self.teams.join(name_id, cid);
+                self.teams.join(name_id, cid, &ev.case);
             }
         }
         let new_day = day > self.officers[oi].day;
@@ -2819,6 +2848,24 @@ mod tests {
         let a_cites = ev(keep + 2, "A", "5550001", "C1");
         assert_eq!(e.explanation(a, sid, &a_cites, None, keep + 2).weight, 0.5);
         assert_eq!(e.explanation(a, sid, &a_cites, None, keep + 2).weight, 0.5);
+    }
+
+    #[test]
+    fn a_case_numbers_series_is_what_precedes_its_serial() {
+        for (number, series) in [
+            ("RABINTEL/26/072", Some("RABINTEL")),
+            ("U00/2026/0446", Some("U00")),
+            ("CASE-ATU-00001", Some("CASE-ATU")),
+            ("CTTC-2026/0057", Some("CTTC")),
+            ("PS Dhanmondi 12(3)2024", Some("PS-DHANMONDI")),
+            ("dhaka/26/438", Some("DHAKA")),
+            ("CASE-0042", None),
+            ("C-17", None),
+            ("2026/0057", None),
+            ("", None),
+        ] {
+            assert_eq!(case_series(number).as_deref(), series, "{number}");
+        }
     }
 
     #[test]

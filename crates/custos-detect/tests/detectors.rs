@@ -751,6 +751,46 @@ fn a_unit_turning_to_night_shifts_together_is_not_an_alarm() {
     assert!(on_o5 <= 5, "{on_o5} alerts: {:#?}", r.alerts);
 }
 
+/// A log that names no unit and links no case: sixty officers by day, each citing a case
+/// numbered by year alone (`{k}/2026`), and twelve `r{o}` citing cases of one series
+/// (`RAB/26/0{o}`), each their own, who turn to nights on day 20 (only `r5` if `lone`).
+fn a_series_turning_to_nights(lone: bool) -> Vec<Event> {
+    let mut evs = Vec::new();
+    let mut shift = |who: String, case: String, night: &dyn Fn(i64) -> bool| {
+        for d in 0..26 {
+            for k in 0..10 {
+                let start = if night(d) { 22 * 3600 } else { 9 * 3600 };
+                let s = format!("{}{:07}", who.len(), (d * 10 + k) % 500);
+                evs.push(ev(T0 + d * DAY + start + k * 2880, &who, "", Action::IdentityLookup, &s, &case));
+            }
+        }
+    };
+    for k in 0..60 {
+        shift(format!("d{k}"), format!("{k}/2026"), &|_| false);
+    }
+    for o in 0..12 {
+        shift(format!("r{o}"), format!("RAB/26/0{o}"), &move |d| d >= 20 && (!lone || o == 5));
+    }
+    evs
+}
+
+#[test]
+fn where_no_unit_is_named_a_case_numbers_series_stands_in_for_it() {
+    // The twelve share no case, so no case makes them a team; their cases' series does, and
+    // their turning to nights together is the team's new shift, not twelve alarms.
+    let r = run(a_series_turning_to_nights(false), &CaseLinks::default(), &[]);
+    let off: Vec<_> = r.alerts.iter().filter(|a| a.detector.contains("off_hours")).collect();
+    assert!(off.is_empty(), "{off:#?}");
+    // The look-alike: one of them alone at night.
+    let r = run(a_series_turning_to_nights(true), &CaseLinks::default(), &[]);
+    assert!(
+        flagged(&r, "r5", "off_hours", Severity::High)
+            || flagged(&r, "r5", "unexplained_off_hours", Severity::High),
+        "{:#?}",
+        r.alerts
+    );
+}
+
 /// Officer `o{o}` works nights on their case on `days`.
 fn night(evs: &mut Vec<Event>, o: i64, days: std::ops::Range<i64>) {
     for d in days {
