@@ -575,7 +575,8 @@ fn header_key(h: &str) -> String {
 /// give it, then, for a column still not found, the first header left with one of its words
 /// ([`Col::words`]), but not one that names a kind (`subject_type`, `officer_rank`, `case_status`:
 /// only the action's and the outcome's may) or, for the action, time, outcome or records, an id
-/// (`request_id` is no action). `keys` are [`header_key`]s.
+/// (`request_id` is no action). `keys` are [`header_key`]s. Returns the positions, and which
+/// columns were found only by a word.
 fn resolve_columns(keys: &[String]) -> ([Option<usize>; 8], [bool; 8]) {
     let mut cols = Col::ALL.map(|c| {
         let pos = |want: &str| keys.iter().position(|n| n == want);

@@ -1123,7 +1123,7 @@ struct Teams {
 
 /// A case number's series: the number without its serial, upper-cased — the parts before the
 /// trailing ones that hold no letter (`RABINTEL` of `RABINTEL/26/072`, `U00` of `U00/2026/0446`,
-/// `CASE-ATU` of `CASE-ATU-00001`, `PS DHANMONDI` of `PS Dhanmondi 12(3)2024`). None where every
+/// `CASE-ATU` of `CASE-ATU-00001`, `PS-DHANMONDI` of `PS Dhanmondi 12(3)2024`). None where every
 /// part is a number, or where what is left is only a word every series would share (`CASE-0042`,
 /// `C-17`).
 fn case_series(case: &str) -> Option<String> {
@@ -1180,6 +1180,7 @@ impl Teams {
         self.union(officer, rep);
     }
 
+    /// One team of the teams of `officer` and `rep` (the smaller joins the larger).
     fn union(&mut self, officer: u32, rep: u32) {
         self.grow(officer.max(rep));
         let (a, b) = (self.root(officer), self.root(rep));
