@@ -65,24 +65,8 @@ impl Action {
     /// `cell-site lookup`, `NID verify`): the words of a name say which it is, the most
     /// sensitive first (a call-record search is call records, not a search).
     fn by_words(s: &str) -> Option<Self> {
-        // Words: split at anything not a letter or digit and where camelCase turns upper.
-        let mut words: Vec<String> = Vec::new();
-        let mut prev_lower = false;
-        for c in s.chars() {
-            if !c.is_ascii_alphanumeric() {
-                prev_lower = false;
-                words.push(String::new());
-                continue;
-            }
-            if c.is_ascii_uppercase() && prev_lower || words.is_empty() {
-                words.push(String::new());
-            }
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            if let Some(w) = words.last_mut() {
-                w.push(c.to_ascii_lowercase());
-            }
-        }
-        let words: Vec<&str> = words.iter().map(String::as_str).filter(|w| !w.is_empty()).collect();
+        let words = words_of(s);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let any = |f: &dyn Fn(&str) -> bool| words.iter().any(|w| f(w));
         if any(&|w| w.starts_with("cdr") || w == "call" || w == "calls" || w.starts_with("calldetail")) {
             return Some(Action::CdrQuery);
@@ -546,29 +530,33 @@ fn fill_row<'a>(
     Ok(())
 }
 
-/// A header name in one form: lowercase words joined by `_` (`Event Time`, `eventTime` and
-/// `EVENT-TIME` are all `event_time`), a byte-order mark and `.` dropped.
-fn header_key(h: &str) -> String {
-    let mut out = String::new();
+/// The lowercase words of a name: split at anything not a letter or digit and where camelCase
+/// turns upper (`getCallDetails`, `CDR_REQUEST`, `Event Time`).
+fn words_of(s: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
     let mut prev_lower = false;
-    for c in h.trim().trim_start_matches('\u{feff}').chars() {
-        if c.is_alphanumeric() {
-            if c.is_uppercase() && prev_lower && !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
-            out.extend(c.to_lowercase());
-        } else {
+    for c in s.chars() {
+        if !c.is_alphanumeric() {
             prev_lower = false;
-            if !out.is_empty() && !out.ends_with('_') && c != '.' {
-                out.push('_');
-            }
+            words.push(String::new());
+            continue;
+        }
+        if c.is_uppercase() && prev_lower || words.is_empty() {
+            words.push(String::new());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        if let Some(w) = words.last_mut() {
+            w.extend(c.to_lowercase());
         }
     }
-    while out.ends_with('_') {
-        out.pop();
-    }
-    out
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// A header name in one form: its words ([`words_of`]) joined by `_` (`Event Time`, `eventTime`
+/// and `EVENT-TIME` are all `event_time`; a byte-order mark is no word).
+fn header_key(h: &str) -> String {
+    words_of(h).join("_")
 }
 
 /// Which header (by position) holds each column: its own name, then the other names agencies
@@ -829,8 +817,6 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     best.1
 }
 
-/// Rows of a small CSV file by the columns wanted, each with its line; a row that cannot be
-/// read goes to `skipped` (only a bad header fails the whole file).
 /// The case links' columns, and the other names agencies give them.
 const CASE_COLUMNS: [SideCol; 3] = [
     ("case", &["case_id", "case_no", "case_number", "case_ref", "reference"]),
@@ -847,6 +833,8 @@ const WATCH_COLUMNS: [SideCol; 2] = [
 /// A side file's column: its name and the other names agencies give it.
 type SideCol = (&'static str, &'static [&'static str]);
 
+/// Rows of a small CSV file by the columns wanted, each with its line; a row that cannot be
+/// read goes to `skipped` (only a bad header fails the whole file).
 fn read_small_csv(
     reader: impl Read,
     want: &[SideCol],

@@ -104,27 +104,27 @@ fn basic_form(s: &str) -> Option<String> {
 /// optional `AM`/`PM`, and a zone (`Z`, `UTC`, `GMT`, or an offset) or none. The month's name
 /// says which part is the day, so nothing is guessed.
 fn named_month_form(s: &str) -> Option<String> {
-    const MONTHS: [&str; 12] =
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    // The name or its first three letters (`Mar`, `March`, `Sept`; not `Marx`).
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     let month = |t: &str| -> Option<u32> {
         let t = t.to_ascii_lowercase();
-        let i = MONTHS.iter().position(|m| t.len() >= 3 && m.starts_with(&t[..3.min(t.len())]))?;
-        // The name or its three letters (`Mar`, `March`; not `Marx`).
-        const FULL: [&str; 12] = [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ];
-        (t.len() == 3 || FULL[i] == t || (i == 8 && t == "sept")).then_some(i as u32 + 1)
+        let i = MONTHS
+            .iter()
+            .position(|m| *m == t || t.len() == 3 && m.starts_with(&t) || t == "sept" && *m == "september")?;
+        Some(i as u32 + 1)
     };
     let s = s.trim().trim_start_matches('[').trim_end_matches(']');
     if !s.is_ascii() {
