@@ -421,6 +421,33 @@ proptest! {
             prop_assert!(custos_detect::time::format_utc(t.unix).len() >= 20);
         }
     }
+
+    #[test]
+    fn arbitrary_times_with_month_names_and_zones_never_panic(
+        s in "\\[?[0-9]{0,4}[-/ ,]{0,2}(Jan|mar|MARCH|Sept|Marx|Dec)?[-/ ,]{0,2}[0-9]{0,5}[: T]?[0-9.:]{0,16}( ?(AM|pm|UTC|GMT|Z|BST|[+-][0-9:]{0,5}))?\\]?"
+    ) {
+        if let Some((t, _)) = custos_detect::time::parse_log_time(&s, 6 * 3600) {
+            prop_assert!(custos_detect::time::format_utc(t.unix).len() >= 20);
+        }
+    }
+
+    #[test]
+    fn arbitrary_headers_and_labelled_subjects_never_panic(
+        header in "([A-Za-z_ .#\\-]{0,16},){0,9}[A-Za-z_ ]{0,16}",
+        rows in "([ -~]{0,20}(NID|tel|ID#|nid=|msisdn:)[ :=#+\\-]{0,2}[0-9 +\\-]{0,18},?){0,6}\n{0,3}"
+    ) {
+        let text = format!("{header}\n{rows}");
+        if let Ok(rdr) = LogReader::new(text.as_bytes()) {
+            let _ = rdr.guessed_columns().len();
+            let mut e = Engine::new(Config::default());
+            for row in rdr.flatten() {
+                e.push(&row);
+            }
+            let _ = e.report();
+        }
+        let _ = custos_detect::input::read_cases(text.as_bytes());
+        let _ = custos_detect::input::read_watch(text.as_bytes());
+    }
 }
 
 #[test]
