@@ -210,8 +210,10 @@ fn outcome_by_words(s: &str) -> Option<bool> {
         "prohibit",
         "violat",
     ];
-    const SERVED: [&str; 9] =
-        ["allow", "grant", "success", "permit", "approv", "found", "match", "complete", "served"];
+    const SERVED: [&str; 18] = [
+        "allow", "grant", "success", "permit", "approv", "found", "match", "complete", "served", "record",
+        "result", "data", "hit", "empty", "none", "done", "process", "return",
+    ];
     let t: String =
         s.chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect();
     if REFUSED.iter().any(|w| t.contains(w)) {
@@ -223,6 +225,25 @@ fn outcome_by_words(s: &str) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// Whether an outcome says the lookup found nobody (`NO_RECORD`, `not found`, `404`, `no data`):
+/// such a row without a records count found zero records.
+fn found_nothing(s: &str) -> bool {
+    const NOTHING: [&str; 9] = [
+        "404",
+        "not found",
+        "notfound",
+        "no record",
+        "norecord",
+        "no data",
+        "nodata",
+        "no result",
+        "no match",
+    ];
+    let t: String =
+        s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect();
+    NOTHING.iter().any(|w| t.contains(w)) || t == "empty" || t == "none" || t == "no hit"
 }
 
 /// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
@@ -509,7 +530,11 @@ fn fill_row<'a>(
     let rec_s = get(Col::Records).unwrap_or_default();
     let rec_t = rec_s.trim();
     let records = if rec_t.is_empty() {
-        crate::RECORDS_UNKNOWN
+        if found_nothing(&out_s) {
+            0
+        } else {
+            crate::RECORDS_UNKNOWN
+        }
     } else if let Ok(n) = rec_t.parse::<u64>() {
         n
     } else {
@@ -1050,6 +1075,9 @@ mod tests {
             ("302", Some(true)),
             ("NOT_FOUND", Some(true)),
             ("no match", Some(true)),
+            ("NO_RECORD", Some(true)),
+            ("No data returned", Some(true)),
+            ("INVALID_RECORD", Some(false)),
             ("Completed", Some(true)),
             ("OK (cached)", Some(true)),
             ("Bad Request", Some(false)),
@@ -1067,6 +1095,15 @@ mod tests {
 ";
         let r: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
         assert_eq!((r[0].records, r[1].records), (crate::RECORDS_UNKNOWN, 0));
+        // Unless the outcome itself says nobody was found.
+        let csv = "time,officer,action,subject,outcome,records
+                   1772000000,o1,NID Check,1234567890,NO_RECORD,
+                   1772000001,o1,NID Check,1234567891,404,
+                   1772000002,o1,NID Check,1234567892,SUCCESS,
+";
+        let r: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let got: Vec<_> = r.iter().map(|e| (e.allowed, e.records)).collect();
+        assert_eq!(got, [(true, 0), (true, 0), (true, crate::RECORDS_UNKNOWN)]);
         let r: Vec<Event> = LogReader::new(
             "time,officer,action,subject
 1772000000,o1,NID Check,1
