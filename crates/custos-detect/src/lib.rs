@@ -437,21 +437,61 @@ type Feats = [f64; NF];
 #[derive(Debug, Clone, Copy, Default)]
 struct Window {
     sum: Feats,
+    /// Per feature, the sum of the squares of its daily counts as held against the officer's
+    /// own history (see [`own_part`]): with `sum` and `days`, the day-to-day spread of the
+    /// officer's own work.
+    sq: Feats,
     days: f64,
 }
 
 impl Window {
     fn add(&mut self, f: &Feats) {
         add(&mut self.sum, f);
+        for (i, q) in self.sq.iter_mut().enumerate() {
+            let v = own_part(f, i);
+            *q += v * v;
+        }
         self.days += 1.0;
     }
 
-    /// Take out a day that was added (exact: features are counts and weights of 1/4, 1/2, 1).
+    /// Take out a day that was added (exact: features are counts and weights of 1/4, 1/2, 1,
+    /// and their squares multiples of 1/16).
     fn sub(&mut self, f: &Feats) {
         for (a, b) in self.sum.iter_mut().zip(f) {
             *a -= b;
         }
+        for (i, q) in self.sq.iter_mut().enumerate() {
+            let v = own_part(f, i);
+            *q -= v * v;
+        }
         self.days -= 1.0;
+    }
+
+    /// The dispersion (variance over mean) of the officer's own daily counts of feature `f`
+    /// in this window, shrunk towards 1 (Poisson) as if a week more of Poisson days had been
+    /// seen: an officer whose work comes in bursts (a hundred lookups one day, a handful the
+    /// next) is judged against their own history on the scale of their own bursts, not on
+    /// their peers'. At least 1.
+    fn dispersion(&self, f: usize) -> f64 {
+        let n = self.days;
+        if n < 2.0 {
+            return 1.0;
+        }
+        let mean = own_part(&self.sum, f) / n;
+        if mean <= 0.0 {
+            return 1.0;
+        }
+        let var = ((self.sq[f] - n * mean * mean) / (n - 1.0)).max(0.0);
+        ((n * var / mean + 7.0) / (n + 7.0)).clamp(1.0, 50.0)
+    }
+}
+
+/// The count of feature `f` in `x` that is held against the officer's own history: for
+/// volume, the part no case explains (see [`explained_part`]).
+fn own_part(x: &Feats, f: usize) -> f64 {
+    match explained_part(f) {
+        Some(e) => (x[f] - x[e]).max(0.0),
+        None => x[f],
     }
 }
 
@@ -2130,7 +2170,7 @@ impl Engine {
         peers: &PeerRate,
         sparse_only: bool,
     ) -> [(f64, Detail, bool); NF] {
-        let base = base.filter(|b| b.days > 0.0).map(|b| (&b.sum, b.days));
+        let base = base.filter(|b| b.days > 0.0);
         let mut out = self.score_window(o, &w.long.sum, w.long.days, base, peers, sparse_only);
         if w.short.days >= w.long.days {
             return out;
@@ -2152,7 +2192,7 @@ impl Engine {
         o: &Officer,
         hist: &Feats,
         hdays: f64,
-        base: Option<(&Feats, f64)>,
+        base: Option<&Window>,
         peers: &PeerRate,
         sparse_only: bool,
     ) -> [(f64, Detail, bool); NF] {
@@ -2169,9 +2209,13 @@ impl Engine {
             let phi = peer_phi(peers, f, &own);
             let s_peer = surprise(x, mu_p, phi);
             let (s, own, alertable) = match base {
-                Some((b, bd)) if OWN_HISTORY[f] && bd >= 5.0 => {
-                    let (xo, mu_o) = own_expectation(peers, f, &own, days, b, bd);
-                    let s_own = surprise(xo, mu_o, phi);
+                Some(b) if OWN_HISTORY[f] && b.days >= 5.0 => {
+                    let (xo, mu_o) = own_expectation(peers, f, &own, days, &b.sum, b.days);
+                    // Volume on the scale of the officer's own day-to-day spread where that
+                    // is wider; sparse counts (nights, call records citing no case) come in
+                    // clumps for everyone, and a clump is what they are there to see.
+                    let phi_o = if SPARSE[f] { phi } else { phi.max(b.dispersion(f)) };
+                    let s_own = surprise(xo, mu_o, phi_o);
                     (s_peer.min(s_own), Some((xo, mu_o)), true)
                 }
                 _ if !SPARSE[f] => (s_peer * 0.5, None, false),

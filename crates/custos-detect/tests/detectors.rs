@@ -613,6 +613,56 @@ fn a_placeholder_in_the_case_column_is_no_case_both_officers_cite() {
     assert!(c.contains(&"o1") && c.contains(&"x9"), "{:#?}", r.alerts);
 }
 
+/// `n` lookups of people no case holds by `officer` of `unit` on day `d`, spread over `hours`
+/// from 09:00, each a person not looked up before (a multiplicative hash, so not enumerated).
+fn lookups_of_strangers(
+    evs: &mut Vec<Event>,
+    officer: &str,
+    unit: &str,
+    d: i64,
+    n: i64,
+    hours: i64,
+    tag: i64,
+) {
+    for k in 0..n {
+        let t = T0 + d * DAY + 9 * 3600 + k * hours * 3600 / n.max(1);
+        let subject = format!("5{:010}", ((tag * 100 + d) * 1_000 + k) * 7_919_993 % 10_000_000_000);
+        evs.push(ev(t, officer, unit, Action::IdentityLookup, &subject, ""));
+    }
+}
+
+#[test]
+fn an_officer_whose_work_comes_in_bursts_is_judged_on_their_own_bursts() {
+    // An agency that keeps no case file: a unit of officers of steady habits (twenty lookups a
+    // day), one of whom, in the last week, pulls sixty a day in two hours, and one whose work
+    // comes in bursts: on about one day in four sixty lookups in an hour, on the others six,
+    // and in the last week four such days (a week like that comes about once in fourteen).
+    let mut evs = Vec::new();
+    for o in 0..12 {
+        for d in 0..42 {
+            let (n, hours) = if o == 0 && d >= 35 { (60, 2) } else { (20, 8) };
+            lookups_of_strangers(&mut evs, &format!("s{o}"), "U", d, n, hours, 50 + o);
+        }
+    }
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for d in 0..42 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let burst = if d < 35 { x % 4 == 0 } else { matches!(d, 35 | 36 | 38 | 40) };
+        let (n, hours) = if burst { (60, 1) } else { (6, 8) };
+        lookups_of_strangers(&mut evs, "bursty", "U", d, n, hours, 99);
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    // The busy week is this officer's work, not news: judged against their own history, the
+    // count is held on the scale of their own day-to-day spread, not their peers'.
+    let bursty: Vec<_> =
+        r.alerts.iter().filter(|a| a.officer == "bursty" && a.detector == "volume").collect();
+    assert!(bursty.is_empty(), "{bursty:#?}");
+    // A change in the habits of an officer whose days are alike still is.
+    assert!(flagged(&r, "s0", "volume", Severity::High), "{:#?}", r.alerts);
+}
+
 #[test]
 fn a_new_case_brings_explained_work_not_a_volume_alarm() {
     // o2 has pulled no call records for 30 days; then a new case of theirs with 30 subjects
