@@ -649,7 +649,7 @@ fn an_officer_whose_work_comes_in_bursts_is_judged_on_their_own_bursts() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let burst = if d < 35 { x % 4 == 0 } else { matches!(d, 35 | 36 | 38 | 40) };
+        let burst = if d < 35 { x.is_multiple_of(4) } else { matches!(d, 35 | 36 | 38 | 40) };
         let (n, hours) = if burst { (60, 1) } else { (6, 8) };
         lookups_of_strangers(&mut evs, "bursty", "U", d, n, hours, 99);
     }
