@@ -69,7 +69,8 @@ pub fn parse_time(s: &str) -> Option<Stamp> {
 /// them: also a date and time without an offset (`2026-03-01 22:15:00`), read in
 /// `naive_offset` (seconds east of UTC); an offset without a colon (`+0600`, `+06`); and Unix
 /// time in milliseconds or microseconds (told apart by size: seconds reach 10^11 only in the
-/// year 5138). Returns the time and whether it was written without an offset.
+/// year 5138), whose hours of day are read in `naive_offset` too (the instant is the same).
+/// Returns the time and whether it was written without an offset (Unix time always is).
 pub fn parse_log_time(s: &str, naive_offset: i32) -> Option<(Stamp, bool)> {
     parse(s, Some(naive_offset))
         .or_else(|| parse(&spreadsheet_form(s)?, Some(naive_offset)))
@@ -233,7 +234,10 @@ fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
                 _ => v,
             };
             if v.is_finite() && v.abs() < 1e13 {
-                return Some((Stamp { unix: v.floor() as i64, offset: 0 }, false));
+                // Unix time is an instant without a zone: leniently, its hours of day are
+                // those of the offset assumed for times written without one.
+                let offset = lenient.unwrap_or(0);
+                return Some((Stamp { unix: v.floor() as i64, offset }, lenient.is_some()));
             }
         }
     }
@@ -402,7 +406,9 @@ mod tests {
         }
         assert_eq!(parse_log_time("2026-03-01 16:15:00", 0).map(|(x, _)| x.unix), Some(t.unix));
         for s in ["1772381700", "1772381700000", "1772381700000000", "1772381700.25"] {
-            assert_eq!(parse_log_time(s, six).map(|(x, _)| x.unix), Some(t.unix), "{s}");
+            // The same instant, its hours of day in the zone assumed.
+            assert_eq!(parse_log_time(s, six), Some((t, true)), "{s}");
+            assert_eq!(parse_log_time(s, 0).map(|(x, _)| (x.unix, x.offset)), Some((t.unix, 0)), "{s}");
         }
         for bad in
             ["2026-03-01T22:15:00+6", "2026-03-01T22:15:00+06:0", "2026-03-01T22:15:00 EST", "2026-03-01"]

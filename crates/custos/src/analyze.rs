@@ -37,8 +37,9 @@ pub struct AnalyzeArgs {
     /// skipping it.
     #[arg(long)]
     pub strict: bool,
-    /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`), e.g.
-    /// `+06:00`; UTC if not given (their hours of day are the hours written either way).
+    /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`, or Unix time),
+    /// e.g. `+06:00`; UTC if not given (a time without one keeps the hours written; a Unix
+    /// time keeps its instant and takes this zone's hours of day).
     #[arg(long, value_parser = parse_offset, allow_hyphen_values = true)]
     pub assume_offset: Option<i32>,
     /// Only parse the log (a baseline for benchmarks).
@@ -277,7 +278,7 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     }
     if naive > 0 && a.assume_offset.is_none() {
         eprintln!(
-            "{}: {naive} rows give their time without a UTC offset: read as UTC (their hours of day as written); give --assume-offset +HH:MM to place them in their zone",
+            "{}: {naive} rows give their time without a UTC offset (or as Unix time): their hours of day are read as UTC; give --assume-offset +HH:MM for the zone the agency works in",
             a.log.display()
         );
     }
