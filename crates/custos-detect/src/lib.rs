@@ -1116,6 +1116,9 @@ pub struct Engine {
     first_time: Option<i64>,
     distinct_subjects: sketch::Distinct,
     empty_unit: u32,
+    /// Per peer group of a home series and style (see [`Teams`]): how many officers' home it
+    /// was at the last close, before groups of fewer than five were dropped.
+    series_sizes: HashMap<u32, u32>,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
     /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`
@@ -1151,6 +1154,12 @@ const NO_CASE: u32 = u32::MAX;
 /// joined through each case's first officer, and through the first officer of each case
 /// number's series ([`case_series`]: numbering is a unit's or a station's). Cases that span teams
 /// join them, so at worst all such officers are one group, as they would be without it.
+///
+/// Joint work (a task force of three units on one case) makes one team of whole units, which
+/// is right for who works with whom but leaves no peer group smaller than the agency. As
+/// peers, an officer is therefore first of their home series: the series of most of the
+/// cases they cite or are assigned to (numbering is their unit's), where at least eight
+/// officers of their working style share it (see [`Engine::style_with`]).
 #[derive(Debug, Default)]
 struct Teams {
     parent: Vec<u32>,
@@ -1159,7 +1168,19 @@ struct Teams {
     case_rep: Vec<u32>,
     /// Per case number series ([`case_series`]): an officer of a case of it.
     series_rep: HashMap<String, u32>,
+    /// Per case id: its series' id ([`SERIES_UNREAD`] until met, [`SERIES_NONE`] for none).
+    case_series: Vec<u32>,
+    /// Series ids by series.
+    series_ids: HashMap<String, u32>,
+    /// Citations (and assignments) per officer name id and series id.
+    cites: HashMap<(u32, u32), u32>,
+    /// Per officer name id: their home series and its count ([`SERIES_NONE`], 0: none yet),
+    /// and the count over all series.
+    home: Vec<(u32, u32, u32)>,
 }
+
+const SERIES_UNREAD: u32 = u32::MAX;
+const SERIES_NONE: u32 = u32::MAX - 1;
 
 /// A case number's series: the number without its serial, upper-cased — the parts before the
 /// trailing ones that hold no letter (`RABINTEL` of `RABINTEL/26/072`, `U00` of `U00/2026/0446`,
@@ -1178,8 +1199,10 @@ fn case_series(case: &str) -> Option<String> {
     Some(series.join("-"))
 }
 
-/// Peer groups of teams are numbered apart from units' (`group = id * 2 + style`).
+/// Peer groups of teams are numbered apart from units' (`group = id * 2 + style`), and those
+/// of home series apart from both.
 const TEAM_BASE: u32 = 1 << 30;
+const SERIES_BASE: u32 = 1 << 29;
 
 impl Teams {
     fn grow(&mut self, n: u32) {
@@ -1218,6 +1241,44 @@ impl Teams {
             return;
         }
         self.union(officer, rep);
+    }
+
+    /// Officer `officer` cites (or is assigned to) case `case`, numbered `number`: one more for
+    /// its series towards their home series.
+    fn cite(&mut self, officer: u32, case: u32, number: &str) {
+        let c = case as usize;
+        if self.case_series.len() <= c {
+            self.case_series.resize(c + 1, SERIES_UNREAD);
+        }
+        if self.case_series[c] == SERIES_UNREAD {
+            self.case_series[c] = match case_series(number) {
+                Some(series) => {
+                    let next = self.series_ids.len() as u32;
+                    *self.series_ids.entry(series).or_insert(next)
+                }
+                None => SERIES_NONE,
+            };
+        }
+        let series = self.case_series[c];
+        if series == SERIES_NONE {
+            return;
+        }
+        let n = self.cites.entry((officer, series)).or_insert(0);
+        *n += 1;
+        let n = *n;
+        let o = officer as usize;
+        if self.home.len() <= o {
+            self.home.resize(o + 1, (SERIES_NONE, 0, 0));
+        }
+        let (home, best, all) = self.home[o];
+        self.home[o] = if home == series || n > best { (series, n, all + 1) } else { (home, best, all + 1) };
+    }
+
+    /// The officer's home series: the series of at least two thirds of their cases' citations
+    /// and assignments (one who works for several, a support unit, has none).
+    fn home_series(&self, officer: u32) -> Option<u32> {
+        let (series, n, all) = *self.home.get(officer as usize)?;
+        (series != SERIES_NONE && 3 * n >= 2 * all).then_some(series)
     }
 
     /// One team of the teams of `officer` and `rep` (the smaller joins the larger).
@@ -1271,6 +1332,7 @@ impl Engine {
                 os.push(nid);
             }
             self.teams.join(nid, cid as u32, c);
+            self.teams.cite(nid, cid as u32, c);
         }
         for (c, s) in &links.subjects {
             let cid = self.cases.id(c);
@@ -1305,9 +1367,26 @@ impl Engine {
     /// The officer's peer group and style ([`Officer::group`]), with their team standing in
     /// for a unit their log does not name.
     fn style_of(&self, o: &Officer) -> Style {
+        self.style_with(o, false)
+    }
+
+    /// [`Engine::style_of`], or with `raw`, the group of the officer's home series whatever
+    /// its size (to count the sizes).
+    fn style_with(&self, o: &Officer, raw: bool) -> Style {
         let st = o.group();
         if o.unit != self.empty_unit {
             return st;
+        }
+        if let Some(series) = self.teams.home_series(o.name_id) {
+            let g = (SERIES_BASE + series.min(SERIES_BASE - 1)) * 2;
+            let style = Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) };
+            // Of one style, a series' group needs more officers than a team (below, five): its
+            // officers also have their team to fall back on, and a series' few officers of
+            // one style (a district's three or four) would be judged on each other's last
+            // week alone. Smaller, its officers are judged with their team.
+            if raw || self.series_sizes.get(&style.group).is_some_and(|&n| n >= 8) {
+                return style;
+            }
         }
         // A team of fewer than five is no peer group (the peers' trimmed means leave out the top
         // fifth: of fewer, nobody, and the officer judged would set their own bar): such
@@ -1514,6 +1593,7 @@ impl Engine {
             if self.case_officers.get(cid as usize).is_none_or(|os| os.is_empty()) {
                 self.teams.join(name_id, cid, &ev.case);
             }
+            self.teams.cite(name_id, cid, &ev.case);
         }
         let new_day = day > self.officers[oi].day;
         if new_day {
@@ -2331,7 +2411,24 @@ impl Engine {
     }
 
     /// Close a day: recompute peer rates and score every officer active that day.
+    /// Count the officers of each home series' peer group (see [`Engine::style_with`]).
+    fn count_series_groups(&mut self) {
+        self.series_sizes.clear();
+        if self.teams.series_ids.is_empty() {
+            return;
+        }
+        let mut sizes = std::mem::take(&mut self.series_sizes);
+        for o in self.officers.iter().filter(|o| o.unit == self.empty_unit) {
+            let g = self.style_with(o, true).group;
+            if (SERIES_BASE * 2..TEAM_BASE * 2).contains(&g) {
+                *sizes.entry(g).or_insert(0) += 1;
+            }
+        }
+        self.series_sizes = sizes;
+    }
+
     fn close_day(&mut self, day: i64) {
+        self.count_series_groups();
         // Per officer window rates (including today if active).
         // The peers' samples, in a buffer kept from day to day (some hundred bytes an officer:
         // allocated afresh at every close, its pages were zeroed afresh too).
@@ -2422,6 +2519,7 @@ impl Engine {
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
         // Each officer's peer group, worked out once (it reads the officer's history).
+        self.count_series_groups();
         let styles: Vec<Style> = self.officers.iter().map(|o| self.style_of(o)).collect();
         let mut samples: Vec<(u32, PeerSample)> = self
             .officers

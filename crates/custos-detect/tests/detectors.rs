@@ -868,6 +868,48 @@ fn where_no_unit_is_named_a_case_numbers_series_stands_in_for_it() {
     );
 }
 
+#[test]
+fn a_joint_case_does_not_make_two_series_one_peer_group() {
+    // No unit in the log. Nine officers work cases of the ALPHA series, whose warrants lapse
+    // often (five refusals a day each); nine work BRAVO cases and are seldom refused. All of
+    // ALPHA and one of BRAVO also work one joint case of ALPHA's, which makes them all one
+    // team. On day 28 a BRAVO officer is refused 25 times: against BRAVO, that is
+    // probing; against both series together, it would be an ALPHA officer's ordinary day.
+    let mut evs = Vec::new();
+    for (series, refusals) in [("ALPHA", 5), ("BRAVO", 0)] {
+        for o in 0..9 {
+            let officer = format!("{}{o}", &series[..1].to_lowercase());
+            let case = format!("{series}-2026-{o:04}");
+            for d in 0..30 {
+                let denied = if officer == "b3" && d == 28 { 25 } else { refusals };
+                for k in 0..10 + denied {
+                    let t = T0 + d * DAY + 9 * 3600 + k * 1500;
+                    let mut e =
+                        ev(t, &officer, "", Action::IdentityLookup, &format!("{o}{:03}{:05}", d, k), &case);
+                    e.allowed = k >= denied;
+                    evs.push(e);
+                }
+            }
+            if series == "ALPHA" || o == 0 {
+                let t = T0 + 2 * DAY + 16 * 3600 + o;
+                evs.push(ev(
+                    t,
+                    &officer,
+                    "",
+                    Action::IdentityLookup,
+                    &format!("99{o}{series}"),
+                    "ALPHA-2026-0099",
+                ));
+            }
+        }
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(flagged(&r, "b3", "denials", Severity::High), "{:#?}", r.alerts);
+    let alpha: Vec<_> =
+        r.alerts.iter().filter(|a| a.officer.starts_with('a') && a.detector == "denials").collect();
+    assert!(alpha.is_empty(), "{alpha:#?}");
+}
+
 /// Officer `o{o}` works nights on their case on `days`.
 fn night(evs: &mut Vec<Event>, o: i64, days: std::ops::Range<i64>) {
     for d in days {
