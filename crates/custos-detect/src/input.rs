@@ -230,7 +230,7 @@ fn outcome_by_words(s: &str) -> Option<bool> {
 /// Whether an outcome says the lookup found nobody (`NO_RECORD`, `not found`, `404`, `no data`):
 /// such a row without a records count found zero records.
 fn found_nothing(s: &str) -> bool {
-    const NOTHING: [&str; 9] = [
+    const NOTHING: [&str; 10] = [
         "404",
         "not found",
         "notfound",
@@ -240,10 +240,11 @@ fn found_nothing(s: &str) -> bool {
         "nodata",
         "no result",
         "no match",
+        "no hit",
     ];
     let t: String =
         s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect();
-    NOTHING.iter().any(|w| t.contains(w)) || t == "empty" || t == "none" || t == "no hit"
+    NOTHING.iter().any(|w| t.contains(w))
 }
 
 /// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
@@ -1100,10 +1101,12 @@ mod tests {
                    1772000000,o1,NID Check,1234567890,NO_RECORD,
                    1772000001,o1,NID Check,1234567891,404,
                    1772000002,o1,NID Check,1234567892,SUCCESS,
+                   1772000003,o1,NID Check,1234567893,None,
 ";
         let r: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
         let got: Vec<_> = r.iter().map(|e| (e.allowed, e.records)).collect();
-        assert_eq!(got, [(true, 0), (true, 0), (true, crate::RECORDS_UNKNOWN)]);
+        let unknown = crate::RECORDS_UNKNOWN;
+        assert_eq!(got, [(true, 0), (true, 0), (true, unknown), (true, unknown)]);
         let r: Vec<Event> = LogReader::new(
             "time,officer,action,subject
 1772000000,o1,NID Check,1
