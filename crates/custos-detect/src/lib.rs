@@ -1117,7 +1117,7 @@ pub struct Engine {
     distinct_subjects: sketch::Distinct,
     empty_unit: u32,
     /// Per peer group of a home series and style (see [`Teams`]): how many officers' home it
-    /// was at the last close, before groups of fewer than five were dropped.
+    /// was at the last close (one of fewer than eight is not used: [`Engine::style_with`]).
     series_sizes: HashMap<u32, u32>,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
@@ -1157,7 +1157,7 @@ const NO_CASE: u32 = u32::MAX;
 ///
 /// Joint work (a task force of three units on one case) makes one team of whole units, which
 /// is right for who works with whom but leaves no peer group smaller than the agency. As
-/// peers, an officer is therefore first of their home series: the series of most of the
+/// peers, an officer is therefore first of their home series: the series of two thirds of the
 /// cases they cite or are assigned to (numbering is their unit's), where at least eight
 /// officers of their working style share it (see [`Engine::style_with`]).
 #[derive(Debug, Default)]
@@ -2410,7 +2410,6 @@ impl Engine {
         self.apply_scores(oi, t, scores, true);
     }
 
-    /// Close a day: recompute peer rates and score every officer active that day.
     /// Count the officers of each home series' peer group (see [`Engine::style_with`]).
     fn count_series_groups(&mut self) {
         self.series_sizes.clear();
@@ -2427,6 +2426,7 @@ impl Engine {
         self.series_sizes = sizes;
     }
 
+    /// Close a day: recompute peer rates and score every officer active that day.
     fn close_day(&mut self, day: i64) {
         self.count_series_groups();
         // Per officer window rates (including today if active).
