@@ -1117,7 +1117,7 @@ pub struct Engine {
     distinct_subjects: sketch::Distinct,
     empty_unit: u32,
     /// Per peer group of a home series and style (see [`Teams`]): how many officers' home it
-    /// was at the last close (one of fewer than eight is not used: [`Engine::style_with`]).
+    /// was at the last close (one of fewer than eight is not used: [`Engine::place`]).
     series_sizes: HashMap<u32, u32>,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
@@ -1159,7 +1159,7 @@ const NO_CASE: u32 = u32::MAX;
 /// is right for who works with whom but leaves no peer group smaller than the agency. As
 /// peers, an officer is therefore first of their home series: the series of two thirds of the
 /// cases they cite or are assigned to (numbering is their unit's), where at least eight
-/// officers of their working style share it (see [`Engine::style_with`]).
+/// officers of their working style share it (see [`Engine::place`]).
 #[derive(Debug, Default)]
 struct Teams {
     parent: Vec<u32>,
@@ -1367,24 +1367,32 @@ impl Engine {
     /// The officer's peer group and style ([`Officer::group`]), with their team standing in
     /// for a unit their log does not name.
     fn style_of(&self, o: &Officer) -> Style {
-        self.style_with(o, false)
+        self.place(o, o.group())
     }
 
-    /// [`Engine::style_of`], or with `raw`, the group of the officer's home series whatever
-    /// its size (to count the sizes).
-    fn style_with(&self, o: &Officer, raw: bool) -> Style {
-        let st = o.group();
+    /// The group of the officer's home series, for an officer whose log names no unit and who
+    /// has one ([`Teams::home_series`]), given their style `st` ([`Officer::group`]).
+    fn series_style(&self, o: &Officer, st: Style) -> Option<Style> {
+        if o.unit != self.empty_unit {
+            return None;
+        }
+        let series = self.teams.home_series(o.name_id)?;
+        let g = (SERIES_BASE + series.min(SERIES_BASE - 1)) * 2;
+        Some(Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) })
+    }
+
+    /// [`Engine::style_of`] from the officer's style `st` ([`Officer::group`], which reads
+    /// their history: worked out once a close).
+    fn place(&self, o: &Officer, st: Style) -> Style {
         if o.unit != self.empty_unit {
             return st;
         }
-        if let Some(series) = self.teams.home_series(o.name_id) {
-            let g = (SERIES_BASE + series.min(SERIES_BASE - 1)) * 2;
-            let style = Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) };
-            // Of one style, a series' group needs more officers than a team (below, five): its
-            // officers also have their team to fall back on, and a series' few officers of
-            // one style (a district's three or four) would be judged on each other's last
-            // week alone. Smaller, its officers are judged with their team.
-            if raw || self.series_sizes.get(&style.group).is_some_and(|&n| n >= 8) {
+        // Of one style, a series' group needs more officers than a team (below, five): its
+        // officers also have their team to fall back on, and a series' few officers of one
+        // style (a district's three or four) would be judged on each other's last week alone.
+        // Smaller, its officers are judged with their team.
+        if let Some(style) = self.series_style(o, st) {
+            if self.series_sizes.get(&style.group).is_some_and(|&n| n >= 8) {
                 return style;
             }
         }
@@ -2410,25 +2418,24 @@ impl Engine {
         self.apply_scores(oi, t, scores, true);
     }
 
-    /// Count the officers of each home series' peer group (see [`Engine::style_with`]).
-    fn count_series_groups(&mut self) {
-        self.series_sizes.clear();
-        if self.teams.series_ids.is_empty() {
-            return;
-        }
+    /// Each officer's style ([`Officer::group`], in officer order), and the officers of each
+    /// home series' peer group counted (see [`Engine::place`]).
+    fn styles_and_series_sizes(&mut self) -> Vec<Style> {
+        let styles: Vec<Style> = self.officers.iter().map(Officer::group).collect();
         let mut sizes = std::mem::take(&mut self.series_sizes);
-        for o in self.officers.iter().filter(|o| o.unit == self.empty_unit) {
-            let g = self.style_with(o, true).group;
-            if (SERIES_BASE * 2..TEAM_BASE * 2).contains(&g) {
-                *sizes.entry(g).or_insert(0) += 1;
+        sizes.clear();
+        for (o, st) in self.officers.iter().zip(&styles) {
+            if let Some(style) = self.series_style(o, *st) {
+                *sizes.entry(style.group).or_insert(0) += 1;
             }
         }
         self.series_sizes = sizes;
+        styles
     }
 
     /// Close a day: recompute peer rates and score every officer active that day.
     fn close_day(&mut self, day: i64) {
-        self.count_series_groups();
+        let styles = self.styles_and_series_sizes();
         // Per officer window rates (including today if active).
         // The peers' samples, in a buffer kept from day to day (some hundred bytes an officer:
         // allocated afresh at every close, its pages were zeroed afresh too).
@@ -2440,7 +2447,7 @@ impl Engine {
         let mut tomorrow: Vec<(Windows, Style)> = Vec::with_capacity(self.officers.len());
         for (i, o) in self.officers.iter().enumerate() {
             let (w, next) = self.windows_today_and_tomorrow(o, day);
-            let style = self.style_of(o);
+            let style = self.place(o, styles[i]);
             tomorrow.push((next, style));
             let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
@@ -2519,8 +2526,8 @@ impl Engine {
         }
         // Whole-period surprises (low-and-slow abuse spreads below any window).
         // Each officer's peer group, worked out once (it reads the officer's history).
-        self.count_series_groups();
-        let styles: Vec<Style> = self.officers.iter().map(|o| self.style_of(o)).collect();
+        let styles = self.styles_and_series_sizes();
+        let styles: Vec<Style> = self.officers.iter().zip(styles).map(|(o, st)| self.place(o, st)).collect();
         let mut samples: Vec<(u32, PeerSample)> = self
             .officers
             .iter()
