@@ -214,8 +214,7 @@ fn outcome_by_words(s: &str) -> Option<bool> {
         "allow", "grant", "success", "permit", "approv", "found", "match", "complete", "served", "record",
         "result", "data", "hit", "empty", "none", "done", "process", "return",
     ];
-    let t: String =
-        s.chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect();
+    let t = outcome_text(s);
     if REFUSED.iter().any(|w| t.contains(w)) {
         Some(false)
     } else if SERVED.iter().any(|w| t.contains(w))
@@ -242,9 +241,13 @@ fn found_nothing(s: &str) -> bool {
         "no match",
         "no hit",
     ];
-    let t: String =
-        s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect();
+    let t = outcome_text(s);
     NOTHING.iter().any(|w| t.contains(w))
+}
+
+/// An outcome as words: lower case, `_` and `-` as spaces (`NO_RECORD` → `no record`).
+fn outcome_text(s: &str) -> String {
+    s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect()
 }
 
 /// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
