@@ -1166,8 +1166,8 @@ struct Teams {
     size: Vec<u32>,
     /// Per case id: an officer of it (`u32::MAX`: none yet).
     case_rep: Vec<u32>,
-    /// Per case number series ([`case_series`]): an officer of a case of it.
-    series_rep: HashMap<String, u32>,
+    /// Per series id: an officer of a case of it (`u32::MAX`: none yet).
+    series_rep: Vec<u32>,
     /// Per case id: its series' id ([`SERIES_UNREAD`] until met, [`SERIES_NONE`] for none).
     case_series: Vec<u32>,
     /// Series ids by series.
@@ -1234,8 +1234,12 @@ impl Teams {
         let rep = self.case_rep[c];
         if rep == u32::MAX {
             self.case_rep[c] = officer;
-            if let Some(series) = case_series(number) {
-                let first = *self.series_rep.entry(series).or_insert(officer);
+            let series = self.series_of(case, number);
+            if let Some(first) = self.series_rep.get_mut(series as usize) {
+                if *first == u32::MAX {
+                    *first = officer;
+                }
+                let first = *first;
                 self.union(officer, first);
             }
             return;
@@ -1246,20 +1250,7 @@ impl Teams {
     /// Officer `officer` cites (or is assigned to) case `case`, numbered `number`: one more for
     /// its series towards their home series.
     fn cite(&mut self, officer: u32, case: u32, number: &str) {
-        let c = case as usize;
-        if self.case_series.len() <= c {
-            self.case_series.resize(c + 1, SERIES_UNREAD);
-        }
-        if self.case_series[c] == SERIES_UNREAD {
-            self.case_series[c] = match case_series(number) {
-                Some(series) => {
-                    let next = self.series_ids.len() as u32;
-                    *self.series_ids.entry(series).or_insert(next)
-                }
-                None => SERIES_NONE,
-            };
-        }
-        let series = self.case_series[c];
+        let series = self.series_of(case, number);
         if series == SERIES_NONE {
             return;
         }
@@ -1279,6 +1270,29 @@ impl Teams {
     fn home_series(&self, officer: u32) -> Option<u32> {
         let (series, n, all) = *self.home.get(officer as usize)?;
         (series != SERIES_NONE && 3 * n >= 2 * all).then_some(series)
+    }
+
+    /// The id of case `case`'s series ([`SERIES_NONE`] for none), read from its number the
+    /// first time the case is met.
+    fn series_of(&mut self, case: u32, number: &str) -> u32 {
+        let c = case as usize;
+        if self.case_series.len() <= c {
+            self.case_series.resize(c + 1, SERIES_UNREAD);
+        }
+        if self.case_series[c] == SERIES_UNREAD {
+            self.case_series[c] = match case_series(number) {
+                Some(series) => {
+                    let next = self.series_ids.len() as u32;
+                    let id = *self.series_ids.entry(series).or_insert(next);
+                    if id == next {
+                        self.series_rep.push(u32::MAX);
+                    }
+                    id
+                }
+                None => SERIES_NONE,
+            };
+        }
+        self.case_series[c]
     }
 
     /// One team of the teams of `officer` and `rep` (the smaller joins the larger).
