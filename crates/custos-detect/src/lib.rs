@@ -878,10 +878,10 @@ fn own_expectation(
     };
     let peer_share =
         if peers.rate[f] > 0.0 { (1.0 - peers.rate[e] / peers.rate[f]).clamp(0.0, 1.0) } else { 1.0 };
-    let usual = (base[f] - base[e]).max(0.0);
+    let usual = own_part(base, f);
     let share = (usual + 10.0 * peer_share) / (base[f] + 10.0);
     let mu = (usual / base_days * days).max(share * own[f]).max(days / (base_days + 1.0));
-    ((own[f] - own[e]).max(0.0), mu)
+    (own_part(own, f), mu)
 }
 
 /// Peer rates of every peer group, and of each working style over all groups: the prior that
