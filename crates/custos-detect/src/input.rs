@@ -1,20 +1,22 @@
 //! Parsing of access logs (`custos analyze --log`), case links (`--cases`) and watch lists
 //! (`--watch`).
 //!
-//! Access logs are CSV with a header, or JSON Lines, with the fields
+//! Access logs are CSV with a header, JSON Lines, or one JSON array of objects, with the fields
 //! `time,officer,unit,action,subject,case,outcome,records`. Columns are found by name (any
 //! order, extra columns ignored); `unit`, `case`, `outcome` and `records` may be missing (a
 //! missing outcome is an allowed access; missing records are [`crate::RECORDS_UNKNOWN`], not
 //! none found), and a placeholder (`-`, `N/A`, `none`, `null`) in `unit`, `case` or `subject` is
 //! read as missing.
-//! Times are read by [`crate::time::parse_log_time`]: RFC 3339 or Unix time, and the forms
-//! other agencies write (no offset, `+0600`, milliseconds).
+//! Times are read by [`crate::time::parse_log_time_in`]: RFC 3339 or Unix time, and the forms
+//! other agencies write (no offset, `+0600`, milliseconds, the month's name, day- or
+//! month-first numeric dates in the order the log shows), also from a date and a time of day
+//! in two columns (`Date`, `Time`).
 //! Rows are read one at a time from any reader, so memory does not grow with the file; a bad
 //! row is an error that names its line, and the caller decides whether to skip it.
 
 use std::io::{BufRead, BufReader, Read};
 
-use crate::time::parse_log_time;
+use crate::time::{parse_log_time_in, DateOrder, LogTime};
 use crate::Event;
 
 /// The well-known actions; anything else is kept as free text.
@@ -350,10 +352,15 @@ enum Col {
     Case,
     Outcome,
     Records,
+    /// A date kept apart from the time of day (`Date`, `Time`), as spreadsheets export them.
+    Date,
 }
 
+/// How many columns [`Col`] names.
+const NCOL: usize = 9;
+
 impl Col {
-    const ALL: [Col; 8] = [
+    const ALL: [Col; NCOL] = [
         Col::Time,
         Col::Officer,
         Col::Unit,
@@ -362,6 +369,7 @@ impl Col {
         Col::Case,
         Col::Outcome,
         Col::Records,
+        Col::Date,
     ];
 
     fn name(self) -> &'static str {
@@ -374,6 +382,7 @@ impl Col {
             Col::Case => "case",
             Col::Outcome => "outcome",
             Col::Records => "records",
+            Col::Date => "date",
         }
     }
 
@@ -389,6 +398,7 @@ impl Col {
             Col::Case => &["case_id", "case_no", "case_number", "case_ref", "reference"],
             Col::Outcome => &["result", "decision", "status", "access"],
             Col::Records => &["record_count", "records_returned", "rows", "results", "count"],
+            Col::Date => &["event_date", "access_date", "log_date", "request_date", "day"],
         }
     }
 
@@ -453,6 +463,8 @@ impl Col {
                 &["outcome", "result", "decision", "status", "access", "granted", "allowed", "verdict"]
             }
             Col::Records => &["records", "rows", "count", "results", "hits", "returned", "matches"],
+            // Not guessed from a longer header: a date column is only read beside a time.
+            Col::Date => &[],
         }
     }
 }
@@ -501,6 +513,10 @@ struct RowState<'s> {
     naive_offset: i32,
     naive_rows: &'s mut u64,
     actions: &'s mut ActionNames,
+    /// The order of numeric dates, as given or as the log has shown it so far.
+    order: &'s mut DateOrder,
+    /// Set when the row failed only because its date's order is not known yet.
+    ambiguous: &'s mut bool,
 }
 
 /// Read one row into `ev`, reusing its strings. On error `ev` holds partial data. Times
@@ -514,8 +530,25 @@ fn fill_row<'a>(
 ) -> Result<(), RowError> {
     let err = |m: String| RowError { line, message: m };
     let time_s = get(Col::Time).ok_or_else(|| err("missing `time`".into()))?;
-    let (time, no_offset) = parse_log_time(&time_s, state.naive_offset)
-        .ok_or_else(|| err(format!("bad time `{}`", clip(&time_s))))?;
+    let mut read = parse_log_time_in(&time_s, state.naive_offset, state.order);
+    if read == LogTime::Bad {
+        // A time of day beside a date column (`Date`, `Time`).
+        if let Some(date) = get(Col::Date).filter(|d| !d.trim().is_empty()) {
+            let joined = format!("{} {}", date.trim(), time_s.trim());
+            read = parse_log_time_in(&joined, state.naive_offset, state.order);
+        }
+    }
+    let (time, no_offset) = match read {
+        LogTime::At(t, naive) => (t, naive),
+        LogTime::Ambiguous => {
+            *state.ambiguous = true;
+            return Err(err(format!(
+                "date `{}` could be day or month first, and no row has shown which",
+                clip(&time_s)
+            )));
+        }
+        LogTime::Bad => return Err(err(format!("bad time `{}`", clip(&time_s)))),
+    };
     *state.naive_rows += u64::from(no_offset);
     set_trimmed(&mut ev.officer, get(Col::Officer).as_deref());
     if ev.officer.is_empty() {
@@ -594,7 +627,7 @@ fn header_key(h: &str) -> String {
 /// only the action's and the outcome's may) or, for the action, time, outcome or records, an id
 /// (`request_id` is no action). `keys` are [`header_key`]s. Returns the positions, and which
 /// columns were found only by a word.
-fn resolve_columns(keys: &[String]) -> ([Option<usize>; 8], [bool; 8]) {
+fn resolve_columns(keys: &[String]) -> ([Option<usize>; NCOL], [bool; NCOL]) {
     let mut cols = Col::ALL.map(|c| {
         let pos = |want: &str| keys.iter().position(|n| n == want);
         pos(c.name()).or_else(|| c.aliases().iter().find_map(|a| pos(a)))
@@ -609,7 +642,7 @@ fn resolve_columns(keys: &[String]) -> ([Option<usize>; 8], [bool; 8]) {
         Col::Outcome,
         Col::Records,
     ];
-    let mut guessed = [false; 8];
+    let mut guessed = [false; NCOL];
     for c in ORDER {
         if cols[c as usize].is_some() {
             continue;
@@ -627,6 +660,11 @@ fn resolve_columns(keys: &[String]) -> ([Option<usize>; 8], [bool; 8]) {
         });
         guessed[c as usize] &= cols[c as usize].is_some();
     }
+    // A date alone is the time, when nothing else is (`Date` holding `2026-03-01 22:15`).
+    if cols[Col::Time as usize].is_none() {
+        cols[Col::Time as usize] = cols[Col::Date as usize].take();
+        guessed[Col::Time as usize] = false;
+    }
     (cols, guessed)
 }
 
@@ -634,8 +672,8 @@ fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
 
-/// Streaming reader of an access log (CSV with header, or JSON Lines; detected from the
-/// first non-blank byte).
+/// Streaming reader of an access log (CSV with header, JSON Lines, or one JSON array of
+/// objects; told apart by the first non-blank byte).
 pub struct LogReader<R: Read> {
     inner: Inner<R>,
     /// Offset (seconds east of UTC) of times written without one.
@@ -646,37 +684,97 @@ pub struct LogReader<R: Read> {
     /// Columns of a CSV header found only by a word of their header (see [`resolve_columns`]),
     /// as "`officer` from `Staff Badge`".
     guessed: Vec<String>,
+    /// The order of numeric dates (`03/01/2026`): given, shown by a row whose day is above 12,
+    /// or assumed day-first when no row shows it (see [`LogReader::date_order_assumed`]).
+    order: DateOrder,
+    order_assumed: bool,
+    /// Rows that wait, in the order read, for a row to show the order of their dates: from
+    /// the first whose date could be either up to the one that shows it (at most
+    /// [`LogReader::MAX_WAITING`]), with their lines.
+    pending: std::collections::VecDeque<(Raw, u64)>,
+    /// The input is read to its end.
+    eof: bool,
+}
+
+/// One row as read, before its fields are.
+enum Raw {
+    Csv(csv::StringRecord),
+    Json(String),
 }
 
 enum Inner<R: Read> {
     /// `cols[c]`: the position of column `c` in a row, if the header has it.
-    Csv { rdr: Box<csv::Reader<BufReader<R>>>, cols: [Option<usize>; 8], rec: csv::StringRecord },
+    Csv { rdr: Box<csv::Reader<BufReader<R>>>, cols: [Option<usize>; NCOL], rec: csv::StringRecord },
     Json {
         rdr: BufReader<R>,
+        /// The line the current row starts on.
         line: u64,
+        /// Lines read so far (an array's elements may span several).
+        lines_read: u64,
+        /// The current row's text.
         buf: String,
         /// Each column's key as the first object wrote it, found as a CSV header is
         /// ([`resolve_columns`]); a row without it is read by the column's own names.
-        keys: Option<[Option<String>; 8]>,
+        keys: Option<[Option<String>; NCOL]>,
+        /// The rows are the elements of one JSON array, not lines.
+        array: bool,
     },
 }
 
+/// The most bytes of one element of a JSON array log that are kept (a longer one is a bad
+/// row, and memory stays bounded).
+const MAX_ELEMENT: usize = 1 << 20;
+
 impl<R: Read> LogReader<R> {
+    /// Rows held at most while waiting for a row to show the order of numeric dates; past
+    /// them, dates are read day-first.
+    pub const MAX_WAITING: usize = 100_000;
+
     /// Start reading. Fails when a CSV header lacks a required column.
     pub fn new(reader: R) -> Result<Self, RowError> {
         let mut br = BufReader::with_capacity(1 << 16, reader);
         let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
-        let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        let first = head.iter().position(|b| !b.is_ascii_whitespace()).map(|i| (i, head[i]));
         let delimiter = sniff_delimiter(head);
-        if first == Some(b'{') {
-            return Ok(Self {
-                inner: Inner::Json { rdr: br, line: 0, buf: String::new(), keys: None },
-                naive_offset: 0,
-                naive_rows: 0,
-                actions: ActionNames::default(),
-                guessed: Vec::new(),
-            });
+        let inner = match first {
+            Some((_, b'{')) => {
+                Inner::Json { rdr: br, line: 0, lines_read: 0, buf: String::new(), keys: None, array: false }
+            }
+            Some((i, b'[')) => {
+                let lines_read = head[..i].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                br.consume(i + 1);
+                Inner::Json {
+                    rdr: br,
+                    line: lines_read,
+                    lines_read,
+                    buf: String::new(),
+                    keys: None,
+                    array: true,
+                }
+            }
+            _ => {
+                let (inner, guessed) = Self::csv(br, delimiter)?;
+                return Ok(Self::with(inner, guessed));
+            }
+        };
+        Ok(Self::with(inner, Vec::new()))
+    }
+
+    fn with(inner: Inner<R>, guessed: Vec<String>) -> Self {
+        Self {
+            inner,
+            naive_offset: 0,
+            naive_rows: 0,
+            actions: ActionNames::default(),
+            guessed,
+            order: DateOrder::Unknown,
+            order_assumed: false,
+            pending: std::collections::VecDeque::new(),
+            eof: false,
         }
+    }
+
+    fn csv(br: BufReader<R>, delimiter: u8) -> Result<(Inner<R>, Vec<String>), RowError> {
         // Fields are trimmed where they are read.
         let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(br);
         let header =
@@ -703,13 +801,7 @@ impl<R: Read> LogReader<R> {
                 });
             }
         }
-        Ok(Self {
-            inner: Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() },
-            naive_offset: 0,
-            naive_rows: 0,
-            actions: ActionNames::default(),
-            guessed,
-        })
+        Ok((Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() }, guessed))
     }
 
     /// Read times written without an offset (`2026-03-01 22:15:00`) in this one (seconds east
@@ -717,6 +809,13 @@ impl<R: Read> LogReader<R> {
     /// offset places them in absolute time.
     pub fn assume_offset(mut self, seconds: i32) -> Self {
         self.naive_offset = seconds;
+        self
+    }
+
+    /// Read numeric dates (`03/01/2026`) in this order instead of the one the log shows; a
+    /// row against it is a bad row.
+    pub fn date_order(mut self, order: DateOrder) -> Self {
+        self.order = order;
         self
     }
 
@@ -730,76 +829,253 @@ impl<R: Read> LogReader<R> {
     pub fn guessed_columns(&self) -> &[String] {
         &self.guessed
     }
+
+    /// Whether numeric dates were read day-first because no row showed their order (none had
+    /// a day above 12 before the end, or before [`LogReader::MAX_WAITING`] rows waited), for
+    /// the caller to say so.
+    pub fn date_order_assumed(&self) -> bool {
+        self.order_assumed
+    }
 }
 
 impl<R: Read> LogReader<R> {
     /// Read the next row into `ev`, reusing its strings (no allocation per row once they have
     /// grown): `None` at the end, `Some(Err)` for a bad row (then `ev` holds partial data).
+    /// Rows whose numeric date could be day or month first wait, with the rows after them,
+    /// until a row shows the order; then they come out in the order read.
     pub fn read_event(&mut self, ev: &mut Event) -> Option<Result<(), RowError>> {
-        let state = RowState {
-            naive_offset: self.naive_offset,
-            naive_rows: &mut self.naive_rows,
-            actions: &mut self.actions,
-        };
-        match &mut self.inner {
-            Inner::Csv { rdr, cols, rec } => match rdr.read_record(rec) {
-                Ok(false) => None,
-                Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line());
-                    let rec = &*rec;
-                    let get =
-                        |c: Col| -> Field<'_> { rec.get(cols[c as usize]?).map(std::borrow::Cow::Borrowed) };
-                    Some(fill_row(&get, line, ev, state))
+        loop {
+            if !self.pending.is_empty()
+                && (self.order != DateOrder::Unknown || self.eof || self.pending.len() >= Self::MAX_WAITING)
+            {
+                if self.order == DateOrder::Unknown {
+                    self.order = DateOrder::DayFirst;
+                    self.order_assumed = true;
                 }
+                let (raw, line) = self.pending.pop_front()?;
+                return Some(self.fill(Some(&raw), line, ev, false).map_err(|(e, _)| e));
+            }
+            if self.eof {
+                return None;
+            }
+            let line = match self.next_row() {
+                None => {
+                    self.eof = true;
+                    continue;
+                }
+                Some(Err(e)) => return Some(Err(e)),
+                Some(Ok(line)) => line,
+            };
+            // While rows wait, the rows after them are read only to see whether one shows the
+            // order (a bad one is told now); each is read again, in turn, when they come out.
+            let waiting = !self.pending.is_empty();
+            match self.fill(None, line, ev, waiting) {
+                Ok(()) if !waiting => return Some(Ok(())),
+                Err((e, false)) => return Some(Err(e)),
+                Ok(()) | Err((_, true)) => {
+                    let raw = match &self.inner {
+                        Inner::Csv { rec, .. } => Raw::Csv(rec.clone()),
+                        Inner::Json { buf, .. } => Raw::Json(buf.clone()),
+                    };
+                    self.pending.push_back((raw, line));
+                }
+            }
+        }
+    }
+
+    /// Read the next row's text (a CSV record, a JSON line or array element) into the reader,
+    /// returning its line.
+    fn next_row(&mut self) -> Option<Result<u64, RowError>> {
+        match &mut self.inner {
+            Inner::Csv { rdr, rec, .. } => match rdr.read_record(rec) {
+                Ok(false) => None,
+                Ok(true) => Some(Ok(rec.position().map_or(0, |p| p.line()))),
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     Some(Err(RowError { line, message: format!("bad CSV row: {e}") }))
                 }
             },
-            Inner::Json { rdr, line, buf, keys } => loop {
+            Inner::Json { rdr, line, lines_read, buf, array: false, .. } => loop {
                 buf.clear();
-                *line += 1;
+                *lines_read += 1;
+                *line = *lines_read;
                 match rdr.read_line(buf) {
                     Ok(0) => return None,
-                    Ok(_) => {}
+                    Ok(_) if buf.trim().is_empty() => continue,
+                    Ok(_) => return Some(Ok(*line)),
                     Err(e) => {
                         return Some(Err(RowError { line: *line, message: format!("read error: {e}") }))
                     }
                 }
-                if buf.trim().is_empty() {
-                    continue;
-                }
-                let v: serde_json::Value = match serde_json::from_str(buf) {
-                    Ok(v) => v,
-                    Err(e) => return Some(Err(RowError { line: *line, message: format!("bad JSON: {e}") })),
-                };
-                if keys.is_none() {
-                    if let Some(obj) = v.as_object() {
-                        let names: Vec<&String> = obj.keys().collect();
-                        let found: Vec<String> = names.iter().map(|k| header_key(k)).collect();
-                        *keys = Some(resolve_columns(&found).0.map(|p| p.map(|i| names[i].clone())));
-                    }
-                }
-                let keys = &*keys;
-                let get = |c: Col| -> Field<'_> {
-                    use std::borrow::Cow;
-                    let own = keys.as_ref().and_then(|k| k[c as usize].as_deref()).and_then(|k| v.get(k));
-                    let field = own
-                        .or_else(|| v.get(c.name()))
-                        .or_else(|| c.aliases().iter().find_map(|a| v.get(*a)))?;
-                    match field {
-                        serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
-                        serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
-                        serde_json::Value::Bool(b) => {
-                            Some(Cow::Borrowed(if *b { "allowed" } else { "denied" }))
-                        }
-                        _ => None,
-                    }
-                };
-                return Some(fill_row(&get, *line, ev, state));
             },
+            Inner::Json { rdr, line, lines_read, buf, array: true, .. } => {
+                match next_element(rdr, lines_read, buf) {
+                    Ok(None) => None,
+                    Ok(Some(start)) => {
+                        *line = start;
+                        Some(Ok(start))
+                    }
+                    Err(message) => Some(Err(RowError { line: *lines_read, message })),
+                }
+            }
         }
     }
+
+    /// Read a row's fields into `ev`: the current row, or `raw`. A `trial` read counts
+    /// nothing. The error says whether the row failed only for its date's order.
+    fn fill(
+        &mut self,
+        raw: Option<&Raw>,
+        line: u64,
+        ev: &mut Event,
+        trial: bool,
+    ) -> Result<(), (RowError, bool)> {
+        let mut ambiguous = false;
+        let mut scratch = 0;
+        let state = RowState {
+            naive_offset: self.naive_offset,
+            naive_rows: if trial { &mut scratch } else { &mut self.naive_rows },
+            actions: &mut self.actions,
+            order: &mut self.order,
+            ambiguous: &mut ambiguous,
+        };
+        let done = match (&mut self.inner, raw) {
+            (Inner::Csv { cols, rec, .. }, raw) => {
+                let rec = match raw {
+                    Some(Raw::Csv(r)) => r,
+                    _ => &*rec,
+                };
+                let get =
+                    |c: Col| -> Field<'_> { rec.get(cols[c as usize]?).map(std::borrow::Cow::Borrowed) };
+                fill_row(&get, line, ev, state)
+            }
+            (Inner::Json { buf, keys, .. }, raw) => {
+                let text = match raw {
+                    Some(Raw::Json(t)) => t.as_str(),
+                    _ => buf.as_str(),
+                };
+                fill_json(text, keys, line, ev, state)
+            }
+        };
+        done.map_err(|e| (e, ambiguous))
+    }
+}
+
+/// Read one JSON object's row into `ev`, finding its keys as [`resolve_columns`] finds a
+/// header's (from the first object).
+fn fill_json(
+    text: &str,
+    keys: &mut Option<[Option<String>; NCOL]>,
+    line: u64,
+    ev: &mut Event,
+    state: RowState<'_>,
+) -> Result<(), RowError> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| RowError { line, message: format!("bad JSON: {e}") })?;
+    if keys.is_none() {
+        if let Some(obj) = v.as_object() {
+            let names: Vec<&String> = obj.keys().collect();
+            let found: Vec<String> = names.iter().map(|k| header_key(k)).collect();
+            *keys = Some(resolve_columns(&found).0.map(|p| p.map(|i| names[i].clone())));
+        }
+    }
+    let keys = &*keys;
+    let get = |c: Col| -> Field<'_> {
+        use std::borrow::Cow;
+        let own = keys.as_ref().and_then(|k| k[c as usize].as_deref()).and_then(|k| v.get(k));
+        let field = own.or_else(|| v.get(c.name())).or_else(|| c.aliases().iter().find_map(|a| v.get(*a)))?;
+        match field {
+            serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+            serde_json::Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            serde_json::Value::Bool(b) => Some(Cow::Borrowed(if *b { "allowed" } else { "denied" })),
+            _ => None,
+        }
+    };
+    fill_row(&get, line, ev, state)
+}
+
+/// Read the next element of a JSON array (the `[` already read) into `buf`, counting lines
+/// in `lines`: `Ok(None)` after the closing `]` (or at the end of a file that lacks it), else
+/// the line the element starts on. An element is cut at the comma or bracket that ends it at
+/// its own depth, outside strings; one over [`MAX_ELEMENT`] bytes, or not UTF-8, is an error
+/// (and the next call reads on after it).
+fn next_element(rdr: &mut impl BufRead, lines: &mut u64, buf: &mut String) -> Result<Option<u64>, String> {
+    buf.clear();
+    let mut bytes: Vec<u8> = std::mem::take(buf).into_bytes();
+    let (mut depth, mut in_string, mut escaped, mut started) = (0usize, false, false, None);
+    let mut too_long = false;
+    loop {
+        let chunk = match rdr.fill_buf() {
+            Ok(c) => c,
+            Err(e) => return Err(format!("read error: {e}")),
+        };
+        if chunk.is_empty() {
+            // The end of the file: a last element without its `]` is still read.
+            if started.is_none() {
+                return Ok(None);
+            }
+            break;
+        }
+        let mut used = 0;
+        let mut end = false;
+        for &b in chunk {
+            used += 1;
+            if b == b'\n' {
+                *lines += 1;
+            }
+            if started.is_none() {
+                match b {
+                    b']' => {
+                        rdr.consume(used);
+                        // Nothing after the array is read.
+                        return Ok(None);
+                    }
+                    b',' => continue,
+                    b if b.is_ascii_whitespace() => continue,
+                    _ => started = Some(*lines),
+                }
+            }
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => depth -= 1,
+                    b',' | b']' if depth == 0 => {
+                        // The element ended before this byte; a `]` is left to end the array.
+                        if b == b']' {
+                            used -= 1;
+                        }
+                        end = true;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if bytes.len() < MAX_ELEMENT {
+                bytes.push(b);
+            } else {
+                too_long = true;
+            }
+        }
+        rdr.consume(used);
+        if end {
+            break;
+        }
+    }
+    let start = started.unwrap_or(*lines);
+    if too_long {
+        return Err(format!("a JSON array element longer than {MAX_ELEMENT} bytes"));
+    }
+    *buf = String::from_utf8(bytes).map_err(|_| "a JSON array element that is not UTF-8".to_string())?;
+    Ok(Some(start))
 }
 
 impl<R: Read> Iterator for LogReader<R> {
@@ -1262,6 +1538,103 @@ mod tests {
         assert_eq!(rows[0].as_ref().unwrap().records, 3);
         assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
         assert!(LogReader::new("a,b\n1,2\n".as_bytes()).is_err());
+    }
+
+    /// (line, officer, UTC time) of each row read, or (line, error) of each bad one.
+    fn lines_read<R: Read>(rdr: LogReader<R>) -> Vec<Result<(String, String), (u64, String)>> {
+        rdr.map(|r| match r {
+            Ok(ev) => Ok((ev.officer, crate::time::format_utc(ev.time))),
+            Err(e) => Err((e.line, e.message)),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_date_and_a_time_of_day_in_two_columns_are_one_time() {
+        let csv = "Date,Time,User,Action,Subject\n\
+                   2026-03-01,22:15:00,o1,NID verify,1234567890\n\
+                   1 Mar 2026,10:15 PM,o2,NID verify,1234567890\n\
+                   ,22:15,o3,NID verify,1234567890\n";
+        let rows = lines_read(LogReader::new(csv.as_bytes()).unwrap());
+        let at = "2026-03-01T22:15:00Z".to_string();
+        assert_eq!(rows[0], Ok(("o1".into(), at.clone())));
+        assert_eq!(rows[1], Ok(("o2".into(), at)));
+        assert_eq!(rows[2], Err((4, "bad time `22:15`".into())));
+        // A date column alone is the time; JSON keys are found the same way.
+        let csv = "Date,User,Action,Subject\n2026-03-01 22:15,o1,NID verify,1234567890\n";
+        assert_eq!(
+            lines_read(LogReader::new(csv.as_bytes()).unwrap())[0].as_ref().map(|r| r.1.as_str()),
+            Ok("2026-03-01T22:15:00Z")
+        );
+        let jl = "{\"log_date\":\"2026-03-01\",\"time\":\"22:15:00\",\"user\":\"o1\",\"action\":\"x\",\"subject\":\"1\"}\n";
+        assert_eq!(
+            lines_read(LogReader::new(jl.as_bytes()).unwrap())[0].as_ref().map(|r| r.1.as_str()),
+            Ok("2026-03-01T22:15:00Z")
+        );
+    }
+
+    #[test]
+    fn rows_with_numeric_dates_wait_for_a_row_that_shows_the_order_and_keep_theirs() {
+        let head = "time,officer,action,subject\n";
+        let log = format!(
+            "{head}01/03/2026 09:00,o1,x,1\n02/03/2026 09:00,o2,x,1\nnot a time,o3,x,1\n\
+             13/03/2026 09:00,o4,x,1\n03/04/2026 09:00,o5,x,1\n04/13/2026 09:00,o6,x,1\n"
+        );
+        let rdr = LogReader::new(log.as_bytes()).unwrap();
+        let rows = lines_read(rdr);
+        // The bad row is told as soon as it is read; the waiting ones follow in their order,
+        // day first as the fourth showed; a date against that order is a bad row.
+        assert_eq!(
+            rows,
+            [
+                Err((4, "bad time `not a time`".into())),
+                Ok(("o1".into(), "2026-03-01T09:00:00Z".into())),
+                Ok(("o2".into(), "2026-03-02T09:00:00Z".into())),
+                Ok(("o4".into(), "2026-03-13T09:00:00Z".into())),
+                Ok(("o5".into(), "2026-04-03T09:00:00Z".into())),
+                Err((7, "bad time `04/13/2026 09:00`".into())),
+            ]
+        );
+        // No row shows the order: day first, and the reader says it assumed so. Given, the
+        // order is kept.
+        let log = format!("{head}01/03/2026 09:00,o1,x,1\n02/03/2026 09:00,o2,x,1\n");
+        let mut rdr = LogReader::new(log.as_bytes()).unwrap();
+        let mut ev = Event::default();
+        assert!(matches!(rdr.read_event(&mut ev), Some(Ok(()))));
+        assert_eq!(
+            (ev.officer.as_str(), crate::time::format_utc(ev.time).as_str()),
+            ("o1", "2026-03-01T09:00:00Z")
+        );
+        assert!(rdr.date_order_assumed());
+        let rdr = LogReader::new(log.as_bytes()).unwrap().date_order(DateOrder::MonthFirst);
+        let rows = lines_read(rdr);
+        assert_eq!(rows[1], Ok(("o2".into(), "2026-02-03T09:00:00Z".into())));
+    }
+
+    #[test]
+    fn a_json_array_of_rows_is_read_element_by_element_with_lines() {
+        let text = "\n [\n  {\"time\": \"2026-03-01T22:15:00Z\", \"officer\": \"o1\", \"action\": \"x\", \"subject\": \"1\",\n   \"note\": \"a ] and a } and \\\" , in a string\", \"tags\": [1, [2]]},\n\
+                    {\"time\": \"bad\", \"officer\": \"o2\", \"action\": \"x\", \"subject\": \"1\"},\n\
+                    {\"time\": 1772403300, \"officer\": \"o3\", \"action\": \"x\", \"subject\": \"1\"}\n]\n";
+        let rows = lines_read(LogReader::new(text.as_bytes()).unwrap());
+        assert_eq!(
+            rows,
+            [
+                Ok(("o1".into(), "2026-03-01T22:15:00Z".into())),
+                Err((5, "bad time `bad`".into())),
+                Ok(("o3".into(), "2026-03-01T22:15:00Z".into())),
+            ]
+        );
+        // An empty array; one without its closing bracket; a broken element among good ones.
+        assert!(lines_read(LogReader::new(" [ ] ".as_bytes()).unwrap()).is_empty());
+        let cut = "[{\"time\": 1772403300, \"officer\": \"o1\", \"action\": \"x\", \"subject\": \"1\"}";
+        assert_eq!(lines_read(LogReader::new(cut.as_bytes()).unwrap()).len(), 1);
+        let broken = "[{\"time\": 1772403300, \"officer\": \"o1\", \"action\": \"x\", \"subject\": \"1\"},\n{\"time\": },\n\
+                      {\"time\": 1772403300, \"officer\": \"o2\", \"action\": \"x\", \"subject\": \"1\"}]";
+        let rows = lines_read(LogReader::new(broken.as_bytes()).unwrap());
+        assert_eq!(rows.len(), 3);
+        assert!(matches!(&rows[1], Err((2, m)) if m.starts_with("bad JSON")), "{rows:?}");
+        assert_eq!(rows[2].as_ref().map(|r| r.0.as_str()), Ok("o2"));
     }
 
     #[test]

@@ -69,13 +69,129 @@ pub fn parse_time(s: &str) -> Option<Stamp> {
 /// them: also a date and time without an offset (`2026-03-01 22:15:00`), read in
 /// `naive_offset` (seconds east of UTC); an offset without a colon (`+0600`, `+06`); and Unix
 /// time in milliseconds or microseconds (told apart by size: seconds reach 10^11 only in the
-/// year 5138), whose hours of day are read in `naive_offset` too (the instant is the same).
-/// Returns the time and whether it was written without an offset (Unix time always is).
+/// year 5138), whose hours of day are read in `naive_offset` too (the instant is the same), as
+/// are those of a time written in UTC (`Z`, `UTC`, `GMT`: systems that log in UTC state the
+/// instant, not the agency's hours; an explicit `+00:00` is taken as the zone worked in).
+/// Returns the time and whether the log left its local hours unstated (no offset, `Z` or
+/// Unix time).
 pub fn parse_log_time(s: &str, naive_offset: i32) -> Option<(Stamp, bool)> {
-    parse(s, Some(naive_offset))
-        .or_else(|| parse(&spreadsheet_form(s)?, Some(naive_offset)))
-        .or_else(|| parse(&basic_form(s)?, Some(naive_offset)))
-        .or_else(|| parse(&named_month_form(s)?, Some(naive_offset)))
+    match parse_log_time_in(s, naive_offset, &mut DateOrder::Unknown) {
+        LogTime::At(t, naive) => Some((t, naive)),
+        LogTime::Ambiguous | LogTime::Bad => None,
+    }
+}
+
+/// Which of the first two numbers of a date written with numbers only, before a four-digit
+/// year (`03/01/2026`), is the day: the third of January in one country, the first of March in
+/// another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// Not known yet: a date whose first two numbers are both 12 or less cannot be read.
+    #[default]
+    Unknown,
+    /// `30/03/2026`.
+    DayFirst,
+    /// `03/30/2026`.
+    MonthFirst,
+}
+
+/// A time read by [`parse_log_time_in`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTime {
+    /// The time, and whether the log left its local hours unstated.
+    At(Stamp, bool),
+    /// A date written with numbers only whose order no row has shown yet (`03/01/2026`).
+    Ambiguous,
+    /// Not a time, or a date against the order the log has shown.
+    Bad,
+}
+
+/// [`parse_log_time`], and a date written with numbers only, day or month first before a
+/// four-digit year (`30/03/2026 22:15`, `3.30.2026 10:15:00 PM`, `30-03-2026T22:15:00+06:00`).
+/// A date whose day is above 12 shows the order, which `order` keeps once it is known (given,
+/// or shown by an earlier row); a later date against it is [`LogTime::Bad`]. While the order
+/// is unknown, a date whose first two numbers are both 12 or less is [`LogTime::Ambiguous`]:
+/// nothing is guessed here.
+pub fn parse_log_time_in(s: &str, naive_offset: i32, order: &mut DateOrder) -> LogTime {
+    let lenient = Some(naive_offset);
+    let found = parse(s, lenient)
+        .or_else(|| parse(&spreadsheet_form(s)?, lenient))
+        .or_else(|| parse(&basic_form(s)?, lenient))
+        .or_else(|| parse(&named_month_form(s)?, lenient));
+    if let Some((t, naive)) = found {
+        return LogTime::At(t, naive);
+    }
+    let Some(date) = numeric_date(s) else {
+        return LogTime::Bad;
+    };
+    let shown = match (date.first > 12, date.second > 12) {
+        (true, false) => Some(DateOrder::DayFirst),
+        (false, true) => Some(DateOrder::MonthFirst),
+        (true, true) => return LogTime::Bad,
+        (false, false) => None,
+    };
+    let known = match (shown, *order) {
+        (Some(o), DateOrder::Unknown) => o,
+        (Some(o), k) if o != k => return LogTime::Bad,
+        (Some(o), _) => o,
+        (None, DateOrder::Unknown) => return LogTime::Ambiguous,
+        (None, k) => k,
+    };
+    let (day, month) = match known {
+        DateOrder::MonthFirst => (date.second, date.first),
+        _ => (date.first, date.second),
+    };
+    const MON: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let Some(name) = month.checked_sub(1).and_then(|m| MON.get(m as usize)) else {
+        return LogTime::Bad;
+    };
+    let named = format!("{day} {name} {} {}", date.year, date.rest);
+    match named_month_form(&named).and_then(|f| parse(&f, lenient)) {
+        Some((t, naive)) => {
+            *order = known;
+            LogTime::At(t, naive)
+        }
+        None => LogTime::Bad,
+    }
+}
+
+/// The parts of a date written with numbers only before a four-digit year.
+struct NumericDate<'a> {
+    first: u32,
+    second: u32,
+    year: u32,
+    /// What follows the date (the time, and perhaps `AM`/`PM` and a zone).
+    rest: &'a str,
+}
+
+/// `30/03/2026 …`, `3.30.2026 …`, `30-03-2026T…`: one or two digits, the same separator
+/// (`/`, `.` or `-`) twice, four digits, then the time after a space, `T` or `:`.
+fn numeric_date(s: &str) -> Option<NumericDate<'_>> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let digits =
+        |from: usize| b.get(from..).map_or(0, |t| t.iter().take_while(|c| c.is_ascii_digit()).count());
+    let i = digits(0);
+    let sep = *b.get(i)?;
+    if !(1..=2).contains(&i) || !matches!(sep, b'/' | b'.' | b'-') {
+        return None;
+    }
+    let j = digits(i + 1);
+    if !(1..=2).contains(&j) || b.get(i + 1 + j) != Some(&sep) || digits(i + 2 + j) != 4 {
+        return None;
+    }
+    let y = i + 2 + j;
+    let rest = match b.get(y + 4) {
+        Some(b' ' | b'T' | b't' | b':') => &s[y + 5..],
+        _ => return None, // a date alone says no hour
+    };
+    Some(NumericDate {
+        first: num(&s[..i])?,
+        second: num(&s[i + 1..i + 1 + j])?,
+        year: num(&s[y..y + 4])?,
+        rest: rest.trim_start(),
+    })
 }
 
 /// ISO 8601's basic form (`20260301T221500Z`, `20260301T221500+0600`) in the extended form
@@ -198,8 +314,7 @@ fn named_month_form(s: &str) -> Option<String> {
 
 /// A year-first date and time as spreadsheets and databases also write them, in the form
 /// [`parse`] reads: `/` or `.` between the parts of the date (`2026/03/01`), and a time
-/// without seconds (`22:15`). Day- or month-first dates are not read: `03/01/2026` is the
-/// third of January in one country and the first of March in another.
+/// without seconds (`22:15`). Day- or month-first dates are [`parse_log_time_in`]'s.
 fn spreadsheet_form(s: &str) -> Option<String> {
     let s = s.trim();
     let b = s.as_bytes();
@@ -273,8 +388,14 @@ fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
             tail = "Z";
         }
     }
+    // A time in UTC (`Z`) states its instant but not the agency's hours: leniently, like Unix
+    // time, its hours of day are those of the offset assumed for the log.
+    let mut hours_in = None;
     let (offset, naive): (i32, bool) = match tail {
-        "Z" | "z" => (0, false),
+        "Z" | "z" => {
+            hours_in = lenient;
+            (0, lenient.is_some())
+        }
         "" => (lenient?, true),
         t if signed(t)
             && (t.len() == 6 && t.as_bytes()[3] == b':' || lenient.is_some() && matches!(t.len(), 3 | 5)) =>
@@ -295,7 +416,7 @@ fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
     };
     let days = days_from_civil(i64::from(y), mo, d);
     let local = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
-    Some((Stamp { unix: local - i64::from(offset), offset }, naive))
+    Some((Stamp { unix: local - i64::from(offset), offset: hours_in.unwrap_or(offset) }, naive))
 }
 
 /// Format Unix seconds as RFC 3339 in UTC (`…Z`).
@@ -323,6 +444,42 @@ mod tests {
         }
         // Strictly (the API's times), no spreadsheet forms.
         assert!(parse_time("2026/03/01 22:15:00Z").is_none());
+    }
+
+    #[test]
+    fn numeric_dates_are_read_in_the_order_the_log_shows_and_never_guessed() {
+        let utc = |s: &str, order: &mut DateOrder| match parse_log_time_in(s, 0, order) {
+            LogTime::At(t, _) => Some(format_utc(t.unix)),
+            _ => None,
+        };
+        // Unknown order: a day above 12 shows it, and it is kept.
+        let mut order = DateOrder::Unknown;
+        assert_eq!(parse_log_time_in("01/03/2026 22:15:00", 0, &mut order), LogTime::Ambiguous);
+        assert_eq!(order, DateOrder::Unknown);
+        assert_eq!(utc("30/03/2026 22:15", &mut order).as_deref(), Some("2026-03-30T22:15:00Z"));
+        assert_eq!(order, DateOrder::DayFirst);
+        assert_eq!(utc("01/03/2026 22:15:00", &mut order).as_deref(), Some("2026-03-01T22:15:00Z"));
+        assert_eq!(utc("1.3.2026 10:15:30 PM", &mut order).as_deref(), Some("2026-03-01T22:15:30Z"));
+        assert_eq!(utc("01-03-2026T22:15:00+06:00", &mut order).as_deref(), Some("2026-03-01T16:15:00Z"));
+        // A later date against the order is bad, not read the other way.
+        assert_eq!(parse_log_time_in("03/30/2026 22:15", 0, &mut order), LogTime::Bad);
+        // Month first, shown or given.
+        let mut order = DateOrder::Unknown;
+        assert_eq!(utc("03/30/2026 10:15:00 PM", &mut order).as_deref(), Some("2026-03-30T22:15:00Z"));
+        assert_eq!(order, DateOrder::MonthFirst);
+        let mut given = DateOrder::MonthFirst;
+        assert_eq!(utc("09/06/2026 08:02:30 AM", &mut given).as_deref(), Some("2026-09-06T08:02:30Z"));
+        for bad in [
+            "31/13/2026 10:00",
+            "00/03/2026 10:00",
+            "1/3/26 10:00",
+            "01/03/2026",
+            "01/03-2026 10:00",
+            "001/03/2026 10:00",
+        ] {
+            let mut order = DateOrder::DayFirst;
+            assert_eq!(parse_log_time_in(bad, 0, &mut order), LogTime::Bad, "{bad}");
+        }
     }
 
     #[test]
@@ -410,6 +567,15 @@ mod tests {
             assert_eq!(parse_log_time(s, six), Some((t, true)), "{s}");
             assert_eq!(parse_log_time(s, 0).map(|(x, _)| (x.unix, x.offset)), Some((t.unix, 0)), "{s}");
         }
+        // A time in UTC states the instant, not the agency's hours: they are the zone
+        // assumed, as for Unix time; an explicit offset, even `+00:00`, is the zone worked in.
+        for s in ["2026-03-01T16:15:00Z", "2026-03-01 16:15:00 UTC", "1 Mar 2026 16:15 GMT"] {
+            assert_eq!(parse_log_time(s, six), Some((t, true)), "{s}");
+            assert_eq!(parse_log_time(s, six).map(|(x, _)| x.local_hour()), Some(22), "{s}");
+        }
+        let zero = parse_log_time("2026-03-01T16:15:00+00:00", six);
+        assert_eq!(zero.map(|(x, naive)| (x.unix, x.local_hour(), naive)), Some((t.unix, 16, false)));
+        assert_eq!(parse_time("2026-03-01T16:15:00Z").map(|x| x.local_hour()), Some(16));
         for bad in
             ["2026-03-01T22:15:00+6", "2026-03-01T22:15:00+06:0", "2026-03-01T22:15:00 EST", "2026-03-01"]
         {

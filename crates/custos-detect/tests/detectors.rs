@@ -432,6 +432,66 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_json_arrays_never_panic(s in "[ \n]?\\[[ -~\n{}\\[\\],\"\\\\]{0,300}") {
+        if let Ok(rdr) = LogReader::new(s.as_bytes()) {
+            let mut e = Engine::new(Config::default());
+            for row in rdr.flatten() {
+                e.push(&row);
+            }
+            let _ = e.report();
+        }
+    }
+
+    #[test]
+    fn rows_as_json_lines_and_as_one_json_array_read_the_same(
+        rows in proptest::collection::vec((0i64..2_000_000_000, "[a-z]{1,6}", "[0-9]{10}", "[ -~]{0,12}"), 0..12),
+        pretty in any::<bool>(),
+    ) {
+        let objs: Vec<String> = rows
+            .iter()
+            .map(|(t, o, s, note)| {
+                serde_json::json!({"time": t, "officer": o, "action": "NID verify", "subject": s, "note": note})
+                    .to_string()
+            })
+            .collect();
+        let lines = objs.join("\n");
+        let array = if pretty { format!("[\n  {}\n]\n", objs.join(",\n  ")) } else { format!("[{}]", objs.join(",")) };
+        let read = |text: &str| -> Vec<(i64, String, String)> {
+            LogReader::new(text.as_bytes())
+                .map(|r| r.flatten().map(|e| (e.time, e.officer, e.subject)).collect())
+                .unwrap_or_default()
+        };
+        let want: Vec<(i64, String, String)> = rows.iter().map(|(t, o, s, _)| (*t, o.clone(), s.clone())).collect();
+        prop_assert_eq!(read(&array), want.clone());
+        prop_assert_eq!(read(&lines), want);
+    }
+
+    #[test]
+    fn numeric_dates_in_either_order_are_the_same_instant(
+        y in 1990i64..2100, m in 1u32..=12, d in 13u32..=28, h in 0u32..24, mi in 0u32..60,
+    ) {
+        let iso = format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:00Z");
+        let want = custos_detect::time::parse_time(&iso).map(|t| t.unix);
+        let mut order = custos_detect::time::DateOrder::Unknown;
+        for s in [format!("{d}/{m}/{y} {h:02}:{mi:02}"), format!("{d:02}.{m:02}.{y} {h}:{mi:02}:00")] {
+            let got = match custos_detect::time::parse_log_time_in(&s, 0, &mut order) {
+                custos_detect::time::LogTime::At(t, _) => Some(t.unix),
+                _ => None,
+            };
+            prop_assert_eq!(got, want, "{}", s);
+        }
+        prop_assert_eq!(order, custos_detect::time::DateOrder::DayFirst);
+        let mut order = custos_detect::time::DateOrder::Unknown;
+        let us = format!("{m:02}/{d:02}/{y} {:02}:{mi:02} {}", (h + 11) % 12 + 1, if h < 12 { "AM" } else { "PM" });
+        let got = match custos_detect::time::parse_log_time_in(&us, 0, &mut order) {
+            custos_detect::time::LogTime::At(t, _) => Some(t.unix),
+            _ => None,
+        };
+        prop_assert_eq!(got, want, "{}", us);
+        prop_assert_eq!(order, custos_detect::time::DateOrder::MonthFirst);
+    }
+
+    #[test]
     fn arbitrary_headers_and_labelled_subjects_never_panic(
         header in "([A-Za-z_ .#\\-]{0,16},){0,9}[A-Za-z_ ]{0,16}",
         rows in "([ -~]{0,20}(NID|tel|ID#|nid=|msisdn:)[ :=#+\\-]{0,2}[0-9 +\\-]{0,18},?){0,6}\n{0,3}"

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use custos_detect::input::{read_cases, read_watch, LogReader, SideFile};
+use custos_detect::time::DateOrder;
 use custos_detect::{Config, Engine, Event, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,11 +38,17 @@ pub struct AnalyzeArgs {
     /// skipping it.
     #[arg(long)]
     pub strict: bool,
-    /// UTC offset of times the log writes without one (`2026-03-01 22:15:00`, or Unix time),
-    /// e.g. `+06:00`; UTC if not given (a time without one keeps the hours written; a Unix
-    /// time keeps its instant and takes this zone's hours of day).
+    /// UTC offset of the zone the agency works in, for times the log writes without one
+    /// (`2026-03-01 22:15:00`), in UTC (`…Z`) or as Unix time, e.g. `+06:00`; UTC if not given
+    /// (a time without an offset keeps the hours written; a time in UTC or Unix time keeps its
+    /// instant and takes this zone's hours of day).
     #[arg(long, value_parser = parse_offset, allow_hyphen_values = true)]
     pub assume_offset: Option<i32>,
+    /// Which comes first in dates written with numbers only (`03/01/2026`); without it, the
+    /// first row whose day is above 12 shows it (rows before it wait), and where none does,
+    /// dates are read day-first and a note says so.
+    #[arg(long, value_enum)]
+    pub date_order: Option<DateOrderArg>,
     /// Only parse the log (a baseline for benchmarks).
     #[arg(long, hide = true)]
     pub parse_only: bool,
@@ -49,6 +56,15 @@ pub struct AnalyzeArgs {
     /// sorted runs in the temporary directory).
     #[arg(long, hide = true, default_value_t = 1 << 19, value_parser = clap::value_parser!(u64).range(1..))]
     pub sort_run_rows: u64,
+}
+
+/// Which comes first in a numeric date.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DateOrderArg {
+    /// `30/03/2026`.
+    DayFirst,
+    /// `03/30/2026`.
+    MonthFirst,
 }
 
 /// A UTC offset as `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH` or `Z`/`UTC`, in seconds east of UTC.
@@ -151,7 +167,12 @@ fn second_input(a: &AnalyzeArgs, spooled: Option<Spooled>) -> anyhow::Result<Inp
 fn log_reader(a: &AnalyzeArgs, input: Input) -> anyhow::Result<LogReader<Input>> {
     Ok(LogReader::new(input)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?
-        .assume_offset(a.assume_offset.unwrap_or(0)))
+        .assume_offset(a.assume_offset.unwrap_or(0))
+        .date_order(match a.date_order {
+            None => DateOrder::Unknown,
+            Some(DateOrderArg::DayFirst) => DateOrder::DayFirst,
+            Some(DateOrderArg::MonthFirst) => DateOrder::MonthFirst,
+        }))
 }
 
 pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
@@ -195,7 +216,7 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
             n += 1;
         }
         if (n > 0 && tx.send((batch, n)).is_err()) || done {
-            return reader.naive_rows();
+            return (reader.naive_rows(), reader.date_order_assumed());
         }
     });
     let (mut rows, mut bad) = (0u64, 0u64);
@@ -234,7 +255,7 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     }
     // (On a break the parser finds the channel closed and stops.)
     drop(rx);
-    let Ok(mut naive) = parser.join() else {
+    let Ok((mut naive, mut assumed)) = parser.join() else {
         bail!("{}: the parser thread failed", a.log.display());
     };
     // A log that is not in time order (sorted by officer, say) would be read as every officer's
@@ -275,10 +296,17 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         }
         rows = sorter.finish(|ev| engine.push(ev))?;
         naive = reader.naive_rows();
+        assumed = reader.date_order_assumed();
     }
     if naive > 0 && a.assume_offset.is_none() {
         eprintln!(
-            "{}: {naive} rows give their time without a UTC offset (or as Unix time): their hours of day are read as UTC; give --assume-offset +HH:MM for the zone the agency works in",
+            "{}: {naive} rows give their time without a UTC offset, in UTC (`Z`) or as Unix time: their hours of day are read as UTC; give --assume-offset +HH:MM for the zone the agency works in",
+            a.log.display()
+        );
+    }
+    if assumed {
+        eprintln!(
+            "{}: dates such as 03/01/2026 were read day first, as no row's day was above 12 to show the order; give --date-order month-first if they are month first",
             a.log.display()
         );
     }

@@ -202,6 +202,49 @@ fn times_without_an_offset_are_read_in_the_zone_given() {
 }
 
 #[test]
+fn numeric_dates_are_read_in_the_order_given_or_shown_and_an_assumed_one_is_said() {
+    // Day- or month-first dates in a spreadsheet's separate date and time columns.
+    let d = tempfile::tempdir().unwrap();
+    let write = |name: &str, rows: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, format!("Date,Time,User,Action,Subject,Result\n{rows}")).unwrap();
+        p
+    };
+    let watch = d.path().join("watch.csv");
+    std::fs::write(&watch, "subject,label\n1234567890,honeytoken\n").unwrap();
+    let alert_time = |log: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["--watch", watch.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = analyze(log, &args);
+        let v = json_of(&out);
+        assert_eq!(v["alerts"][0]["detector"], "honeytoken", "{v}");
+        (
+            v["alerts"][0]["time"].as_str().unwrap().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // No row's day is above 12: read day first, with a note; month first when told so.
+    let unclear = write(
+        "unclear.csv",
+        "01/03/2026,09:00,o1,NID verify,1111111111,ok\n02/03/2026,22:15,o1,NID verify,1234567890,ok\n",
+    );
+    let (t, note) = alert_time(&unclear, &[]);
+    assert_eq!(t, "2026-03-02T22:15:00Z");
+    assert!(note.contains("read day first, as no row's day was above 12"), "{note}");
+    let (t, note) = alert_time(&unclear, &["--date-order", "month-first"]);
+    assert_eq!(t, "2026-02-03T22:15:00Z");
+    assert!(!note.contains("day first"), "{note}");
+    // A later row shows the order: month first, no note.
+    let shown = write(
+        "shown.csv",
+        "03/01/2026,09:00,o1,NID verify,1111111111,ok\n03/02/2026,10:15 PM,o1,NID verify,1234567890,ok\n03/30/2026,09:00,o1,NID verify,1111111111,ok\n",
+    );
+    let (t, note) = alert_time(&shown, &[]);
+    assert_eq!(t, "2026-03-02T22:15:00Z");
+    assert!(!note.contains("day first"), "{note}");
+}
+
+#[test]
 fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     // An export sorted by officer would otherwise be read as every officer's late rows in one
     // day. It gives the same officers and scores as the same rows in time order.
