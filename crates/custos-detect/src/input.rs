@@ -70,7 +70,26 @@ impl Action {
         let words = words_of(s);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let any = |f: &dyn Fn(&str) -> bool| words.iter().any(|w| f(w));
-        if any(&|w| w.starts_with("cdr") || w == "call" || w == "calls" || w.starts_with("calldetail")) {
+        // A phone's records or history are its calls; the phone alone is its subscriber.
+        let phone = any(&|w| matches!(w, "phone" | "mobile" | "telephone"));
+        let history = any(&|w| matches!(w, "record" | "records" | "history" | "log" | "logs"));
+        if any(&|w| {
+            w.starts_with("cdr")
+                || w.starts_with("calldetail")
+                || matches!(
+                    w,
+                    "call"
+                        | "calls"
+                        | "sms"
+                        | "mms"
+                        | "ipdr"
+                        | "xdr"
+                        | "traffic"
+                        | "communication"
+                        | "communications"
+                )
+        }) || phone && history
+        {
             return Some(Action::CdrQuery);
         }
         if any(&|w| {
@@ -78,11 +97,30 @@ impl Action {
         }) {
             return Some(Action::LocationQuery);
         }
-        if any(&|w| w.starts_with("subscri") || matches!(w, "msisdn" | "sim" | "imsi" | "imei")) {
+        if phone
+            || any(&|w| {
+                w.starts_with("subscri")
+                    || matches!(w, "msisdn" | "sim" | "imsi" | "imei" | "owner" | "ownership" | "kyc")
+            })
+        {
             return Some(Action::SubscriberLookup);
         }
         if any(&|w| {
-            matches!(w, "nid" | "id" | "identity" | "citizen" | "person" | "national" | "nic" | "passport")
+            matches!(
+                w,
+                "nid"
+                    | "id"
+                    | "identity"
+                    | "citizen"
+                    | "person"
+                    | "national"
+                    | "nic"
+                    | "passport"
+                    | "voter"
+                    | "biometric"
+                    | "fingerprint"
+                    | "demographic"
+            )
         }) {
             return Some(Action::IdentityLookup);
         }
@@ -186,8 +224,15 @@ fn outcome(s: &str) -> Option<bool> {
 /// `not allowed` and `unsuccessful` are refusals), then a word of success or of an answer
 /// (`not found` answered the request); anything else is not read.
 fn outcome_by_words(s: &str) -> Option<bool> {
-    const REFUSED: [&str; 24] = [
+    const REFUSED: [&str; 31] = [
         "bad request",
+        "declin",
+        "abort",
+        "cancel",
+        "insufficient",
+        "locked",
+        "suspend",
+        "disabled",
         "unavailable",
         "deni",
         "deny",
@@ -212,9 +257,10 @@ fn outcome_by_words(s: &str) -> Option<bool> {
         "prohibit",
         "violat",
     ];
-    const SERVED: [&str; 18] = [
+    const SERVED: [&str; 23] = [
         "allow", "grant", "success", "permit", "approv", "found", "match", "complete", "served", "record",
-        "result", "data", "hit", "empty", "none", "done", "process", "return",
+        "result", "data", "hit", "empty", "none", "done", "process", "return", "deliver", "retriev", "fetch",
+        "partial", "execut",
     ];
     let t = outcome_text(s);
     if REFUSED.iter().any(|w| t.contains(w)) {
@@ -1361,6 +1407,12 @@ mod tests {
             ("Completed", Some(true)),
             ("OK (cached)", Some(true)),
             ("Bad Request", Some(false)),
+            ("DECLINED", Some(false)),
+            ("Cancelled by supervisor", Some(false)),
+            ("ACCOUNT_LOCKED", Some(false)),
+            ("Delivered", Some(true)),
+            ("PARTIAL_RESULT", Some(true)),
+            ("Executed", Some(true)),
             ("token", None),
             ("pending", None),
             ("999", None),
@@ -1504,6 +1556,17 @@ mod tests {
             ("citizenProfile", Action::IdentityLookup),
             ("name search", Action::NameSearch),
             ("searchByName", Action::NameSearch),
+            ("SMS_LOG_REQUEST", Action::CdrQuery),
+            ("IPDR", Action::CdrQuery),
+            ("Traffic Data", Action::CdrQuery),
+            ("Phone Records", Action::CdrQuery),
+            ("mobileHistory", Action::CdrQuery),
+            ("Tower Dump", Action::LocationQuery),
+            ("Phone Owner", Action::SubscriberLookup),
+            ("Number Ownership", Action::SubscriberLookup),
+            ("KYC check", Action::SubscriberLookup),
+            ("Voter Info", Action::IdentityLookup),
+            ("biometricMatch", Action::IdentityLookup),
         ] {
             assert_eq!(Action::parse(name), want, "{name}");
         }
