@@ -750,7 +750,13 @@ enum Raw {
 
 enum Inner<R: Read> {
     /// `cols[c]`: the position of column `c` in a row, if the header has it.
-    Csv { rdr: Box<csv::Reader<BufReader<R>>>, cols: [Option<usize>; NCOL], rec: csv::StringRecord },
+    /// `skipped`: lines above the header (see [`header_start`]).
+    Csv {
+        rdr: Box<csv::Reader<BufReader<R>>>,
+        cols: [Option<usize>; NCOL],
+        rec: csv::StringRecord,
+        skipped: u64,
+    },
     Json {
         rdr: BufReader<R>,
         /// The line the current row starts on.
@@ -781,7 +787,8 @@ impl<R: Read> LogReader<R> {
         let mut br = BufReader::with_capacity(1 << 16, reader);
         let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
         let first = head.iter().position(|b| !b.is_ascii_whitespace()).map(|i| (i, head[i]));
-        let delimiter = sniff_delimiter(head);
+        let (skip, skipped_lines) = header_start(head);
+        let delimiter = sniff_delimiter(&head[skip..]);
         let inner = match first {
             Some((_, b'{')) => {
                 Inner::Json { rdr: br, line: 0, lines_read: 0, buf: String::new(), keys: None, array: false }
@@ -799,7 +806,8 @@ impl<R: Read> LogReader<R> {
                 }
             }
             _ => {
-                let (inner, guessed) = Self::csv(br, delimiter)?;
+                br.consume(skip);
+                let (inner, guessed) = Self::csv(br, delimiter, skipped_lines)?;
                 return Ok(Self::with(inner, guessed));
             }
         };
@@ -820,11 +828,12 @@ impl<R: Read> LogReader<R> {
         }
     }
 
-    fn csv(br: BufReader<R>, delimiter: u8) -> Result<(Inner<R>, Vec<String>), RowError> {
+    fn csv(br: BufReader<R>, delimiter: u8, skipped: u64) -> Result<(Inner<R>, Vec<String>), RowError> {
         // Fields are trimmed where they are read.
         let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(br);
-        let header =
-            rdr.headers().map_err(|e| RowError { line: 1, message: format!("bad CSV header: {e}") })?;
+        let header = rdr
+            .headers()
+            .map_err(|e| RowError { line: 1 + skipped, message: format!("bad CSV header: {e}") })?;
         let names: Vec<String> = header.iter().map(header_key).collect();
         let (cols, guessed) = resolve_columns(&names);
         let guessed: Vec<String> = Col::ALL
@@ -835,10 +844,10 @@ impl<R: Read> LogReader<R> {
                 g.then(|| format!("`{}` from `{}`", c.name(), clip(h)))
             })
             .collect();
-        for need in [Col::Time, Col::Officer, Col::Action, Col::Subject] {
+        for need in REQUIRED {
             if cols[need as usize].is_none() {
                 return Err(RowError {
-                    line: 1,
+                    line: 1 + skipped,
                     message: format!(
                         "CSV header lacks the `{}` column (nor has it one of: {})",
                         need.name(),
@@ -847,7 +856,7 @@ impl<R: Read> LogReader<R> {
                 });
             }
         }
-        Ok((Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new() }, guessed))
+        Ok((Inner::Csv { rdr: Box::new(rdr), cols, rec: csv::StringRecord::new(), skipped }, guessed))
     }
 
     /// Read times written without an offset (`2026-03-01 22:15:00`) in this one (seconds east
@@ -933,11 +942,11 @@ impl<R: Read> LogReader<R> {
     /// returning its line.
     fn next_row(&mut self) -> Option<Result<u64, RowError>> {
         match &mut self.inner {
-            Inner::Csv { rdr, rec, .. } => match rdr.read_record(rec) {
+            Inner::Csv { rdr, rec, skipped, .. } => match rdr.read_record(rec) {
                 Ok(false) => None,
-                Ok(true) => Some(Ok(rec.position().map_or(0, |p| p.line()))),
+                Ok(true) => Some(Ok(rec.position().map_or(0, |p| p.line()) + *skipped)),
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
+                    let line = e.position().map_or(0, |p| p.line()) + *skipped;
                     Some(Err(RowError { line, message: format!("bad CSV row: {e}") }))
                 }
             },
@@ -1152,6 +1161,39 @@ pub enum WatchLabel {
     /// A sensitive person (politician, journalist, officer).
     Vip,
 }
+
+/// Lines a report or a spreadsheet writes above a CSV header (a title, `sep=;`, a blank line)
+/// are looked through this far for it.
+const PREAMBLE_LINES: usize = 20;
+
+/// Where a CSV header starts in the file's first bytes: the first of the first
+/// [`PREAMBLE_LINES`] whole lines whose names find the columns every row needs, or else the
+/// first line (whose error then says what it lacks). Returns the bytes and lines before it.
+fn header_start(head: &[u8]) -> (usize, u64) {
+    let mut at = 0;
+    for (i, line) in head.split_inclusive(|&b| b == b'\n').take(PREAMBLE_LINES).enumerate() {
+        if !line.ends_with(b"\n") {
+            break; // not whole in these bytes
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(sniff_delimiter(line))
+            .from_reader(line);
+        if let Some(Ok(rec)) = rdr.records().next() {
+            let names: Vec<String> = rec.iter().map(header_key).collect();
+            let cols = resolve_columns(&names).0;
+            if REQUIRED.iter().all(|c| cols[*c as usize].is_some()) {
+                return (at, i as u64);
+            }
+        }
+        at += line.len();
+    }
+    (0, 0)
+}
+
+/// The columns without which a row is not an access.
+const REQUIRED: [Col; 4] = [Col::Time, Col::Officer, Col::Action, Col::Subject];
 
 /// The field separator of a delimited file, from its header line: a comma unless the header
 /// holds more tabs, semicolons (spreadsheets in locales whose decimal mark is a comma) or
@@ -1634,6 +1676,22 @@ mod tests {
             lines_read(LogReader::new(jl.as_bytes()).unwrap())[0].as_ref().map(|r| r.1.as_str()),
             Ok("2026-03-01T22:15:00Z")
         );
+    }
+
+    #[test]
+    fn lines_a_report_writes_above_its_header_are_passed_over_and_counted() {
+        let csv = "Access log export, generated 2026-03-02 by the portal\nsep=;\n\n\
+                   time;officer;action;subject\n\
+                   2026-03-01T22:15:00Z;o1;NID verify;1234567890\n\
+                   yesterday;o2;NID verify;1234567890\n";
+        let rows = lines_read(LogReader::new(csv.as_bytes()).unwrap());
+        assert_eq!(
+            rows,
+            [Ok(("o1".into(), "2026-03-01T22:15:00Z".into())), Err((6, "bad time `yesterday`".into()))]
+        );
+        // Without a header among the first lines, the first line's error says what it lacks.
+        let err = LogReader::new("Access log export\n1,2\n".as_bytes()).err().map(|e| (e.line, e.message));
+        assert!(matches!(&err, Some((1, m)) if m.contains("lacks the `time` column")), "{err:?}");
     }
 
     #[test]
