@@ -1810,8 +1810,17 @@ impl Engine {
             o.traffic_ever = true;
             if o.active_days >= 10 && unexplained_pull {
                 o.rec.first_traffic_unexpl = true;
+                // Say what the log showed: where it says nothing of cases (no case links, no
+                // case cited so far) the query's case is unknown, not absent.
+                let why = if self.has_cases {
+                    "on a subject of no case of theirs, citing none of their cases"
+                } else if self.cases_cited {
+                    "citing no case"
+                } else {
+                    "(the log says nothing of cases)"
+                };
                 let detail = format!(
-                    "first call-record/location query after {} active days without any, on a subject of no case of theirs, citing none of their cases",
+                    "first call-record/location query after {} active days without any, {why}",
                     o.active_days
                 );
                 self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);

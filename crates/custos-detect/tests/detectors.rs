@@ -845,6 +845,21 @@ fn a_first_call_record_pull_is_out_of_place_only_where_nothing_explains_it() {
     let first_time = |r: &custos_detect::Report| r.alerts.iter().any(|a| a.detector == "first_time_traffic");
     assert!(!first_time(&unlinked("C-ANY")));
     assert!(first_time(&unlinked("")));
+    // The alert says what the log showed: a case cited elsewhere but not here, or a log that
+    // says nothing of cases at all (its query's case unknown, not absent).
+    let detail = |r: &custos_detect::Report| {
+        r.alerts
+            .iter()
+            .find(|a| a.detector == "first_time_traffic")
+            .map(|a| a.detail.clone())
+            .unwrap_or_default()
+    };
+    assert!(detail(&unlinked("")).ends_with("citing no case"), "{}", detail(&unlinked("")));
+    let (mut evs, _) = background(22, 10);
+    evs.iter_mut().for_each(|e| e.case.clear());
+    evs.push(ev(T0 + 20 * DAY + 15 * 3600, "o3", "U", Action::CdrQuery, "8801712345678", ""));
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(detail(&r).ends_with("(the log says nothing of cases)"), "{}", detail(&r));
 }
 
 /// Twelve officers of unit `U` on a rota: day shift (09:00–17:00) for `switch` days, then
