@@ -400,10 +400,13 @@ enum Col {
     Records,
     /// A date kept apart from the time of day (`Date`, `Time`), as spreadsheets export them.
     Date,
+    /// A second identifier column, read where the subject's is empty: logs that keep the NID
+    /// and the number searched apart (`target_nid`, `target_msisdn`), one filled per row.
+    OtherSubject,
 }
 
 /// How many columns [`Col`] names.
-const NCOL: usize = 9;
+const NCOL: usize = 10;
 
 impl Col {
     const ALL: [Col; NCOL] = [
@@ -416,6 +419,7 @@ impl Col {
         Col::Outcome,
         Col::Records,
         Col::Date,
+        Col::OtherSubject,
     ];
 
     fn name(self) -> &'static str {
@@ -429,6 +433,7 @@ impl Col {
             Col::Outcome => "outcome",
             Col::Records => "records",
             Col::Date => "date",
+            Col::OtherSubject => "other_subject",
         }
     }
 
@@ -445,6 +450,7 @@ impl Col {
             Col::Outcome => &["result", "decision", "status", "access"],
             Col::Records => &["record_count", "records_returned", "rows", "results", "count"],
             Col::Date => &["event_date", "access_date", "log_date", "request_date", "day"],
+            Col::OtherSubject => &[],
         }
     }
 
@@ -511,6 +517,10 @@ impl Col {
             Col::Records => &["records", "rows", "count", "results", "hits", "returned", "matches"],
             // Not guessed from a longer header: a date column is only read beside a time.
             Col::Date => &[],
+            // Found after the subject, by the words of an identifier (see `resolve_columns`).
+            Col::OtherSubject => {
+                &["nid", "msisdn", "phone", "mobile", "subject", "target", "identifier", "imsi"]
+            }
         }
     }
 }
@@ -607,6 +617,12 @@ fn fill_row<'a>(
     normalize_subject_into(&get(Col::Subject).unwrap_or_default(), &mut ev.subject);
     if placeholder(&ev.subject) {
         ev.subject.clear();
+    }
+    if ev.subject.is_empty() {
+        normalize_subject_into(&get(Col::OtherSubject).unwrap_or_default(), &mut ev.subject);
+        if placeholder(&ev.subject) {
+            ev.subject.clear();
+        }
     }
     let out_s = get(Col::Outcome).unwrap_or_default();
     let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
@@ -705,6 +721,23 @@ fn resolve_columns(keys: &[String]) -> ([Option<usize>; NCOL], [bool; NCOL]) {
             !taken && !an_id && !a_kind && words.iter().any(|w| c.words().contains(w))
         });
         guessed[c as usize] &= cols[c as usize].is_some();
+    }
+    // A second identifier column beside the subject's (`nid` and `msisdn`), for rows that
+    // leave the subject's empty: never a kind or an id of something else (`subject_type`).
+    if cols[Col::Subject as usize].is_some() {
+        let i = Col::OtherSubject as usize;
+        cols[i] = keys.iter().enumerate().position(|(k, key)| {
+            let words: Vec<&str> = key.split('_').collect();
+            let others =
+                [Col::Time, Col::Officer, Col::Unit, Col::Action, Col::Case, Col::Outcome, Col::Records];
+            !cols.contains(&Some(k))
+                && !words.iter().any(|w| {
+                    ["type", "kind", "category", "role", "status", "count", "name"].contains(w)
+                        || others.iter().any(|c| c.words().contains(w))
+                })
+                && words.iter().any(|w| Col::OtherSubject.words().contains(w))
+        });
+        guessed[i] = cols[i].is_some();
     }
     // A date alone is the time, when nothing else is (`Date` holding `2026-03-01 22:15`).
     if cols[Col::Time as usize].is_none() {
@@ -1676,6 +1709,30 @@ mod tests {
             lines_read(LogReader::new(jl.as_bytes()).unwrap())[0].as_ref().map(|r| r.1.as_str()),
             Ok("2026-03-01T22:15:00Z")
         );
+    }
+
+    #[test]
+    fn a_second_identifier_column_is_read_where_the_subjects_is_empty() {
+        let csv = "time,officer,action,target_nid,target_msisdn,msisdn_count\n\
+                   1772000000,o1,NID verify,1234567890,,1\n\
+                   1772000000,o2,SIM owner,,01712345678,1\n\
+                   1772000000,o3,SIM owner,N/A,-,1\n";
+        let rdr = LogReader::new(csv.as_bytes()).unwrap();
+        assert_eq!(
+            rdr.guessed_columns(),
+            [
+                "`subject` from `target_nid`",
+                "`records` from `msisdn_count`",
+                "`other_subject` from `target_msisdn`"
+            ]
+        );
+        let got: Vec<String> = rdr.map(|r| r.unwrap().subject).collect();
+        assert_eq!(got, ["1234567890", "8801712345678", ""]);
+        // Never a column that names something else (`target_unit`) or a kind.
+        let csv = "time,officer,action,target,target_unit,target_type\n1772000000,o1,x,,ATU,nid\n";
+        let rdr = LogReader::new(csv.as_bytes()).unwrap();
+        assert_eq!(rdr.guessed_columns(), ["`unit` from `target_unit`"]);
+        assert_eq!(rdr.map(|r| r.unwrap().subject).collect::<Vec<_>>(), [""]);
     }
 
     #[test]
