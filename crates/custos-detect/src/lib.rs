@@ -1090,7 +1090,8 @@ pub struct Engine {
     /// (case, subject) → first officer index that cited it, the day, and whether traffic.
     derived: HashMap<(u32, u64), (usize, i64, bool)>,
     /// subject → the latest allowed pull of it that cited a case: the case, the officer index
-    /// and the day (see [`Engine::explanation`]: the case field left blank on that work).
+    /// and the day (see [`Engine::explanation`]: the case field left blank on that work); in a
+    /// log that has said nothing of cases yet, the latest allowed pull (case `NO_CASE`).
     last_cited: HashMap<u64, (u32, u32, i64)>,
     /// subject → recent unexplained pulls, one per officer (their latest).
     /// (Nearly always one or two accessors: kept inline, no allocation per subject.)
@@ -1520,6 +1521,31 @@ impl Engine {
             }
         }
         let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
+        if !self.has_cases && !self.cases_cited && ev.case.is_empty() {
+            // A log that says nothing of cases (no links, no case cited so far): the
+            // explanations left are shared work and repeat access (Fabbri & LeFevre) — a
+            // colleague pulled the person within the horizon, or the officer did on an earlier
+            // day (the case work that returns to its suspects); a person nobody near the
+            // officer has touched is unexplained.
+            let prev = if ev.allowed {
+                self.last_cited.insert(sid, (NO_CASE, oi as u32, day))
+            } else {
+                self.last_cited.get(&sid).copied()
+            };
+            let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
+            return match prev {
+                Some((_, by, d)) if closed.is_none_or(|cd| cd - d <= keep) => {
+                    if by as usize == oi {
+                        plain(if d < day { 0.5 } else { 1.0 })
+                    } else if colleagues(officers, teams, no_unit, oi, by as usize) {
+                        plain(0.25)
+                    } else {
+                        plain(1.0)
+                    }
+                }
+                _ => plain(1.0),
+            };
+        }
         let cid = if ev.case.is_empty() {
             // The case field left blank on case work: the officer, or a colleague, pulled the
             // person citing a case within the corroboration horizon. The pull is read as citing
@@ -1528,8 +1554,10 @@ impl Engine {
             // LeFevre's repeat access and shared-work explanations).
             let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
             match self.last_cited.get(&sid) {
+                // (A pull from before any case was cited, see above, cited none.)
                 Some(&(c, by, d))
-                    if closed.is_none_or(|cd| cd - d <= keep)
+                    if c != NO_CASE
+                        && closed.is_none_or(|cd| cd - d <= keep)
                         && (by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize)) =>
                 {
                     c
@@ -2983,7 +3011,9 @@ mod tests {
         assert_eq!(o.today[F_SUBJECTS], 3.0);
         assert_eq!(o.today[F_MAXHOUR], 3.0);
         // Unexplained subjects are counted once a day: the same subject again adds nothing.
-        assert_eq!(o.today[F_UNEXPL], 3.0);
+        // (The log says nothing of cases: yesterday's subject, pulled again, is half
+        // explained by the repeat access.)
+        assert_eq!(o.today[F_UNEXPL], 2.5);
     }
 
     #[test]

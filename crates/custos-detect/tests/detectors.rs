@@ -1632,3 +1632,34 @@ fn an_officer_whose_case_no_file_holds_in_a_unit_turning_to_nights_is_not_hiding
         r.alerts
     );
 }
+
+#[test]
+fn where_the_log_says_nothing_of_cases_repeat_access_and_shared_work_explain() {
+    // A log with no case column: twelve officers of one unit return, day after day, to the
+    // people of their work (their own and a colleague's), with a new one now and then. From
+    // day 30, o5 looks up ten people a day whom nobody in the unit has touched: the same
+    // volume, but nothing of the unit's work explains them.
+    let mut evs = Vec::new();
+    for d in 0..40 {
+        for o in 0..12i64 {
+            for k in 0..10 {
+                let t = T0 + d * DAY + 9 * 3600 + k * 2400 + o * 60;
+                let subject = if o == 5 && d >= 30 {
+                    format!("7{:09}", d * 100 + k)
+                } else if k == 0 {
+                    format!("6{o:02}{d:07}") // someone new
+                } else {
+                    // Their own people, and (every third) a colleague's.
+                    let owner = if k % 3 == 0 { (o + 1) % 12 } else { o };
+                    format!("5{owner:02}{:07}", (d + k) % 12)
+                };
+                evs.push(ev(t, &format!("o{o}"), "U", Action::IdentityLookup, &subject, ""));
+            }
+        }
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(flagged(&r, "o5", "unexplained_access", Severity::High), "{:#?}", r.alerts);
+    let others: Vec<_> = r.alerts.iter().filter(|a| a.officer != "o5").collect();
+    assert!(others.is_empty(), "{others:#?}");
+    assert_eq!(r.officers[0].officer, "o5");
+}
