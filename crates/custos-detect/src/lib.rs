@@ -1851,7 +1851,14 @@ impl Engine {
                     "first call-record/location query after {} active days without any, {why}",
                     o.active_days
                 );
-                self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
+                if self.has_cases || self.cases_cited {
+                    self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
+                } else {
+                    // Where the log says nothing of cases, nothing says the query was out of
+                    // place: it is one of the officer's reasons (and score), not an alert.
+                    o.rec.best[S_FIRST] = o.rec.best[S_FIRST].max(3.0);
+                    o.rec.best_detail[S_FIRST] = BestDetail::Text(detail);
+                }
             }
         }
         if let Some(label) = watch {
