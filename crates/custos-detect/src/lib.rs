@@ -1101,6 +1101,8 @@ pub struct Engine {
     /// Pairs of cases cited for the same person by two officers, where no case links are
     /// given: joint work from then on (see [`Engine::collusion`]).
     joint_cases: HashSet<(u32, u32)>,
+    /// (officer index, case) for every case an officer has cited in an allowed pull.
+    works_case: HashSet<(u32, u32)>,
     day: Option<i64>,
     peer_cache: HashMap<u32, PeerRate>,
     /// Per peer group: its day so far (see [`GroupToday`]).
@@ -1555,10 +1557,14 @@ impl Engine {
             let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
             match self.last_cited.get(&sid) {
                 // (A pull from before any case was cited, see above, cited none.)
+                // Or the case is one the officer has cited themself: a task force's officers of
+                // other units, working its case, leave the field blank on it too.
                 Some(&(c, by, d))
                     if c != NO_CASE
                         && closed.is_none_or(|cd| cd - d <= keep)
-                        && (by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize)) =>
+                        && (by as usize == oi
+                            || colleagues(officers, teams, no_unit, oi, by as usize)
+                            || self.works_case.contains(&(oi as u32, c))) =>
                 {
                     c
                 }
@@ -1569,6 +1575,7 @@ impl Engine {
             let cid = cited_id.unwrap_or_else(|| self.cases.id(&ev.case));
             if ev.allowed {
                 self.last_cited.insert(sid, (cid, oi as u32, day));
+                self.works_case.insert((oi as u32, cid));
             }
             cid
         };

@@ -1667,3 +1667,30 @@ fn where_the_log_says_nothing_of_cases_repeat_access_and_shared_work_explain() {
     assert!(others.is_empty(), "{others:#?}");
     assert_eq!(r.officers[0].officer, "o5");
 }
+
+#[test]
+fn a_task_force_officer_leaving_the_case_blank_on_its_people_is_not_collusion() {
+    // No case links. From day 20, a task force: `t1` of unit X pulls its people citing `JTF-1`,
+    // and `t2` of unit Y, who cites `JTF-1` too, pulls the same people within hours with the
+    // case field left blank on four of them. They work one case: the blank field is that
+    // case's work, not two officers of different units sharing people in secret. An officer
+    // who never cited `JTF-1` pulling them the same way is.
+    let task_force = |second_cites: bool| {
+        let (mut evs, _) = background(30, 10);
+        for d in 20..26 {
+            for k in 0..3 {
+                let person = format!("9{d:03}{k:06}");
+                let t = T0 + d * DAY + 10 * 3600 + k * 600;
+                evs.push(ev(t, "t1", "X", Action::IdentityLookup, &person, "JTF-1"));
+                let blank = (d + k) % 2 == 0;
+                let case = if blank || !second_cites { "" } else { "JTF-1" };
+                evs.push(ev(t + 3600, "t2", "Y", Action::IdentityLookup, &person, case));
+            }
+        }
+        run(evs, &CaseLinks::default(), &[])
+    };
+    let r = task_force(true);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+    let r = task_force(false);
+    assert!(flagged(&r, "t2", "collusion", Severity::High), "{:#?}", r.alerts);
+}
