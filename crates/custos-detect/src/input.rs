@@ -405,6 +405,10 @@ enum Col {
     OtherSubject,
 }
 
+/// A column the caller named: the column, its header's key ([`header_key`]) and the header as
+/// given.
+type Named = (Col, String, String);
+
 /// How many columns [`Col`] names.
 const NCOL: usize = 10;
 
@@ -687,13 +691,21 @@ fn header_key(h: &str) -> String {
 /// give it, then, for a column still not found, the first header left with one of its words
 /// ([`Col::words`]), but not one that names a kind (`subject_type`, `officer_rank`, `case_status`:
 /// only the action's and the outcome's may) or, for the action, time, outcome or records, an id
-/// (`request_id` is no action). `keys` are [`header_key`]s. Returns the positions, and which
+/// (`request_id` is no action). `keys` are [`header_key`]s; `named` the columns the caller
+/// named (a column and its header's key), which come first. Returns the positions, and which
 /// columns were found only by a word.
-fn resolve_columns(keys: &[String]) -> ([Option<usize>; NCOL], [bool; NCOL]) {
+fn resolve_columns(keys: &[String], named: &[Named]) -> ([Option<usize>; NCOL], [bool; NCOL]) {
     let mut cols = Col::ALL.map(|c| {
         let pos = |want: &str| keys.iter().position(|n| n == want);
         pos(c.name()).or_else(|| c.aliases().iter().find_map(|a| pos(a)))
     });
+    for (c, key, _) in named {
+        if let Some(p) = keys.iter().position(|n| n == key) {
+            // The header is this column's, whatever other column its name would suggest.
+            cols.iter_mut().filter(|x| **x == Some(p)).for_each(|x| *x = None);
+            cols[*c as usize] = Some(p);
+        }
+    }
     const ORDER: [Col; 8] = [
         Col::Time,
         Col::Officer,
@@ -773,6 +785,8 @@ pub struct LogReader<R: Read> {
     pending: std::collections::VecDeque<(Raw, u64)>,
     /// The input is read to its end.
     eof: bool,
+    /// Columns the caller named ([`LogReader::with_columns`]), by their header's key.
+    named: Vec<Named>,
 }
 
 /// One row as read, before its fields are.
@@ -817,10 +831,32 @@ impl<R: Read> LogReader<R> {
 
     /// Start reading. Fails when a CSV header lacks a required column.
     pub fn new(reader: R) -> Result<Self, RowError> {
+        Self::with_columns(reader, &[])
+    }
+
+    /// [`LogReader::new`], with columns named by the caller: pairs of a column (`time`,
+    /// `date`, `officer`, `unit`, `action`, `subject`, `case`, `outcome`, `records`) and the
+    /// header (or JSON key) that holds it, as written (`Zeit`, `কর্মকর্তা`), for a log whose
+    /// names no rule finds. Fails on an unknown column, or a header the CSV lacks.
+    pub fn with_columns(reader: R, columns: &[(&str, &str)]) -> Result<Self, RowError> {
+        let mut named = Vec::with_capacity(columns.len());
+        for (col, header) in columns {
+            let c =
+                Col::ALL.into_iter().filter(|c| !matches!(c, Col::OtherSubject)).find(|c| c.name() == *col);
+            let Some(c) = c else {
+                let known: Vec<&str> =
+                    Col::ALL.iter().filter(|c| !matches!(c, Col::OtherSubject)).map(|c| c.name()).collect();
+                return Err(RowError {
+                    line: 0,
+                    message: format!("unknown column `{col}` (one of: {})", known.join(", ")),
+                });
+            };
+            named.push((c, header_key(header), (*header).to_string()));
+        }
         let mut br = BufReader::with_capacity(1 << 16, reader);
         let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
         let first = head.iter().position(|b| !b.is_ascii_whitespace()).map(|i| (i, head[i]));
-        let (skip, skipped_lines) = header_start(head);
+        let (skip, skipped_lines) = header_start(head, &named);
         let delimiter = sniff_delimiter(&head[skip..]);
         let inner = match first {
             Some((_, b'{')) => {
@@ -840,16 +876,17 @@ impl<R: Read> LogReader<R> {
             }
             _ => {
                 br.consume(skip);
-                let (inner, guessed) = Self::csv(br, delimiter, skipped_lines)?;
-                return Ok(Self::with(inner, guessed));
+                let (inner, guessed) = Self::csv(br, delimiter, skipped_lines, &named)?;
+                return Ok(Self::with(inner, guessed, named));
             }
         };
-        Ok(Self::with(inner, Vec::new()))
+        Ok(Self::with(inner, Vec::new(), named))
     }
 
-    fn with(inner: Inner<R>, guessed: Vec<String>) -> Self {
+    fn with(inner: Inner<R>, guessed: Vec<String>, named: Vec<Named>) -> Self {
         Self {
             inner,
+            named,
             naive_offset: 0,
             naive_rows: 0,
             actions: ActionNames::default(),
@@ -861,14 +898,25 @@ impl<R: Read> LogReader<R> {
         }
     }
 
-    fn csv(br: BufReader<R>, delimiter: u8, skipped: u64) -> Result<(Inner<R>, Vec<String>), RowError> {
+    fn csv(
+        br: BufReader<R>,
+        delimiter: u8,
+        skipped: u64,
+        named: &[Named],
+    ) -> Result<(Inner<R>, Vec<String>), RowError> {
         // Fields are trimmed where they are read.
         let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(br);
         let header = rdr
             .headers()
             .map_err(|e| RowError { line: 1 + skipped, message: format!("bad CSV header: {e}") })?;
         let names: Vec<String> = header.iter().map(header_key).collect();
-        let (cols, guessed) = resolve_columns(&names);
+        let (cols, guessed) = resolve_columns(&names, named);
+        if let Some((c, _, header)) = named.iter().find(|(_, key, _)| !names.contains(key)) {
+            return Err(RowError {
+                line: 1 + skipped,
+                message: format!("the header has no column `{}` (named for `{}`)", clip(header), c.name()),
+            });
+        }
         let guessed: Vec<String> = Col::ALL
             .iter()
             .zip(cols.iter().zip(guessed))
@@ -1042,7 +1090,7 @@ impl<R: Read> LogReader<R> {
                     Some(Raw::Json(t)) => t.as_str(),
                     _ => buf.as_str(),
                 };
-                fill_json(text, keys, line, ev, state)
+                fill_json(text, keys, &self.named, line, ev, state)
             }
         };
         done.map_err(|e| (e, ambiguous))
@@ -1054,6 +1102,7 @@ impl<R: Read> LogReader<R> {
 fn fill_json(
     text: &str,
     keys: &mut Option<[Option<String>; NCOL]>,
+    named: &[Named],
     line: u64,
     ev: &mut Event,
     state: RowState<'_>,
@@ -1064,7 +1113,7 @@ fn fill_json(
         if let Some(obj) = v.as_object() {
             let names: Vec<&String> = obj.keys().collect();
             let found: Vec<String> = names.iter().map(|k| header_key(k)).collect();
-            *keys = Some(resolve_columns(&found).0.map(|p| p.map(|i| names[i].clone())));
+            *keys = Some(resolve_columns(&found, named).0.map(|p| p.map(|i| names[i].clone())));
         }
     }
     let keys = &*keys;
@@ -1202,7 +1251,7 @@ const PREAMBLE_LINES: usize = 20;
 /// Where a CSV header starts in the file's first bytes: the first of the first
 /// [`PREAMBLE_LINES`] whole lines whose names find the columns every row needs, or else the
 /// first line (whose error then says what it lacks). Returns the bytes and lines before it.
-fn header_start(head: &[u8]) -> (usize, u64) {
+fn header_start(head: &[u8], named: &[Named]) -> (usize, u64) {
     let mut at = 0;
     for (i, line) in head.split_inclusive(|&b| b == b'\n').take(PREAMBLE_LINES).enumerate() {
         if !line.ends_with(b"\n") {
@@ -1215,7 +1264,7 @@ fn header_start(head: &[u8]) -> (usize, u64) {
             .from_reader(line);
         if let Some(Ok(rec)) = rdr.records().next() {
             let names: Vec<String> = rec.iter().map(header_key).collect();
-            let cols = resolve_columns(&names).0;
+            let cols = resolve_columns(&names, named).0;
             if REQUIRED.iter().all(|c| cols[*c as usize].is_some()) {
                 return (at, i as u64);
             }
@@ -1708,6 +1757,36 @@ mod tests {
         assert_eq!(
             lines_read(LogReader::new(jl.as_bytes()).unwrap())[0].as_ref().map(|r| r.1.as_str()),
             Ok("2026-03-01T22:15:00Z")
+        );
+    }
+
+    #[test]
+    fn columns_named_by_the_caller_are_read_whatever_their_header() {
+        // A German export, and one in Bangla, whose names no rule finds.
+        let csv = "Zeit;Benutzer;Vorgang;Rufnummer\n2026-03-01T22:15:00Z;o1;NID verify;01712345678\n";
+        assert!(LogReader::new(csv.as_bytes()).is_err());
+        let named =
+            [("time", "Zeit"), ("officer", "Benutzer"), ("action", "Vorgang"), ("subject", "Rufnummer")];
+        let rows = lines_read(LogReader::with_columns(csv.as_bytes(), &named).unwrap());
+        assert_eq!(rows, [Ok(("o1".into(), "2026-03-01T22:15:00Z".into()))]);
+        let csv = "সময়,কর্মকর্তা,কাজ,বিষয়\n1772403300,o2,NID verify,1234567890\n";
+        let named = [("time", "সময়"), ("officer", "কর্মকর্তা"), ("action", "কাজ"), ("subject", "বিষয়")];
+        let rows = lines_read(LogReader::with_columns(csv.as_bytes(), &named).unwrap());
+        assert_eq!(rows, [Ok(("o2".into(), "2026-03-01T22:15:00Z".into()))]);
+        // A name overrides what a header's own name says; JSON keys too.
+        let csv = "time,officer,user,action,subject\n1772403300,desk-7,o3,x,1\n";
+        let rdr = LogReader::with_columns(csv.as_bytes(), &[("officer", "user")]).unwrap();
+        assert_eq!(lines_read(rdr)[0].as_ref().map(|r| r.0.as_str()), Ok("o3"));
+        let jl = "{\"wann\": 1772403300, \"wer\": \"o4\", \"action\": \"x\", \"subject\": \"1\"}\n";
+        let rdr = LogReader::with_columns(jl.as_bytes(), &[("time", "wann"), ("officer", "wer")]).unwrap();
+        assert_eq!(lines_read(rdr)[0].as_ref().map(|r| r.0.as_str()), Ok("o4"));
+        // An unknown column, or a header the file lacks, is an error that says which.
+        let err =
+            |named: &[(&str, &str)]| LogReader::with_columns(csv.as_bytes(), named).err().map(|e| e.message);
+        assert!(err(&[("who", "user")]).is_some_and(|m| m.starts_with("unknown column `who`")));
+        assert_eq!(
+            err(&[("time", "Zeit")]).as_deref(),
+            Some("the header has no column `Zeit` (named for `time`)")
         );
     }
 

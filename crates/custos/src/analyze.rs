@@ -49,6 +49,11 @@ pub struct AnalyzeArgs {
     /// dates are read day-first and a note says so.
     #[arg(long, value_enum)]
     pub date_order: Option<DateOrderArg>,
+    /// The header (or JSON key) that holds a column, where no rule finds it: `time=Zeit`,
+    /// `officer=কর্মকর্তা`; repeat for each (columns: time, date, officer, unit, action,
+    /// subject, case, outcome, records).
+    #[arg(long = "column", value_name = "COLUMN=HEADER", value_parser = parse_column)]
+    pub columns: Vec<(String, String)>,
     /// Only parse the log (a baseline for benchmarks).
     #[arg(long, hide = true)]
     pub parse_only: bool,
@@ -56,6 +61,16 @@ pub struct AnalyzeArgs {
     /// sorted runs in the temporary directory).
     #[arg(long, hide = true, default_value_t = 1 << 19, value_parser = clap::value_parser!(u64).range(1..))]
     pub sort_run_rows: u64,
+}
+
+/// `COLUMN=HEADER` of `--column`.
+fn parse_column(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((c, h)) if !c.trim().is_empty() && !h.trim().is_empty() => {
+            Ok((c.trim().to_ascii_lowercase(), h.trim().to_string()))
+        }
+        _ => Err(format!("expected COLUMN=HEADER (as `time=Zeit`), got `{s}`")),
+    }
 }
 
 /// Which comes first in a numeric date.
@@ -165,8 +180,13 @@ fn second_input(a: &AnalyzeArgs, spooled: Option<Spooled>) -> anyhow::Result<Inp
 }
 
 fn log_reader(a: &AnalyzeArgs, input: Input) -> anyhow::Result<LogReader<Input>> {
-    Ok(LogReader::new(input)
-        .map_err(|e| anyhow::anyhow!("{}:{}: {}", a.log.display(), e.line, e.message))?
+    let columns: Vec<(&str, &str)> = a.columns.iter().map(|(c, h)| (c.as_str(), h.as_str())).collect();
+    Ok(LogReader::with_columns(input, &columns)
+        .map_err(|e| match e.line {
+            // Not a line of the file: the columns named on the command line.
+            0 => anyhow::anyhow!("--column: {}", e.message),
+            line => anyhow::anyhow!("{}:{line}: {}", a.log.display(), e.message),
+        })?
         .assume_offset(a.assume_offset.unwrap_or(0))
         .date_order(match a.date_order {
             None => DateOrder::Unknown,

@@ -245,6 +245,42 @@ fn numeric_dates_are_read_in_the_order_given_or_shown_and_an_assumed_one_is_said
 }
 
 #[test]
+fn columns_no_rule_finds_are_named_on_the_command_line() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("export.csv");
+    std::fs::write(&log, "Zeit;Benutzer;Vorgang;Rufnummer\n2026-03-01T22:15:00Z;o1;NID verify;1234567890\n")
+        .unwrap();
+    let watch = d.path().join("watch.csv");
+    std::fs::write(&watch, "subject,label\n1234567890,honeytoken\n").unwrap();
+    let w = watch.to_str().unwrap();
+    let refused = analyze(&log, &["--watch", w]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("lacks the `time` column"));
+    let named = ["--column", "time=Zeit", "--column", "officer=Benutzer", "--column", "action=Vorgang"];
+    let mut args = vec!["--watch", w, "--format", "json", "--column", "subject=Rufnummer"];
+    args.extend_from_slice(&named);
+    let v = json_of(&analyze(&log, &args));
+    assert_eq!(v["alerts"][0]["officer"], "o1", "{v}");
+    assert_eq!(v["alerts"][0]["detector"], "honeytoken", "{v}");
+    // A malformed or unknown name, or a header the file lacks, says which.
+    for (bad, says) in [
+        ("time", "expected COLUMN=HEADER"),
+        ("who=Benutzer", "--column: unknown column `who`"),
+        ("case=Akte", "export.csv:1: the header has no column `Akte` (named for `case`)"),
+    ] {
+        let mut args = vec!["--column", bad];
+        args.extend_from_slice(&named);
+        let out = analyze(&log, &args);
+        assert!(!out.status.success(), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn a_log_not_in_time_order_is_sorted_first_and_says_so() {
     // An export sorted by officer would otherwise be read as every officer's late rows in one
     // day. It gives the same officers and scores as the same rows in time order.
