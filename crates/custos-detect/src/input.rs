@@ -618,14 +618,14 @@ fn fill_row<'a>(
     if action_s.trim().is_empty() {
         return Err(err("missing `action`".into()));
     }
-    normalize_subject_into(&get(Col::Subject).unwrap_or_default(), &mut ev.subject);
-    if placeholder(&ev.subject) {
-        ev.subject.clear();
-    }
-    if ev.subject.is_empty() {
-        normalize_subject_into(&get(Col::OtherSubject).unwrap_or_default(), &mut ev.subject);
+    // The subject's column, or where it is empty the second identifier's.
+    for col in [Col::Subject, Col::OtherSubject] {
+        normalize_subject_into(&get(col).unwrap_or_default(), &mut ev.subject);
         if placeholder(&ev.subject) {
             ev.subject.clear();
+        }
+        if !ev.subject.is_empty() {
+            break;
         }
     }
     let out_s = get(Col::Outcome).unwrap_or_default();
@@ -839,13 +839,12 @@ impl<R: Read> LogReader<R> {
     /// header (or JSON key) that holds it, as written (`Zeit`, `কর্মকর্তা`), for a log whose
     /// names no rule finds. Fails on an unknown column, or a header the CSV lacks.
     pub fn with_columns(reader: R, columns: &[(&str, &str)]) -> Result<Self, RowError> {
+        // Every column but the second identifier's, which is found beside the subject's.
+        let nameable = || Col::ALL.into_iter().filter(|c| !matches!(c, Col::OtherSubject));
         let mut named = Vec::with_capacity(columns.len());
         for (col, header) in columns {
-            let c =
-                Col::ALL.into_iter().filter(|c| !matches!(c, Col::OtherSubject)).find(|c| c.name() == *col);
-            let Some(c) = c else {
-                let known: Vec<&str> =
-                    Col::ALL.iter().filter(|c| !matches!(c, Col::OtherSubject)).map(|c| c.name()).collect();
+            let Some(c) = nameable().find(|c| c.name() == *col) else {
+                let known: Vec<&str> = nameable().map(Col::name).collect();
                 return Err(RowError {
                     line: 0,
                     message: format!("unknown column `{col}` (one of: {})", known.join(", ")),
@@ -856,8 +855,6 @@ impl<R: Read> LogReader<R> {
         let mut br = BufReader::with_capacity(1 << 16, reader);
         let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
         let first = head.iter().position(|b| !b.is_ascii_whitespace()).map(|i| (i, head[i]));
-        let (skip, skipped_lines) = header_start(head, &named);
-        let delimiter = sniff_delimiter(&head[skip..]);
         let inner = match first {
             Some((_, b'{')) => {
                 Inner::Json { rdr: br, line: 0, lines_read: 0, buf: String::new(), keys: None, array: false }
@@ -875,6 +872,7 @@ impl<R: Read> LogReader<R> {
                 }
             }
             _ => {
+                let (skip, skipped_lines, delimiter) = header_start(head, &named);
                 br.consume(skip);
                 let (inner, guessed) = Self::csv(br, delimiter, skipped_lines, &named)?;
                 return Ok(Self::with(inner, guessed, named));
@@ -1250,28 +1248,30 @@ const PREAMBLE_LINES: usize = 20;
 
 /// Where a CSV header starts in the file's first bytes: the first of the first
 /// [`PREAMBLE_LINES`] whole lines whose names find the columns every row needs, or else the
-/// first line (whose error then says what it lacks). Returns the bytes and lines before it.
-fn header_start(head: &[u8], named: &[Named]) -> (usize, u64) {
+/// first line (whose error then says what it lacks). Returns the bytes and lines before it,
+/// and the header's field separator ([`sniff_delimiter`]).
+fn header_start(head: &[u8], named: &[Named]) -> (usize, u64, u8) {
     let mut at = 0;
     for (i, line) in head.split_inclusive(|&b| b == b'\n').take(PREAMBLE_LINES).enumerate() {
         if !line.ends_with(b"\n") {
             break; // not whole in these bytes
         }
+        let delimiter = sniff_delimiter(line);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(sniff_delimiter(line))
+            .delimiter(delimiter)
             .from_reader(line);
         if let Some(Ok(rec)) = rdr.records().next() {
             let names: Vec<String> = rec.iter().map(header_key).collect();
             let cols = resolve_columns(&names, named).0;
             if REQUIRED.iter().all(|c| cols[*c as usize].is_some()) {
-                return (at, i as u64);
+                return (at, i as u64, delimiter);
             }
         }
         at += line.len();
     }
-    (0, 0)
+    (0, 0, sniff_delimiter(head))
 }
 
 /// The columns without which a row is not an access.

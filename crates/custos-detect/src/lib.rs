@@ -1523,7 +1523,7 @@ impl Engine {
             }
         }
         let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
-        if !self.has_cases && !self.cases_cited && ev.case.is_empty() {
+        if self.says_nothing_of_cases() && ev.case.is_empty() {
             // A log that says nothing of cases (no links, no case cited so far): the
             // explanations left are shared work and repeat access (Fabbri & LeFevre) — a
             // colleague pulled the person within the horizon, or the officer did on an earlier
@@ -1858,13 +1858,12 @@ impl Engine {
                     "first call-record/location query after {} active days without any, {why}",
                     o.active_days
                 );
-                if self.has_cases || self.cases_cited {
-                    self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
+                if self.says_nothing_of_cases() {
+                    // Nothing in such a log says the query was out of place: it is one of the
+                    // officer's reasons (and score), not an alert.
+                    self.record_best(oi, S_FIRST, 3.0, &detail);
                 } else {
-                    // Where the log says nothing of cases, nothing says the query was out of
-                    // place: it is one of the officer's reasons (and score), not an alert.
-                    o.rec.best[S_FIRST] = o.rec.best[S_FIRST].max(3.0);
-                    o.rec.best_detail[S_FIRST] = BestDetail::Text(detail);
+                    self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
                 }
             }
         }
@@ -2197,6 +2196,20 @@ impl Engine {
         self.scratch = others;
     }
 
+    /// Whether the log has said nothing of cases so far: no case links given, no case cited.
+    fn says_nothing_of_cases(&self) -> bool {
+        !self.has_cases && !self.cases_cited
+    }
+
+    /// Keep `s` (with its evidence) as the officer's best of `signal` if it is.
+    fn record_best(&mut self, oi: usize, signal: usize, s: f64, detail: &str) {
+        let o = &mut self.officers[oi];
+        if s > o.rec.best[signal] {
+            o.rec.best[signal] = s;
+            o.rec.best_detail[signal] = BestDetail::Text(detail.to_string());
+        }
+    }
+
     /// Record an alert (deduplicated per signal within the window unless much stronger).
     fn raise(&mut self, oi: usize, t: i64, signal: usize, sev: Severity, s: f64, detail: String) {
         let window = self.cfg.window_days * 86_400;
@@ -2222,14 +2235,11 @@ impl Engine {
         let last = &self.officers[oi].rec.last_alert;
         let repeat_ok = signal == S_HONEY || signal == S_COLLUSION;
         let already = (!repeat_ok && told(last[signal])) || twin.is_some_and(|w| told(last[w]));
-        let o = &mut self.officers[oi];
-        if s > o.rec.best[signal] {
-            o.rec.best[signal] = s;
-            o.rec.best_detail[signal] = BestDetail::Text(detail.clone());
-        }
+        self.record_best(oi, signal, s, &detail);
         if already {
             return;
         }
+        let o = &mut self.officers[oi];
         o.rec.last_alert[signal] = (t, s);
         if sev >= Severity::High && o.rec.first_flagged.is_none_or(|f| t < f) {
             o.rec.first_flagged = Some(t);
