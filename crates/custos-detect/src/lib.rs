@@ -555,6 +555,9 @@ struct Officer {
     /// The name's id in the officer-name interner.
     name_id: u32,
     unit: u32,
+    /// The series of the officer's account name (`u02-004`, `pbi_07`, `cttc/01`: the part
+    /// before its closing number, see [`account_series`]), where it has one.
+    name_series: Option<u32>,
     day: i64,
     today: Feats,
     /// Subjects of today and of the current hour, one entry each (one probe per event
@@ -1119,9 +1122,12 @@ pub struct Engine {
     first_time: Option<i64>,
     distinct_subjects: sketch::Distinct,
     empty_unit: u32,
-    /// Per peer group of a home series and style (see [`Teams`]): how many officers' home it
-    /// was at the last close (one of fewer than eight is not used: [`Engine::place`]).
+    /// Per peer group of a home series and style (see [`Teams`]), and of an account-name
+    /// series and style: how many officers' it was at the last close (one of fewer than
+    /// eight, or five, is not used: [`Engine::place`]).
     series_sizes: HashMap<u32, u32>,
+    /// Account-name series ([`account_series`]) to dense ids.
+    name_series_ids: HashMap<String, u32>,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
     /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`
@@ -1206,6 +1212,23 @@ fn case_series(case: &str) -> Option<String> {
 /// of home series apart from both.
 const TEAM_BASE: u32 = 1 << 30;
 const SERIES_BASE: u32 = 1 << 29;
+/// Peer groups of account-name series, apart from all the others (units are numbered below).
+const NAME_BASE: u32 = 1 << 28;
+
+/// The series of an officer's account name: the name without its closing number, upper case
+/// (`u02-004` → `U02`, `pbi_07` → `PBI`, `rab3_11` → `RAB3`, `CTTC/01` → `CTTC`). Agencies
+/// name accounts after the unit or desk and a number as they name case files after the
+/// series and a number; a name with no closing number (`j.smith`, `BP7805123456` reads as one
+/// word) has none.
+fn account_series(name: &str) -> Option<String> {
+    let parts: Vec<&str> =
+        name.split(['/', '-', '_', ' ', '.', ':', '#']).filter(|p| !p.is_empty()).collect();
+    let (last, head) = parts.split_last()?;
+    if head.is_empty() || !last.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    head.iter().any(|p| p.chars().any(char::is_alphabetic)).then(|| head.join("-").to_uppercase())
+}
 
 impl Teams {
     fn grow(&mut self, n: u32) {
@@ -1398,6 +1421,16 @@ impl Engine {
         Some(Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) })
     }
 
+    /// The peer group of the officer's account-name series ([`account_series`]) for an officer
+    /// whose log names no unit, given their style `st` ([`Officer::group`]).
+    fn name_style(&self, o: &Officer, st: Style) -> Option<Style> {
+        if o.unit != self.empty_unit {
+            return None;
+        }
+        let g = (NAME_BASE + o.name_series?.min(NAME_BASE - 1)) * 2;
+        Some(Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) })
+    }
+
     /// [`Engine::style_of`] from the officer's style `st` ([`Officer::group`], which reads
     /// their history: worked out once a close).
     fn place(&self, o: &Officer, st: Style) -> Style {
@@ -1418,7 +1451,13 @@ impl Engine {
         // officers stay with all the others.
         let root = self.teams.root(o.name_id);
         if self.teams.size.get(root as usize).is_none_or(|&n| n < 5) {
-            return st;
+            // Without a team, the officers of their account name's series, where five of
+            // their style share it (a unit the log does not name, as its accounts do; as few
+            // as a team, since nothing else is left to fall back on).
+            return self
+                .name_style(o, st)
+                .filter(|style| self.series_sizes.get(&style.group).is_some_and(|&n| n >= 5))
+                .unwrap_or(st);
         }
         let team = (TEAM_BASE + root.min(TEAM_BASE - 1)) * 2;
         Style { group: team + st.group % 2, leaving: st.leaving.map(|g| team + g % 2) }
@@ -1448,10 +1487,15 @@ impl Engine {
             self.name_officer.resize(name_id as usize + 1, None);
         }
         self.name_officer[name_id as usize] = Some(i);
+        let name_series = account_series(name).map(|series| {
+            let next = self.name_series_ids.len() as u32;
+            *self.name_series_ids.entry(series).or_insert(next)
+        });
         self.officers.push(Officer {
             name_id,
             name: name.to_string(),
             unit,
+            name_series,
             day: i64::MIN,
             hour_key: i64::MIN,
             last_enum_hour: i64::MIN,
@@ -2500,7 +2544,7 @@ impl Engine {
         let mut sizes = std::mem::take(&mut self.series_sizes);
         sizes.clear();
         for (o, st) in self.officers.iter().zip(&styles) {
-            if let Some(style) = self.series_style(o, *st) {
+            for style in [self.series_style(o, *st), self.name_style(o, *st)].into_iter().flatten() {
                 *sizes.entry(style.group).or_insert(0) += 1;
             }
         }
@@ -3189,6 +3233,26 @@ mod tests {
         assert!(e.officers[new].active_days >= 6 && e.officers[new].hour_total >= 100.0);
         assert!(!e.is_off_hours(new, 20), "an hour a fifth of the unit works");
         assert!(e.is_off_hours(new, 3), "an hour nobody works");
+    }
+
+    #[test]
+    fn an_account_names_series_is_the_name_without_its_closing_number() {
+        for (name, series) in [
+            ("u02-004", Some("U02")),
+            ("pbi_07", Some("PBI")),
+            ("rab3_11", Some("RAB3")),
+            ("CTTC/01", Some("CTTC")),
+            ("dmp.ct.017", Some("DMP-CT")),
+            ("pabn.2", Some("PABN")),
+            ("j.smith", None),
+            ("BP7805123456", None),
+            ("OFF-1080", Some("OFF")),
+            ("1234", None),
+            ("12-34", None),
+            ("", None),
+        ] {
+            assert_eq!(account_series(name).as_deref(), series, "{name}");
+        }
     }
 
     #[test]

@@ -947,6 +947,52 @@ fn where_no_unit_is_named_a_case_numbers_series_stands_in_for_it() {
     );
 }
 
+/// A log that names no unit and cites no case: sixty desk officers `{desk}{k}` by day, and
+/// twelve officers whose accounts are `{prefix}{o}` who turn to nights on day 20 (only the
+/// sixth if `lone`).
+fn accounts_turning_to_nights(desk: &str, prefix: &str, lone: bool) -> Vec<Event> {
+    let mut evs = Vec::new();
+    let mut shift = |who: String, night: &dyn Fn(i64) -> bool| {
+        for d in 0..26 {
+            for k in 0..10 {
+                let start = if night(d) { 22 * 3600 } else { 9 * 3600 };
+                let s = format!("{}{:07}", who.len(), (d * 10 + k) % 500);
+                evs.push(ev(T0 + d * DAY + start + k * 2880, &who, "", Action::IdentityLookup, &s, ""));
+            }
+        }
+    };
+    for k in 0..60 {
+        shift(format!("{desk}{k:02}"), &|_| false);
+    }
+    for o in 0..12 {
+        shift(format!("{prefix}{o:02}"), &move |d| d >= 20 && (!lone || o == 5));
+    }
+    evs
+}
+
+#[test]
+fn where_no_unit_is_named_an_account_names_series_stands_in_for_it() {
+    // Nothing in the log says the twelve `rab3_…` work together but their accounts' names:
+    // their turning to nights together is their unit's new shift, not twelve alarms.
+    let off_hours =
+        |r: &custos_detect::Report| r.alerts.iter().filter(|a| a.detector.contains("off_hours")).count();
+    let r = run(accounts_turning_to_nights("desk-", "rab3_", false), &CaseLinks::default(), &[]);
+    assert_eq!(off_hours(&r), 0, "{:#?}", r.alerts);
+    // The look-alike: one of them alone at night.
+    let r = run(accounts_turning_to_nights("desk-", "rab3_", true), &CaseLinks::default(), &[]);
+    assert!(
+        flagged(&r, "rab3_05", "off_hours", Severity::High)
+            || flagged(&r, "rab3_05", "unexplained_off_hours", Severity::High),
+        "{:#?}",
+        r.alerts
+    );
+    // Accounts whose names say nothing of a unit (`night05`, `desk17`: one word, no closing
+    // number) are judged against the whole agency's hours, where twelve of seventy-two at
+    // night are out of its pattern.
+    let r = run(accounts_turning_to_nights("desk", "night", false), &CaseLinks::default(), &[]);
+    assert!(off_hours(&r) > 0, "{:#?}", r.alerts);
+}
+
 #[test]
 fn a_joint_case_does_not_make_two_series_one_peer_group() {
     // No unit in the log. Nine officers work cases of the ALPHA series, whose warrants lapse
