@@ -1216,18 +1216,18 @@ const SERIES_BASE: u32 = 1 << 29;
 const NAME_BASE: u32 = 1 << 28;
 
 /// The series of an officer's account name: the name without its closing number, upper case
-/// (`u02-004` → `U02`, `pbi_07` → `PBI`, `rab3_11` → `RAB3`, `CTTC/01` → `CTTC`). Agencies
-/// name accounts after the unit or desk and a number as they name case files after the
-/// series and a number; a name with no closing number (`j.smith`, `BP7805123456` reads as one
-/// word) has none.
+/// (`u02-004` → `U02`, `pbi_07` → `PBI`, `rab3_11` → `RAB3`, `ri015` → `RI`, `CTTC/01` →
+/// `CTTC`). Agencies name accounts after the unit or desk and a number as they name case files
+/// after the series and a number; a name with no closing number (`j.smith`) has none, and
+/// personnel numbers (`BP7805123456`) are all of one series, as if there were none.
 fn account_series(name: &str) -> Option<String> {
-    let parts: Vec<&str> =
-        name.split(['/', '-', '_', ' ', '.', ':', '#']).filter(|p| !p.is_empty()).collect();
-    let (last, head) = parts.split_last()?;
-    if head.is_empty() || !last.bytes().all(|b| b.is_ascii_digit()) {
+    let head = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    if head.len() == name.len() {
         return None;
     }
-    head.iter().any(|p| p.chars().any(char::is_alphabetic)).then(|| head.join("-").to_uppercase())
+    let parts: Vec<&str> =
+        head.split(['/', '-', '_', ' ', '.', ':', '#']).filter(|p| !p.is_empty()).collect();
+    parts.iter().any(|p| p.chars().any(char::is_alphabetic)).then(|| parts.join("-").to_uppercase())
 }
 
 impl Teams {
@@ -3244,8 +3244,11 @@ mod tests {
             ("CTTC/01", Some("CTTC")),
             ("dmp.ct.017", Some("DMP-CT")),
             ("pabn.2", Some("PABN")),
+            ("ri015", Some("RI")),
+            ("hq006", Some("HQ")),
             ("j.smith", None),
-            ("BP7805123456", None),
+            ("john.smith2", Some("JOHN-SMITH")),
+            ("BP7805123456", Some("BP")),
             ("OFF-1080", Some("OFF")),
             ("1234", None),
             ("12-34", None),

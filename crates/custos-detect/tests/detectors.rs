@@ -947,10 +947,23 @@ fn where_no_unit_is_named_a_case_numbers_series_stands_in_for_it() {
     );
 }
 
-/// A log that names no unit and cites no case: sixty desk officers `{desk}{k}` by day, and
-/// twelve officers whose accounts are `{prefix}{o}` who turn to nights on day 20 (only the
-/// sixth if `lone`).
-fn accounts_turning_to_nights(desk: &str, prefix: &str, lone: bool) -> Vec<Event> {
+/// A log that names no unit and cites no case: sixty desk officers by day, and twelve who
+/// turn to nights on day 20 (only the sixth if `lone`). With `numbered`, accounts are named
+/// by their unit and a number (`desk-07`, `rab3_05`); without, by letters alone (`deskah`,
+/// `nightaf`).
+fn accounts_turning_to_nights(numbered: bool, lone: bool) -> Vec<Event> {
+    let name = |unit: &str, k: u8| {
+        if numbered {
+            format!("{unit}{k:02}")
+        } else {
+            format!(
+                "{}{}{}",
+                unit.trim_end_matches(['-', '_', '3']),
+                char::from(b'a' + k / 26),
+                char::from(b'a' + k % 26)
+            )
+        }
+    };
     let mut evs = Vec::new();
     let mut shift = |who: String, night: &dyn Fn(i64) -> bool| {
         for d in 0..26 {
@@ -962,10 +975,10 @@ fn accounts_turning_to_nights(desk: &str, prefix: &str, lone: bool) -> Vec<Event
         }
     };
     for k in 0..60 {
-        shift(format!("{desk}{k:02}"), &|_| false);
+        shift(name("desk-", k), &|_| false);
     }
     for o in 0..12 {
-        shift(format!("{prefix}{o:02}"), &move |d| d >= 20 && (!lone || o == 5));
+        shift(name("rab3_", o), &move |d| d >= 20 && (!lone || o == 5));
     }
     evs
 }
@@ -976,20 +989,19 @@ fn where_no_unit_is_named_an_account_names_series_stands_in_for_it() {
     // their turning to nights together is their unit's new shift, not twelve alarms.
     let off_hours =
         |r: &custos_detect::Report| r.alerts.iter().filter(|a| a.detector.contains("off_hours")).count();
-    let r = run(accounts_turning_to_nights("desk-", "rab3_", false), &CaseLinks::default(), &[]);
+    let r = run(accounts_turning_to_nights(true, false), &CaseLinks::default(), &[]);
     assert_eq!(off_hours(&r), 0, "{:#?}", r.alerts);
     // The look-alike: one of them alone at night.
-    let r = run(accounts_turning_to_nights("desk-", "rab3_", true), &CaseLinks::default(), &[]);
+    let r = run(accounts_turning_to_nights(true, true), &CaseLinks::default(), &[]);
     assert!(
         flagged(&r, "rab3_05", "off_hours", Severity::High)
             || flagged(&r, "rab3_05", "unexplained_off_hours", Severity::High),
         "{:#?}",
         r.alerts
     );
-    // Accounts whose names say nothing of a unit (`night05`, `desk17`: one word, no closing
-    // number) are judged against the whole agency's hours, where twelve of seventy-two at
-    // night are out of its pattern.
-    let r = run(accounts_turning_to_nights("desk", "night", false), &CaseLinks::default(), &[]);
+    // Accounts whose names say nothing of a unit (no closing number) are judged against the
+    // whole agency's hours, where twelve of seventy-two at night are out of its pattern.
+    let r = run(accounts_turning_to_nights(false, false), &CaseLinks::default(), &[]);
     assert!(off_hours(&r) > 0, "{:#?}", r.alerts);
 }
 
