@@ -298,10 +298,22 @@ fn outcome_text(s: &str) -> String {
     s.trim().chars().map(|c| if c == '_' || c == '-' { ' ' } else { c.to_ascii_lowercase() }).collect()
 }
 
+/// The form of a national ID number that matching uses: the old 17-digit form is the holder's
+/// birth year followed by their 13-digit number, so both name one person and match as the 13
+/// digits. Any other string is returned as it is.
+pub fn canonical_nid(d: &str) -> &str {
+    if d.len() == 17 && (d.starts_with("19") || d.starts_with("20")) && d.bytes().all(|b| b.is_ascii_digit())
+    {
+        &d[4..]
+    } else {
+        d
+    }
+}
+
 /// Normalise an identifier for matching: trims, drops spaces, dashes and dots inside digit
 /// strings, maps Bangla digits to ASCII, and drops a short label before a number
-/// (`NID:1234567890`, `msisdn=8801712345678`, `tel:+880…`). Opaque commitments pass through
-/// trimmed.
+/// (`NID:1234567890`, `msisdn=8801712345678`, `tel:+880…`), and writes an old 17-digit NID
+/// as its 13 digits ([`canonical_nid`]). Opaque commitments pass through trimmed.
 pub fn normalize_subject(s: &str) -> String {
     let mut out = String::new();
     normalize_subject_into(s, &mut out);
@@ -321,7 +333,7 @@ pub fn normalize_subject_into(s: &str, out: &mut String) {
                 out.push_str(t);
             }
             15 if t.starts_with("008801") => out.push_str(&t[2..]),
-            _ => out.push_str(t),
+            _ => out.push_str(canonical_nid(t)),
         }
         return;
     }
@@ -357,7 +369,7 @@ pub fn normalize_subject_into(s: &str, out: &mut String) {
         } else if d.len() == 15 && d.starts_with("008801") {
             out.push_str(&d[2..]);
         } else {
-            out.push_str(&d);
+            out.push_str(canonical_nid(&d));
         }
         return;
     }
@@ -1930,6 +1942,11 @@ mod tests {
         assert_eq!(normalize_subject("+880 1712-345678"), "8801712345678");
         assert_eq!(normalize_subject("০১৭১২৩৪৫৬৭৮"), "8801712345678");
         assert_eq!(normalize_subject(" c:ab12 "), "c:ab12");
+        // The old 17-digit NID is its holder's birth year and 13-digit number.
+        assert_eq!(normalize_subject("19871234567890123"), "1234567890123");
+        assert_eq!(normalize_subject("NID: 1987-1234567890123"), "1234567890123");
+        assert_eq!(normalize_subject("1234567890123"), "1234567890123");
+        assert_eq!(normalize_subject("18871234567890123"), "18871234567890123");
         // A label before a number is dropped; one before anything else, or a short number, is not.
         for labelled in
             ["NID:1234567890", "nid=1234567890", "NID-1234567890", "ID# 1234567890", "nid 1234567890"]

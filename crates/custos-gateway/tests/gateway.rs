@@ -839,6 +839,19 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     keys.sort();
     assert_eq!(keys, ["dob", "gender", "name_bn", "name_en", "nid"]);
     assert_eq!(last_entry(&fx).reasons, vec!["routine_unexplained".to_string()]);
+    // The old 17-digit NID is the birth year and the 13-digit number: either form finds the
+    // holder, whose record says the NID as it was registered, and both are one subject in
+    // the audit log.
+    let subject17 = last_entry(&fx).subjects.clone();
+    let r13 = post(
+        &fx,
+        "desk1",
+        "/v1/identity/lookup",
+        json!({"nid": "1234567890123", "purpose": "verifying an ID card"}),
+    );
+    assert_eq!(r13.status, 200, "{}", r13.body);
+    assert_eq!(r13.body["record"]["nid"], "19871234567890123");
+    assert_eq!(last_entry(&fx).subjects, subject17);
     // The entry says which field groups left.
     assert_eq!(last_entry(&fx).fields, vec!["basic".to_string()]);
     // The analyst's CDR query returns call records within the period, without location fields.

@@ -7,7 +7,8 @@
 //!
 //! Mobile numbers: `+8801XXXXXXXXX`, `8801…`, `008801…`, `01XXXXXXXXX` with an operator digit 3–9,
 //! normalised to `8801XXXXXXXXX`. NIDs: 10 digits (smart card, not starting with 0), 13 digits
-//! (old form), or 17 digits (old form starting with the birth year 19xx/20xx).
+//! (old form), or 17 digits (old form starting with the birth year 19xx/20xx, reported as its 13
+//! digits, the form the access logs' identifiers are matched in).
 
 /// Kind of identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -61,8 +62,9 @@ pub fn classify(d: &str, plus: bool) -> Option<Hit> {
         15 if d.starts_with("008801") && op(6) && !plus => msisdn(&d[5..]),
         10 if b[0] != b'0' && !plus => Some(Hit { kind: Kind::Nid, value: d.to_string() }),
         13 if b[0] != b'0' && !plus => Some(Hit { kind: Kind::Nid, value: d.to_string() }),
+        // The old 17-digit form: the birth year and the 13-digit number, matched as the 13.
         17 if (d.starts_with("19") || d.starts_with("20")) && !plus => {
-            Some(Hit { kind: Kind::Nid, value: d.to_string() })
+            Some(Hit { kind: Kind::Nid, value: custos_detect::input::canonical_nid(d).to_string() })
         }
         _ => None,
     }
@@ -181,7 +183,7 @@ mod tests {
             values("NID 1234567890 01812345678"),
             vec![(Kind::Nid, "1234567890".into()), (Kind::Msisdn, "8801812345678".into())]
         );
-        assert_eq!(values("old nid 19901234567890123"), vec![(Kind::Nid, "19901234567890123".into())]);
+        assert_eq!(values("old nid 19901234567890123"), vec![(Kind::Nid, "1234567890123".into())]);
         assert_eq!(values("১২৩৪৫৬৭৮৯০"), vec![(Kind::Nid, "1234567890".into())]);
     }
 

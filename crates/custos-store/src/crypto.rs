@@ -207,8 +207,12 @@ impl Vault {
         open(self.key(c), format!("{}#{label}", c.as_str()).as_bytes(), sealed)
     }
 
-    /// Blind index of an identifier or a name token of some kind (`nid`, `msisdn`, `name`).
+    /// Blind index of an identifier or a name token of some kind (`nid`, `msisdn`, `name`). An
+    /// old 17-digit NID has the index of its 13 digits (the same holder: see
+    /// [`custos_detect::input::canonical_nid`]), so lookups, warrants, case links and audit
+    /// commitments meet whichever form was written.
     pub fn blind(&self, kind: &str, value: &str) -> String {
+        let value = if kind == "nid" { custos_detect::input::canonical_nid(value) } else { value };
         B64.encode(hmac(&self.blind, &[kind.as_bytes(), &[0], value.as_bytes()]))
     }
 
@@ -250,6 +254,9 @@ mod tests {
         assert!(Vault::unwrap_all(&LocalKek::from_bytes([2; 32]), &wrapped).is_err());
         assert_eq!(v.blind("nid", "123"), v2.blind("nid", "123"));
         assert_ne!(v.blind("nid", "123"), v.blind("msisdn", "123"));
+        // An old 17-digit NID is its holder's birth year and 13-digit number: one index.
+        assert_eq!(v.blind("nid", "19871234567890123"), v.blind("nid", "1234567890123"));
+        assert_ne!(v.blind("msisdn", "19871234567890123"), v.blind("msisdn", "1234567890123"));
     }
 
     #[test]
