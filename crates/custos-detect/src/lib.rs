@@ -349,6 +349,13 @@ fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
 /// officers' shares differ from the agency's (their cases' files are kept better or worse), so
 /// the more citations, the wider the spread of the count around the share.
 fn peer_phi(peers: &PeerRate, f: usize, own: &Feats) -> f64 {
+    if let (true, Some(g)) = (SHARE_SPREAD.contains(&f), part_of(f)) {
+        // At least the beta-binomial's scale at the officer's number of subjects: the more
+        // people an officer pulls, the wider the spread of those no case explains.
+        let p = peers.share[f].clamp(0.0, 1.0);
+        let bb = (1.0 - p) * (1.0 + (own[g] - 1.0).max(0.0) * peers.share_rho[f]);
+        return peers.phi[f].max(bb.clamp(1.0, 50.0));
+    }
     if f != F_UNBACKED {
         return peers.phi[f];
     }
@@ -372,6 +379,11 @@ fn part_of(f: usize) -> Option<usize> {
         _ => None,
     }
 }
+
+/// The counts judged, beside the peers' dispersion, on the beta-binomial's scale of officers'
+/// spread in their share of the whole they are part of (see [`peer_phi`]). (Unexplained
+/// call-record subjects too cost more insiders than the false alerts they saved.)
+const SHARE_SPREAD: [usize; 1] = [F_UNEXPL];
 
 /// Which signal (reason code) a feature feeds.
 fn signal_of(f: usize) -> usize {
@@ -825,6 +837,11 @@ struct PeerRate {
     /// long window, and over the short one (see [`unbacked_rho`]).
     unbacked_rho: f64,
     unbacked_rho_recent: f64,
+    /// For unexplained subjects ([`SHARE_SPREAD`]): the style's intra-officer correlation of
+    /// them among the officers' subjects over the long window (see [`unbacked_rho`]). Officers' shares of people no
+    /// case explains differ beyond chance: their cases' files are kept better or worse, and
+    /// the more of a case's associates they pull, the more its file lacks.
+    share_rho: Feats,
 }
 
 impl PeerRate {
@@ -838,6 +855,9 @@ impl PeerRate {
         }
         self.unbacked_rho = self.unbacked_rho.max(other.unbacked_rho);
         self.unbacked_rho_recent = self.unbacked_rho_recent.max(other.unbacked_rho_recent);
+        for f in SHARE_SPREAD {
+            self.share_rho[f] = self.share_rho[f].max(other.share_rho[f]);
+        }
         self
     }
 
@@ -931,10 +951,23 @@ impl GroupRates {
         let rho_recent = unbacked_rho(samples, agency, |p| {
             (p.recent[F_UNBACKED] * p.recent_days, p.recent[F_CITED] * p.recent_days)
         });
-        for r in groups.values_mut().chain(global.iter_mut()) {
+        // How far officers' shares of unexplained subjects spread, per style (desks' routine
+        // checks are unexplained by design).
+        let share_rho = [case_work, routine].map(|slice| {
+            let mut rho = [0.0; NF];
+            for f in SHARE_SPREAD {
+                let g = part_of(f).unwrap_or(f);
+                let share = agency_share(slice, f, g);
+                rho[f] = unbacked_rho(slice, share, |p| (p.rate[f] * p.days, p.rate[g] * p.days));
+            }
+            rho
+        });
+        let styled = groups.iter_mut().map(|(g, r)| ((*g % 2) as usize, r));
+        for (style, r) in styled.chain(global.iter_mut().enumerate()) {
             r.share[F_UNBACKED] = agency;
             r.unbacked_rho = rho;
             r.unbacked_rho_recent = rho_recent;
+            r.share_rho = share_rho[style];
         }
         Self { groups, global }
     }

@@ -947,6 +947,55 @@ fn where_no_unit_is_named_a_case_numbers_series_stands_in_for_it() {
     );
 }
 
+/// Thirty officers of one unit, each on a case of their own, pulling twelve people a day
+/// (09:00–17:00) for 30 days: officer `k`'s share of people their case's file does not hold
+/// (new faces each day) runs from 10% to 40% by `k`, as files are kept better or worse.
+/// `heavy` pulls `heavy_per_day` a day at a share of 35%; `trickle` pulls people no file holds
+/// only, from day 23 on, at the usual volume.
+fn file_shares(heavy_per_day: i64) -> (Vec<Event>, CaseLinks) {
+    let mut evs = Vec::new();
+    let mut links = CaseLinks::default();
+    let mut officer = |id: usize, name: &str, per_day: i64, share: &dyn Fn(i64) -> f64| {
+        let case = format!("C-{name}");
+        links.officers.push((case.clone(), name.to_string()));
+        for k in 0..50 {
+            links.subjects.push((case.clone(), format!("{id:03}{k:07}")));
+        }
+        for d in 0..30 {
+            let unexplained = (share(d) * per_day as f64).round() as i64;
+            for k in 0..per_day {
+                let t = T0 + d * DAY + 9 * 3600 + (k * 8 * 3600) / per_day;
+                let s = if k < unexplained {
+                    format!("9{id:03}{d:03}{k:04}")
+                } else {
+                    format!("{id:03}{:07}", (d + k) % 50)
+                };
+                evs.push(ev(t, name, "U", Action::IdentityLookup, &s, &case));
+            }
+        }
+    };
+    for k in 0..30 {
+        let share = 0.1 + 0.3 * f64::from(k % 10) / 9.0;
+        officer(100 + k as usize, &format!("o{k:02}"), 12, &move |_| share);
+    }
+    officer(200, "heavy", heavy_per_day, &|_| 0.35);
+    officer(201, "trickle", 12, &|d| if d >= 23 { 1.0 } else { 0.2 });
+    (evs, links)
+}
+
+#[test]
+fn a_heavy_user_is_judged_on_how_far_officers_shares_of_unexplained_people_spread() {
+    // Officers' shares of people their cases' files do not hold spread from 10% to 40%: at
+    // 35%, within that spread, an analyst pulling ten times the people is not abusing them,
+    // though their count of unexplained people is far above the peers'.
+    let (evs, links) = file_shares(120);
+    let r = run(evs, &links, &[]);
+    assert!(!flagged(&r, "heavy", "unexplained_access", Severity::Medium), "{:#?}", r.alerts);
+    // The look-alike: an officer of the usual volume who turns to pulling only people no case
+    // holds.
+    assert!(flagged(&r, "trickle", "unexplained_access", Severity::Medium), "{:#?}", r.alerts);
+}
+
 /// A log that names no unit and cites no case: sixty desk officers by day, and twelve who
 /// turn to nights on day 20 (only the sixth if `lone`). With `numbered`, accounts are named
 /// by their unit and a number (`desk-07`, `rab3_05`); without, by letters alone (`deskah`,
