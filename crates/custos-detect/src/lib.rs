@@ -1161,6 +1161,8 @@ pub struct Engine {
     series_sizes: HashMap<u32, u32>,
     /// Account-name series ([`account_series`]) to dense ids.
     name_series_ids: HashMap<String, u32>,
+    /// Per account-name series id: its officers so far.
+    series_officers: Vec<u32>,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
     /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`
@@ -1377,6 +1379,16 @@ fn colleagues(officers: &[Officer], teams: &Teams, no_unit: u32, a: usize, b: us
     teams.root(x.name_id) == teams.root(y.name_id)
 }
 
+/// Whether officers `a` and `b`, both of no unit the log names, share their account names'
+/// series ([`account_series`]), and it is a part of the agency — at most half its officers
+/// (`per_series`: officers per series), not a prefix every account has (`OFF-`, `BP`).
+fn account_colleagues(officers: &[Officer], per_series: &[u32], no_unit: u32, a: usize, b: usize) -> bool {
+    let (Some(x), Some(y)) = (officers.get(a), officers.get(b)) else { return false };
+    let Some(series) = x.name_series.filter(|_| x.unit == no_unit && y.unit == no_unit) else { return false };
+    y.name_series == Some(series)
+        && per_series.get(series as usize).is_some_and(|&n| 2 * n as usize <= officers.len())
+}
+
 fn add(a: &mut Feats, b: &Feats) {
     for i in 0..NF {
         a[i] += b[i];
@@ -1522,7 +1534,12 @@ impl Engine {
         self.name_officer[name_id as usize] = Some(i);
         let name_series = account_series(name).map(|series| {
             let next = self.name_series_ids.len() as u32;
-            *self.name_series_ids.entry(series).or_insert(next)
+            let id = *self.name_series_ids.entry(series).or_insert(next);
+            if self.series_officers.len() <= id as usize {
+                self.series_officers.resize(id as usize + 1, 0);
+            }
+            self.series_officers[id as usize] += 1;
+            id
         });
         self.officers.push(Officer {
             name_id,
@@ -1616,7 +1633,9 @@ impl Engine {
                 Some((_, by, d)) if closed.is_none_or(|cd| cd - d <= keep) => {
                     if by as usize == oi {
                         plain(if d < day { 0.5 } else { 1.0 })
-                    } else if colleagues(officers, teams, no_unit, oi, by as usize) {
+                    } else if colleagues(officers, teams, no_unit, oi, by as usize)
+                        || account_colleagues(officers, &self.series_officers, no_unit, oi, by as usize)
+                    {
                         plain(0.25)
                     } else {
                         plain(1.0)

@@ -644,6 +644,61 @@ fn following_a_pull_by_an_officer_on_the_case_is_partly_explained() {
 }
 
 #[test]
+fn where_a_log_says_nothing_of_units_or_cases_an_account_series_colleague_s_pull_explains() {
+    // Only time, officer, action and subject. Two desks of four, `cid_0k` and `sb_0k`: each
+    // day `cid_0k` pulls the people `cid_0(k+1)` pulled the day before (the team's shared
+    // work), and `sb_01` some that `cid_03` pulled, outside its own series.
+    let mut evs = Vec::new();
+    let who = |k: i64| format!("cid_{:02}", k % 4);
+    for d in 0..20 {
+        for k in 0..4 {
+            for j in 0..6 {
+                // Desk `k` pulls on day `d` the people of batch `d + k`, which desk `k + 1`
+                // pulled on day `d - 1`.
+                let s = format!("{:04}{j:06}", d + k);
+                evs.push(ev(
+                    T0 + d * DAY + 9 * 3600 + k * 3600 + j * 60,
+                    &who(k),
+                    "",
+                    Action::IdentityLookup,
+                    &s,
+                    "",
+                ));
+            }
+            let own = format!("7{k}{d:04}0000");
+            evs.push(ev(
+                T0 + d * DAY + 14 * 3600 + k * 60,
+                &format!("sb_{:02}", k),
+                "",
+                Action::IdentityLookup,
+                &own,
+                "",
+            ));
+        }
+        let s = format!("{:04}{:06}", d + 3, 0);
+        evs.push(ev(T0 + d * DAY + 16 * 3600, "sb_01", "", Action::IdentityLookup, &s, ""));
+    }
+    let r = run(evs.clone(), &CaseLinks::default(), &[]);
+    let share = |name: &str| r.officers.iter().find(|o| o.officer == name).unwrap().explained_share;
+    // After the first days, every pull of the desk is of people a colleague pulled the day
+    // before (shared work explains three quarters of each).
+    assert!(share("cid_01") > 0.5, "{}", share("cid_01"));
+    // A person pulled by an officer of another series is not explained by that pull.
+    assert!(share("sb_01") < 0.1, "{}", share("sb_01"));
+    // A series every account has (`off_…`) says nothing of who works together.
+    let renamed: Vec<Event> = evs
+        .into_iter()
+        .map(|mut e| {
+            e.officer = e.officer.replace("cid_", "off_0").replace("sb_", "off_1");
+            e
+        })
+        .collect();
+    let r = run(renamed, &CaseLinks::default(), &[]);
+    let off = r.officers.iter().find(|o| o.officer == "off_001").unwrap();
+    assert!(off.explained_share < 0.1, "{off:?}");
+}
+
+#[test]
 fn a_placeholder_in_the_case_column_is_no_case_both_officers_cite() {
     // Another agency writes `N/A` where no case is cited. Read as a case number, it would be
     // one case both officers cite, and their shared pulls would look declared.
