@@ -828,12 +828,10 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     // A desk officer's routine check sees only the basic fields, and it is marked unexplained.
-    let r = post(
-        &fx,
-        "desk1",
-        "/v1/identity/lookup",
-        json!({"nid": "19871234567890123", "purpose": "verifying an ID card"}),
-    );
+    let routine = |nid: &str| {
+        post(&fx, "desk1", "/v1/identity/lookup", json!({"nid": nid, "purpose": "verifying an ID card"}))
+    };
+    let r = routine("19871234567890123");
     assert_eq!(r.status, 200, "{}", r.body);
     let mut keys: Vec<&str> = r.body["record"].as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
@@ -843,12 +841,7 @@ fn allowed_requests_return_minimised_fields_with_provable_receipts() {
     // holder, whose record says the NID as it was registered, and both are one subject in
     // the audit log.
     let subject17 = last_entry(&fx).subjects.clone();
-    let r13 = post(
-        &fx,
-        "desk1",
-        "/v1/identity/lookup",
-        json!({"nid": "1234567890123", "purpose": "verifying an ID card"}),
-    );
+    let r13 = routine("1234567890123");
     assert_eq!(r13.status, 200, "{}", r13.body);
     assert_eq!(r13.body["record"]["nid"], "19871234567890123");
     assert_eq!(last_entry(&fx).subjects, subject17);
