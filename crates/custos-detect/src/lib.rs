@@ -1703,9 +1703,14 @@ impl Engine {
         let (first, _) = first_pull;
         let corroborated =
             first != oi && (self.officers[first].unit == unit || on_case(self.officers[first].name_id));
+        // A case the links never mention (no officer, no subject): its file is missing, not
+        // silent about the person; the citation is a claim nothing can check.
+        let unlisted = self.has_cases
+            && !self.case_has_file.get(cid as usize).copied().unwrap_or(false)
+            && self.case_officers.get(cid as usize).is_none_or(|os| os.is_empty());
         let weight = if corroborated {
             0.25
-        } else if own_case {
+        } else if own_case || unlisted {
             0.5
         } else {
             1.0

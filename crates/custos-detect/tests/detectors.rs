@@ -699,6 +699,28 @@ fn where_a_log_says_nothing_of_units_or_cases_an_account_series_colleague_s_pull
 }
 
 #[test]
+fn a_cited_case_the_case_file_never_mentions_is_an_unchecked_claim_not_nothing() {
+    // The case links given hold the background's twelve cases. `u1` works `C-77`, which they
+    // do not mention at all (its file was never exported), pulling its people every day;
+    // `u2` pulls the same kind of people citing no case.
+    let (mut evs, links) = background(30, 10);
+    for d in 0..30 {
+        for k in 0..8 {
+            let t = T0 + d * DAY + 10 * 3600 + k * 1800;
+            let s = format!("77{:08}", (d + k) % 40);
+            evs.push(ev(t, "u1", "U", Action::IdentityLookup, &s, "C-77"));
+            evs.push(ev(t + 60, "u2", "U", Action::IdentityLookup, &format!("88{:08}", (d + k) % 40), ""));
+        }
+    }
+    let r = run(evs, &links, &[]);
+    let share = |name: &str| r.officers.iter().find(|o| o.officer == name).unwrap().explained_share;
+    // The citation halves what nothing else explains, as citing a case of one's own whose file
+    // lacks the person does; no citation explains nothing.
+    assert!((share("u1") - 0.5).abs() < 1e-9, "{}", share("u1"));
+    assert!(share("u2") < 1e-9, "{}", share("u2"));
+}
+
+#[test]
 fn a_placeholder_in_the_case_column_is_no_case_both_officers_cite() {
     // Another agency writes `N/A` where no case is cited. Read as a case number, it would be
     // one case both officers cite, and their shared pulls would look declared.
