@@ -2138,6 +2138,8 @@ impl Engine {
                 let unchecked = !self.has_cases && !ev.case.is_empty();
                 let why = match (self.has_cases, ev.case.is_empty()) {
                     (true, _) => "not linked to their cases".to_string(),
+                    // Where the log has said nothing of cases, that the case is unknown.
+                    (false, true) if !self.cases_cited => "(the log says nothing of cases)".to_string(),
                     (false, true) => "citing no case".to_string(),
                     (false, false) => {
                         format!(

@@ -331,6 +331,15 @@ fn a_watch_listed_person_looked_up_says_what_explanation_is_missing() {
     let (d, first, _) = alerts(&none, "", &[("5550001111", 5)]);
     assert!(d.ends_with("citing no case"), "{d}");
     assert_eq!(first, Severity::High);
+    // In a log that says nothing of cases (no case column), the case is unknown, not absent.
+    let (mut evs, _) = background(40, 5);
+    for e in &mut evs {
+        e.case.clear();
+    }
+    evs.push(ev(T0 + 5 * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", ""));
+    let r = run(evs, &none, &watch);
+    let vip: Vec<_> = r.alerts.iter().filter(|a| a.detector == "vip_access").collect();
+    assert!(vip.len() == 1 && vip[0].detail.ends_with("(the log says nothing of cases)"), "{vip:#?}");
     // Citing a case the log cannot check (no links): the officer may be working that person's
     // case, so one lookup is medium; a second watch-listed person within a month is high, and
     // after a month the count starts again.
