@@ -838,9 +838,10 @@ struct PeerRate {
     unbacked_rho: f64,
     unbacked_rho_recent: f64,
     /// For unexplained subjects ([`SHARE_SPREAD`]): the style's intra-officer correlation of
-    /// them among the officers' subjects over the long window (see [`unbacked_rho`]). Officers' shares of people no
-    /// case explains differ beyond chance: their cases' files are kept better or worse, and
-    /// the more of a case's associates they pull, the more its file lacks.
+    /// them among the officers' subjects over the long window (see [`unbacked_rho`]).
+    /// Officers' shares of people no case explains differ beyond chance: their cases' files
+    /// are kept better or worse, and the more of a case's associates they pull, the more its
+    /// file lacks.
     share_rho: Feats,
 }
 
