@@ -1255,8 +1255,11 @@ const NAME_BASE: u32 = 1 << 28;
 /// (`u02-004` → `U02`, `pbi_07` → `PBI`, `rab3_11` → `RAB3`, `ri015` → `RI`, `CTTC/01` →
 /// `CTTC`). Agencies name accounts after the unit or desk and a number as they name case files
 /// after the series and a number; a name with no closing number (`j.smith`) has none, and
-/// personnel numbers (`BP7805123456`) are all of one series, as if there were none.
+/// personnel numbers (`BP7805123456`) are all of one series, as if there were none. Of a mail
+/// address or a domain account, the account's own part (`cttc07@police.gov.bd`, `DMP\ct017`).
 fn account_series(name: &str) -> Option<String> {
+    let name = name.split('@').next().unwrap_or(name);
+    let name = name.rsplit('\\').next().unwrap_or(name);
     let head = name.trim_end_matches(|c: char| c.is_ascii_digit());
     if head.len() == name.len() {
         return None;
@@ -3309,6 +3312,9 @@ mod tests {
             ("j.smith", None),
             ("john.smith2", Some("JOHN-SMITH")),
             ("BP7805123456", Some("BP")),
+            ("cttc07@police.gov.bd", Some("CTTC")),
+            ("DMP\\ct017", Some("CT")),
+            ("rahim.k@dmp.gov.bd", None),
             ("OFF-1080", Some("OFF")),
             ("1234", None),
             ("12-34", None),
