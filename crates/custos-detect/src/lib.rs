@@ -349,11 +349,13 @@ fn peer_expectation(peers: &PeerRate, f: usize, days: f64, own: &Feats) -> f64 {
 /// officers' shares differ from the agency's (their cases' files are kept better or worse), so
 /// the more citations, the wider the spread of the count around the share.
 fn peer_phi(peers: &PeerRate, f: usize, own: &Feats) -> f64 {
-    if let (true, Some(g)) = (SHARE_SPREAD.contains(&f), part_of(f)) {
+    if f == F_UNEXPL {
         // At least the beta-binomial's scale at the officer's number of subjects: the more
-        // people an officer pulls, the wider the spread of those no case explains.
+        // people an officer pulls, the wider the spread of those no case explains. (The same
+        // for unexplained call-record subjects cost more insiders than the false alerts it
+        // saved.)
         let p = peers.share[f].clamp(0.0, 1.0);
-        let bb = (1.0 - p) * (1.0 + (own[g] - 1.0).max(0.0) * peers.share_rho[f]);
+        let bb = (1.0 - p) * (1.0 + (own[F_SUBJECTS] - 1.0).max(0.0) * peers.unexpl_rho);
         return peers.phi[f].max(bb.clamp(1.0, 50.0));
     }
     if f != F_UNBACKED {
@@ -379,11 +381,6 @@ fn part_of(f: usize) -> Option<usize> {
         _ => None,
     }
 }
-
-/// The counts judged, beside the peers' dispersion, on the beta-binomial's scale of officers'
-/// spread in their share of the whole they are part of (see [`peer_phi`]). (Unexplained
-/// call-record subjects too cost more insiders than the false alerts they saved.)
-const SHARE_SPREAD: [usize; 1] = [F_UNEXPL];
 
 /// Which signal (reason code) a feature feeds.
 fn signal_of(f: usize) -> usize {
@@ -821,6 +818,13 @@ impl Style {
     fn combine(self, p: PeerRate, leaving: Option<PeerRate>) -> PeerRate {
         leaving.map_or(p, |q| p.upper(&q))
     }
+
+    /// The same style (and style being left) within another group: id `id` of the groups
+    /// numbered from `base` (teams, home series, account series: apart from units').
+    fn within(self, base: u32, id: u32) -> Style {
+        let g = (base + id.min(base - 1)) * 2;
+        Style { group: g + self.group % 2, leaving: self.leaving.map(|x| g + x % 2) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -837,12 +841,12 @@ struct PeerRate {
     /// long window, and over the short one (see [`unbacked_rho`]).
     unbacked_rho: f64,
     unbacked_rho_recent: f64,
-    /// For unexplained subjects ([`SHARE_SPREAD`]): the style's intra-officer correlation of
-    /// them among the officers' subjects over the long window (see [`unbacked_rho`]).
+    /// The style's intra-officer correlation of unexplained subjects among the officers'
+    /// subjects over the long window (see [`unbacked_rho`], [`peer_phi`]).
     /// Officers' shares of people no case explains differ beyond chance: their cases' files
     /// are kept better or worse, and the more of a case's associates they pull, the more its
     /// file lacks.
-    share_rho: Feats,
+    unexpl_rho: f64,
 }
 
 impl PeerRate {
@@ -856,9 +860,7 @@ impl PeerRate {
         }
         self.unbacked_rho = self.unbacked_rho.max(other.unbacked_rho);
         self.unbacked_rho_recent = self.unbacked_rho_recent.max(other.unbacked_rho_recent);
-        for f in SHARE_SPREAD {
-            self.share_rho[f] = self.share_rho[f].max(other.share_rho[f]);
-        }
+        self.unexpl_rho = self.unexpl_rho.max(other.unexpl_rho);
         self
     }
 
@@ -954,21 +956,16 @@ impl GroupRates {
         });
         // How far officers' shares of unexplained subjects spread, per style (desks' routine
         // checks are unexplained by design).
-        let share_rho = [case_work, routine].map(|slice| {
-            let mut rho = [0.0; NF];
-            for f in SHARE_SPREAD {
-                let g = part_of(f).unwrap_or(f);
-                let share = agency_share(slice, f, g);
-                rho[f] = unbacked_rho(slice, share, |p| (p.rate[f] * p.days, p.rate[g] * p.days));
-            }
-            rho
+        let unexpl_rho = [case_work, routine].map(|slice| {
+            let share = agency_share(slice, F_UNEXPL, F_SUBJECTS);
+            unbacked_rho(slice, share, |p| (p.rate[F_UNEXPL] * p.days, p.rate[F_SUBJECTS] * p.days))
         });
         let styled = groups.iter_mut().map(|(g, r)| ((*g % 2) as usize, r));
         for (style, r) in styled.chain(global.iter_mut().enumerate()) {
             r.share[F_UNBACKED] = agency;
             r.unbacked_rho = rho;
             r.unbacked_rho_recent = rho_recent;
-            r.share_rho = share_rho[style];
+            r.unexpl_rho = unexpl_rho[style];
         }
         Self { groups, global }
     }
@@ -1465,9 +1462,7 @@ impl Engine {
         if o.unit != self.empty_unit {
             return None;
         }
-        let series = self.teams.home_series(o.name_id)?;
-        let g = (SERIES_BASE + series.min(SERIES_BASE - 1)) * 2;
-        Some(Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) })
+        Some(st.within(SERIES_BASE, self.teams.home_series(o.name_id)?))
     }
 
     /// The peer group of the officer's account-name series ([`account_series`]) for an officer
@@ -1476,8 +1471,7 @@ impl Engine {
         if o.unit != self.empty_unit {
             return None;
         }
-        let g = (NAME_BASE + o.name_series?.min(NAME_BASE - 1)) * 2;
-        Some(Style { group: g + st.group % 2, leaving: st.leaving.map(|x| g + x % 2) })
+        Some(st.within(NAME_BASE, o.name_series?))
     }
 
     /// [`Engine::style_of`] from the officer's style `st` ([`Officer::group`], which reads
@@ -1508,8 +1502,7 @@ impl Engine {
                 .filter(|style| self.series_sizes.get(&style.group).is_some_and(|&n| n >= 5))
                 .unwrap_or(st);
         }
-        let team = (TEAM_BASE + root.min(TEAM_BASE - 1)) * 2;
-        Style { group: team + st.group % 2, leaving: st.leaving.map(|g| team + g % 2) }
+        st.within(TEAM_BASE, root)
     }
 
     /// The officer's style during the day: as of the last close, or worked out afresh while
