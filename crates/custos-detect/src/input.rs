@@ -522,6 +522,8 @@ impl Col {
                 "person",
                 "citizen",
                 "searched",
+                "search",
+                "lookup",
                 "phone",
                 "mobile",
                 "number",
@@ -742,7 +744,11 @@ fn resolve_columns(keys: &[String], named: &[Named]) -> ([Option<usize>; NCOL], 
             let taken = cols.contains(&Some(i));
             let an_id = no_id && words.contains(&"id");
             let a_kind = !kind_ok && words.iter().any(|w| KIND.contains(w));
-            !taken && !an_id && !a_kind && words.iter().any(|w| c.words().contains(w))
+            // What was searched for, never what the search found or how many
+            // (`SearchResult`, `lookup_count`): those are the outcome's and the records'.
+            let found = matches!(c, Col::Subject)
+                && words.iter().any(|w| Col::Outcome.words().contains(w) || Col::Records.words().contains(w));
+            !taken && !an_id && !a_kind && !found && words.iter().any(|w| c.words().contains(w))
         });
         guessed[c as usize] &= cols[c as usize].is_some();
     }
@@ -1516,6 +1522,28 @@ mod tests {
             ("B-77", "Khulna", "8801712345678", "K-9")
         );
         assert_eq!((r[0].action.clone(), r[0].allowed, r[0].records), (Action::CdrQuery, true, 5));
+        // What was searched for is the subject; what the search found, and how much, is not,
+        // even where it comes first (a police system's own names).
+        let csv = "EventTimeUTC,LoginID,PoliceStation,ServiceType,SearchResult,SearchKey,RefNo,RecordCount\n\
+                   2026-08-02T02:07:05Z,si.gul104,Gulshan PS,Live Location,OK,+8801712345678,GD-0407/26,3\n";
+        let reader = LogReader::new(csv.as_bytes()).unwrap();
+        assert!(
+            reader.guessed_columns().contains(&"`subject` from `SearchKey`".to_string()),
+            "{:?}",
+            reader.guessed_columns()
+        );
+        let r: Vec<Event> = reader.map(Result::unwrap).collect();
+        assert_eq!(
+            (
+                r[0].officer.as_str(),
+                r[0].unit.as_str(),
+                r[0].subject.as_str(),
+                r[0].case.as_str(),
+                r[0].records
+            ),
+            ("si.gul104", "Gulshan PS", "8801712345678", "GD-0407/26", 3)
+        );
+        assert_eq!((r[0].action.clone(), r[0].allowed), (Action::LocationQuery, true));
         for (header, key) in [("eventTime", "event_time"), ("USER-ID", "user_id"), (" Case No. ", "case_no")]
         {
             assert_eq!(header_key(header), key);
