@@ -33,7 +33,10 @@
 //! `collusion` (two officers pulling the same unexplained subjects within days), `break_glass`
 //! (emergency access grants: one is worth a look, a second within the window is high, four are
 //! critical — legitimate emergencies are rare and each is reviewed), `credential_misuse` (the
-//! officer's token presented without the client certificate it is bound to: high at once).
+//! officer's token presented without the client certificate it is bound to: high at once),
+//! `persistent_interest` (one person pulled on day after day with nothing explaining it, judged
+//! against how often every officer's unexplained people come back in the same log: see
+//! [`stats::BetaGeometric`]).
 //!
 //! This crate does no I/O: the caller reads the log and feeds [`Event`]s.
 
@@ -50,7 +53,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
 
 pub use input::{Action, CaseLinks, WatchLabel};
-use stats::surprise;
+use stats::{surprise, BetaGeometric};
 
 /// Tunables. The defaults are statistical thresholds, not fitted to any data set.
 #[derive(Debug, Clone)]
@@ -395,7 +398,7 @@ fn signal_of(f: usize) -> usize {
     }
 }
 
-const NS: usize = 15;
+const NS: usize = 16;
 const S_UNEXPL: usize = 0;
 const S_UNEXPL_TRAFFIC: usize = 1;
 const S_VOLUME: usize = 2;
@@ -411,6 +414,7 @@ const S_COMBINED: usize = 11;
 const S_UNEXPL_OFF: usize = 12;
 const S_BREAK_GLASS: usize = 13;
 const S_CREDENTIAL: usize = 14;
+const S_RETURN: usize = 15;
 
 /// The action of a gateway entry for an officer's credential presented without the client
 /// certificate it is bound to (`custos serve --tls-client-ca`): refused, and evidence that
@@ -432,6 +436,7 @@ const SIGNAL_CODES: [&str; NS] = [
     "unexplained_off_hours",
     "break_glass",
     "credential_misuse",
+    "persistent_interest",
 ];
 
 /// The families of evidence the combined signal weighs (nested signals join their parent).
@@ -538,6 +543,11 @@ struct Findings {
     collusion_recent: (f64, i64),
     /// Officers this one has shared an unexplained subject with.
     partners: u32,
+    /// People the officer has pulled with nothing explaining it (see
+    /// [`Engine::persistent_interest`]), and the one pulled so on the most days: days, who,
+    /// since when.
+    return_people: u32,
+    return_best: Option<(u16, String, i64)>,
     /// The officer's hours by day: the sum over their closed days of each day's share of its
     /// accesses per hour, and `hour_hist` as of the start of their current day (the difference
     /// is the current day's hours). Read once a day, by [`Officer::works_shifts`].
@@ -557,6 +567,22 @@ struct Seen {
 const SEEN_UNEXPL: u8 = 1;
 const SEEN_UNEXPL_TRAFFIC: u8 = 2;
 const SEEN_UNBACKED: u8 = 4;
+/// Counted today towards the officer's unexplained returns to the subject.
+const SEEN_RETURN: u8 = 8;
+
+/// An officer's unexplained pulls of one person on separate days (see
+/// [`Engine::persistent_interest`]).
+#[derive(Debug, Clone, Copy)]
+struct Return {
+    /// The last such day and the first, as days since [`Engine::return_base`].
+    last: u16,
+    first: u16,
+    /// Days with such a pull.
+    days: u16,
+}
+
+/// Bins of the returns' histogram: days 1 to 62 each, then 63 or more.
+const RETURN_BINS: usize = 64;
 
 #[derive(Debug, Default)]
 struct Officer {
@@ -1177,6 +1203,22 @@ pub struct Engine {
     teams: Teams,
     /// Reused buffer of the day's close: each officer's peer group and sample.
     peer_samples: Vec<(u32, PeerSample)>,
+    /// (officer index, subject) → the officer's pulls of the person with nothing explaining
+    /// them, on separate days, within the horizon (see [`Engine::persistent_interest`]).
+    /// (Keyed by one 64-bit mix of the two: a map probed for most unexplained pulls is kept
+    /// small; two pairs sharing a key are a chance of one in 2^64 per pair of pairs.)
+    returns: HashMap<u64, Return>,
+    /// The first day of the log, which `returns` counts its days from.
+    return_base: Option<i64>,
+    /// Its size after its last sweep.
+    returns_swept: usize,
+    /// How many (officer, person) pairs have come to each number of such days
+    /// ([`RETURN_BINS`]; a pair swept out keeps its last count here).
+    return_hist: Vec<u64>,
+    /// The law of those numbers as of the last close, once enough pairs came back.
+    return_law: Option<BetaGeometric>,
+    /// Whether `return_hist` changed since the law was fitted.
+    return_hist_changed: bool,
 }
 
 /// An officer's latest unexplained pull of a subject, for collusion: who, under which cited
@@ -1877,6 +1919,17 @@ impl Engine {
         if unexpl {
             seen.flags |= SEEN_UNEXPL | if traffic { SEEN_UNEXPL_TRAFFIC } else { 0 };
         }
+        // A pull that cites no case and that nothing else explains (no case file, colleague or
+        // earlier pull accounting for more than half of it): one day of the officer's
+        // unexplained interest in the person (see `persistent_interest`).
+        let returned = ev.allowed
+            && ev.case.is_empty()
+            && ev.action != Action::NameSearch
+            && weight >= 0.5
+            && seen.flags & SEEN_RETURN == 0;
+        if returned {
+            seen.flags |= SEEN_RETURN;
+        }
         if first_unexpl {
             o.today[F_UNEXPL] += weight;
             sparse_changed = true;
@@ -1970,6 +2023,9 @@ impl Engine {
         }
         if ev.allowed {
             self.enumeration(oi, ev);
+        }
+        if returned {
+            self.persistent_interest(oi, sid, ev, day);
         }
         // Collusion is two officers sharing subjects that no case explains. A log that says
         // nothing about cases (no case links, no case cited) explains nothing, so colleagues'
@@ -2176,6 +2232,58 @@ impl Engine {
                 self.raise(oi, ev.time, S_VIP, sev, s, detail);
             }
             WatchLabel::Vip => {}
+        }
+    }
+
+    /// One more day on which the officer pulled a person with nothing explaining it: no case
+    /// cited, and no case file, colleague's pull or earlier pull of their own accounting for
+    /// more than half of it. (A case cited is a claim; where the log can check it, a claim it
+    /// does not back is unexplained access already.) Someone who keeps coming back to one person that
+    /// no case holds (a former partner's phone, a neighbour's whereabouts) pulls little and in
+    /// ordinary hours; what stands out is the number of days. It is judged against how often
+    /// every officer's unexplained people come back in this log: the counts of days of all
+    /// (officer, person) pairs, fitted as a beta-geometric law (each pair comes back with a
+    /// chance of its own; a log where some unexplained people are routinely pulled again —
+    /// case work with no case recorded — has a heavy tail and flags nothing). The surprise is
+    /// that of the officer's most-returned person among all their unexplained people:
+    /// `-log10(m · P(K >= k))`.
+    fn persistent_interest(&mut self, oi: usize, sid: u64, ev: &Event, day: i64) {
+        if self.return_hist.is_empty() {
+            self.return_hist.resize(RETURN_BINS, 0);
+        }
+        let base = *self.return_base.get_or_insert(day);
+        let today = u16::try_from(day - base).unwrap_or(if day < base { 0 } else { u16::MAX });
+        let key = sid ^ (oi as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let e = self.returns.entry(key).or_insert(Return { last: today, first: today, days: 0 });
+        if e.last == today && e.days > 0 {
+            return;
+        }
+        let old = usize::from(e.days);
+        e.days = e.days.saturating_add(1);
+        e.last = today;
+        let (k, first) = (e.days, base + i64::from(e.first));
+        let bin = |n: usize| n.min(RETURN_BINS - 1);
+        if old == 0 {
+            self.officers[oi].rec.return_people += 1;
+        } else {
+            let h = &mut self.return_hist[bin(old)];
+            *h = h.saturating_sub(1);
+        }
+        self.return_hist[bin(usize::from(k))] += 1;
+        self.return_hist_changed = true;
+        let rec = &mut self.officers[oi].rec;
+        if rec.return_best.as_ref().is_none_or(|b| k > b.0) {
+            rec.return_best = Some((k, ev.subject.clone(), first));
+        }
+        if k < 3 {
+            return;
+        }
+        let Some(law) = self.return_law else { return };
+        let people = rec.return_people;
+        let s = return_surprise(law, k, people);
+        if let Some(sev) = self.severity(s) {
+            let detail = return_detail(&ev.subject, k, first, people, law, s);
+            self.raise(oi, ev.time, S_RETURN, sev, s, detail);
         }
     }
 
@@ -2691,6 +2799,15 @@ impl Engine {
             self.last_cited.retain(|_, v| day - v.2 <= keep);
             self.swept.2 = self.last_cited.len();
         }
+        if self.returns.len() >= 2 * self.returns_swept.max(4096) {
+            let base = self.return_base.unwrap_or(day);
+            self.returns.retain(|_, v| day - (base + i64::from(v.last)) <= keep);
+            self.returns_swept = self.returns.len();
+        }
+        if self.return_hist_changed {
+            self.return_hist_changed = false;
+            self.return_law = BetaGeometric::fit(&self.return_hist);
+        }
     }
 
     /// Finish: close the last day and produce the ranked report. The engine can keep taking
@@ -2760,6 +2877,14 @@ impl Engine {
             best[S_FIRST] = if o.rec.first_traffic_unexpl { 3.0 } else { 0.0 };
             best[S_COLLUSION] =
                 if o.rec.best_collusion >= self.cfg.medium { o.rec.best_collusion.min(30.0) } else { 0.0 };
+            // The officer's most-returned person, judged on the law of the whole log.
+            (best[S_RETURN], detail[S_RETURN]) = match (&o.rec.return_best, self.return_law) {
+                (Some((k, who, first)), Some(law)) if *k >= 3 => {
+                    let s = return_surprise(law, *k, o.rec.return_people);
+                    (s.min(30.0), return_detail(who, *k, *first, o.rec.return_people, law, s))
+                }
+                _ => (0.0, String::new()),
+            };
             // Unexplained traffic is a subset of unexplained access: count the stronger once.
             if best[S_UNEXPL_TRAFFIC] > 0.0 && best[S_UNEXPL] > 0.0 {
                 let lo = best[S_UNEXPL].min(best[S_UNEXPL_TRAFFIC]);
@@ -2805,6 +2930,20 @@ impl Engine {
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
     }
+}
+
+/// The surprise of an officer's `k` days of unexplained pulls of one person, among the
+/// `people` they have pulled with nothing explaining it: `-log10(people · P(K >= k))`.
+fn return_surprise(law: BetaGeometric, k: u16, people: u32) -> f64 {
+    (-(law.log10_tail(u32::from(k)) + f64::from(people.max(1)).log10())).clamp(0.0, 300.0)
+}
+
+fn return_detail(who: &str, k: u16, first: i64, people: u32, law: BetaGeometric, s: f64) -> String {
+    let tail = -law.log10_tail(u32::from(k));
+    format!(
+        "pulled `{who}` on {k} separate days since {}, citing no case, with nothing else explaining it; in this log about 1 in 10^{tail:.1} people pulled so come back that often (p≈1e-{s:.0} over the {people} people they pulled so)",
+        time::format_utc(first * 86_400).get(..10).unwrap_or_default()
+    )
 }
 
 /// Peer rates: per feature, the upper-trimmed mean of officers' daily rates over the window

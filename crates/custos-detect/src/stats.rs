@@ -194,6 +194,101 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// How often an item comes back, as a beta-geometric law: each item comes back once more with
+/// a chance `p` of its own, and `p` varies between items as `Beta(a, b)` (a few people are an
+/// officer's daily work, most a one-off). `P(K >= k) = Π_{i < k-1} (a + i) / (a + b + i)`: the
+/// tail falls as a power of the count (`k^-b`), not geometrically, so that a few items coming
+/// back often are what the law expects when the data show a mix of habits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BetaGeometric {
+    /// The beta's first shape (`p`'s weight towards coming back).
+    pub a: f64,
+    /// The beta's second shape (the tail's power).
+    pub b: f64,
+}
+
+impl BetaGeometric {
+    /// Fewest items that came back at least once more before a fit is made: with fewer, the
+    /// tail is not known.
+    pub const MIN_RETURNED: u64 = 20;
+    /// Items beyond the last count that at least this many reached are held as censored.
+    pub const TAIL_HELD: u64 = 10;
+
+    /// `log10 P(K >= k)`, for a count `k >= 1`.
+    pub fn log10_tail(&self, k: u32) -> f64 {
+        (0..k.saturating_sub(1))
+            .map(|i| {
+                let i = f64::from(i);
+                ((self.a + i) / (self.a + self.b + i)).log10()
+            })
+            .sum()
+    }
+
+    /// The log-likelihood of counts `hist[k]` (items seen exactly `k` times, `hist[0]` unused;
+    /// the last bin holds those seen at least that often).
+    fn log_likelihood(a: f64, b: f64, hist: &[u64], censored: bool) -> f64 {
+        let last = if censored { hist.len() - 1 } else { usize::MAX };
+        let (mut ln_tail, mut ll) = (0.0, 0.0);
+        for (k, &n) in hist.iter().enumerate().skip(1) {
+            let shift = k as f64 - 1.0;
+            if n > 0 {
+                let ln_p = if k == last { ln_tail } else { ln_tail + b.ln() - (a + b + shift).ln() };
+                ll += n as f64 * ln_p;
+            }
+            ln_tail += (a + shift).ln() - (a + b + shift).ln();
+        }
+        ll
+    }
+
+    /// The maximum-likelihood law for counts `hist[k]` of items seen exactly `k` times
+    /// (`hist[0]` unused; the last bin holds those seen at least that often): a coarse grid
+    /// over `ln a` and `ln b`, refined twice around its best point. `None` while fewer than
+    /// [`Self::MIN_RETURNED`] items came back.
+    pub fn fit(hist: &[u64]) -> Option<Self> {
+        let top = hist.iter().rposition(|&n| n > 0)?;
+        let mut censored = top + 1 == hist.len();
+        let mut hist = hist.get(..=top)?.to_vec();
+        if hist.iter().skip(2).sum::<u64>() < Self::MIN_RETURNED {
+            return None;
+        }
+        // The sparse far tail is held only as "at least this often": a few items far out (the
+        // very ones a caller asks about) would otherwise bend the law towards themselves.
+        // The last count at least `TAIL_HELD` items reached (two, at worst: `MIN_RETURNED`
+        // reached it).
+        let mut reach = 0;
+        let held = (2..hist.len())
+            .rev()
+            .find(|&k| {
+                reach += hist[k];
+                reach >= Self::TAIL_HELD
+            })
+            .unwrap_or(2);
+        if held + 1 < hist.len() {
+            let rest: u64 = hist[held + 1..].iter().sum();
+            hist.truncate(held + 2);
+            hist[held + 1] = rest;
+            censored = true;
+        }
+        let hist = &hist[..];
+        let (mut best, mut at) = (f64::NEG_INFINITY, (0.0, 0.0));
+        let mut centre = (0.0, 2.0);
+        for (span, step) in [(6.0, 0.5), (0.5, 0.1), (0.1, 0.02)] {
+            let n = (span / step) as i32;
+            for i in -n..=n {
+                for j in -n..=n {
+                    let (la, lb) = (centre.0 + f64::from(i) * step, centre.1 + f64::from(j) * step);
+                    let ll = Self::log_likelihood(la.exp(), lb.exp(), hist, censored);
+                    if ll > best {
+                        (best, at) = (ll, (la, lb));
+                    }
+                }
+            }
+            centre = at;
+        }
+        Some(Self { a: at.0.exp(), b: at.1.exp() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,12 +296,87 @@ mod tests {
 
     proptest! {
         #[test]
+        fn a_beta_geometric_fit_is_a_law_whatever_the_counts(
+            hist in proptest::collection::vec(0u64..1_000_000, 0..64),
+        ) {
+            if let Some(law) = BetaGeometric::fit(&hist) {
+                prop_assert!(law.a.is_finite() && law.a > 0.0 && law.b.is_finite() && law.b > 0.0, "{law:?}");
+                let mut last = 0.0;
+                for k in 1..80 {
+                    let t = law.log10_tail(k);
+                    prop_assert!(t <= last + 1e-12 && t.is_finite(), "{law:?}: log10 P(K >= {k}) = {t} after {last}");
+                    last = t;
+                }
+            }
+        }
+
+        #[test]
         fn the_screens_bound_is_never_below_the_surprise(
             x in 0.0f64..200.0, mu in 0.0f64..100.0, phi in 0.5f64..20.0,
         ) {
             let (s, b) = (surprise(x, mu, phi), surprise_bound(x, mu, phi));
             prop_assert!(b + 1e-9 >= s, "surprise {s} above its bound {b} at x {x}, mu {mu}, phi {phi}");
         }
+    }
+
+    /// Expected counts of `n` items under a law, to `top` (the last bin the rest).
+    fn expected_counts(law: BetaGeometric, n: f64, top: usize) -> Vec<u64> {
+        let tail = |k: usize| 10f64.powf(law.log10_tail(k as u32));
+        let mut hist: Vec<u64> = (0..=top)
+            .map(|k| if k == 0 { 0 } else { (n * (tail(k) - tail(k + 1))).round() as u64 })
+            .collect();
+        hist[top] = (n * tail(top)).round() as u64;
+        hist
+    }
+
+    #[test]
+    fn a_beta_geometric_fit_finds_the_law_its_counts_came_from() {
+        for law in [
+            BetaGeometric { a: 0.3, b: 4.0 },
+            BetaGeometric { a: 2.0, b: 1.5 },
+            BetaGeometric { a: 0.05, b: 0.8 },
+        ] {
+            let hist = expected_counts(law, 1e6, 63);
+            let fit = BetaGeometric::fit(&hist).unwrap();
+            for k in [2, 5, 20] {
+                let (want, got) = (law.log10_tail(k), fit.log10_tail(k));
+                assert!(
+                    (want - got).abs() < 0.05 * (1.0 - want),
+                    "{law:?} fitted as {fit:?}: log10 P(K >= {k}) {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_mix_of_habits_gives_a_heavier_tail_than_one_habit() {
+        // The same share comes back once; in the second, a few items keep coming back.
+        let one = [0, 10_000, 500, 25, 1];
+        let mixed = [0, 10_000, 500, 60, 30, 20, 15, 10, 8];
+        let (one, mixed) = (BetaGeometric::fit(&one).unwrap(), BetaGeometric::fit(&mixed).unwrap());
+        assert!(one.log10_tail(12) < -8.0, "{one:?}: {}", one.log10_tail(12));
+        assert!(mixed.log10_tail(12) > one.log10_tail(12) + 4.0, "{mixed:?} vs {one:?}");
+        assert!(mixed.log10_tail(12) < -2.0, "{mixed:?}: {}", mixed.log10_tail(12));
+    }
+
+    #[test]
+    fn one_item_far_out_does_not_bend_the_law_towards_itself() {
+        // One in ten comes back once more, again and again; then one item came back 30 times.
+        let mut hist = vec![0, 90_000, 9_000, 900, 90, 9, 1];
+        let without = BetaGeometric::fit(&hist).unwrap();
+        hist.resize(31, 0);
+        hist[30] = 1;
+        let with = BetaGeometric::fit(&hist).unwrap();
+        let (a, b) = (without.log10_tail(30), with.log10_tail(30));
+        assert!(b < -20.0 && (a - b).abs() < 2.0, "{without:?} {a} vs {with:?} {b}");
+    }
+
+    #[test]
+    fn no_beta_geometric_fit_without_enough_returns() {
+        assert_eq!(BetaGeometric::fit(&[0, 5_000, 10, 3]), None);
+        assert_eq!(BetaGeometric::fit(&[]), None);
+        assert_eq!(BetaGeometric::fit(&[0, 0, 0]), None);
+        assert!(BetaGeometric::fit(&[0, 5_000, 15, 5]).is_some());
     }
 
     #[test]

@@ -1887,3 +1887,80 @@ fn a_task_force_officer_leaving_the_case_blank_on_its_people_is_not_collusion() 
     let r = task_force(false);
     assert!(flagged(&r, "t2", "collusion", Severity::High), "{:#?}", r.alerts);
 }
+
+/// Twelve officers' case work for 45 days, and each day two routine lookups of people no case
+/// holds: every tenth such person is pulled again the next day, every hundredth on a third
+/// day. With `regulars`, each officer also checks one person of their own, no case cited,
+/// every third day: a log where coming back to unexplained people is everyone's habit.
+fn returns_background(regulars: bool) -> (Vec<Event>, CaseLinks) {
+    let (mut evs, links) = background(45, 6);
+    let mut n = 0;
+    for d in 0..45 {
+        for o in 0..12 {
+            let officer = format!("o{o}");
+            for k in 0..2 {
+                n += 1;
+                let t = T0 + d * DAY + 11 * 3600 + k * 1800 + o;
+                let who = format!("7{n:09}");
+                evs.push(ev(t, &officer, "U", Action::IdentityLookup, &who, ""));
+                if n % 10 == 0 && d + 1 < 45 {
+                    evs.push(ev(t + DAY, &officer, "U", Action::IdentityLookup, &who, ""));
+                }
+                if n % 100 == 0 && d + 2 < 45 {
+                    evs.push(ev(t + 2 * DAY, &officer, "U", Action::IdentityLookup, &who, ""));
+                }
+            }
+            if regulars && d % 3 == o % 3 {
+                let t = T0 + d * DAY + 14 * 3600 + o;
+                evs.push(ev(t, &officer, "U", Action::IdentityLookup, &format!("+88017110{o:05}"), ""));
+            }
+        }
+    }
+    (evs, links)
+}
+
+/// `officer` pulls where one phone is, citing no case, on every third day from day 3: fifteen
+/// days in six weeks, a minute's work each time, in office hours.
+fn follow_one_phone(evs: &mut Vec<Event>, officer: &str, case: &str) {
+    for d in (3..45).step_by(3) {
+        evs.push(ev(T0 + d * DAY + 15 * 3600, officer, "U", Action::LocationQuery, "+8801719000999", case));
+    }
+}
+
+#[test]
+fn an_officer_who_keeps_coming_back_to_one_person_no_case_holds_is_flagged() {
+    let (mut evs, links) = returns_background(false);
+    follow_one_phone(&mut evs, "o5", "");
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "o5", "persistent_interest", Severity::High), "{:#?}", r.alerts);
+    let o5 = r.officers.iter().find(|o| o.officer == "o5").unwrap();
+    let reason = o5.reasons.iter().find(|x| x.code == "persistent_interest").unwrap();
+    assert!(reason.detail.contains("`+8801719000999` on 14 separate days"), "{}", reason.detail);
+    // The routine lookups that come back a day or two later flag nobody.
+    assert!(
+        !r.alerts.iter().any(|a| a.detector == "persistent_interest" && a.officer != "o5"),
+        "{:#?}",
+        r.alerts
+    );
+}
+
+#[test]
+fn coming_back_to_a_person_ones_case_holds_is_case_work() {
+    let (mut evs, links) = returns_background(false);
+    // o6's case C6 holds `6` followed by eight digits: the phone is added to its file.
+    let mut links = links;
+    links.subjects.push(("C6".into(), "+8801719000999".into()));
+    follow_one_phone(&mut evs, "o6", "C6");
+    let r = run(evs, &links, &[]);
+    assert!(!r.alerts.iter().any(|a| a.detector == "persistent_interest"), "{:#?}", r.alerts);
+    let o6 = r.officers.iter().find(|o| o.officer == "o6").unwrap();
+    assert!(!o6.reasons.iter().any(|x| x.code == "persistent_interest"), "{:?}", o6.reasons);
+}
+
+#[test]
+fn where_every_officer_comes_back_to_people_no_case_holds_one_more_is_no_news() {
+    let (mut evs, links) = returns_background(true);
+    follow_one_phone(&mut evs, "o5", "");
+    let r = run(evs, &links, &[]);
+    assert!(!flagged(&r, "o5", "persistent_interest", Severity::Medium), "{:#?}", r.alerts);
+}
