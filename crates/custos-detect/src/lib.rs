@@ -2258,6 +2258,11 @@ impl Engine {
         if e.last == today && e.days > 0 {
             return;
         }
+        if i64::from(today) - i64::from(e.last) > self.cfg.baseline_days + self.cfg.window_days {
+            // A run that ended past the horizon (not swept yet): this pull starts the next,
+            // as it would after the sweep.
+            *e = Return { last: today, first: today, days: 0 };
+        }
         let old = usize::from(e.days);
         e.days = e.days.saturating_add(1);
         e.last = today;
