@@ -735,7 +735,7 @@ impl Officer {
     /// expectation of either style: held against routine checks alone, the ordinary side
     /// effects of case work (denials, call records) would read as abuse, and held against case
     /// work alone, the week's last routine checks would read as unexplained access.
-    fn group(&self) -> Style {
+    fn group(&self, routine: f64) -> Style {
         const ENOUGH: f64 = 20.0;
         let recent = self.day - 7;
         let (mut caseless, mut events, mut recent_caseless, mut recent_events) = (0.0, 0.0, 0.0, 0.0);
@@ -749,21 +749,21 @@ impl Officer {
                 recent_events += f[F_EVENTS];
             }
         }
-        let routine = if events >= ENOUGH {
-            caseless / events >= 0.6
+        let is_routine = if events >= ENOUGH {
+            caseless / events >= routine
         } else {
-            self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= 0.6
+            self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= routine
         };
-        let case_work_now = recent_events >= ENOUGH && recent_caseless / recent_events < 0.6;
+        let case_work_now = recent_events >= ENOUGH && recent_caseless / recent_events < routine;
         // The other way, counted in days: an investigator between cases does a few routine
         // checks a day, which a week of case work's volume would outweigh for a week.
         let routine_days = std::iter::once(&(self.day, self.today))
             .chain(self.history.iter().rev())
             .take(2)
-            .filter(|(d, f)| *d > recent && f[F_EVENTS] > 0.0 && f[F_CASELESS] / f[F_EVENTS] >= 0.6)
+            .filter(|(d, f)| *d > recent && f[F_EVENTS] > 0.0 && f[F_CASELESS] / f[F_EVENTS] >= routine)
             .count();
         let routine_now = routine_days == 2;
-        match (routine, case_work_now, routine_now) {
+        match (is_routine, case_work_now, routine_now) {
             (true, true, _) => Style { group: self.unit * 2, leaving: Some(self.unit * 2 + 1) },
             (false, _, true) => Style { group: self.unit * 2 + 1, leaving: Some(self.unit * 2) },
             (routine, _, _) => Style { group: self.unit * 2 + u32::from(routine), leaving: None },
@@ -1495,7 +1495,7 @@ impl Engine {
     /// The officer's peer group and style ([`Officer::group`]), with their team standing in
     /// for a unit their log does not name.
     fn style_of(&self, o: &Officer) -> Style {
-        self.place(o, o.group())
+        self.place(o, o.group(self.routine_share()))
     }
 
     /// The group of the officer's home series, for an officer whose log names no unit and who
@@ -2409,6 +2409,21 @@ impl Engine {
         self.scratch = others;
     }
 
+    /// The share of an officer's accesses that identity checks citing no case must reach for
+    /// their work to be routine (a desk's, see [`Officer::group`]): where cases are cited, most
+    /// of it; in a log that says nothing of cases every identity check cites none, and what
+    /// tells a desk from an investigator is the action: a desk's work is identity checks, at
+    /// most one access in twenty call records or locations. (With most of it there, the
+    /// investigators whose cases bring more identity checks than call records were judged
+    /// against the desks' hundreds of strangers a day.)
+    fn routine_share(&self) -> f64 {
+        if self.says_nothing_of_cases() {
+            0.95
+        } else {
+            0.6
+        }
+    }
+
     /// Whether the log has said nothing of cases so far: no case links given, no case cited.
     fn says_nothing_of_cases(&self) -> bool {
         !self.has_cases && !self.cases_cited
@@ -2709,7 +2724,8 @@ impl Engine {
     /// Each officer's style ([`Officer::group`], in officer order), and the officers of each
     /// home series' peer group counted (see [`Engine::place`]).
     fn styles_and_series_sizes(&mut self) -> Vec<Style> {
-        let styles: Vec<Style> = self.officers.iter().map(Officer::group).collect();
+        let routine = self.routine_share();
+        let styles: Vec<Style> = self.officers.iter().map(|o| o.group(routine)).collect();
         let mut sizes = std::mem::take(&mut self.series_sizes);
         sizes.clear();
         for (o, st) in self.officers.iter().zip(&styles) {
@@ -3505,6 +3521,40 @@ mod tests {
         assert!(!e.is_off_hours(r, 23), "the unit works nights, and R a rota");
         assert!(!e.is_off_hours(r, 6), "C works at 06:00");
         assert!(e.is_off_hours(r, 4), "nobody works at 04:00");
+    }
+
+    #[test]
+    fn where_a_log_says_nothing_of_cases_the_action_tells_a_desk_from_an_investigator() {
+        // D checks 40 people a day; I pulls four people's identities and two phones' call
+        // records a day; M pulls nine identities to one call record. None cites a case,
+        // as the log has no case column: by the share of identity checks citing no case (60%),
+        // all three would be desks; by the action, only D is.
+        let mut e = Engine::new(Config::default());
+        let mut evs = Vec::new();
+        for d in 0..12_i64 {
+            let day = 1_767_225_600 + d * 86_400 + 9 * 3600;
+            for k in 0..40 {
+                evs.push(lookup_in_u(day + k * 600, "D", 3_000_000_000 + (d * 40 + k) as u64, ""));
+            }
+            for (officer, ids, cdrs) in [("I", 4, 2), ("M", 9, 1)] {
+                for k in 0..ids + cdrs {
+                    let mut x = lookup_in_u(day + k * 900 + 7, officer, 5_000_000_000 + k as u64, "");
+                    if k >= ids {
+                        x.action = Action::CdrQuery;
+                    }
+                    evs.push(x);
+                }
+            }
+        }
+        for x in &evs {
+            e.push(x);
+        }
+        let style = |name: &str| {
+            let o = e.officers.iter().find(|o| o.name == name).unwrap();
+            e.style_of(o)
+        };
+        assert_ne!(style("D").group, style("I").group, "a desk and an investigator");
+        assert_eq!(style("I").group, style("M").group, "one call record in ten is not a desk's work");
     }
 
     #[test]

@@ -1964,3 +1964,52 @@ fn where_every_officer_comes_back_to_people_no_case_holds_one_more_is_no_news() 
     let r = run(evs, &links, &[]);
     assert!(!flagged(&r, "o5", "persistent_interest", Severity::Medium), "{:#?}", r.alerts);
 }
+
+/// A log that says nothing of cases or units: six desks checking 40 strangers a day each, one
+/// in 25 finding nobody (mistyped numbers), and thirty investigators each pulling the
+/// identities and call records of their own few suspects (four identity checks and two
+/// call-record queries a day), who always find them. Every identity check cites no case, so
+/// it is the action that tells a desk from an investigator: the desks' hundreds of strangers
+/// and their empty lookups are desk work, not unexplained access against investigators' few.
+#[test]
+fn where_a_log_says_nothing_of_cases_desks_are_judged_against_desks() {
+    let mut evs = Vec::new();
+    let mut n = 0u64;
+    for d in 0..40 {
+        for k in 0..36i64 {
+            let t0 = T0 + d * DAY + 9 * 3600 + k * 60;
+            if k < 6 {
+                for j in 0..40 {
+                    n += 1;
+                    let who = format!("3{:09}", n * 7_919_993 % 1_000_000_000);
+                    let mut e = ev(
+                        t0 + j * 600,
+                        &format!("desk{}", ["a", "b", "c", "d", "e", "f"][k as usize]),
+                        "",
+                        Action::IdentityLookup,
+                        &who,
+                        "",
+                    );
+                    if n.is_multiple_of(25) {
+                        e.records = 0;
+                    }
+                    evs.push(e);
+                }
+                continue;
+            }
+            let officer =
+                format!("inv-{}{}", char::from(b'a' + (k / 26) as u8), char::from(b'a' + (k % 26) as u8));
+            for j in 0..4 {
+                let who = format!("5{k:02}{:07}", d / 5 * 4 + j);
+                evs.push(ev(t0 + 1800 + j * 3000, &officer, "", Action::IdentityLookup, &who, ""));
+            }
+            for j in 0..2 {
+                let phone = format!("+88017{k:02}{:06}", d / 5 * 2 + j);
+                evs.push(ev(t0 + 2400 + j * 7000, &officer, "", Action::CdrQuery, &phone, ""));
+            }
+        }
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    let desks: Vec<_> = r.alerts.iter().filter(|a| a.officer.starts_with("desk")).collect();
+    assert!(desks.is_empty(), "{desks:#?}");
+}
