@@ -675,6 +675,30 @@ impl Builder {
         let nid = self.world.citizens[h].nid.clone();
         self.push(o, t, Action::IdentityLookup, &nid, "", true, 1);
         self.insider(o, "policy_prober", first);
+        // 8. Following one person no case holds (a former partner's phone): where it is, now
+        // and then whom it calls, on about half the working days of the last two thirds, in
+        // working hours, citing no case. A pull a day at most: no count of the day notices it.
+        let o = self.pick_officer(None, &[Role::Investigator, Role::Analyst], &taken);
+        taken.push(o);
+        let person = self.random_citizen();
+        let phone = self.world.citizens[person].msisdn.clone();
+        let mut first = i64::MAX;
+        for day in (days / 3)..days {
+            if !self.working(o, day) || !self.rng.chance(0.5) {
+                continue;
+            }
+            let t = Self::t(day, self.shift_hour(o));
+            let (action, records) = if self.rng.chance(0.7) {
+                (Action::LocationQuery, 1 + self.rng.below(6))
+            } else {
+                (Action::CdrQuery, 5 + self.rng.below(60))
+            };
+            self.push(o, t, action, &phone, "", true, records);
+            first = first.min(t);
+        }
+        if first < i64::MAX {
+            self.insider(o, "following_one_person", first);
+        }
     }
 }
 
