@@ -2238,9 +2238,9 @@ impl Engine {
     /// One more day on which the officer pulled a person with nothing explaining it: no case
     /// cited, and no case file, colleague's pull or earlier pull of their own accounting for
     /// more than half of it. (A case cited is a claim; where the log can check it, a claim it
-    /// does not back is unexplained access already.) Someone who keeps coming back to one person that
-    /// no case holds (a former partner's phone, a neighbour's whereabouts) pulls little and in
-    /// ordinary hours; what stands out is the number of days. It is judged against how often
+    /// does not back is unexplained access already.) Someone who keeps coming back to one
+    /// person that no case holds (a former partner's phone, a neighbour's whereabouts) pulls
+    /// little and in ordinary hours; what stands out is the number of days. It is judged against how often
     /// every officer's unexplained people come back in this log: the counts of days of all
     /// (officer, person) pairs, fitted as a beta-geometric law (each pair comes back with a
     /// chance of its own; a log where some unexplained people are routinely pulled again —
