@@ -15,7 +15,7 @@ fn detection_quality_holds_across_seeds() {
             "seed {seed}: auc {:.3} recall {:.2} false {:.2} high {:.2}",
             q.auc, q.recall_at_budget, q.false_alerts_per_1000, q.false_high_per_1000
         );
-        assert!(q.insiders >= 9, "seed {seed}: {} insiders", q.insiders);
+        assert!(q.insiders >= 10, "seed {seed}: {} insiders", q.insiders);
         assert!(q.auc >= 0.95, "seed {seed}: AUC {}", q.auc);
         assert!(q.recall_at_budget >= 0.8, "seed {seed}: recall {}", q.recall_at_budget);
         assert!(
@@ -49,6 +49,18 @@ fn detection_quality_holds_across_seeds() {
                 "seed {seed}: seed-case officer {} ranked {}",
                 s.officer,
                 s.rank
+            );
+        }
+        // Measured (2026-12-01): ranked 7th-9th of 160 at these seeds and flagged high 209-330 h
+        // after onset, through the days on which they came back to the one person, which no
+        // count of a day notices.
+        for s in q.scenarios.iter().filter(|s| s.scenario == "following_one_person") {
+            assert!(
+                s.rank <= 2 * q.insiders && s.hours_to_flag.is_some(),
+                "seed {seed}: {} following one person ranked {}, flagged high {:?} h after onset",
+                s.officer,
+                s.rank,
+                s.hours_to_flag
             );
         }
         for s in q
