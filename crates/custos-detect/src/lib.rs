@@ -2376,10 +2376,21 @@ impl Engine {
             let s = surprise(f64::from(shared), expected, 1.0);
             let window = self.cfg.window_days * 86_400;
             for me in [key.0, key.1] {
-                let rec = &mut self.officers[me].rec;
-                if s > rec.best_collusion {
+                if s > self.officers[me].rec.best_collusion {
+                    // Said here as well as in an alert: evidence short of one still counts in
+                    // the officer's score, and a reason must say what it is.
+                    let other = if me == key.0 { key.1 } else { key.0 };
+                    let detail = format!(
+                        "{shared} unexplained subject{} also pulled by `{}` within {}h of each other; {expected:.2} expected by chance (p≈1e-{s:.0})",
+                        if shared == 1 { "" } else { "s" },
+                        self.officers[other].name,
+                        self.cfg.collusion_hours
+                    );
+                    let rec = &mut self.officers[me].rec;
                     rec.best_collusion = s;
+                    rec.best_detail[S_COLLUSION] = BestDetail::Text(detail);
                 }
+                let rec = &mut self.officers[me].rec;
                 rec.partners += u32::from(new_pair);
                 // Beside the officer's other signals: a pair sharing two subjects or more,
                 // its surprise less the officer's choice among every officer they have shared

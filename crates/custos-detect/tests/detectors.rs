@@ -2013,3 +2013,27 @@ fn where_a_log_says_nothing_of_cases_desks_are_judged_against_desks() {
     let desks: Vec<_> = r.alerts.iter().filter(|a| a.officer.starts_with("desk")).collect();
     assert!(desks.is_empty(), "{desks:#?}");
 }
+
+#[test]
+fn collusion_evidence_short_of_an_alert_says_who_the_partner_is() {
+    // o1 and x9 (another unit) share two people nothing explains, a day apart: fewer than an
+    // alert needs, but evidence in both officers' scores, which must say what it is.
+    let (mut evs, links) = background(20, 6);
+    for d in 10..12 {
+        let s = format!("8801{d:09}");
+        evs.push(ev(T0 + d * DAY + 10 * 3600, "o1", "U", Action::SubscriberLookup, &s, ""));
+        evs.push(ev(T0 + d * DAY + 15 * 3600, "x9", "V", Action::CdrQuery, &s, ""));
+    }
+    let r = run(evs, &links, &[]);
+    assert!(colluders(&r).is_empty(), "{:#?}", r.alerts);
+    for (me, other) in [("o1", "x9"), ("x9", "o1")] {
+        let o = r.officers.iter().find(|o| o.officer == me).unwrap();
+        let reason = o.reasons.iter().find(|x| x.code == "collusion").unwrap_or_else(|| panic!("{o:#?}"));
+        assert!(
+            reason.detail.starts_with("2 unexplained subjects also pulled by `")
+                && reason.detail.contains(other),
+            "{}",
+            reason.detail
+        );
+    }
+}
