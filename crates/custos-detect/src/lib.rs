@@ -84,6 +84,14 @@ pub struct Config {
     pub enumeration_neighbours: usize,
 }
 
+impl Config {
+    /// Days an entry read for corroboration, a blank case field or a run of returns stays
+    /// live: the own baseline and the recent window.
+    fn horizon_days(&self) -> i64 {
+        self.baseline_days + self.window_days
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -1197,8 +1205,8 @@ pub struct Engine {
     /// doubled since the last sweep: the same answers as a sweep every day, at a fraction of
     /// the cost.
     last_closed: Option<i64>,
-    /// Sizes of `recent_unexpl`, `derived` and `last_cited` after their last sweep.
-    swept: (usize, usize, usize),
+    /// Sizes of `recent_unexpl`, `derived`, `last_cited` and `returns` after their last sweep.
+    swept: [usize; 4],
     /// Teams of officers whose log names no unit: who works the same cases (see [`Teams`]).
     teams: Teams,
     /// Reused buffer of the day's close: each officer's peer group and sample.
@@ -1210,10 +1218,8 @@ pub struct Engine {
     returns: HashMap<u64, Return>,
     /// The first day of the log, which `returns` counts its days from.
     return_base: Option<i64>,
-    /// Its size after its last sweep.
-    returns_swept: usize,
     /// How many (officer, person) pairs have come to each number of such days
-    /// ([`RETURN_BINS`]; a pair swept out keeps its last count here).
+    /// ([`RETURN_BINS`] bins; a pair swept out keeps its last count here).
     return_hist: Vec<u64>,
     /// The law of those numbers as of the last close, once enough pairs came back.
     return_law: Option<BetaGeometric>,
@@ -1441,7 +1447,7 @@ fn add(a: &mut Feats, b: &Feats) {
 impl Engine {
     /// A new engine.
     pub fn new(cfg: Config) -> Self {
-        let mut e = Self { cfg, ..Self::default() };
+        let mut e = Self { cfg, return_hist: vec![0; RETURN_BINS], ..Self::default() };
         e.empty_unit = e.unit_id("");
         e
     }
@@ -1655,7 +1661,7 @@ impl Engine {
                 }
             }
         }
-        let (closed, keep) = (self.last_closed, self.cfg.baseline_days + self.cfg.window_days);
+        let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
         if self.says_nothing_of_cases() && ev.case.is_empty() {
             // A log that says nothing of cases (no links, no case cited so far): the
             // explanations left are shared work and repeat access (Fabbri & LeFevre) — a
@@ -2248,9 +2254,6 @@ impl Engine {
     /// that of the officer's most-returned person among all their unexplained people:
     /// `-log10(m · P(K >= k))`.
     fn persistent_interest(&mut self, oi: usize, sid: u64, ev: &Event, day: i64) {
-        if self.return_hist.is_empty() {
-            self.return_hist.resize(RETURN_BINS, 0);
-        }
         let base = *self.return_base.get_or_insert(day);
         let today = u16::try_from(day - base).unwrap_or(if day < base { 0 } else { u16::MAX });
         let key = sid ^ (oi as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -2258,7 +2261,7 @@ impl Engine {
         if e.last == today && e.days > 0 {
             return;
         }
-        if i64::from(today) - i64::from(e.last) > self.cfg.baseline_days + self.cfg.window_days {
+        if i64::from(today) - i64::from(e.last) > self.cfg.horizon_days() {
             // A run that ended past the horizon (not swept yet): this pull starts the next,
             // as it would after the sweep.
             *e = Return { last: today, first: today, days: 0 };
@@ -2815,27 +2818,15 @@ impl Engine {
         self.unit_hours_at_close();
         let horizon = self.cfg.collusion_hours * 3600;
         let now = (day + 1) * 86_400;
-        if self.recent_unexpl.len() >= 2 * self.swept.0.max(4096) {
-            self.recent_unexpl.retain(|_, v| {
-                v.retain(|e| now - e.time <= horizon + 86_400);
-                !v.is_empty()
-            });
-            self.swept.0 = self.recent_unexpl.len();
-        }
-        let keep = self.cfg.baseline_days + self.cfg.window_days;
-        if self.derived.len() >= 2 * self.swept.1.max(4096) {
-            self.derived.retain(|_, v| day - v.1 <= keep);
-            self.swept.1 = self.derived.len();
-        }
-        if self.last_cited.len() >= 2 * self.swept.2.max(4096) {
-            self.last_cited.retain(|_, v| day - v.2 <= keep);
-            self.swept.2 = self.last_cited.len();
-        }
-        if self.returns.len() >= 2 * self.returns_swept.max(4096) {
-            let base = self.return_base.unwrap_or(day);
-            self.returns.retain(|_, v| day - (base + i64::from(v.last)) <= keep);
-            self.returns_swept = self.returns.len();
-        }
+        sweep(&mut self.recent_unexpl, &mut self.swept[0], |_, v| {
+            v.retain(|e| now - e.time <= horizon + 86_400);
+            !v.is_empty()
+        });
+        let keep = self.cfg.horizon_days();
+        sweep(&mut self.derived, &mut self.swept[1], |_, v| day - v.1 <= keep);
+        sweep(&mut self.last_cited, &mut self.swept[2], |_, v| day - v.2 <= keep);
+        let base = self.return_base.unwrap_or(day);
+        sweep(&mut self.returns, &mut self.swept[3], |_, v| day - (base + i64::from(v.last)) <= keep);
         if self.return_hist_changed {
             self.return_hist_changed = false;
             self.return_law = BetaGeometric::fit(&self.return_hist);
@@ -2961,6 +2952,17 @@ impl Engine {
     /// Alerts raised so far.
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
+    }
+}
+
+/// Sweep out of `map` the entries `keep` rejects, once it has doubled since its last sweep
+/// (`swept`: its size then; small maps are left alone): entries past their horizon are
+/// ignored where they are read, so this only bounds memory, at a fraction of a daily sweep's
+/// cost.
+fn sweep<K, V>(map: &mut HashMap<K, V>, swept: &mut usize, keep: impl FnMut(&K, &mut V) -> bool) {
+    if map.len() >= 2 * (*swept).max(4096) {
+        map.retain(keep);
+        *swept = map.len();
     }
 }
 
