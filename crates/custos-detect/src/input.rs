@@ -739,8 +739,7 @@ fn resolve_columns(keys: &[String], named: &[Named]) -> ([Option<usize>; NCOL], 
         let no_id = matches!(c, Col::Action | Col::Time | Col::Outcome | Col::Records);
         const KIND: [&str; 6] = ["type", "kind", "category", "role", "rank", "status"];
         let kind_ok = matches!(c, Col::Action | Col::Outcome);
-        cols[c as usize] = keys.iter().enumerate().position(|(i, k)| {
-            let words: Vec<&str> = k.split('_').collect();
+        let fits = |i: usize, words: &[&str]| {
             let taken = cols.contains(&Some(i));
             let an_id = no_id && words.contains(&"id");
             let a_kind = !kind_ok && words.iter().any(|w| KIND.contains(w));
@@ -748,7 +747,29 @@ fn resolve_columns(keys: &[String], named: &[Named]) -> ([Option<usize>; NCOL], 
             // (`SearchResult`, `lookup_count`): those are the outcome's and the records'.
             let found = matches!(c, Col::Subject)
                 && words.iter().any(|w| Col::Outcome.words().contains(w) || Col::Records.words().contains(w));
-            !taken && !an_id && !a_kind && !found && words.iter().any(|w| c.words().contains(w))
+            !taken && !an_id && !a_kind && !found
+        };
+        // The column's own word first (`event_action` before `event_type`), then its others.
+        let rank = |w: &str| c.words().iter().position(|x| *x == w).map(|r| r.min(1));
+        // A header whose last word names the column first (the last word is what a name
+        // is, the words before it whose: `event_action` is an action, `event_outcome` is not),
+        // in the header's order, one with the column's own word before the rest; then any
+        // header with one of its words, in the header's order.
+        let by_last = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                let words: Vec<&str> = k.split('_').collect();
+                let r = rank(words.last()?)?;
+                fits(i, &words).then_some((r, i))
+            })
+            .min()
+            .map(|(_, i)| i);
+        cols[c as usize] = by_last.or_else(|| {
+            keys.iter().enumerate().position(|(i, k)| {
+                let words: Vec<&str> = k.split('_').collect();
+                fits(i, &words) && words.iter().any(|w| c.words().contains(w))
+            })
         });
         guessed[c as usize] &= cols[c as usize].is_some();
     }
@@ -830,9 +851,10 @@ enum Inner<R: Read> {
         lines_read: u64,
         /// The current row's text.
         buf: String,
-        /// Each column's key as the first object wrote it, found as a CSV header is
-        /// ([`resolve_columns`]); a row without it is read by the column's own names.
-        keys: Option<[Option<String>; NCOL]>,
+        /// Each column's key as the first object wrote it, as the path of keys to it through
+        /// nested objects (`user` → `id`), found as a CSV header is ([`resolve_columns`]); a
+        /// row without it is read by the column's own names.
+        keys: Option<[Option<Vec<String>>; NCOL]>,
         /// The rows are the elements of one JSON array, not lines.
         array: bool,
     },
@@ -1114,10 +1136,13 @@ impl<R: Read> LogReader<R> {
 }
 
 /// Read one JSON object's row into `ev`, finding its keys as [`resolve_columns`] finds a
-/// header's (from the first object).
+/// header's (from the first object). A nested object's keys are read by their path, as a
+/// header of its words (`{"user": {"id": …}}` is `user_id`, `{"event": {"outcome": …}}` is
+/// `event_outcome`), as SIEM exports (Elastic's `@timestamp`, `user.name`, `event.action`) and
+/// other agencies' JSON logs write them.
 fn fill_json(
     text: &str,
-    keys: &mut Option<[Option<String>; NCOL]>,
+    keys: &mut Option<[Option<Vec<String>>; NCOL]>,
     named: &[Named],
     line: u64,
     ev: &mut Event,
@@ -1127,15 +1152,19 @@ fn fill_json(
         serde_json::from_str(text).map_err(|e| RowError { line, message: format!("bad JSON: {e}") })?;
     if keys.is_none() {
         if let Some(obj) = v.as_object() {
-            let names: Vec<&String> = obj.keys().collect();
-            let found: Vec<String> = names.iter().map(|k| header_key(k)).collect();
-            *keys = Some(resolve_columns(&found, named).0.map(|p| p.map(|i| names[i].clone())));
+            let mut paths = Vec::new();
+            leaf_paths(obj, &mut Vec::new(), &mut paths);
+            let found: Vec<String> = paths.iter().map(|p| header_key(&p.join(" "))).collect();
+            *keys = Some(resolve_columns(&found, named).0.map(|p| p.map(|i| paths[i].clone())));
         }
     }
     let keys = &*keys;
     let get = |c: Col| -> Field<'_> {
         use std::borrow::Cow;
-        let own = keys.as_ref().and_then(|k| k[c as usize].as_deref()).and_then(|k| v.get(k));
+        let own = keys
+            .as_ref()
+            .and_then(|k| k[c as usize].as_deref())
+            .and_then(|path| path.iter().try_fold(&v, |node, key| node.get(key)));
         let field = own.or_else(|| v.get(c.name())).or_else(|| c.aliases().iter().find_map(|a| v.get(*a)))?;
         match field {
             serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
@@ -1145,6 +1174,26 @@ fn fill_json(
         }
     };
     fill_row(&get, line, ev, state)
+}
+
+/// How deep [`leaf_paths`] opens nested objects.
+const MAX_NESTING: usize = 4;
+
+/// The paths of an object's values that are not objects, nested objects opened (at most
+/// [`MAX_NESTING`] deep), in the object's order.
+fn leaf_paths(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<Vec<String>>,
+) {
+    for (k, val) in obj {
+        prefix.push(k.clone());
+        match val {
+            serde_json::Value::Object(inner) if prefix.len() < MAX_NESTING => leaf_paths(inner, prefix, out),
+            _ => out.push(prefix.clone()),
+        }
+        prefix.pop();
+    }
 }
 
 /// Read the next element of a JSON array (the `[` already read) into `buf`, counting lines
@@ -1906,6 +1955,48 @@ mod tests {
         let rdr = LogReader::new(log.as_bytes()).unwrap().date_order(DateOrder::MonthFirst);
         let rows = lines_read(rdr);
         assert_eq!(rows[1], Ok(("o2".into(), "2026-02-03T09:00:00Z".into())));
+    }
+
+    #[test]
+    fn nested_json_objects_are_read_by_the_path_of_their_keys() {
+        // A SIEM's export (Elastic Common Schema): the officer, the action and the outcome
+        // sit in nested objects, beside keys that are not columns (`event.type`, an array).
+        let ecs = r#"{"@timestamp":"2026-12-01T10:00:00+06:00","event":{"type":["access"],"category":["database"],"outcome":"success","action":"nid-verify"},"user":{"name":"Rahim","id":"u1"},"organization":{"name":"DB North"},"labels":{"case_ref":"C-17","subject":"1234567890"},"records":{"count":1}}
+{"@timestamp":"2026-12-01T10:05:00+06:00","event":{"type":["access"],"category":["database"],"outcome":"failure","action":"cdr-request"},"user":{"name":"Karim","id":"u2"},"organization":{"name":"DB South"},"labels":{"case_ref":"","subject":"+8801712345678"},"records":{"count":0}}
+"#;
+        let r: Vec<Event> = LogReader::new(ecs.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let got: Vec<_> = r
+            .iter()
+            .map(|e| {
+                (
+                    e.time,
+                    e.officer.as_str(),
+                    e.unit.as_str(),
+                    e.action.clone(),
+                    e.subject.as_str(),
+                    e.case.as_str(),
+                    e.allowed,
+                    e.records,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1_796_097_600, "u1", "DB North", Action::IdentityLookup, "1234567890", "C-17", true, 1),
+                (1_796_097_900, "u2", "DB South", Action::CdrQuery, "8801712345678", "", false, 0),
+            ]
+        );
+        // Deeper than the reader opens: the value is no column, and the row says what it lacks.
+        let deep = r#"{"a":{"b":{"c":{"d":{"officer":"x"}}}},"time":1772000000,"action":"identity_lookup"}"#;
+        let e = LogReader::new(deep.as_bytes()).unwrap().next().unwrap().unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (1, "missing `officer`"));
+        // Where two keys share a word of a column, the one whose last word names it is taken,
+        // whichever comes first: `Event Outcome` is no action, `Event Action` is one.
+        let csv = "Event Time,Staff,Event Outcome,Event Action,Target\n\
+                   2026-12-01T10:00:00+06:00,B-1,DENIED,CDR_REQUEST,01712345678\n";
+        let r: Vec<Event> = LogReader::new(csv.as_bytes()).unwrap().map(Result::unwrap).collect();
+        assert_eq!((r[0].action.clone(), r[0].allowed), (Action::CdrQuery, false));
     }
 
     #[test]
