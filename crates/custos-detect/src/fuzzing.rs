@@ -1,7 +1,8 @@
 //! Entry point of the access-log fuzz target. It must never panic.
 
-/// Parse arbitrary bytes as an access log (read afresh and into one reused event), a case file
-/// and a watch list, and run every valid row through the engine.
+/// Parse arbitrary bytes as an access log (read afresh and into one reused event, and through
+/// the decoding of gzip and UTF-16), a case file and a watch list, and run every valid row
+/// through the engine.
 pub fn parse_log(data: &[u8]) {
     if let Ok(rdr) = crate::input::LogReader::new(data) {
         let mut e = crate::Engine::new(crate::Config::default());
@@ -22,6 +23,14 @@ pub fn parse_log(data: &[u8]) {
             }
         }
         let _ = e.report();
+    }
+    // Bytes that may be gzip or UTF-16 (a bad stream is an error of the row it cuts).
+    if let Ok(text) = crate::input::decoded(std::io::Cursor::new(data.to_vec())) {
+        if let Ok(rdr) = crate::input::LogReader::new(text) {
+            for row in rdr.take(10_000).flatten() {
+                std::hint::black_box(row);
+            }
+        }
     }
     let _ = crate::input::read_cases(data);
     let _ = crate::input::read_watch(data);

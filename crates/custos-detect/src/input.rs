@@ -1037,7 +1037,10 @@ impl<R: Read> LogReader<R> {
                     self.eof = true;
                     continue;
                 }
-                Some(Err(e)) => return Some(Err(e)),
+                Some(Err((e, fatal))) => {
+                    self.eof |= fatal;
+                    return Some(Err(e));
+                }
                 Some(Ok(line)) => line,
             };
             // While rows wait, the rows after them are read only to see whether one shows the
@@ -1058,15 +1061,22 @@ impl<R: Read> LogReader<R> {
     }
 
     /// Read the next row's text (a CSV record, a JSON line or array element) into the reader,
-    /// returning its line.
-    fn next_row(&mut self) -> Option<Result<u64, RowError>> {
+    /// returning its line. An error reading the input itself (a compressed file cut short)
+    /// ends the input: `(error, true)`.
+    fn next_row(&mut self) -> Option<Result<u64, (RowError, bool)>> {
         match &mut self.inner {
             Inner::Csv { rdr, rec, skipped, .. } => match rdr.read_record(rec) {
                 Ok(false) => None,
                 Ok(true) => Some(Ok(rec.position().map_or(0, |p| p.line()) + *skipped)),
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line()) + *skipped;
-                    Some(Err(RowError { line, message: format!("bad CSV row: {e}") }))
+                    // An error of the input has no record's position: the line reached.
+                    let line = e.position().unwrap_or_else(|| rdr.position()).line() + *skipped;
+                    let message = if e.is_io_error() {
+                        format!("read error: {e}")
+                    } else {
+                        format!("bad CSV row: {e}")
+                    };
+                    Some(Err((RowError { line, message }, e.is_io_error())))
                 }
             },
             Inner::Json { rdr, line, lines_read, buf, array: false, .. } => loop {
@@ -1078,7 +1088,10 @@ impl<R: Read> LogReader<R> {
                     Ok(_) if buf.trim().is_empty() => continue,
                     Ok(_) => return Some(Ok(*line)),
                     Err(e) => {
-                        return Some(Err(RowError { line: *line, message: format!("read error: {e}") }))
+                        return Some(Err((
+                            RowError { line: *line, message: format!("read error: {e}") },
+                            true,
+                        )))
                     }
                 }
             },
@@ -1089,7 +1102,7 @@ impl<R: Read> LogReader<R> {
                         *line = start;
                         Some(Ok(start))
                     }
-                    Err(message) => Some(Err(RowError { line: *lines_read, message })),
+                    Err((message, fatal)) => Some(Err((RowError { line: *lines_read, message }, fatal))),
                 }
             }
         }
@@ -1200,8 +1213,12 @@ fn leaf_paths(
 /// in `lines`: `Ok(None)` after the closing `]` (or at the end of a file that lacks it), else
 /// the line the element starts on. An element is cut at the comma or bracket that ends it at
 /// its own depth, outside strings; one over [`MAX_ELEMENT`] bytes, or not UTF-8, is an error
-/// (and the next call reads on after it).
-fn next_element(rdr: &mut impl BufRead, lines: &mut u64, buf: &mut String) -> Result<Option<u64>, String> {
+/// (and the next call reads on after it); an error reading the input is `(error, true)`.
+fn next_element(
+    rdr: &mut impl BufRead,
+    lines: &mut u64,
+    buf: &mut String,
+) -> Result<Option<u64>, (String, bool)> {
     buf.clear();
     let mut bytes: Vec<u8> = std::mem::take(buf).into_bytes();
     let (mut depth, mut in_string, mut escaped, mut started) = (0usize, false, false, None);
@@ -1209,7 +1226,7 @@ fn next_element(rdr: &mut impl BufRead, lines: &mut u64, buf: &mut String) -> Re
     loop {
         let chunk = match rdr.fill_buf() {
             Ok(c) => c,
-            Err(e) => return Err(format!("read error: {e}")),
+            Err(e) => return Err((format!("read error: {e}"), true)),
         };
         if chunk.is_empty() {
             // The end of the file: a last element without its `]` is still read.
@@ -1274,9 +1291,10 @@ fn next_element(rdr: &mut impl BufRead, lines: &mut u64, buf: &mut String) -> Re
     }
     let start = started.unwrap_or(*lines);
     if too_long {
-        return Err(format!("a JSON array element longer than {MAX_ELEMENT} bytes"));
+        return Err((format!("a JSON array element longer than {MAX_ELEMENT} bytes"), false));
     }
-    *buf = String::from_utf8(bytes).map_err(|_| "a JSON array element that is not UTF-8".to_string())?;
+    *buf = String::from_utf8(bytes)
+        .map_err(|_| ("a JSON array element that is not UTF-8".to_string(), false))?;
     Ok(Some(start))
 }
 
@@ -1435,6 +1453,41 @@ pub struct SideFile<T> {
     pub value: T,
     /// The rows skipped.
     pub skipped: Vec<RowError>,
+}
+
+/// A file as text, whatever it was written as: gzip-compressed (a rotated or archived log,
+/// `access.log.gz`, its members read one after another) and UTF-16 with a byte-order mark (a
+/// spreadsheet's "Unicode text", Windows PowerShell's `Out-File`) are decoded as they stream;
+/// anything else passes through unchanged. Read errors of a bad compressed stream surface as
+/// the reader's errors, never a panic.
+pub fn decoded<R: Read + Send + 'static>(reader: R) -> std::io::Result<Box<dyn Read + Send>> {
+    let (head, whole) = peek2(reader)?;
+    if head == [0x1f, 0x8b] {
+        // Once: a compressed file inside the compressed file is not opened again.
+        return utf16_decoded(flate2::read::MultiGzDecoder::new(whole));
+    }
+    utf16_decoded(whole)
+}
+
+/// A reader with the bytes read ahead of it put back in front.
+type Unread<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, R>;
+
+/// `reader`'s first two bytes (fewer in a shorter file), and the whole of it again.
+fn peek2<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, Unread<R>)> {
+    let mut head = Vec::with_capacity(2);
+    (&mut reader).take(2).read_to_end(&mut head)?;
+    Ok((head.clone(), std::io::Cursor::new(head).chain(reader)))
+}
+
+/// Text in UTF-16 with a byte-order mark as UTF-8; anything else unchanged.
+fn utf16_decoded<R: Read + Send + 'static>(reader: R) -> std::io::Result<Box<dyn Read + Send>> {
+    let (head, whole) = peek2(reader)?;
+    Ok(match head.as_slice() {
+        [0xff, 0xfe] | [0xfe, 0xff] => {
+            Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().strip_bom(true).build(whole))
+        }
+        _ => Box::new(whole),
+    })
 }
 
 /// Read a `case,role,value` file.
@@ -1955,6 +2008,74 @@ mod tests {
         let rdr = LogReader::new(log.as_bytes()).unwrap().date_order(DateOrder::MonthFirst);
         let rows = lines_read(rdr);
         assert_eq!(rows[1], Ok(("o2".into(), "2026-02-03T09:00:00Z".into())));
+    }
+
+    #[test]
+    fn compressed_and_utf16_logs_read_as_the_plain_file_and_a_cut_one_ends_with_its_line() {
+        use std::io::Write;
+        let csv = "time,officer,action,subject\n\
+                   1772000000,o1,NID verify,1234567890\n\
+                   1772000060,ও২,CDR_REQUEST,01712345678\n\
+                   1772000120,o3,NID verify,1234567891\n";
+        let read = |bytes: Vec<u8>| -> Vec<Result<(String, String), (u64, String)>> {
+            LogReader::new(decoded(std::io::Cursor::new(bytes)).unwrap())
+                .unwrap()
+                .map(|r| r.map(|e| (e.officer, e.subject)).map_err(|e| (e.line, e.message)))
+                .collect()
+        };
+        let plain = read(csv.as_bytes().to_vec());
+        assert_eq!(plain.len(), 3);
+        assert!(plain.iter().all(Result::is_ok));
+        let gz = |text: &str| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(text.as_bytes()).unwrap();
+            enc.finish().unwrap()
+        };
+        // A rotated log: two gzip members, one after the other.
+        let (first, rest) = csv.split_at(csv.find("1772000060").unwrap());
+        let mut two = gz(first);
+        two.extend(gz(rest));
+        assert_eq!(read(two), plain);
+        // UTF-16 with its byte-order mark, little- and big-endian, and inside gzip.
+        let le: Vec<u8> =
+            [0xff, 0xfe].into_iter().chain(csv.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> =
+            [0xfe, 0xff].into_iter().chain(csv.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(read(le.clone()), plain);
+        assert_eq!(read(be), plain);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&le).unwrap();
+        assert_eq!(read(enc.finish().unwrap()), plain);
+        // A compressed file cut short: the rows before the cut, then one error that names
+        // the line reached, and the end (never an error repeated forever).
+        let long: String = std::iter::once("time,officer,action,subject\n".to_string())
+            .chain(
+                (0..20_000)
+                    .map(|i| format!("{},o{},NID verify,{}\n", 1_772_000_000 + i, i % 50, 1_000_000_000 + i)),
+            )
+            .collect();
+        let whole = gz(&long);
+        let got = read(whole[..whole.len() / 2].to_vec());
+        let (last, rows) = got.split_last().unwrap();
+        assert!(rows.len() > 1000 && rows.iter().all(Result::is_ok), "{} rows before the cut", rows.len());
+        let (line, message) = last.clone().unwrap_err();
+        assert!(message.starts_with("read error"), "{message}");
+        assert!(line as usize >= rows.len(), "line {line} after {} rows", rows.len());
+        // A JSON log's cut is told the same way.
+        let jl: String = (0..20_000)
+            .map(|i| {
+                format!(
+                    "{{\"time\":{},\"officer\":\"o{}\",\"action\":\"identity_lookup\",\"subject\":\"{}\"}}\n",
+                    1_772_000_000 + i,
+                    i % 50,
+                    1_000_000_000 + i
+                )
+            })
+            .collect();
+        let whole = gz(&jl);
+        let got = read(whole[..whole.len() / 2].to_vec());
+        assert!(got.last().unwrap().as_ref().is_err_and(|(_, m)| m.starts_with("read error")));
+        assert_eq!(got.iter().filter(|r| r.is_err()).count(), 1);
     }
 
     #[test]

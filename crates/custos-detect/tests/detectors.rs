@@ -446,6 +446,21 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_bytes_behind_a_gzip_or_utf16_mark_never_panic(
+        mark in proptest::sample::select(vec![vec![0x1f, 0x8b], vec![0x1f, 0x8b, 8, 0], vec![0xff, 0xfe], vec![0xfe, 0xff], vec![]]),
+        body in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
+        custos_detect::fuzzing::parse_log(&[mark, body].concat());
+    }
+
+    #[test]
+    fn arbitrary_nested_json_never_panics(s in "\\{(\"[a-z.@]{1,6}\":(\\{\"[a-z]{1,5}\":(\"[ -~]{0,8}\"|[0-9]{1,10}|\\{\\}|\\[\\]),?\\}|\"[ -~]{0,8}\"|[0-9]{1,10}),?){0,8}\\}\n?"
+    ) {
+        read_and_score(&s);
+        read_and_score(&format!("{s}{s}"));
+    }
+
+    #[test]
     fn arbitrary_json_arrays_never_panic(s in "[ \n]?\\[[ -~\n{}\\[\\],\"\\\\]{0,300}") {
         read_and_score(&s);
     }

@@ -98,6 +98,16 @@ fn open(p: &Path) -> anyhow::Result<std::fs::File> {
     std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))
 }
 
+/// A file's bytes as text: gzip and UTF-16 with a byte-order mark decoded as they stream
+/// ([`custos_detect::input::decoded`]).
+pub(crate) fn text(p: &Path, r: impl std::io::Read + Send + 'static) -> anyhow::Result<Input> {
+    custos_detect::input::decoded(r).with_context(|| format!("cannot read `{}`", p.display()))
+}
+
+fn open_text(p: &Path) -> anyhow::Result<Input> {
+    text(p, open(p)?)
+}
+
 /// How far a row may go back in time behind the latest one read before the log counts as not
 /// in time order (the engine counts a late row in its officer's current day).
 const OUT_OF_ORDER_S: i64 = 3600;
@@ -105,13 +115,13 @@ const OUT_OF_ORDER_S: i64 = 3600;
 fn engine_with_lists(a: &AnalyzeArgs) -> anyhow::Result<Engine> {
     let mut engine = Engine::new(Config::default());
     if let Some(c) = &a.cases {
-        let links =
-            read_cases(open(c)?).map_err(|e| anyhow::anyhow!("{}:{}: {}", c.display(), e.line, e.message))?;
+        let links = read_cases(open_text(c)?)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {}", c.display(), e.line, e.message))?;
         engine.load_cases(&side_file(a, c, links)?);
     }
     if let Some(w) = &a.watch {
-        let list =
-            read_watch(open(w)?).map_err(|e| anyhow::anyhow!("{}:{}: {}", w.display(), e.line, e.message))?;
+        let list = read_watch(open_text(w)?)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {}", w.display(), e.line, e.message))?;
         engine.load_watch(&side_file(a, w, list)?);
     }
     Ok(engine)
@@ -161,20 +171,20 @@ struct Spooled {
 fn first_input(a: &AnalyzeArgs) -> anyhow::Result<(Input, Option<Spooled>)> {
     let f = open(&a.log)?;
     if f.metadata().is_ok_and(|m| m.is_file()) {
-        return Ok((Box::new(f), None));
+        return Ok((text(&a.log, f)?, None));
     }
     let copy = tempfile::tempfile().context("cannot make a temporary file to hold the log's stream")?;
     let again = Spooled { copy: copy.try_clone()?, stream: f.try_clone()? };
-    Ok((Box::new(Spool { stream: f, copy }), Some(again)))
+    Ok((text(&a.log, Spool { stream: f, copy })?, Some(again)))
 }
 
 fn second_input(a: &AnalyzeArgs, spooled: Option<Spooled>) -> anyhow::Result<Input> {
     use std::io::{Read, Seek};
     Ok(match spooled {
-        None => Box::new(open(&a.log)?),
+        None => text(&a.log, open(&a.log)?)?,
         Some(Spooled { mut copy, stream }) => {
             copy.rewind().context("cannot read back the copy of the log's stream")?;
-            Box::new(copy.chain(stream))
+            text(&a.log, copy.chain(stream))?
         }
     })
 }
