@@ -177,7 +177,9 @@ pub fn attribute(accesses: &[Access], leaked: &[Leaked], p: f64, max_suspects: u
             })
             .sum()
     };
-    let adds = |m: &[usize]| m.iter().all(|x| share(&[*x]) >= 2.0);
+    // Two records' worth: two records the officer alone pulled, each the leaker's with
+    // probability `1 - p` (so `2·(1 - p)`, not 2, which two such records never reach).
+    let adds = |m: &[usize]| m.iter().all(|x| share(&[*x]) >= 2.0 * (1.0 - p) - 1e-9);
     let mut coalitions: Vec<Coalition> = Vec::new();
     let make = |m: Vec<usize>| -> Option<Coalition> {
         adds(&m).then(|| {
@@ -258,6 +260,28 @@ mod tests {
         assert_eq!((r.suspects[0].covered, r.suspects[0].exclusive), (10, 9));
         assert!(r.suspects[0].guilt > 0.99);
         assert!(r.suspects[1].guilt < 0.1);
+    }
+
+    #[test]
+    fn a_partner_with_two_records_only_they_pulled_joins_the_coalition_one_with_one_does_not() {
+        // A small leak: four records only `a` pulled, two only `b` pulled, and records many
+        // officers pulled; `c` alone pulled one.
+        let mut a = vec![];
+        for (who, k) in [("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 4), ("b", 5), ("c", 6)] {
+            a.push(acc(who, &format!("s{k}"), 10));
+        }
+        for o in 0..6 {
+            a.push(acc(&format!("o{o}"), "popular", 10));
+        }
+        let leaked: Vec<Leaked> = (0..7)
+            .map(|k| format!("s{k}"))
+            .chain(["popular".into()])
+            .map(|subject| Leaked { subject, posted: None })
+            .collect();
+        let r = attribute(&a, &leaked, DEFAULT_P, 10);
+        assert_eq!(r.coalitions[0].officers, ["a", "b"]);
+        assert_eq!(r.coalitions[0].covered, 6);
+        assert!(r.coalitions.iter().all(|c| !c.officers.contains(&"c".to_string())), "{:?}", r.coalitions);
     }
 
     #[test]

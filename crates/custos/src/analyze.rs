@@ -13,7 +13,8 @@ use custos_detect::{Config, Engine, Event, Report};
 pub enum Format {
     /// A ranked table with reasons.
     Text,
-    /// `{"officers": [...], "alerts": [...]}`.
+    /// JSON: `analyze` writes `{"officers": [...], "alerts": [...]}`, `leak trace` writes
+    /// `{"scanned", "found", "matched_subjects", "suspects", "coalitions"}`.
     Json,
 }
 
