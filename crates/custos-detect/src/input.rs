@@ -643,24 +643,22 @@ fn fill_row<'a>(
         }
     }
     let out_s = get(Col::Outcome).unwrap_or_default();
-    let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
+    // An outcome not written (`-`, `N/A`, Elastic's `unknown`) is a missing one: allowed.
+    let unwritten = placeholder(out_s.trim()) || out_s.trim().eq_ignore_ascii_case("unknown");
+    let allowed =
+        unwritten || outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
     let rec_s = get(Col::Records).unwrap_or_default();
     let rec_t = rec_s.trim();
-    let records = if rec_t.is_empty() {
+    let records = if rec_t.is_empty() || placeholder(rec_t) {
+        // No count written (`-`, `N/A` on a refused row): unknown, unless the outcome says
+        // nothing was found.
         if found_nothing(&out_s) {
             0
         } else {
             crate::RECORDS_UNKNOWN
         }
-    } else if let Ok(n) = rec_t.parse::<u64>() {
-        n
     } else {
-        rec_t
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| v as u64)
-            .ok_or_else(|| err(format!("bad records `{}`", clip(&rec_s))))?
+        records_count(rec_t).ok_or_else(|| err(format!("bad records `{}`", clip(&rec_s))))?
     };
     ev.time = time.unix;
     ev.offset = time.offset;
@@ -670,6 +668,37 @@ fn fill_row<'a>(
     ev.allowed = allowed;
     ev.records = records;
     Ok(())
+}
+
+/// A records count as logs write it: `12`, `12.0`, with thousands separators (`1,024`,
+/// `1 024`, `1_024`), or followed by its noun (`1 record`, `12 rows`). Anything else (a
+/// negative, a word alone, a number with another number after it) is not one.
+fn records_count(s: &str) -> Option<u64> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(n);
+    }
+    // The number, up to the first letter: `1 record`, `12rows`.
+    let end = s.find(|c: char| c.is_alphabetic()).unwrap_or(s.len());
+    let (num, noun) = (s[..end].trim(), s[end..].trim());
+    if noun.contains(|c: char| !c.is_alphabetic() && !c.is_whitespace() && c != '(' && c != ')') {
+        return None;
+    }
+    let grouped = |sep: char| {
+        let mut parts = num.split(sep);
+        let first = parts.next()?;
+        let ok = (1..=3).contains(&first.len())
+            && first.bytes().all(|b| b.is_ascii_digit())
+            && parts.all(|p| p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()));
+        ok.then(|| num.replace(sep, ""))
+    };
+    let plain = [',', ' ', '_', '\u{a0}']
+        .into_iter()
+        .find_map(|sep| num.contains(sep).then(|| grouped(sep)).flatten())
+        .unwrap_or_else(|| num.to_string());
+    if let Ok(n) = plain.parse::<u64>() {
+        return Some(n);
+    }
+    plain.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64)
 }
 
 /// The lowercase words of a name: split at anything not a letter or digit and where camelCase
@@ -1462,11 +1491,35 @@ pub struct SideFile<T> {
 /// the reader's errors, never a panic.
 pub fn decoded<R: Read + Send + 'static>(reader: R) -> std::io::Result<Box<dyn Read + Send>> {
     let (head, whole) = peek2(reader)?;
-    if head == [0x1f, 0x8b] {
+    let text = if head == [0x1f, 0x8b] {
         // Once: a compressed file inside the compressed file is not opened again.
-        return utf16_decoded(flate2::read::MultiGzDecoder::new(whole));
+        utf16_decoded(flate2::read::MultiGzDecoder::new(whole))?
+    } else {
+        utf16_decoded(whole)?
+    };
+    Ok(Box::new(Filling(text)))
+}
+
+/// A reader whose reads fill the buffer they are given, short only at the end of the input:
+/// [`LogReader`] tells the delimiter and the header from its first read, which must not stop
+/// at the two bytes [`decoded`] read ahead, nor at a decoder's chunk.
+struct Filling<R>(R);
+
+impl<R: Read> Read for Filling<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.0.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // What was read comes first; the error comes with the next read.
+                Err(_) if n > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
     }
-    utf16_decoded(whole)
 }
 
 /// A reader with the bytes read ahead of it put back in front.
@@ -1810,6 +1863,48 @@ mod tests {
     }
 
     #[test]
+    fn records_counts_as_logs_write_them_and_placeholders_for_a_count_or_outcome_not_written() {
+        // A refused row's count written as `-` or `N/A` was a bad row, and the refusal was lost.
+        let csv = "time,officer,action,subject,outcome,records\n\
+                   1772000000,o1,identity_lookup,1234567890,denied,-\n\
+                   1772000001,o1,identity_lookup,1234567891,denied,N/A\n\
+                   1772000002,o1,identity_lookup,1234567892,NO_RECORD,null\n\
+                   1772000003,o1,cdr_query,8801712345678,allowed,\"1,024\"\n\
+                   1772000004,o1,identity_lookup,1234567893,allowed,1 record\n\
+                   1772000005,o1,cdr_query,8801712345679,allowed,12 rows\n\
+                   1772000006,o1,cdr_query,8801712345670,allowed,2.0\n\
+                   1772000007,o1,cdr_query,8801712345671,allowed,10 of 20\n\
+                   1772000008,o1,cdr_query,8801712345672,allowed,\"1,02\"\n\
+                   1772000009,o1,cdr_query,8801712345673,allowed,-3\n\
+                   1772000010,o1,cdr_query,8801712345674,allowed,many\n\
+                   1772000011,o1,cdr_query,8801712345675,-,-\n\
+                   1772000012,o1,cdr_query,8801712345676,unknown,3\n";
+        let got: Vec<Result<(bool, u64), u64>> = LogReader::new(csv.as_bytes())
+            .unwrap()
+            .map(|r| r.map(|e| (e.allowed, e.records)).map_err(|e| e.line))
+            .collect();
+        let unknown = crate::RECORDS_UNKNOWN;
+        assert_eq!(
+            got,
+            [
+                Ok((false, unknown)),
+                Ok((false, unknown)),
+                Ok((true, 0)),
+                Ok((true, 1024)),
+                Ok((true, 1)),
+                Ok((true, 12)),
+                Ok((true, 2)),
+                Err(9),
+                Err(10),
+                Err(11),
+                Err(12),
+                Ok((true, unknown)),
+                Ok((true, 3)),
+            ]
+        );
+    }
+
+    #[test]
     fn other_agencies_names_for_the_same_acts_are_recognised() {
         for (name, want) in [
             ("CDR_REQUEST", Action::CdrQuery),
@@ -2026,6 +2121,8 @@ mod tests {
         let plain = read(csv.as_bytes().to_vec());
         assert_eq!(plain.len(), 3);
         assert!(plain.iter().all(Result::is_ok));
+        // The delimiter is told from the whole head of the file, not the bytes read ahead.
+        assert_eq!(read(csv.replace(',', ";").into_bytes()), plain);
         let gz = |text: &str| {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
             enc.write_all(text.as_bytes()).unwrap();
@@ -2036,12 +2133,18 @@ mod tests {
         let mut two = gz(first);
         two.extend(gz(rest));
         assert_eq!(read(two), plain);
+        assert_eq!(read(gz(&csv.replace(',', "\t"))), plain);
         // UTF-16 with its byte-order mark, little- and big-endian, and inside gzip.
         let le: Vec<u8> =
             [0xff, 0xfe].into_iter().chain(csv.encode_utf16().flat_map(u16::to_le_bytes)).collect();
         let be: Vec<u8> =
             [0xfe, 0xff].into_iter().chain(csv.encode_utf16().flat_map(u16::to_be_bytes)).collect();
         assert_eq!(read(le.clone()), plain);
+        let le_semi: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(csv.replace(',', ";").encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(read(le_semi), plain);
         assert_eq!(read(be), plain);
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(&le).unwrap();
