@@ -247,13 +247,26 @@ fn named_month_form(s: &str) -> Option<String> {
     if !s.is_ascii() {
         return None;
     }
-    // The date's three parts, and what follows them.
-    let mut tokens = s.split([' ', ',']).filter(|t| !t.is_empty());
+    // The date's three parts, and what follows them; a weekday before them (`Tue, 01 Dec 2026
+    // …` in mail and HTTP dates, `Tue Dec 01 …` from C's `ctime` and Java's `Date`) says
+    // nothing more.
+    let mut tokens = s.split([' ', ',']).filter(|t| !t.is_empty()).peekable();
+    if tokens.peek().is_some_and(|t| weekday(t)) {
+        tokens.next();
+    }
     let first = tokens.next()?;
     let (d, mo, y, mut rest): (&str, u32, &str, Vec<&str>) = if let Some(mo) = month(first) {
-        // `Mar 1, 2026 …`
-        let (d, y) = (tokens.next()?, tokens.next()?);
-        (d, mo, y, tokens.collect())
+        let d = tokens.next()?;
+        let next = tokens.next()?;
+        if next.contains(':') {
+            // `Dec 1 22:15:00 BDT 2026`: the time before the year, which is last.
+            let mut rest: Vec<&str> = std::iter::once(next).chain(tokens).collect();
+            let y = rest.pop()?;
+            (d, mo, y, rest)
+        } else {
+            // `Mar 1, 2026 …`
+            (d, mo, next, tokens.collect())
+        }
     } else if first.contains(['-', '/']) {
         // `01-Mar-2026 …`, `01/Mar/2026:22:15:00 …`
         let mut parts = first.splitn(3, ['-', '/']);
@@ -304,12 +317,23 @@ fn named_month_form(s: &str) -> Option<String> {
                 h = h % 12 + if t.eq_ignore_ascii_case("PM") { 12 } else { 0 }
             }
             "Z" | "UTC" | "GMT" if zone.is_empty() => zone.push('Z'),
+            // Bangladesh Time, as Java writes Asia/Dhaka's (no daylight saving since 2009).
+            // Other zones' letters are not read: `BST` and `IST` each name several.
+            "BDT" if zone.is_empty() => zone.push_str("+06:00"),
             z if zone.is_empty() && (z.starts_with('+') || z.starts_with('-')) => zone.push_str(z),
             _ => return None,
         }
     }
     let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
     Some(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}{frac}{zone}"))
+}
+
+/// A weekday's name or its first three letters (`Tue`, `Tuesday`; also `Tues`, `Thur`, `Thurs`).
+fn weekday(t: &str) -> bool {
+    const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let t = t.to_ascii_lowercase();
+    DAYS.iter().any(|d| *d == t || t.len() == 3 && d.starts_with(&t))
+        || matches!(t.as_str(), "tues" | "thur" | "thurs")
 }
 
 /// A year-first date and time as spreadsheets and databases also write them, in the form
@@ -498,8 +522,19 @@ mod tests {
             "2026-03-02 04:15:00 +06:00",
             "20260301T221500Z",
             "20260302T041500+0600",
+            // With the weekday: mail and HTTP dates, C's `ctime` and Java's `Date` (Asia/Dhaka
+            // written `BDT`).
+            "Sun, 01 Mar 2026 22:15:00 +0000",
+            "Mon, 02 Mar 2026 04:15:00 +0600",
+            "Sun Mar  1 22:15:00 2026",
+            "Mon Mar 02 04:15:00 BDT 2026",
+            "Sunday, March 1, 2026 10:15 PM",
         ] {
             assert_eq!(utc(form), at, "{form}");
+        }
+        // A weekday alone is no date; a time where the year should be is no year.
+        for bad in ["Sun 22:15:00", "Mon Mar 02 04:15:00 BDT", "Mon Mar 02 04:15:00 BST 2026"] {
+            assert!(parse_log_time(bad, 0).is_none(), "{bad}");
         }
         // 12 AM is midnight, 12 PM noon; a zone may be written onto the time; a date alone says
         // no hour.

@@ -438,7 +438,7 @@ proptest! {
 
     #[test]
     fn arbitrary_times_with_month_names_and_zones_never_panic(
-        s in "\\[?[0-9]{0,4}[-/ ,]{0,2}(Jan|mar|MARCH|Sept|Marx|Dec)?[-/ ,]{0,2}[0-9]{0,5}[: T]?[0-9.:]{0,16}( ?(AM|pm|UTC|GMT|Z|BST|[+-][0-9:]{0,5}))?\\]?"
+        s in "((Mon|tue|Sunday|Thurs|Sat),? )?\\[?[0-9]{0,4}[-/ ,]{0,2}(Jan|mar|MARCH|Sept|Marx|Dec)?[-/ ,]{0,2}[0-9]{0,5}[: T]?[0-9.:]{0,16}( ?(AM|pm|UTC|GMT|Z|BST|BDT|[+-][0-9:]{0,5}))?( [0-9]{0,5})?\\]?"
     ) {
         if let Some((t, _)) = custos_detect::time::parse_log_time(&s, 6 * 3600) {
             prop_assert!(custos_detect::time::format_utc(t.unix).len() >= 20);
