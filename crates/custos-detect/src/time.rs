@@ -410,6 +410,8 @@ fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
         tail = tail.trim_start();
         if matches!(tail, "UTC" | "GMT" | "utc" | "gmt") {
             tail = "Z";
+        } else if tail.eq_ignore_ascii_case("BDT") {
+            tail = "+06:00"; // Bangladesh Time, as in `named_month_form`
         }
     }
     // A time in UTC (`Z`) states its instant but not the agency's hours: leniently, like Unix
@@ -528,6 +530,7 @@ mod tests {
             "Mon, 02 Mar 2026 04:15:00 +0600",
             "Sun Mar  1 22:15:00 2026",
             "Mon Mar 02 04:15:00 BDT 2026",
+            "2026-03-02 04:15:00 BDT",
             "Sunday, March 1, 2026 10:15 PM",
         ] {
             assert_eq!(utc(form), at, "{form}");
