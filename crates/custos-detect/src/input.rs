@@ -677,6 +677,11 @@ fn records_count(s: &str) -> Option<u64> {
     if let Ok(n) = s.parse::<u64>() {
         return Some(n);
     }
+    let whole = |v: f64| (v.is_finite() && v >= 0.0).then_some(v as u64);
+    // `12.0`, `1e3`, as before any noun is looked for.
+    if let Some(n) = s.parse::<f64>().ok().and_then(whole) {
+        return Some(n);
+    }
     // The number, up to the first letter: `1 record`, `12rows`.
     let end = s.find(|c: char| c.is_alphabetic()).unwrap_or(s.len());
     let (num, noun) = (s[..end].trim(), s[end..].trim());
@@ -698,7 +703,7 @@ fn records_count(s: &str) -> Option<u64> {
     if let Ok(n) = plain.parse::<u64>() {
         return Some(n);
     }
-    plain.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64)
+    plain.parse::<f64>().ok().and_then(whole)
 }
 
 /// The lowercase words of a name: split at anything not a letter or digit and where camelCase
@@ -1873,6 +1878,7 @@ mod tests {
                    1772000004,o1,identity_lookup,1234567893,allowed,1 record\n\
                    1772000005,o1,cdr_query,8801712345679,allowed,12 rows\n\
                    1772000006,o1,cdr_query,8801712345670,allowed,2.0\n\
+                   1772000006,o1,cdr_query,8801712345670,allowed,1E+03\n\
                    1772000007,o1,cdr_query,8801712345671,allowed,10 of 20\n\
                    1772000008,o1,cdr_query,8801712345672,allowed,\"1,02\"\n\
                    1772000009,o1,cdr_query,8801712345673,allowed,-3\n\
@@ -1894,10 +1900,11 @@ mod tests {
                 Ok((true, 1)),
                 Ok((true, 12)),
                 Ok((true, 2)),
-                Err(9),
+                Ok((true, 1000)),
                 Err(10),
                 Err(11),
                 Err(12),
+                Err(13),
                 Ok((true, unknown)),
                 Ok((true, 3)),
             ]
