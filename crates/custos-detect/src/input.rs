@@ -201,7 +201,8 @@ fn outcome(s: &str) -> Option<bool> {
         "403",
     ];
     let s = s.trim();
-    if YES.iter().any(|y| y.eq_ignore_ascii_case(s)) {
+    // An outcome not written (`-`, `N/A`, Elastic's `unknown`) is a missing one: allowed.
+    if YES.iter().any(|y| y.eq_ignore_ascii_case(s)) || placeholder(s) || s.eq_ignore_ascii_case("unknown") {
         return Some(true);
     }
     if NO.iter().any(|n| n.eq_ignore_ascii_case(s)) {
@@ -643,10 +644,7 @@ fn fill_row<'a>(
         }
     }
     let out_s = get(Col::Outcome).unwrap_or_default();
-    // An outcome not written (`-`, `N/A`, Elastic's `unknown`) is a missing one: allowed.
-    let unwritten = placeholder(out_s.trim()) || out_s.trim().eq_ignore_ascii_case("unknown");
-    let allowed =
-        unwritten || outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
+    let allowed = outcome(&out_s).ok_or_else(|| err(format!("bad outcome `{}`", clip(&out_s))))?;
     let rec_s = get(Col::Records).unwrap_or_default();
     let rec_t = rec_s.trim();
     let records = if rec_t.is_empty() || placeholder(rec_t) {

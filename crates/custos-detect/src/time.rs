@@ -312,20 +312,28 @@ fn named_month_form(s: &str) -> Option<String> {
         return None;
     }
     for t in rest {
-        match t.to_ascii_uppercase().as_str() {
-            "AM" | "PM" if (1..=12).contains(&h) => {
+        match (t.to_ascii_uppercase().as_str(), zone_letters(t)) {
+            ("AM" | "PM", _) if (1..=12).contains(&h) => {
                 h = h % 12 + if t.eq_ignore_ascii_case("PM") { 12 } else { 0 }
             }
-            "Z" | "UTC" | "GMT" if zone.is_empty() => zone.push('Z'),
-            // Bangladesh Time, as Java writes Asia/Dhaka's (no daylight saving since 2009).
-            // Other zones' letters are not read: `BST` and `IST` each name several.
-            "BDT" if zone.is_empty() => zone.push_str("+06:00"),
-            z if zone.is_empty() && (z.starts_with('+') || z.starts_with('-')) => zone.push_str(z),
+            (_, Some(offset)) if zone.is_empty() => zone.push_str(offset),
+            (z, None) if zone.is_empty() && (z.starts_with('+') || z.starts_with('-')) => zone.push_str(z),
             _ => return None,
         }
     }
     let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
     Some(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}{frac}{zone}"))
+}
+
+/// The zones read by their letters, as an offset [`parse`] reads: UTC (`Z`) and GMT, and
+/// Bangladesh Time as Java writes Asia/Dhaka's (no daylight saving since 2009). Other zones'
+/// letters are not read: `BST` and `IST` each name several.
+fn zone_letters(z: &str) -> Option<&'static str> {
+    match z.to_ascii_uppercase().as_str() {
+        "Z" | "UTC" | "GMT" => Some("Z"),
+        "BDT" => Some("+06:00"),
+        _ => None,
+    }
 }
 
 /// A weekday's name or its first three letters (`Tue`, `Tuesday`; also `Tues`, `Thur`, `Thurs`).
@@ -408,11 +416,7 @@ fn parse(s: &str, lenient: Option<i32>) -> Option<(Stamp, bool)> {
     // Leniently, also a space before the zone, and the zone's name for UTC.
     if lenient.is_some() {
         tail = tail.trim_start();
-        if matches!(tail, "UTC" | "GMT" | "utc" | "gmt") {
-            tail = "Z";
-        } else if tail.eq_ignore_ascii_case("BDT") {
-            tail = "+06:00"; // Bangladesh Time, as in `named_month_form`
-        }
+        tail = zone_letters(tail).unwrap_or(tail);
     }
     // A time in UTC (`Z`) states its instant but not the agency's hours: leniently, like Unix
     // time, its hours of day are those of the offset assumed for the log.

@@ -105,7 +105,7 @@ pub(crate) fn text(p: &Path, r: impl std::io::Read + Send + 'static) -> anyhow::
     custos_detect::input::decoded(r).with_context(|| format!("cannot read `{}`", p.display()))
 }
 
-fn open_text(p: &Path) -> anyhow::Result<Input> {
+pub(crate) fn open_text(p: &Path) -> anyhow::Result<Input> {
     text(p, open(p)?)
 }
 
@@ -182,7 +182,7 @@ fn first_input(a: &AnalyzeArgs) -> anyhow::Result<(Input, Option<Spooled>)> {
 fn second_input(a: &AnalyzeArgs, spooled: Option<Spooled>) -> anyhow::Result<Input> {
     use std::io::{Read, Seek};
     Ok(match spooled {
-        None => text(&a.log, open(&a.log)?)?,
+        None => open_text(&a.log)?,
         Some(Spooled { mut copy, stream }) => {
             copy.rewind().context("cannot read back the copy of the log's stream")?;
             text(&a.log, copy.chain(stream))?

@@ -91,8 +91,7 @@ pub fn run(dir: &Path, cmd: LeakCmd) -> anyhow::Result<()> {
     let mut held = custos_gateway::leaks::Released::new();
     let (mut accesses, key_of): (Vec<Access>, KeyOf) = match &log {
         Some(p) => {
-            let file = std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
-            let rdr = custos_detect::input::LogReader::new(crate::analyze::text(p, file)?)
+            let rdr = custos_detect::input::LogReader::new(crate::analyze::open_text(p)?)
                 .map_err(|e| anyhow::anyhow!("{}:{}: {}", p.display(), e.line, e.message))?;
             let mut v = Vec::new();
             for row in rdr {
