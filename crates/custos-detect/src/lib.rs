@@ -551,6 +551,8 @@ struct Findings {
     collusion_recent: (f64, i64),
     /// Officers this one has shared an unexplained subject with.
     partners: u32,
+    /// The most subjects shared with one of them (where the log says nothing of cases).
+    most_shared: u32,
     /// People the officer has pulled with nothing explaining it (see
     /// [`Engine::persistent_interest`]), and the one pulled so on the most days: days, who,
     /// since when.
@@ -1166,6 +1168,13 @@ pub struct Engine {
     recent_unexpl: HashMap<u64, smallvec::SmallVec<[Pull; 2]>>,
     pairs: HashMap<(usize, usize), (u32, i64)>,
     pair_alerted: HashSet<(usize, usize)>,
+    /// Where the log says nothing of cases: how often officers who are not colleagues share
+    /// a subject in this log (see [`SharedRate`]).
+    shared_rate: SharedRate,
+    /// Where the log says nothing of cases: how many pairs of officers who are not colleagues
+    /// have shared each number of subjects ([`RETURN_BINS`] bins, the last holding the rest),
+    /// for the law of such sharing in this log (see [`Engine::report`]).
+    shared_hist: Vec<u64>,
     /// Pairs of cases cited for the same person by two officers, where no case links are
     /// given: joint work from then on (see [`Engine::collusion`]).
     joint_cases: HashSet<(u32, u32)>,
@@ -1426,6 +1435,48 @@ fn colleagues(officers: &[Officer], teams: &Teams, no_unit: u32, a: usize, b: us
         return x.unit == y.unit;
     }
     teams.root(x.name_id) == teams.root(y.name_id)
+}
+
+/// How often, in a log that says nothing of cases, two officers who are not colleagues pull the
+/// same person within the collusion window: every such sharing counted (`shared`), over the
+/// sum across such pairs of the product of their unexplained pulls (`exposure`: all pairs'
+/// `(S² - Q)/2` less each group's, kept as the counts grow: `S` and `Q` the sum of the
+/// counts and of their squares). A pair's chance count is then its own product's share of
+/// everyone else's sharing: people some units all look up (a registry's regulars) are
+/// shared by chance, where a uniform draw from everyone the log holds would call it rare.
+#[derive(Debug, Default)]
+struct SharedRate {
+    shared: f64,
+    total: f64,
+    within: f64,
+    sum: f64,
+    groups: HashMap<u32, f64>,
+}
+
+impl SharedRate {
+    /// One more unexplained pull by an officer whose count was `n`, of colleague group `group`.
+    fn pull(&mut self, n: f64, group: Option<u32>) {
+        self.total += self.sum - n;
+        self.sum += 1.0;
+        if let Some(g) = group {
+            let s = self.groups.entry(g).or_default();
+            self.within += *s - n;
+            *s += 1.0;
+        }
+    }
+
+    /// The chance count of a pair whose counts multiply to `product`, which has shared
+    /// `shared` times: everyone else's sharing over everyone else's exposure (the pair left
+    /// out, so a pair alone in sharing is judged by the uniform draw only).
+    fn expected(&self, product: f64, shared: f64) -> f64 {
+        let exposure = self.total - self.within - product;
+        let others = self.shared - shared;
+        if exposure <= 0.0 || others <= 0.0 {
+            0.0
+        } else {
+            product * others / exposure
+        }
+    }
 }
 
 /// Whether officers `a` and `b`, both of no unit the log names, share their account names'
@@ -2035,13 +2086,17 @@ impl Engine {
         }
         // Collusion is two officers sharing subjects that no case explains. A log that says
         // nothing about cases (no case links, no case cited) explains nothing, so colleagues'
-        // shared case work would read as collusion: there it is not looked for. Where cases
+        // shared case work would read as collusion: there only officers who are not colleagues
+        // (another unit; where the log names none, another account series) are paired, the
+        // chance of their sharing is this log's own, and what they share is a reason in the
+        // score, not an alert (see `Engine::collusion` and `Engine::report`). Where cases
         // are cited but not linked to subjects, the declared case is the only explanation
         // there is: pulls citing none are shared in secret, and so are pulls citing a case for
         // a person its file (as the log shows it) did not hold; two units working the same
         // suspects, each under its own case, are joint work once they have shared one.
         let explains = self.has_cases || (self.cases_cited && (ev.case.is_empty() || unbacked));
-        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && explains {
+        let caseless = self.says_nothing_of_cases();
+        if weight >= 0.5 && ev.allowed && !ev.subject.is_empty() && (explains || caseless) {
             self.collusion(oi, sid, cited, ev.time);
         }
         if sparse_changed {
@@ -2326,6 +2381,11 @@ impl Engine {
     /// coincidence.
     fn collusion(&mut self, oi: usize, sid: u64, case: u32, t: i64) {
         let horizon = self.cfg.collusion_hours * 3600;
+        let caseless = self.says_nothing_of_cases();
+        if caseless {
+            let group = self.colleague_group(oi);
+            self.shared_rate.pull(self.officers[oi].unexpl_pulls as f64, group);
+        }
         self.officers[oi].unexpl_pulls += 1;
         // What the sweep at the last close would have dropped is dropped here too.
         let floor = self.last_closed.map_or(i64::MIN, |d| (d + 1) * 86_400 - horizon - 86_400);
@@ -2346,14 +2406,19 @@ impl Engine {
         // those cases never held is the cover the seed case's insiders used.
         let (linked, joint) = (self.has_cases, &mut self.joint_cases);
         let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
+        let series = &self.series_officers;
         others.extend(
             list.iter()
                 .filter(|e| case == NO_CASE || e.case != case)
                 // A colleague's pull of the person citing a case, and one citing none: the case
                 // field left blank on the team's own work, which the other pull declared.
                 .filter(|e| {
-                    (case == NO_CASE) == (e.case == NO_CASE)
-                        || !colleagues(officers, teams, no_unit, oi, e.officer as usize)
+                    let o2 = e.officer as usize;
+                    if caseless {
+                        return !colleagues(officers, teams, no_unit, oi, o2)
+                            && !account_colleagues(officers, series, no_unit, oi, o2);
+                    }
+                    (case == NO_CASE) == (e.case == NO_CASE) || !colleagues(officers, teams, no_unit, oi, o2)
                 })
                 .filter(|e| {
                     if linked || case == NO_CASE || e.case == NO_CASE {
@@ -2375,7 +2440,23 @@ impl Engine {
             let shared = e.0;
             let (na, nb) =
                 (self.officers[key.0].unexpl_pulls as f64, self.officers[key.1].unexpl_pulls as f64);
-            let expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
+            let mut expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
+            if caseless {
+                self.shared_rate.shared += 1.0;
+                expected = expected.max(self.shared_rate.expected(na * nb, f64::from(shared)));
+                let bin = |n: u32| (n as usize).min(RETURN_BINS - 1);
+                self.shared_hist.resize(RETURN_BINS, 0);
+                if let Some(h) = self.shared_hist.get_mut(bin(shared - 1)).filter(|_| shared > 1) {
+                    *h = h.saturating_sub(1);
+                }
+                if let Some(h) = self.shared_hist.get_mut(bin(shared)) {
+                    *h += 1;
+                }
+                for me in [key.0, key.1] {
+                    let rec = &mut self.officers[me].rec;
+                    rec.most_shared = rec.most_shared.max(shared);
+                }
+            }
             let s = surprise(f64::from(shared), expected, 1.0);
             let window = self.cfg.window_days * 86_400;
             for me in [key.0, key.1] {
@@ -2398,12 +2479,16 @@ impl Engine {
                 // Beside the officer's other signals: a pair sharing two subjects or more,
                 // its surprise less the officer's choice among every officer they have shared
                 // a subject with (in a large agency one shared subject with someone is common).
-                let evidence = if shared >= 2 { s - f64::from(rec.partners).log10() } else { 0.0 };
+                let evidence =
+                    if shared >= 2 && !caseless { s - f64::from(rec.partners).log10() } else { 0.0 };
                 if evidence >= rec.collusion_recent.0 || t - rec.collusion_recent.1 > window {
                     rec.collusion_recent = (evidence, t);
                 }
             }
-            if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key)
+            if shared >= self.cfg.collusion_min_shared
+                && s >= self.cfg.high
+                && !self.says_nothing_of_cases()
+                && self.pair_alerted.insert(key)
             {
                 let (a, b) = (self.officers[key.0].name.clone(), self.officers[key.1].name.clone());
                 let cross = if self.officers[key.0].unit != self.officers[key.1].unit {
@@ -2439,6 +2524,19 @@ impl Engine {
     }
 
     /// Whether the log has said nothing of cases so far: no case links given, no case cited.
+    /// The group of an officer's colleagues where the log says nothing of cases: their unit,
+    /// else their account names' series where it is a part of the agency (as
+    /// [`account_colleagues`] has it), else none.
+    fn colleague_group(&self, oi: usize) -> Option<u32> {
+        let o = self.officers.get(oi)?;
+        if o.unit != self.empty_unit {
+            return Some(o.unit);
+        }
+        let series = o.name_series?;
+        let n = *self.series_officers.get(series as usize)?;
+        (2 * n as usize <= self.officers.len()).then_some(series | 1 << 31)
+    }
+
     fn says_nothing_of_cases(&self) -> bool {
         !self.has_cases && !self.cases_cited
     }
@@ -2858,6 +2956,8 @@ impl Engine {
             })
             .collect();
         let rates = GroupRates::new(&mut samples);
+        let shared_law =
+            if self.says_nothing_of_cases() { BetaGeometric::fit(&self.shared_hist) } else { None };
         let mut officers = Vec::with_capacity(self.officers.len());
         for (o, &style) in self.officers.iter().zip(&styles) {
             let peers = rates.for_style(style);
@@ -2900,6 +3000,20 @@ impl Engine {
             best[S_FIRST] = if o.rec.first_traffic_unexpl { 3.0 } else { 0.0 };
             best[S_COLLUSION] =
                 if o.rec.best_collusion >= self.cfg.medium { o.rec.best_collusion.min(30.0) } else { 0.0 };
+            // Where the log says nothing of cases nor of the officer's unit, their colleagues
+            // are a guess from account names: the most they shared with one other officer is
+            // also judged against how much such pairs share in this log, and the lesser counts.
+            if let Some(law) = shared_law.filter(|_| best[S_COLLUSION] > 0.0 && o.unit == self.empty_unit) {
+                let tail = -law.log10_tail(o.rec.most_shared);
+                let s = (tail - f64::from(o.rec.partners.max(1)).log10()).max(0.0);
+                if s < best[S_COLLUSION] {
+                    best[S_COLLUSION] = if s >= self.cfg.medium { s.min(30.0) } else { 0.0 };
+                    detail[S_COLLUSION] = format!(
+                        "{}; in this log, which says nothing of cases, about 1 in 10^{tail:.1} pairs of officers who are not colleagues share that many (p≈1e-{s:.0} over the {} officers they shared with)",
+                        detail[S_COLLUSION], o.rec.partners
+                    );
+                }
+            }
             // The officer's most-returned person, judged on the law of the whole log.
             (best[S_RETURN], detail[S_RETURN]) = match (&o.rec.return_best, self.return_law) {
                 (Some((k, who, first)), Some(law)) if *k >= 3 => {

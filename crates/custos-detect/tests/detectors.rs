@@ -2052,3 +2052,105 @@ fn collusion_evidence_short_of_an_alert_says_who_the_partner_is() {
         );
     }
 }
+
+/// The collusion reason of `officer` in the report, if any.
+fn collusion_reason<'a>(r: &'a custos_detect::Report, officer: &str) -> Option<&'a str> {
+    let o = r.officers.iter().find(|o| o.officer == officer)?;
+    o.reasons.iter().find(|x| x.code == "collusion").map(|x| x.detail.as_str())
+}
+
+/// A log that says nothing of cases: officers `o0`-`o11` of unit U and `v0`-`v11` of unit V,
+/// each pulling people of their own every working day, teammates of U in twos pulling the
+/// same people (their shared work, which the log does not record).
+fn caseless_units(days: i64) -> Vec<Event> {
+    let mut evs = Vec::new();
+    for (unit, prefix) in [("U", "o"), ("V", "v")] {
+        for o in 0..12 {
+            let officer = format!("{prefix}{o}");
+            for d in 0..days {
+                for k in 0..8 {
+                    let t = T0 + d * DAY + 9 * 3600 + k * 1800 + o;
+                    let owner = if unit == "U" { o / 2 } else { 100 + o };
+                    let subject = format!("7{owner:03}{:06}", (d * 8 + k) * 13);
+                    evs.push(ev(t, &officer, unit, Action::IdentityLookup, &subject, ""));
+                }
+            }
+        }
+    }
+    evs
+}
+
+#[test]
+fn officers_of_two_units_sharing_people_in_a_log_without_cases_is_a_reason_not_an_alert() {
+    // o1 of U and x9 of V pull the same six people on six days; teammates of U share every
+    // person they pull. Nothing in the log says why anyone looked: the pair across units is
+    // worth an auditor's look (a reason, in the score), not an alarm.
+    let mut evs = caseless_units(20);
+    shared_pulls(&mut evs, "", "V", "");
+    let r = run(evs, &CaseLinks::default(), &[]);
+    assert!(r.alerts.iter().all(|a| a.detector != "collusion"), "{:#?}", r.alerts);
+    for (me, other) in [("o1", "x9"), ("x9", "o1")] {
+        let why = collusion_reason(&r, me).unwrap_or_else(|| panic!("{me}: {:#?}", r.officers));
+        assert!(why.contains(&format!("`{other}`")), "{why}");
+    }
+    // Teammates sharing all their work are colleagues, not a pair.
+    assert!(collusion_reason(&r, "o2").is_none(), "{:#?}", r.officers);
+    assert!(collusion_reason(&r, "o3").is_none(), "{:#?}", r.officers);
+    let rank = |who: &str| r.officers.iter().position(|o| o.officer == who).unwrap();
+    assert!(rank("o1") < rank("o2") && rank("x9") < rank("v1"), "{:#?}", r.officers);
+}
+
+/// A log that names neither cases nor units, where 40 pairs of officers (`a{i}` and `b{i}`)
+/// share people over a fortnight, most one to three, a few up to twelve, beside people of
+/// their own.
+fn caseless_pairs() -> Vec<Event> {
+    const SHARED: [i64; 40] = [
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 6, 6,
+        6, 8, 8, 10, 10, 12,
+    ];
+    let mut evs = Vec::new();
+    for (i, &shared) in (0i64..).zip(&SHARED) {
+        for (who, hour) in [(format!("a{i}"), 9), (format!("b{i}"), 14)] {
+            for d in 0..20 {
+                for k in 0..6 {
+                    let t = T0 + d * DAY + hour * 3600 + k * 600 + i;
+                    // Scattered numbers: no run of neighbours reads as an enumeration.
+                    let subject = if d >= 5 && d - 5 < shared && k == 0 {
+                        format!("6{:09}", (i * 100 + d) * 7_919_011 % 1_000_000_007)
+                    } else {
+                        format!(
+                            "8{:09}",
+                            ((i * 2 + i64::from(hour == 9)) * 1000 + d * 6 + k) * 7_919_011 % 1_000_000_007
+                        )
+                    };
+                    evs.push(ev(t, &who, "", Action::IdentityLookup, &subject, ""));
+                }
+            }
+        }
+    }
+    evs
+}
+
+#[test]
+fn where_many_pairs_share_people_in_a_log_naming_no_units_a_pair_sharing_as_much_is_no_reason() {
+    // Who is whose colleague is unknown (no units, one account series for all): every pair
+    // sharing a few people may be one team. Judged against how much pairs share in this very
+    // log, a pair sharing what the others do is no reason (twelve people: a uniform draw from
+    // everyone the log holds would call that collusion); one sharing far more still is.
+    let mut evs = caseless_pairs();
+    for d in 2..20 {
+        for k in 0..4 {
+            let s = format!("5{:09}", (d * 10 + k) * 7_919_011 % 1_000_000_007);
+            evs.push(ev(T0 + d * DAY + 11 * 3600 + k * 60, "a0", "", Action::IdentityLookup, &s, ""));
+            evs.push(ev(T0 + d * DAY + 16 * 3600 + k * 60, "b0", "", Action::IdentityLookup, &s, ""));
+        }
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    for i in 1..40 {
+        for who in [format!("a{i}"), format!("b{i}")] {
+            assert!(collusion_reason(&r, &who).is_none(), "{who}: {:?}", collusion_reason(&r, &who));
+        }
+    }
+    let why = collusion_reason(&r, "a0").unwrap_or_else(|| panic!("{:#?}", &r.officers[..3]));
+    assert!(why.contains("`b0`") && why.contains("pairs of officers"), "{why}");
+}
