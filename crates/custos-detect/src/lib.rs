@@ -597,6 +597,9 @@ const RETURN_BINS: usize = 64;
 #[derive(Debug, Default)]
 struct Officer {
     name: String,
+    /// The latest lookup citing a case that found nothing: the case and the time (see
+    /// [`Engine::push`]: one batch).
+    notfound_batch: (u32, i64),
     /// The name's id in the officer-name interner.
     name_id: u32,
     unit: u32,
@@ -2030,8 +2033,19 @@ impl Engine {
             o.today[F_DENIED] += 1.0;
             sparse_changed = true;
         } else if ev.records == 0 && !matches!(ev.action, Action::Other(_)) {
-            o.today[F_NOTFOUND] += 1.0;
-            sparse_changed = true;
+            // Lookups under one cited case that find nobody, each within an hour of the last:
+            // one batch (a tower dump's or a seized phone's numbers, some of another operator),
+            // counted once. A sweep citing no case counts every empty lookup, and a batch's
+            // size still counts in volume.
+            let (case, last) = o.notfound_batch;
+            let batch = cited != NO_CASE && case == cited && ev.time - last <= 3600;
+            if cited != NO_CASE {
+                o.notfound_batch = (cited, ev.time);
+            }
+            if !batch {
+                o.today[F_NOTFOUND] += 1.0;
+                sparse_changed = true;
+            }
         }
         o.hour_hist[hour] += 1.0;
         o.hour_total += 1.0;

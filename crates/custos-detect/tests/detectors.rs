@@ -2154,3 +2154,24 @@ fn where_many_pairs_share_people_in_a_log_naming_no_units_a_pair_sharing_as_much
     let why = collusion_reason(&r, "a0").unwrap_or_else(|| panic!("{:#?}", &r.officers[..3]));
     assert!(why.contains("`b0`") && why.contains("pairs of officers"), "{why}");
 }
+
+#[test]
+fn a_batch_of_lookups_under_ones_own_case_finding_nobody_is_one_not_many() {
+    // A tower dump's follow-up: o3 checks the owners of 120 numbers under their own case one
+    // afternoon, one in six of another operator (no record). The numbers came from one
+    // artefact of the case: its empty lookups are one matter, not twenty. o5 checks as many
+    // numbers citing no case: a sweep, whose empty lookups each count.
+    let (mut evs, links) = background(30, 10);
+    for (who, case) in [("o3", "C3"), ("o5", "")] {
+        for k in 0..120i64 {
+            let t = T0 + 20 * DAY + 13 * 3600 + k * 45;
+            let n = format!("88017{:08}", (k * 7_919 + i64::from(case.is_empty())) * 104_729 % 100_000_000);
+            let mut e = ev(t, who, "U", Action::SubscriberLookup, &n, case);
+            e.records = u64::from(k % 6 != 0);
+            evs.push(e);
+        }
+    }
+    let r = run(evs, &links, &[]);
+    assert!(!flagged(&r, "o3", "not_found", Severity::Medium), "{:#?}", r.alerts);
+    assert!(flagged(&r, "o5", "not_found", Severity::High), "{:#?}", r.alerts);
+}
