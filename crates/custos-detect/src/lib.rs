@@ -551,8 +551,6 @@ struct Findings {
     collusion_recent: (f64, i64),
     /// Officers this one has shared an unexplained subject with.
     partners: u32,
-    /// The most subjects shared with one of them (where the log says nothing of cases).
-    most_shared: u32,
     /// People the officer has pulled with nothing explaining it (see
     /// [`Engine::persistent_interest`]), and the one pulled so on the most days: days, who,
     /// since when.
@@ -1250,6 +1248,9 @@ struct Pull {
 
 /// [`Pull::case`] of a pull that cites no case.
 const NO_CASE: u32 = u32::MAX;
+/// In a log that says nothing of cases, the case of a pull that was counted as shared with the
+/// one before it (see [`Engine::shared_in_secret`]); such a log has no cases to confuse it with.
+const PAIRED: u32 = u32::MAX - 1;
 
 /// Where a log names no unit, the officers who work the same cases — assigned to one in the
 /// case links, or citing one — stand in for it as peers: a union-find over officer name ids,
@@ -1482,6 +1483,19 @@ impl SharedRate {
     }
 }
 
+/// An officer's pairs of people shared in secret, as [`Engine::caseless_pairs`] judges them:
+/// the least likely pair's surprise, partner, shared count and chance count; how many
+/// partners; the most people shared with one.
+#[derive(Debug, Clone, Copy, Default)]
+struct SecretPairs {
+    surprise: f64,
+    partner: usize,
+    shared: u32,
+    expected: f64,
+    partners: u32,
+    most_shared: u32,
+}
+
 /// Whether officers `a` and `b`, both of no unit the log names, share their account names'
 /// series ([`account_series`]), and it is a part of the agency — at most half its officers
 /// (`per_series`: officers per series), not a prefix every account has (`OFF-`, `BP`).
@@ -1508,7 +1522,11 @@ impl Engine {
 
     /// Load case links (officers and subjects per case).
     pub fn load_cases(&mut self, links: &CaseLinks) {
+        let had = !self.says_nothing_of_cases();
         self.has_cases |= !links.officers.is_empty() || !links.subjects.is_empty();
+        if !had && self.has_cases {
+            self.forget_pair_marks();
+        }
         for (c, o) in &links.officers {
             let cid = self.cases.id(c) as usize;
             let nid = self.names.id(o);
@@ -1766,6 +1784,9 @@ impl Engine {
                 _ => return plain(1.0),
             }
         } else {
+            if !self.cases_cited && !self.has_cases {
+                self.forget_pair_marks();
+            }
             self.cases_cited = true;
             let cid = cited_id.unwrap_or_else(|| self.cases.id(&ev.case));
             if ev.allowed {
@@ -2407,8 +2428,13 @@ impl Engine {
         list.retain(|e| t - e.time <= horizon && e.time >= floor);
         let me = oi as u32;
         if let Some(e) = list.iter_mut().find(|e| e.officer == me) {
+            let case = if caseless { e.case } else { case };
             *e = Pull { officer: me, case, time: t };
             return; // already counted for this subject
+        }
+        if caseless {
+            self.shared_in_secret(oi, sid, t);
+            return;
         }
         // The list holds each officer once, and not this one (returned above). Two pulls that
         // cite the same case share the subject in the open: the case says why both looked.
@@ -2420,19 +2446,14 @@ impl Engine {
         // those cases never held is the cover the seed case's insiders used.
         let (linked, joint) = (self.has_cases, &mut self.joint_cases);
         let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
-        let series = &self.series_officers;
         others.extend(
             list.iter()
                 .filter(|e| case == NO_CASE || e.case != case)
                 // A colleague's pull of the person citing a case, and one citing none: the case
                 // field left blank on the team's own work, which the other pull declared.
                 .filter(|e| {
-                    let o2 = e.officer as usize;
-                    if caseless {
-                        return !colleagues(officers, teams, no_unit, oi, o2)
-                            && !account_colleagues(officers, series, no_unit, oi, o2);
-                    }
-                    (case == NO_CASE) == (e.case == NO_CASE) || !colleagues(officers, teams, no_unit, oi, o2)
+                    (case == NO_CASE) == (e.case == NO_CASE)
+                        || !colleagues(officers, teams, no_unit, oi, e.officer as usize)
                 })
                 .filter(|e| {
                     if linked || case == NO_CASE || e.case == NO_CASE {
@@ -2454,23 +2475,7 @@ impl Engine {
             let shared = e.0;
             let (na, nb) =
                 (self.officers[key.0].unexpl_pulls as f64, self.officers[key.1].unexpl_pulls as f64);
-            let mut expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
-            if caseless {
-                self.shared_rate.shared += 1.0;
-                expected = expected.max(self.shared_rate.expected(na * nb, f64::from(shared)));
-                let bin = |n: u32| (n as usize).min(RETURN_BINS - 1);
-                self.shared_hist.resize(RETURN_BINS, 0);
-                if let Some(h) = self.shared_hist.get_mut(bin(shared - 1)).filter(|_| shared > 1) {
-                    *h = h.saturating_sub(1);
-                }
-                if let Some(h) = self.shared_hist.get_mut(bin(shared)) {
-                    *h += 1;
-                }
-                for me in [key.0, key.1] {
-                    let rec = &mut self.officers[me].rec;
-                    rec.most_shared = rec.most_shared.max(shared);
-                }
-            }
+            let expected = na * nb * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
             let s = surprise(f64::from(shared), expected, 1.0);
             let window = self.cfg.window_days * 86_400;
             for me in [key.0, key.1] {
@@ -2493,16 +2498,12 @@ impl Engine {
                 // Beside the officer's other signals: a pair sharing two subjects or more,
                 // its surprise less the officer's choice among every officer they have shared
                 // a subject with (in a large agency one shared subject with someone is common).
-                let evidence =
-                    if shared >= 2 && !caseless { s - f64::from(rec.partners).log10() } else { 0.0 };
+                let evidence = if shared >= 2 { s - f64::from(rec.partners).log10() } else { 0.0 };
                 if evidence >= rec.collusion_recent.0 || t - rec.collusion_recent.1 > window {
                     rec.collusion_recent = (evidence, t);
                 }
             }
-            if shared >= self.cfg.collusion_min_shared
-                && s >= self.cfg.high
-                && !self.says_nothing_of_cases()
-                && self.pair_alerted.insert(key)
+            if shared >= self.cfg.collusion_min_shared && s >= self.cfg.high && self.pair_alerted.insert(key)
             {
                 let (a, b) = (self.officers[key.0].name.clone(), self.officers[key.1].name.clone());
                 let cross = if self.officers[key.0].unit != self.officers[key.1].unit {
@@ -2520,6 +2521,89 @@ impl Engine {
             }
         }
         self.scratch = others;
+    }
+
+    /// Where the log says nothing of cases, a person two officers who are not colleagues pull
+    /// within the window, and no one else, is shared in secret: counted for the pair (`pairs`,
+    /// [`SharedRate`], `shared_hist`), judged at the report ([`Engine::caseless_pairs`]), never
+    /// an alert, as nothing in such a log tells one operation's joint work from a buyer's. An
+    /// operation's people are pulled by several of its officers: a third officer's pull within
+    /// the window takes the pair's count of that person back (Fabbri & LeFevre's shared-work
+    /// explanation, the crowd standing in for the case). The pull that made a pair is marked
+    /// [`PAIRED`] in the subject's list of recent pulls (this officer's is not there yet).
+    fn shared_in_secret(&mut self, oi: usize, sid: u64, t: i64) {
+        let me = oi as u32;
+        let Some(list) = self.recent_unexpl.get_mut(&sid) else { return };
+        let (pair, step) = match list.as_mut_slice() {
+            [a] => ((a.officer as usize, oi), 1),
+            [a, b] if b.case == PAIRED => {
+                b.case = NO_CASE;
+                ((a.officer as usize, b.officer as usize), -1)
+            }
+            _ => ((0, 0), 0),
+        };
+        let counted = step > 0
+            && !colleagues(&self.officers, &self.teams, self.empty_unit, pair.0, pair.1)
+            && !account_colleagues(&self.officers, &self.series_officers, self.empty_unit, pair.0, pair.1);
+        list.push(Pull { officer: me, case: if counted { PAIRED } else { NO_CASE }, time: t });
+        if !counted && step >= 0 {
+            return;
+        }
+        let key = (pair.0.min(pair.1), pair.0.max(pair.1));
+        let e = self.pairs.entry(key).or_insert((0, t));
+        let old = e.0;
+        e.0 = if step > 0 { old + 1 } else { old.saturating_sub(1) };
+        e.1 = t;
+        let new = e.0;
+        self.shared_rate.shared += f64::from(new) - f64::from(old);
+        self.shared_hist.resize(RETURN_BINS, 0);
+        let bin = |n: u32| (n as usize).min(RETURN_BINS - 1);
+        if let Some(h) = self.shared_hist.get_mut(bin(old)).filter(|_| old > 0) {
+            *h = h.saturating_sub(1);
+        }
+        if let Some(h) = self.shared_hist.get_mut(bin(new)).filter(|_| new > 0) {
+            *h += 1;
+        }
+    }
+
+    /// A log that said nothing of cases has started to: the marks of pairs made while it did
+    /// not ([`PAIRED`]) are pulls citing no case again.
+    fn forget_pair_marks(&mut self) {
+        for list in self.recent_unexpl.values_mut() {
+            for e in list.iter_mut().filter(|e| e.case == PAIRED) {
+                e.case = NO_CASE;
+            }
+        }
+    }
+
+    /// Per officer, in a log that says nothing of cases: the pair they shared people with in
+    /// secret ([`Engine::shared_in_secret`]) whose count is the least likely by chance, judged
+    /// now, over the whole log, with the number of such partners and the most people shared
+    /// with one of them. Chance is the larger of a uniform draw from everyone the log holds
+    /// and this log's own rate ([`SharedRate`]).
+    fn caseless_pairs(&self) -> Vec<SecretPairs> {
+        let mut out = vec![SecretPairs::default(); self.officers.len()];
+        let horizon = self.cfg.collusion_hours * 3600;
+        let last = self.officers.iter().map(|o| o.last_time).max().unwrap_or(i64::MIN);
+        let elapsed = (last - self.first_time.unwrap_or(last)).max(horizon) as f64;
+        let population = self.distinct_subjects.estimate().max(1000.0);
+        for (&(a, b), &(shared, _)) in self.pairs.iter().filter(|(_, v)| v.0 > 0) {
+            let product = self.officers[a].unexpl_pulls as f64 * self.officers[b].unexpl_pulls as f64;
+            let uniform = product * (2.0 * horizon as f64 / elapsed).min(1.0) / population;
+            let expected = uniform.max(self.shared_rate.expected(product, f64::from(shared)));
+            let s = surprise(f64::from(shared), expected, 1.0);
+            for (me, other) in [(a, b), (b, a)] {
+                let x = &mut out[me];
+                x.partners += 1;
+                x.most_shared = x.most_shared.max(shared);
+                // Ties go to the partner listed first, so the report does not depend on the
+                // map's order.
+                if s > x.surprise || (s == x.surprise && (x.shared == 0 || other < x.partner)) {
+                    (x.surprise, x.partner, x.shared, x.expected) = (s, other, shared, expected);
+                }
+            }
+        }
+        out
     }
 
     /// The share of an officer's accesses that identity checks citing no case must reach for
@@ -2970,10 +3054,13 @@ impl Engine {
             })
             .collect();
         let rates = GroupRates::new(&mut samples);
-        let shared_law =
-            if self.says_nothing_of_cases() { BetaGeometric::fit(&self.shared_hist) } else { None };
+        let (secret, shared_law) = if self.says_nothing_of_cases() {
+            (self.caseless_pairs(), BetaGeometric::fit(&self.shared_hist))
+        } else {
+            (Vec::new(), None)
+        };
         let mut officers = Vec::with_capacity(self.officers.len());
-        for (o, &style) in self.officers.iter().zip(&styles) {
+        for (oi, (o, &style)) in self.officers.iter().zip(&styles).enumerate() {
             let peers = rates.for_style(style);
             let days = f64::from(o.active_days.max(1));
             let whole = o.whole_with(&o.today);
@@ -3014,19 +3101,31 @@ impl Engine {
             best[S_FIRST] = if o.rec.first_traffic_unexpl { 3.0 } else { 0.0 };
             best[S_COLLUSION] =
                 if o.rec.best_collusion >= self.cfg.medium { o.rec.best_collusion.min(30.0) } else { 0.0 };
-            // Where the log says nothing of cases nor of the officer's unit, their colleagues
-            // are a guess from account names: the most they shared with one other officer is
-            // also judged against how much such pairs share in this log, and the lesser counts.
-            if let Some(law) = shared_law.filter(|_| best[S_COLLUSION] > 0.0 && o.unit == self.empty_unit) {
-                let tail = -law.log10_tail(o.rec.most_shared);
-                let s = (tail - f64::from(o.rec.partners.max(1)).log10()).max(0.0);
-                if s < best[S_COLLUSION] {
-                    best[S_COLLUSION] = if s >= self.cfg.medium { s.min(30.0) } else { 0.0 };
-                    detail[S_COLLUSION] = format!(
-                        "{}; in this log, which says nothing of cases, about 1 in 10^{tail:.1} pairs of officers who are not colleagues share that many (p≈1e-{s:.0} over the {} officers they shared with)",
-                        detail[S_COLLUSION], o.rec.partners
-                    );
+            if let Some(x) = secret.get(oi).filter(|x| x.shared > 0) {
+                let partner = self.officers.get(x.partner).map_or("", |p| p.name.as_str());
+                let mut s = x.surprise;
+                detail[S_COLLUSION] = format!(
+                    "{} subject{} also pulled by `{partner}` within {}h of each other, and by no one else then; {:.2} expected by chance (p≈1e-{s:.0}; the log says nothing of cases)",
+                    x.shared,
+                    if x.shared == 1 { "" } else { "s" },
+                    self.cfg.collusion_hours,
+                    x.expected
+                );
+                // Where the log names not even the officer's unit, their colleagues are a guess
+                // from account names: the most they shared with one other officer is also
+                // judged against how much such pairs share in this log, and the lesser counts.
+                if let Some(law) = shared_law.filter(|_| o.unit == self.empty_unit) {
+                    let tail = -law.log10_tail(x.most_shared);
+                    let by_law = (tail - f64::from(x.partners.max(1)).log10()).max(0.0);
+                    if by_law < s {
+                        s = by_law;
+                        detail[S_COLLUSION].push_str(&format!(
+                            "; about 1 in 10^{tail:.1} pairs of officers who are not colleagues share that many here (p≈1e-{s:.0} over the {} officers they shared with)",
+                            x.partners
+                        ));
+                    }
                 }
+                best[S_COLLUSION] = if s >= self.cfg.medium { s.min(30.0) } else { 0.0 };
             }
             // The officer's most-returned person, judged on the law of the whole log.
             (best[S_RETURN], detail[S_RETURN]) = match (&o.rec.return_best, self.return_law) {

@@ -2175,3 +2175,24 @@ fn a_batch_of_lookups_under_ones_own_case_finding_nobody_is_one_not_many() {
     assert!(!flagged(&r, "o3", "not_found", Severity::Medium), "{:#?}", r.alerts);
     assert!(flagged(&r, "o5", "not_found", Severity::High), "{:#?}", r.alerts);
 }
+
+#[test]
+fn people_an_operation_of_several_units_pulls_are_no_pairs_secret_in_a_log_without_cases() {
+    // v3 (unit V), w1 (unit W) and o7 (unit U) work one operation: each of its people is
+    // pulled by all three within hours. o1 and x9 share people nobody else pulls. Where the
+    // log says nothing of cases, only the pair is a reason.
+    let mut evs = caseless_units(20);
+    shared_pulls(&mut evs, "", "V", "");
+    for d in 4..10 {
+        let s = format!("4{:09}", d * 7_919_011 % 1_000_000_007);
+        for (k, (who, unit)) in [("v3", "V"), ("w1", "W"), ("o7", "U")].into_iter().enumerate() {
+            let t = T0 + d * DAY + 11 * 3600 + k as i64 * 1800;
+            evs.push(ev(t, who, unit, Action::SubscriberLookup, &s, ""));
+        }
+    }
+    let r = run(evs, &CaseLinks::default(), &[]);
+    for who in ["v3", "w1", "o7"] {
+        assert!(collusion_reason(&r, who).is_none(), "{who}: {:?}", collusion_reason(&r, who));
+    }
+    assert!(collusion_reason(&r, "o1").is_some_and(|w| w.contains("`x9`")), "{:#?}", r.officers);
+}
