@@ -2196,3 +2196,42 @@ fn people_an_operation_of_several_units_pulls_are_no_pairs_secret_in_a_log_witho
     }
     assert!(collusion_reason(&r, "o1").is_some_and(|w| w.contains("`x9`")), "{:#?}", r.officers);
 }
+
+proptest! {
+    #[test]
+    fn in_a_log_without_cases_collusion_pairs_only_officers_of_other_units_and_never_alerts(
+        pulls in proptest::collection::vec((0u8..8, 0u8..12, 0i64..20 * 24, 0u8..3), 0..300),
+        shares in proptest::collection::vec((0u8..2, 1u8..4, 0i64..20 * 24), 0..120),
+    ) {
+        // Eight officers in three units (unit `U{o % 3}`) pulling twelve people at random
+        // hours over twenty days, citing no case; and pairs of o0..o4 (o0 and o3 of one unit)
+        // each pulling a person of their own, an hour apart, that no one else pulls.
+        let officer = |o: u8| (format!("o{o}"), format!("U{}", o % 3));
+        let mut evs: Vec<Event> = Vec::new();
+        for &(o, s, h, a) in &pulls {
+            let action = match a {
+                0 => Action::IdentityLookup,
+                1 => Action::CdrQuery,
+                _ => Action::SubscriberLookup,
+            };
+            let (who, unit) = officer(o);
+            evs.push(ev(T0 + h * 3600 + i64::from(s), &who, &unit, action, &format!("88017{:08}", u32::from(s) * 7_919), ""));
+        }
+        for (k, &(o, d, h)) in (0u32..).zip(&shares) {
+            let person = format!("9{:09}", k * 7_919_011 % 1_000_000_007);
+            for (who, at) in [(o, h), ((o + d) % 8, h + 1)] {
+                let (who, unit) = officer(who);
+                evs.push(ev(T0 + at * 3600, &who, &unit, Action::IdentityLookup, &person, ""));
+            }
+        }
+        let r = run(evs, &CaseLinks::default(), &[]);
+        prop_assert!(r.alerts.iter().all(|a| a.detector != "collusion"));
+        for o in &r.officers {
+            for why in o.reasons.iter().filter(|x| x.code == "collusion") {
+                let partner = why.detail.split('`').nth(1).unwrap_or_default();
+                let theirs = r.officers.iter().find(|p| p.officer == partner);
+                prop_assert!(theirs.is_some_and(|p| p.unit != o.unit), "{} {}", o.officer, why.detail);
+            }
+        }
+    }
+}
