@@ -30,7 +30,9 @@
 //! `volume` (events, distinct subjects, call-record queries, busiest hour),
 //! `off_hours` (hours the officer does not usually work, learned per officer), `denials`,
 //! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
-//! `collusion` (two officers pulling the same unexplained subjects within days), `break_glass`
+//! `collusion` (two officers pulling the same unexplained subjects within days; in a log that
+//! says nothing of cases, officers who are not colleagues sharing people no one else pulled,
+//! a reason and never an alert), `break_glass`
 //! (emergency access grants: one is worth a look, a second within the window is high, four are
 //! critical — legitimate emergencies are rare and each is reviewed), `credential_misuse` (the
 //! officer's token presented without the client certificate it is bound to: high at once),
