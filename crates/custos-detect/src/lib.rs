@@ -2124,9 +2124,9 @@ impl Engine {
         // Collusion is two officers sharing subjects that no case explains. A log that says
         // nothing about cases (no case links, no case cited) explains nothing, so colleagues'
         // shared case work would read as collusion: there only officers who are not colleagues
-        // (another unit; where the log names none, another account series) are paired, the
-        // chance of their sharing is this log's own, and what they share is a reason in the
-        // score, not an alert (see `Engine::collusion` and `Engine::report`). Where cases
+        // (another unit; where the log names none, another account series) are paired, on
+        // people no one else pulled, the chance of their sharing is this log's own, and what
+        // they share is a reason in the score, not an alert (`Engine::shared_in_secret`). Where cases
         // are cited but not linked to subjects, the declared case is the only explanation
         // there is: pulls citing none are shared in secret, and so are pulls citing a case for
         // a person its file (as the log shows it) did not hold; two units working the same
@@ -2623,7 +2623,6 @@ impl Engine {
         }
     }
 
-    /// Whether the log has said nothing of cases so far: no case links given, no case cited.
     /// The group of an officer's colleagues where the log says nothing of cases: their unit,
     /// else their account names' series where it is a part of the agency (as
     /// [`account_colleagues`] has it), else none.
@@ -2637,6 +2636,7 @@ impl Engine {
         (2 * n as usize <= self.officers.len()).then_some(series | 1 << 31)
     }
 
+    /// Whether the log has said nothing of cases so far: no case links given, no case cited.
     fn says_nothing_of_cases(&self) -> bool {
         !self.has_cases && !self.cases_cited
     }
