@@ -1175,7 +1175,8 @@ pub struct Engine {
     /// a subject in this log (see [`SharedRate`]).
     shared_rate: SharedRate,
     /// Where the log says nothing of cases: how many pairs of officers who are not colleagues
-    /// have shared each number of subjects ([`RETURN_BINS`] bins, the last holding the rest),
+    /// have shared each number of subjects ([`RETURN_BINS`] bins from [`Engine::new`], the
+    /// last holding the rest),
     /// for the law of such sharing in this log (see [`Engine::report`]).
     shared_hist: Vec<u64>,
     /// Pairs of cases cited for the same person by two officers, where no case links are
@@ -1503,9 +1504,17 @@ struct SecretPairs {
 /// (`per_series`: officers per series), not a prefix every account has (`OFF-`, `BP`).
 fn account_colleagues(officers: &[Officer], per_series: &[u32], no_unit: u32, a: usize, b: usize) -> bool {
     let (Some(x), Some(y)) = (officers.get(a), officers.get(b)) else { return false };
-    let Some(series) = x.name_series.filter(|_| x.unit == no_unit && y.unit == no_unit) else { return false };
-    y.name_series == Some(series)
-        && per_series.get(series as usize).is_some_and(|&n| 2 * n as usize <= officers.len())
+    x.unit == no_unit && y.unit == no_unit && {
+        let series = account_team(officers, per_series, x);
+        series.is_some() && series == account_team(officers, per_series, y)
+    }
+}
+
+/// The series of an officer's account name where it is a part of the agency (at most half
+/// its officers, see [`account_colleagues`]).
+fn account_team(officers: &[Officer], per_series: &[u32], o: &Officer) -> Option<u32> {
+    let series = o.name_series?;
+    per_series.get(series as usize).is_some_and(|&n| 2 * n as usize <= officers.len()).then_some(series)
 }
 
 fn add(a: &mut Feats, b: &Feats) {
@@ -1517,7 +1526,12 @@ fn add(a: &mut Feats, b: &Feats) {
 impl Engine {
     /// A new engine.
     pub fn new(cfg: Config) -> Self {
-        let mut e = Self { cfg, return_hist: vec![0; RETURN_BINS], ..Self::default() };
+        let mut e = Self {
+            cfg,
+            return_hist: vec![0; RETURN_BINS],
+            shared_hist: vec![0; RETURN_BINS],
+            ..Self::default()
+        };
         e.empty_unit = e.unit_id("");
         e
     }
@@ -2558,7 +2572,6 @@ impl Engine {
         e.1 = t;
         let new = e.0;
         self.shared_rate.shared += f64::from(new) - f64::from(old);
-        self.shared_hist.resize(RETURN_BINS, 0);
         let bin = |n: u32| (n as usize).min(RETURN_BINS - 1);
         if let Some(h) = self.shared_hist.get_mut(bin(old)).filter(|_| old > 0) {
             *h = h.saturating_sub(1);
@@ -2631,9 +2644,7 @@ impl Engine {
         if o.unit != self.empty_unit {
             return Some(o.unit);
         }
-        let series = o.name_series?;
-        let n = *self.series_officers.get(series as usize)?;
-        (2 * n as usize <= self.officers.len()).then_some(series | 1 << 31)
+        account_team(&self.officers, &self.series_officers, o).map(|series| series | 1 << 31)
     }
 
     /// Whether the log has said nothing of cases so far: no case links given, no case cited.
