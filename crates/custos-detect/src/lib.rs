@@ -847,12 +847,6 @@ struct Style {
 }
 
 impl Style {
-    /// The peer rates that judge the officer: their group's, or while they change style the
-    /// larger of both groups' expectations, feature by feature.
-    fn rates(self, get: impl Fn(u32) -> Option<PeerRate>) -> Option<PeerRate> {
-        Some(self.combine(get(self.group)?, self.leaving.and_then(get)))
-    }
-
     /// The group's rates `p`, raised to those of the style being left where there are any.
     fn combine(self, p: PeerRate, leaving: Option<PeerRate>) -> PeerRate {
         leaving.map_or(p, |q| p.upper(&q))
@@ -890,7 +884,13 @@ struct PeerRate {
 
 impl PeerRate {
     /// The larger expectation of two groups, feature by feature.
-    fn upper(mut self, other: &PeerRate) -> PeerRate {
+    fn upper(&self, other: &PeerRate) -> PeerRate {
+        let mut out = *self;
+        out.raise_to(other);
+        out
+    }
+
+    fn raise_to(&mut self, other: &PeerRate) {
         for f in 0..NF {
             self.rate[f] = self.rate[f].max(other.rate[f]);
             self.recent[f] = self.recent[f].max(other.recent[f]);
@@ -900,7 +900,6 @@ impl PeerRate {
         self.unbacked_rho = self.unbacked_rho.max(other.unbacked_rho);
         self.unbacked_rho_recent = self.unbacked_rho_recent.max(other.unbacked_rho_recent);
         self.unexpl_rho = self.unexpl_rho.max(other.unexpl_rho);
-        self
     }
 
     /// The rates that judge the short window: what the peers did over the same few days where
@@ -1224,6 +1223,11 @@ pub struct Engine {
     teams: Teams,
     /// Reused buffer of the day's close: each officer's peer group and sample.
     peer_samples: Vec<(u32, PeerSample)>,
+    /// Reused buffers of the day's close: the windows of the officers active that day, and
+    /// every officer's windows and peer group for the next day (kept, as `peer_samples` is,
+    /// so that a close neither allocates nor grows them).
+    close_windows: Vec<(usize, Windows)>,
+    close_tomorrow: Vec<(Windows, Style)>,
     /// (officer index, subject) → the officer's pulls of the person with nothing explaining
     /// them, on separate days, within the horizon (see [`Engine::persistent_interest`]).
     /// (Keyed by one 64-bit mix of the two: a map probed for most unexplained pulls is kept
@@ -2901,7 +2905,16 @@ impl Engine {
     fn check_intraday(&mut self, oi: usize, t: i64) {
         let o = &self.officers[oi];
         let style = self.style_now(o);
-        let Some(peers) = style.rates(|g| self.peer_cache.get(&g).copied()) else { return };
+        // The group's rates where the officer keeps one style (nearly always), borrowed.
+        let Some(own_group) = self.peer_cache.get(&style.group) else { return };
+        let combined;
+        let peers = match style.leaving.and_then(|g| self.peer_cache.get(&g)) {
+            Some(q) => {
+                combined = own_group.upper(q);
+                &combined
+            }
+            None => own_group,
+        };
         // Screen: the tails are worked out only when a sparse count, in either window, may be
         // surprising beyond 1e-3 against the peers' rate (an upper bound: the expectation
         // scored is at least that rate, and a point probability is at most the tail). Below
@@ -2918,7 +2931,7 @@ impl Engine {
                 let (mu, phi) = if f == F_UNBACKED {
                     let mut own = w.sum;
                     add(&mut own, &o.today);
-                    (peer_expectation(&peers, f, days, &own), peer_phi(&peers, f, &own))
+                    (peer_expectation(peers, f, days, &own), peer_phi(peers, f, &own))
                 } else {
                     (peers.rate[f] * days, peers.phi[f])
                 };
@@ -2928,8 +2941,8 @@ impl Engine {
         if !worth {
             return;
         }
-        let w = o.cache;
-        let mut scores = self.score_scan(o, &w, Some(&w.base), &peers, true);
+        let w = &o.cache;
+        let mut scores = self.score_scan(o, w, Some(&w.base), peers, true);
         // What much of the group does today (a new shift, an incident) waits for the day's
         // close, where the peers' rates include today; so do unexplained accesses at unusual
         // hours when much of the group is at unusual hours (see `peer_expectation`).
@@ -2968,10 +2981,12 @@ impl Engine {
         // allocated afresh at every close, its pages were zeroed afresh too).
         let mut samples = std::mem::take(&mut self.peer_samples);
         samples.clear();
-        let mut windows: Vec<(usize, Windows)> = Vec::new();
+        let mut windows = std::mem::take(&mut self.close_windows);
+        windows.clear();
         // Tomorrow's windows and each officer's peer group (worked out once: it reads the
         // officer's history).
-        let mut tomorrow: Vec<(Windows, Style)> = Vec::with_capacity(self.officers.len());
+        let mut tomorrow = std::mem::take(&mut self.close_tomorrow);
+        tomorrow.clear();
         for (i, o) in self.officers.iter().enumerate() {
             let (w, next) = self.windows_today_and_tomorrow(o, day);
             let style = self.place(o, styles[i]);
@@ -3008,10 +3023,11 @@ impl Engine {
             }
         }
         let rates = GroupRates::new(&mut samples);
-        for (i, w) in windows {
+        for (i, w) in &windows {
+            let i = *i;
             let o = &self.officers[i];
             let peers = rates.for_style(tomorrow[i].1);
-            let scores = self.score_scan(o, &w, Some(&w.base), &peers, false);
+            let scores = self.score_scan(o, w, Some(&w.base), &peers, false);
             let t = o.last_time;
             self.officers[i].rec.windows += 1;
             self.apply_scores(i, t, scores, false);
@@ -3019,10 +3035,12 @@ impl Engine {
         self.peer_cache = rates.groups;
         self.peer_samples = samples;
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
-        for (o, (next, group)) in self.officers.iter_mut().zip(tomorrow) {
-            o.group_cache = group;
-            o.cache = next;
+        for (o, (next, group)) in self.officers.iter_mut().zip(&tomorrow) {
+            o.group_cache = *group;
+            o.cache = *next;
         }
+        self.close_windows = windows;
+        self.close_tomorrow = tomorrow;
         self.last_closed = Some(day);
         self.unit_hours_at_close();
         let horizon = self.cfg.collusion_hours * 3600;
