@@ -884,13 +884,7 @@ struct PeerRate {
 
 impl PeerRate {
     /// The larger expectation of two groups, feature by feature.
-    fn upper(&self, other: &PeerRate) -> PeerRate {
-        let mut out = *self;
-        out.raise_to(other);
-        out
-    }
-
-    fn raise_to(&mut self, other: &PeerRate) {
+    fn upper(mut self, other: &PeerRate) -> PeerRate {
         for f in 0..NF {
             self.rate[f] = self.rate[f].max(other.rate[f]);
             self.recent[f] = self.recent[f].max(other.recent[f]);
@@ -900,6 +894,7 @@ impl PeerRate {
         self.unbacked_rho = self.unbacked_rho.max(other.unbacked_rho);
         self.unbacked_rho_recent = self.unbacked_rho_recent.max(other.unbacked_rho_recent);
         self.unexpl_rho = self.unexpl_rho.max(other.unexpl_rho);
+        self
     }
 
     /// The rates that judge the short window: what the peers did over the same few days where
