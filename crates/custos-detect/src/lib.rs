@@ -600,6 +600,9 @@ struct Officer {
     /// The latest lookup citing a case that found nothing: the case and the time (see
     /// [`Engine::push`]: one batch).
     notfound_batch: (u32, i64),
+    /// The latest pull citing a case whose file lacks the person: the case, the time, and
+    /// whether it was of the officer's first batch under that case (see [`Engine::push`]).
+    unbacked_batch: (u32, i64, bool),
     /// The name's id in the officer-name interner.
     name_id: u32,
     unit: u32,
@@ -1178,6 +1181,9 @@ pub struct Engine {
     joint_cases: HashSet<(u32, u32)>,
     /// (officer index, case) for every case an officer has cited in an allowed pull.
     works_case: HashSet<(u32, u32)>,
+    /// (officer index, case) for every case under which an officer has pulled a person its
+    /// file lacks: the first batch of those is behind them.
+    first_batches: HashSet<(u32, u32)>,
     day: Option<i64>,
     peer_cache: HashMap<u32, PeerRate>,
     /// Per peer group: its day so far (see [`GroupToday`]).
@@ -2038,10 +2044,20 @@ impl Engine {
         if ev.allowed && !ev.case.is_empty() && !ev.subject.is_empty() && (cited_file || !inferred) {
             o.today[F_CITED] += 1.0;
         }
+        // The officer's first batch of people the file lacks under a case (each pull within an
+        // hour of the last) counts once: a case's first burst of work brings many people its
+        // file does not hold yet, all at once (a tower dump's subscribers, a seized phone's
+        // contacts). Every later one under the case counts, in a later batch or alone.
         if ev.allowed && unbacked && seen.flags & SEEN_UNBACKED == 0 {
             seen.flags |= SEEN_UNBACKED;
-            o.today[F_UNBACKED] += 1.0;
-            sparse_changed = true;
+            let (case, last, first) = o.unbacked_batch;
+            let in_first = first && case == cited && ev.time - last <= 3600;
+            let starts_first = !in_first && self.first_batches.insert((oi as u32, cited));
+            o.unbacked_batch = (cited, ev.time, in_first || starts_first);
+            if !in_first {
+                o.today[F_UNBACKED] += 1.0;
+                sparse_changed = true;
+            }
         }
         if traffic {
             o.today[F_TRAFFIC] += 1.0;
@@ -3527,6 +3543,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_cases_first_batch_of_people_its_file_lacks_counts_once_and_every_later_one_in_full() {
+        // A is on case D, whose file holds five people A looks up on days 18 and 19. On day 20
+        // A looks up the owners of 30 numbers of a tower dump under D, a minute apart; on day
+        // 21 one more person D's file lacks; on day 22 another 30 in a batch.
+        let mut e = Engine::new(Config::default());
+        let held: Vec<String> = (0..5).map(|k| format!("{}", 3_300_000_000u64 + 977 * k)).collect();
+        e.load_cases(&CaseLinks {
+            officers: vec![("D".into(), "A".into())],
+            subjects: held.iter().map(|s| ("D".to_string(), s.clone())).collect(),
+        });
+        let ev = |t: i64, subject: &str| Event {
+            time: t,
+            offset: 0,
+            officer: "A".into(),
+            unit: "U".into(),
+            action: Action::SubscriberLookup,
+            subject: subject.into(),
+            case: "D".into(),
+            allowed: true,
+            records: 1,
+        };
+        let day = |d: i64| d * 86_400;
+        for d in [18, 19] {
+            for (k, s) in held.iter().enumerate() {
+                e.push(&ev(day(d) + 10 * 3600 + 60 * k as i64, s));
+            }
+        }
+        let batch = |e: &mut Engine, d: i64| {
+            for j in 0..30 {
+                e.push(&ev(day(d) + 15 * 3600 + 60 * j, &format!("88017{d:02}{:06}", 7919 * j)));
+            }
+        };
+        let unbacked_today = |e: &Engine| e.officers[0].today[F_UNBACKED];
+        batch(&mut e, 20);
+        assert_eq!(unbacked_today(&e), 1.0, "the case's first batch is one");
+        e.push(&ev(day(21) + 11 * 3600, "8801900000001"));
+        assert_eq!(unbacked_today(&e), 1.0, "a later person alone counts");
+        batch(&mut e, 22);
+        assert_eq!(unbacked_today(&e), 30.0, "a later batch counts in full");
+        // The first batch is the officer's own: another officer's first batch under D is theirs.
+        e.push(&Event { officer: "B".into(), ..ev(day(22) + 16 * 3600, "8801900000002") });
+        e.push(&Event { officer: "B".into(), ..ev(day(22) + 16 * 3600 + 60, "8801900000003") });
+        assert_eq!(e.officers[1].today[F_UNBACKED], 1.0, "B's first batch under D is one");
     }
 
     #[test]
