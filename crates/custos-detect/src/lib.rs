@@ -48,6 +48,7 @@ pub mod sketch;
 pub mod stats;
 pub mod time;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -597,12 +598,12 @@ const RETURN_BINS: usize = 64;
 #[derive(Debug, Default)]
 struct Officer {
     name: String,
-    /// The latest lookup citing a case that found nothing: the case and the time (see
-    /// [`Engine::push`]: one batch).
-    notfound_batch: (u32, i64),
-    /// The latest pull citing a case whose file lacks the person: the case, the time, and
-    /// whether it was of the officer's first batch under that case (see [`Engine::push`]).
-    unbacked_batch: (u32, i64, bool),
+    /// The latest lookup citing a case that found nothing (see [`Engine::push`]: one batch).
+    notfound_batch: CaseBatch,
+    /// The latest pull citing a case whose file lacks the person, and whether it was of the
+    /// officer's first batch under that case (see [`Engine::push`]).
+    unbacked_batch: CaseBatch,
+    unbacked_first: bool,
     /// The name's id in the officer-name interner.
     name_id: u32,
     unit: u32,
@@ -664,6 +665,24 @@ struct Officer {
     /// sparse counts are above zero today (bit per feature).
     today_group: u32,
     today_mask: u32,
+}
+
+/// An officer's latest pull of a kind under a cited case: the next pull of that kind under the
+/// same case within an hour continues the batch (a tower dump's or a seized phone's numbers
+/// worked through in one sitting).
+#[derive(Debug, Clone, Copy, Default)]
+struct CaseBatch {
+    case: u32,
+    last: i64,
+}
+
+impl CaseBatch {
+    /// Whether a pull under `case` at `t` continues the batch; it is the batch's latest from now.
+    fn extend(&mut self, case: u32, t: i64) -> bool {
+        let continues = self.case == case && t - self.last <= 3600;
+        *self = CaseBatch { case, last: t };
+        continues
+    }
 }
 
 /// A peer group's day so far: its officers active today and, per sparse count, how many of
@@ -850,6 +869,16 @@ struct Style {
 }
 
 impl Style {
+    /// The peer rates that judge the officer: their group's, borrowed, or while they change
+    /// style the larger of both groups' expectations, feature by feature.
+    fn rates<'a>(self, get: impl Fn(u32) -> Option<&'a PeerRate>) -> Option<Cow<'a, PeerRate>> {
+        let p = get(self.group)?;
+        Some(match self.leaving.and_then(get) {
+            Some(q) => Cow::Owned(p.upper(q)),
+            None => Cow::Borrowed(p),
+        })
+    }
+
     /// The group's rates `p`, raised to those of the style being left where there are any.
     fn combine(self, p: PeerRate, leaving: Option<PeerRate>) -> PeerRate {
         leaving.map_or(p, |q| p.upper(&q))
@@ -2050,10 +2079,9 @@ impl Engine {
         // contacts). Every later one under the case counts, in a later batch or alone.
         if ev.allowed && unbacked && seen.flags & SEEN_UNBACKED == 0 {
             seen.flags |= SEEN_UNBACKED;
-            let (case, last, first) = o.unbacked_batch;
-            let in_first = first && case == cited && ev.time - last <= 3600;
+            let in_first = o.unbacked_batch.extend(cited, ev.time) && o.unbacked_first;
             let starts_first = !in_first && self.first_batches.insert((oi as u32, cited));
-            o.unbacked_batch = (cited, ev.time, in_first || starts_first);
+            o.unbacked_first = in_first || starts_first;
             if !in_first {
                 o.today[F_UNBACKED] += 1.0;
                 sparse_changed = true;
@@ -2089,11 +2117,7 @@ impl Engine {
             // one batch (a tower dump's or a seized phone's numbers, some of another operator),
             // counted once. A sweep citing no case counts every empty lookup, and a batch's
             // size still counts in volume.
-            let (case, last) = o.notfound_batch;
-            let batch = cited != NO_CASE && case == cited && ev.time - last <= 3600;
-            if cited != NO_CASE {
-                o.notfound_batch = (cited, ev.time);
-            }
+            let batch = cited != NO_CASE && o.notfound_batch.extend(cited, ev.time);
             if !batch {
                 o.today[F_NOTFOUND] += 1.0;
                 sparse_changed = true;
@@ -2916,16 +2940,8 @@ impl Engine {
     fn check_intraday(&mut self, oi: usize, t: i64) {
         let o = &self.officers[oi];
         let style = self.style_now(o);
-        // The group's rates where the officer keeps one style (nearly always), borrowed.
-        let Some(own_group) = self.peer_cache.get(&style.group) else { return };
-        let combined;
-        let peers = match style.leaving.and_then(|g| self.peer_cache.get(&g)) {
-            Some(q) => {
-                combined = own_group.upper(q);
-                &combined
-            }
-            None => own_group,
-        };
+        let Some(rates) = style.rates(|g| self.peer_cache.get(&g)) else { return };
+        let peers: &PeerRate = &rates;
         // Screen: the tails are worked out only when a sparse count, in either window, may be
         // surprising beyond 1e-3 against the peers' rate (an upper bound: the expectation
         // scored is at least that rate, and a point probability is at most the tail). Below
