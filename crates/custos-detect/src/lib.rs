@@ -2338,8 +2338,6 @@ impl Engine {
                 self.officers[oi].rec.vip_hits += 1;
                 // Say what is missing: a link to the officer's cases, or (in a log that links no
                 // subjects to cases) any way to check the case they cite.
-                // A case cited where the log links no subjects to cases: a claim nothing can check.
-                let unchecked = !self.has_cases && !ev.case.is_empty();
                 let why = match (self.has_cases, ev.case.is_empty()) {
                     (true, _) => "not linked to their cases".to_string(),
                     // Where the log has said nothing of cases, that the case is unknown.
@@ -2352,35 +2350,39 @@ impl Engine {
                         )
                     }
                 };
-                // A case cited where the log links no subjects to cases is a claim nothing can
-                // check: the officer may well be working a case whose target this person is. One
-                // such claim is worth a look (medium); a second within the baseline's days (a
-                // month), of another watch-listed person or under another case, is high. The same
-                // person looked up again under the same case is the claim already reported (a
-                // case's target is looked up again and again). Where the claim can be checked
-                // (case links), or no case is cited, one access is high.
-                let month = self.cfg.baseline_days * 86_400;
-                let repeat = if unchecked {
-                    let claim = (self.subjects.key(&ev.subject), self.cases.id(&ev.case));
+                // Where the log links no subjects to cases, nothing can check why the person was
+                // looked up, whether a case is cited or not: the officer may well be working a
+                // case whose target this person is (persons of public life are lawful targets of
+                // some cases). One such lookup is a reason in the officer's score, not an alert;
+                // a second watch-listed person within the baseline's days (a month), or the same
+                // person under another case, is high. The same person looked up again under the
+                // same case (or again citing none) is the lookup already counted (a case's target
+                // is looked up again and again). Where case links can check it, one lookup is
+                // high.
+                let mut detail =
+                    format!("{} on watch-listed person `{}` {why}", ev.action.as_str(), ev.subject);
+                if !self.has_cases {
+                    let month = self.cfg.baseline_days * 86_400;
+                    let case = if ev.case.is_empty() { NO_CASE } else { self.cases.id(&ev.case) };
+                    let claim = (self.subjects.key(&ev.subject), case);
                     let claims = &mut self.officers[oi].rec.vip_claims;
                     claims.retain(|c| ev.time.saturating_sub(c.2) <= month);
                     if claims.iter().any(|c| (c.0, c.1) == claim) {
                         return;
                     }
-                    let repeat = !claims.is_empty();
+                    let earlier = claims.len();
                     claims.push((claim.0, claim.1, ev.time));
-                    repeat
-                } else {
-                    let (last, _) = self.officers[oi].rec.last_alert[S_VIP];
-                    ev.time.saturating_sub(last) <= month
-                };
-                let (sev, s) = if unchecked && !repeat {
-                    (Severity::Medium, self.cfg.medium)
-                } else {
-                    (Severity::High, 8.0)
-                };
-                let detail = format!("{} on watch-listed person `{}` {why}", ev.action.as_str(), ev.subject);
-                self.raise(oi, ev.time, S_VIP, sev, s, detail);
+                    if earlier == 0 {
+                        self.record_best(oi, S_VIP, self.cfg.medium, &detail);
+                        return;
+                    }
+                    detail.push_str(&format!(
+                        "; {earlier} other watch-listed lookup{} in the last {} days",
+                        if earlier == 1 { "" } else { "s" },
+                        self.cfg.baseline_days
+                    ));
+                }
+                self.raise(oi, ev.time, S_VIP, Severity::High, 8.0, detail);
             }
             WatchLabel::Vip => {}
         }

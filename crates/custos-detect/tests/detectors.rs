@@ -310,58 +310,86 @@ fn a_credential_used_without_its_certificate_is_high_at_once_and_escalates() {
 #[test]
 fn a_watch_listed_person_looked_up_says_what_explanation_is_missing() {
     let watch = [("5550001111".to_string(), WatchLabel::Vip), ("5550002222".to_string(), WatchLabel::Vip)];
-    // The first alert on `o1`, and the severity of the last, after lookups of the watch-listed
-    // persons at the given days.
-    let alerts = |links: &CaseLinks, case: &str, lookups: &[(&str, i64)]| {
-        let (mut evs, _) = background(40, 5);
-        for (subject, day) in lookups {
+    // `o1`'s watch-listed alerts (severity, detail) and the detail of their `vip_access` reason,
+    // after lookups of the watch-listed persons at the given days and cases.
+    let vip = |evs: &mut Vec<Event>, links: &CaseLinks, lookups: &[(&str, i64, &str)]| {
+        for (subject, day, case) in lookups {
             evs.push(ev(T0 + day * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, subject, case));
         }
-        let r = run(evs, links, &watch);
-        let vip: Vec<_> = r.alerts.iter().filter(|a| a.detector == "vip_access").collect();
-        assert_eq!(vip.len(), lookups.len(), "one alert per lookup: {vip:#?}");
-        (vip[0].detail.clone(), vip[0].severity, vip[vip.len() - 1].severity)
+        let r = run(std::mem::take(evs), links, &watch);
+        let alerts: Vec<(Severity, String)> = r
+            .alerts
+            .iter()
+            .filter(|a| a.detector == "vip_access")
+            .map(|a| {
+                assert_eq!(a.officer, "o1", "{a:#?}");
+                (a.severity, a.detail.clone())
+            })
+            .collect();
+        let o1 = r.officers.iter().find(|o| o.officer == "o1").unwrap();
+        let reason = o1.reasons.iter().find(|x| x.code == "vip_access").map(|x| x.detail.clone());
+        (alerts, reason)
     };
-    let (_, links) = background(40, 5);
-    // Checked against case links, or citing no case: one lookup is high.
-    let (d, first, _) = alerts(&links, "C1", &[("5550001111", 5)]);
-    assert!(d.ends_with("not linked to their cases"), "{d}");
-    assert_eq!(first, Severity::High);
+    let (mut evs, links) = background(40, 5);
     let none = CaseLinks::default();
-    let (d, first, _) = alerts(&none, "", &[("5550001111", 5)]);
-    assert!(d.ends_with("citing no case"), "{d}");
-    assert_eq!(first, Severity::High);
-    // In a log that says nothing of cases (no case column), the case is unknown, not absent.
-    let (mut evs, _) = background(40, 5);
+    // Checked against case links: one lookup is high, with or without a case cited.
+    let (alerts, _) = vip(&mut evs, &links, &[("5550001111", 5, "C1")]);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].0, Severity::High);
+    assert!(alerts[0].1.ends_with("not linked to their cases"), "{alerts:#?}");
+    evs = background(40, 5).0;
+    let (alerts, _) = vip(&mut evs, &links, &[("5550001111", 5, "")]);
+    assert_eq!(alerts.iter().map(|a| a.0).collect::<Vec<_>>(), vec![Severity::High]);
+    // Where the log links no subjects to cases, nothing can check why: the officer may be
+    // working that person's case. One lookup is a reason in the score, not an alert, whether
+    // it cites a case, cites none, or the log has no case column at all.
+    for case in ["C1", ""] {
+        evs = background(40, 5).0;
+        let (alerts, reason) = vip(&mut evs, &none, &[("5550001111", 5, case)]);
+        assert!(alerts.is_empty(), "{alerts:#?}");
+        let reason = reason.unwrap_or_default();
+        let why =
+            if case.is_empty() { "citing no case" } else { "citing case `C1`, which the log cannot check" };
+        assert!(reason.contains(why), "{reason}");
+    }
+    evs = background(40, 5).0;
     for e in &mut evs {
         e.case.clear();
     }
-    evs.push(ev(T0 + 5 * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", ""));
-    let r = run(evs, &none, &watch);
-    let vip: Vec<_> = r.alerts.iter().filter(|a| a.detector == "vip_access").collect();
-    assert!(vip.len() == 1 && vip[0].detail.ends_with("(the log says nothing of cases)"), "{vip:#?}");
-    // Citing a case the log cannot check (no links): the officer may be working that person's
-    // case, so one lookup is medium; a second watch-listed person within a month is high, and
-    // after a month the count starts again.
-    let (d, first, _) = alerts(&none, "C1", &[("5550001111", 5)]);
-    assert!(d.contains("citing case `C1`, which the log cannot check"), "{d}");
-    assert_eq!(first, Severity::Medium);
-    assert_eq!(alerts(&none, "C1", &[("5550001111", 5), ("5550002222", 25)]).2, Severity::High);
-    assert_eq!(alerts(&none, "C1", &[("5550001111", 3), ("5550002222", 35)]).2, Severity::Medium);
-    // The same person looked up again and again under the same case (that case's target) is the
-    // claim already reported: no more alerts, whatever the days between; under another case
-    // it is a second claim, and high.
-    let (mut evs, _) = background(40, 5);
-    for day in [5, 9, 14, 20] {
-        evs.push(ev(T0 + day * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", "C1"));
-    }
-    let r = run(evs.clone(), &none, &watch);
-    let vip: Vec<_> = r.alerts.iter().filter(|a| a.detector == "vip_access").collect();
-    assert_eq!(vip.len(), 1, "{vip:#?}");
-    assert_eq!(vip[0].severity, Severity::Medium);
-    evs.push(ev(T0 + 22 * DAY + 11 * 3600, "o1", "U", Action::IdentityLookup, "5550001111", "C7"));
-    let r = run(evs, &none, &watch);
-    assert!(flagged(&r, "o1", "vip_access", Severity::High), "{:#?}", r.alerts);
+    let (alerts, reason) = vip(&mut evs, &none, &[("5550001111", 5, "")]);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert!(reason.unwrap_or_default().ends_with("(the log says nothing of cases)"));
+    // A second watch-listed person within a month is high, and says so; after a month the
+    // count starts again.
+    evs = background(40, 5).0;
+    let (alerts, _) = vip(&mut evs, &none, &[("5550001111", 5, "C1"), ("5550002222", 25, "C1")]);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].0, Severity::High);
+    assert!(
+        alerts[0].1.contains("`5550002222`")
+            && alerts[0].1.ends_with("1 other watch-listed lookup in the last 28 days")
+    );
+    evs = background(40, 5).0;
+    let (alerts, _) = vip(&mut evs, &none, &[("5550001111", 5, ""), ("5550002222", 9, "")]);
+    assert_eq!(alerts.iter().map(|a| a.0).collect::<Vec<_>>(), vec![Severity::High]);
+    evs = background(40, 5).0;
+    let (alerts, _) = vip(&mut evs, &none, &[("5550001111", 3, "C1"), ("5550002222", 35, "C1")]);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    // The same person looked up again and again under the same case (that case's target) is
+    // the lookup already counted, whatever the days between; under another case it is a
+    // second claim, and high.
+    let again = [
+        ("5550001111", 5, "C1"),
+        ("5550001111", 9, "C1"),
+        ("5550001111", 14, "C1"),
+        ("5550001111", 20, "C1"),
+    ];
+    evs = background(40, 5).0;
+    let (alerts, _) = vip(&mut evs, &none, &again);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    evs = background(40, 5).0;
+    let (alerts, _) = vip(&mut evs, &none, &[&again[..], &[("5550001111", 22, "C7")]].concat());
+    assert_eq!(alerts.iter().map(|a| a.0).collect::<Vec<_>>(), vec![Severity::High]);
 }
 
 #[test]
