@@ -1284,6 +1284,9 @@ struct Pull {
 }
 
 /// [`Pull::case`] of a pull that cites no case.
+/// Days of history an officer keeps: the baseline and the recent window, with room to spare.
+const HISTORY_DAYS: usize = 40;
+
 const NO_CASE: u32 = u32::MAX;
 /// In a log that says nothing of cases, the case of a pull that was counted as shared with the
 /// one before it (see [`Engine::shared_in_secret`]); such a log has no cases to confuse it with.
@@ -1718,6 +1721,9 @@ impl Engine {
             last_enum_hour: i64::MIN,
             last_time: i64::MIN,
             stretch_since: i64::MIN,
+            // The days kept, and the one pushed before the oldest is dropped: reserved at once,
+            // as growing it copies the days kept so far and faults in fresh pages.
+            history: VecDeque::with_capacity(HISTORY_DAYS + 1),
             rec: Box::new(Findings {
                 best_detail: vec![BestDetail::default(); NS],
                 last_alert: [(i64::MIN, 0.0); NS],
@@ -1931,7 +1937,7 @@ impl Engine {
                 let closed = std::mem::take(&mut o.today);
                 o.rec.whole = o.whole_with(&closed);
                 o.history.push_back((o.day, closed));
-                while o.history.len() > 40 {
+                while o.history.len() > HISTORY_DAYS {
                     o.history.pop_front();
                 }
             }
