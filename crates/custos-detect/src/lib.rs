@@ -1258,6 +1258,12 @@ pub struct Engine {
     /// so that a close neither allocates nor grows them).
     close_windows: Vec<(usize, Windows)>,
     close_tomorrow: Vec<(Windows, Style)>,
+    /// Every officer's windows of the day being closed, and the scores of those active that
+    /// day (buffers kept as the two above are).
+    close_today: Vec<Windows>,
+    close_scores: Vec<[(f64, Detail, bool); NF]>,
+    /// Threads the day's close may use: two where the machine has a second core.
+    close_threads: usize,
     /// (officer index, subject) → the officer's pulls of the person with nothing explaining
     /// them, on separate days, within the horizon (see [`Engine::persistent_interest`]).
     /// (Keyed by one 64-bit mix of the two: a map probed for most unexplained pulls is kept
@@ -1567,6 +1573,7 @@ impl Engine {
             cfg,
             return_hist: vec![0; RETURN_BINS],
             shared_hist: vec![0; RETURN_BINS],
+            close_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             ..Self::default()
         };
         e.empty_unit = e.unit_id("");
@@ -1605,6 +1612,13 @@ impl Engine {
             }
             self.case_has_file[cid as usize] = true;
         }
+    }
+
+    /// Threads the day's close may use (at least one; by default two where the machine has a
+    /// second core). Decisions are the same whatever the number; one measures the engine on
+    /// one core.
+    pub fn set_close_threads(&mut self, threads: usize) {
+        self.close_threads = threads.max(1);
     }
 
     /// Load a watch list.
@@ -3021,11 +3035,26 @@ impl Engine {
         // Tomorrow's windows and each officer's peer group (worked out once: it reads the
         // officer's history).
         let mut tomorrow = std::mem::take(&mut self.close_tomorrow);
-        tomorrow.clear();
+        let mut today = std::mem::take(&mut self.close_today);
+        // Each officer's windows (a pass over their 40 days) and peer group: read only, so on
+        // two threads where there is a second core (most of the close's time).
+        let n = self.officers.len();
+        tomorrow.resize(n, Default::default());
+        today.resize(n, Windows::default());
+        {
+            let this = &*self;
+            let mut slots: Vec<(&mut Windows, &mut (Windows, Style))> =
+                today.iter_mut().zip(tomorrow.iter_mut()).collect();
+            fill_parallel(&mut slots, self.close_threads, |i, (w, t)| {
+                let o = &this.officers[i];
+                let (today, next) = this.windows_today_and_tomorrow(o, day);
+                **w = today;
+                **t = (next, this.place(o, styles[i]));
+            });
+        }
         for (i, o) in self.officers.iter().enumerate() {
-            let (w, next) = self.windows_today_and_tomorrow(o, day);
-            let style = self.place(o, styles[i]);
-            tomorrow.push((next, style));
+            let w = today[i];
+            let style = tomorrow[i].1;
             let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
                 // Scored below on the days before today plus today.
@@ -3058,15 +3087,27 @@ impl Engine {
             }
         }
         let rates = GroupRates::new(&mut samples);
-        for (i, w) in &windows {
-            let i = *i;
-            let o = &self.officers[i];
-            let peers = rates.for_style(tomorrow[i].1);
-            let scores = self.score_scan(o, w, Some(&w.base), &peers, false);
-            let t = o.last_time;
-            self.officers[i].rec.windows += 1;
-            self.apply_scores(i, t, scores, false);
+        // The scores of those active today, on two threads as above; applied (alerts raised)
+        // in officer order, as one thread would.
+        let mut scores = std::mem::take(&mut self.close_scores);
+        scores.resize(windows.len(), Default::default());
+        {
+            let this = &*self;
+            let (windows, tomorrow, rates) = (&windows, &tomorrow, &rates);
+            fill_parallel(&mut scores, self.close_threads, |k, out| {
+                let (i, w) = &windows[k];
+                let peers = rates.for_style(tomorrow[*i].1);
+                *out = this.score_scan(&this.officers[*i], w, Some(&w.base), &peers, false);
+            });
         }
+        for ((i, _), s) in windows.iter().zip(&scores) {
+            let i = *i;
+            let t = self.officers[i].last_time;
+            self.officers[i].rec.windows += 1;
+            self.apply_scores(i, t, *s, false);
+        }
+        self.close_scores = scores;
+        self.close_today = today;
         self.peer_cache = rates.groups;
         self.peer_samples = samples;
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
@@ -3246,6 +3287,34 @@ impl Engine {
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
     }
+}
+
+/// Officers below which the day's close runs on one thread (a second one costs more to start
+/// than it saves).
+const PARALLEL_MIN: usize = 512;
+
+/// Fill every slot with `f(index, slot)`, on two threads where `threads` allows it and there is
+/// enough to do. The result is the same as on one thread: each slot is its own.
+fn fill_parallel<T: Send>(slots: &mut [T], threads: usize, f: impl Fn(usize, &mut T) + Sync) {
+    if threads < 2 || slots.len() < PARALLEL_MIN {
+        for (i, slot) in slots.iter_mut().enumerate() {
+            f(i, slot);
+        }
+        return;
+    }
+    let mid = slots.len() / 2;
+    let (a, b) = slots.split_at_mut(mid);
+    let f = &f;
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (i, slot) in b.iter_mut().enumerate() {
+                f(mid + i, slot);
+            }
+        });
+        for (i, slot) in a.iter_mut().enumerate() {
+            f(i, slot);
+        }
+    });
 }
 
 /// Sweep out of `map` the entries `keep` rejects, once it has doubled since its last sweep
