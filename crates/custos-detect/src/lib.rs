@@ -1289,10 +1289,10 @@ struct Pull {
     time: i64,
 }
 
-/// [`Pull::case`] of a pull that cites no case.
 /// Days of history an officer keeps: the baseline and the recent window, with room to spare.
 const HISTORY_DAYS: usize = 40;
 
+/// [`Pull::case`] of a pull that cites no case.
 const NO_CASE: u32 = u32::MAX;
 /// In a log that says nothing of cases, the case of a pull that was counted as shared with the
 /// one before it (see [`Engine::shared_in_secret`]); such a log has no cases to confuse it with.
