@@ -3305,14 +3305,28 @@ fn fill_parallel<T: Send>(slots: &mut [T], threads: usize, f: impl Fn(usize, &mu
     let mid = slots.len() / 2;
     let (a, b) = slots.split_at_mut(mid);
     let f = &f;
+    let second = |b: &mut [T]| {
+        for (i, slot) in b.iter_mut().enumerate() {
+            f(mid + i, slot);
+        }
+    };
+    // The second half, taken by whichever thread gets to it: the one started for it, or this
+    // one where the system cannot start a thread.
+    let rest = std::sync::Mutex::new(Some(b));
+    let take = || rest.lock().ok().and_then(|mut r| r.take());
     std::thread::scope(|scope| {
-        scope.spawn(move || {
-            for (i, slot) in b.iter_mut().enumerate() {
-                f(mid + i, slot);
+        let started = std::thread::Builder::new().spawn_scoped(scope, || {
+            if let Some(b) = take() {
+                second(b);
             }
         });
         for (i, slot) in a.iter_mut().enumerate() {
             f(i, slot);
+        }
+        if started.is_err() {
+            if let Some(b) = take() {
+                second(b);
+            }
         }
     });
 }
