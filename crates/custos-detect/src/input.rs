@@ -1425,13 +1425,18 @@ const WATCH_COLUMNS: [SideCol; 2] = [
 /// A side file's column: its name and the other names agencies give it.
 type SideCol = (&'static str, &'static [&'static str]);
 
-/// Rows of a small CSV file by the columns wanted, each with its line; a row that cannot be
-/// read goes to `skipped` (only a bad header fails the whole file).
+/// Most columns a side file has (the case links' three).
+const SIDE_COLUMNS: usize = 3;
+
+/// Each row of a side file (CSV) by the columns wanted, with its line, handed to `row` as it is
+/// read (a case file of millions of links is never held as rows); a row that cannot be read, or
+/// leaves a wanted column empty, goes to `skipped` (only a bad header fails the whole file).
 fn read_small_csv(
     reader: impl Read,
     want: &[SideCol],
     skipped: &mut Vec<RowError>,
-) -> Result<Vec<(u64, Vec<String>)>, RowError> {
+    mut row: impl FnMut(u64, &[&str], &mut Vec<RowError>),
+) -> Result<(), RowError> {
     let mut br = BufReader::new(reader);
     let head = br.fill_buf().map_err(|e| RowError { line: 1, message: format!("read error: {e}") })?;
     let delimiter = sniff_delimiter(head);
@@ -1456,24 +1461,33 @@ fn read_small_csv(
             })
         })
         .collect::<Result<_, _>>()?;
-    let mut rows = Vec::new();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 skipped.push(RowError { line, message: format!("bad CSV row: {e}") });
+                // An error of the reader itself (not of one row's shape) ends the file.
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
                 continue;
             }
-        };
+        }
         let line = rec.position().map_or(0, |p| p.line());
-        let f: Vec<String> = idx.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect();
-        match want.iter().zip(&f).find(|(_, v)| v.is_empty()) {
+        let mut f = [""; SIDE_COLUMNS];
+        for (slot, &i) in f.iter_mut().zip(&idx) {
+            *slot = rec.get(i).unwrap_or_default();
+        }
+        let f = &f[..idx.len().min(SIDE_COLUMNS)];
+        match want.iter().zip(f).find(|(_, v)| v.is_empty()) {
             Some(((w, _), _)) => skipped.push(RowError { line, message: format!("empty `{w}`") }),
-            None => rows.push((line, f)),
+            None => row(line, f, skipped),
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// What a side file (case links, watch list) says, and the rows of it that could not be read
@@ -1549,21 +1563,23 @@ fn utf16_decoded<R: Read + Send + 'static>(reader: R) -> std::io::Result<Box<dyn
 /// Read a `case,role,value` file.
 pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
     let mut out = SideFile::<CaseLinks>::default();
-    for (line, f) in read_small_csv(reader, &CASE_COLUMNS, &mut out.skipped)? {
+    let links = &mut out.value;
+    read_small_csv(reader, &CASE_COLUMNS, &mut out.skipped, |line, f, skipped| {
+        let [case, role, value] = [0, 1, 2].map(|k| f.get(k).copied().unwrap_or_default());
         // Also the words other agencies use for the two roles.
-        match f[1].trim().to_ascii_lowercase().as_str() {
+        match role.trim().to_ascii_lowercase().as_str() {
             "officer" | "investigator" | "analyst" | "assigned" | "member" | "user" | "agent" => {
-                out.value.officers.push((f[0].clone(), f[2].clone()))
+                links.officers.push((case.to_string(), value.to_string()))
             }
             "subject" | "target" | "suspect" | "person" | "associate" | "msisdn" | "nid" | "identifier" => {
-                out.value.subjects.push((f[0].clone(), normalize_subject(&f[2])))
+                links.subjects.push((case.to_string(), normalize_subject(value)))
             }
-            other => out.skipped.push(RowError {
+            other => skipped.push(RowError {
                 line,
                 message: format!("role must be `officer` or `subject`, not `{}`", clip(other)),
             }),
         }
-    }
+    })?;
     // In file order: rows unreadable as CSV were set aside before the rest were judged.
     out.skipped.sort_by_key(|e| e.line);
     Ok(out)
@@ -1572,25 +1588,27 @@ pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
 /// Read a `subject,label` file.
 pub fn read_watch(reader: impl Read) -> Result<SideFile<Vec<(String, WatchLabel)>>, RowError> {
     let mut out = SideFile::<Vec<(String, WatchLabel)>>::default();
-    for (line, f) in read_small_csv(reader, &WATCH_COLUMNS, &mut out.skipped)? {
+    let list = &mut out.value;
+    read_small_csv(reader, &WATCH_COLUMNS, &mut out.skipped, |line, f, skipped| {
+        let [subject, label] = [0, 1].map(|k| f.get(k).copied().unwrap_or_default());
         // Also the words other agencies use: decoys for honeytokens, the kinds of sensitive
         // person for the rest.
-        let label = match f[1].trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        let label = match label.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
             "honeytoken" | "canary" | "decoy" | "honeypot" | "trap" => WatchLabel::Honeytoken,
             "vip" | "sensitive" | "pep" | "politician" | "journalist" | "official" | "officer" | "judge"
             | "celebrity" | "public_figure" | "protected" | "watch" | "watchlist" | "watch_list" => {
                 WatchLabel::Vip
             }
             other => {
-                out.skipped.push(RowError {
+                skipped.push(RowError {
                     line,
                     message: format!("label must be `honeytoken` or `vip`, not `{}`", clip(other)),
                 });
-                continue;
+                return;
             }
         };
-        out.value.push((normalize_subject(&f[0]), label));
-    }
+        list.push((normalize_subject(subject), label));
+    })?;
     // In file order: rows unreadable as CSV were set aside before the rest were judged.
     out.skipped.sort_by_key(|e| e.line);
     Ok(out)
