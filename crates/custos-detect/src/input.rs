@@ -1431,7 +1431,7 @@ const SIDE_COLUMNS: usize = 3;
 /// Each row of a side file (CSV) by the columns wanted, with its line, handed to `row` as it is
 /// read (a case file of millions of links is never held as rows); a row that cannot be read, or
 /// leaves a wanted column empty, goes to `skipped` (only a bad header fails the whole file).
-fn read_small_csv(
+fn read_side_csv(
     reader: impl Read,
     want: &[SideCol],
     skipped: &mut Vec<RowError>,
@@ -1564,7 +1564,7 @@ fn utf16_decoded<R: Read + Send + 'static>(reader: R) -> std::io::Result<Box<dyn
 pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
     let mut out = SideFile::<CaseLinks>::default();
     let links = &mut out.value;
-    read_small_csv(reader, &CASE_COLUMNS, &mut out.skipped, |line, f, skipped| {
+    read_side_csv(reader, &CASE_COLUMNS, &mut out.skipped, |line, f, skipped| {
         let [case, role, value] = [0, 1, 2].map(|k| f.get(k).copied().unwrap_or_default());
         // Also the words other agencies use for the two roles.
         match role.trim().to_ascii_lowercase().as_str() {
@@ -1589,7 +1589,7 @@ pub fn read_cases(reader: impl Read) -> Result<SideFile<CaseLinks>, RowError> {
 pub fn read_watch(reader: impl Read) -> Result<SideFile<Vec<(String, WatchLabel)>>, RowError> {
     let mut out = SideFile::<Vec<(String, WatchLabel)>>::default();
     let list = &mut out.value;
-    read_small_csv(reader, &WATCH_COLUMNS, &mut out.skipped, |line, f, skipped| {
+    read_side_csv(reader, &WATCH_COLUMNS, &mut out.skipped, |line, f, skipped| {
         let [subject, label] = [0, 1].map(|k| f.get(k).copied().unwrap_or_default());
         // Also the words other agencies use: decoys for honeytokens, the kinds of sensitive
         // person for the rest.

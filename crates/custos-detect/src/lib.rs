@@ -1253,14 +1253,11 @@ pub struct Engine {
     teams: Teams,
     /// Reused buffer of the day's close: each officer's peer group and sample.
     peer_samples: Vec<(u32, PeerSample)>,
-    /// Reused buffers of the day's close: the windows of the officers active that day, and
-    /// every officer's windows and peer group for the next day (kept, as `peer_samples` is,
-    /// so that a close neither allocates nor grows them).
-    close_windows: Vec<(usize, Windows)>,
-    close_tomorrow: Vec<(Windows, Style)>,
-    /// Every officer's windows of the day being closed, and the scores of those active that
-    /// day (buffers kept as the two above are).
-    close_today: Vec<Windows>,
+    /// Reused buffers of the day's close (kept, as `peer_samples` is, so that a close neither
+    /// allocates nor grows them): every officer's windows of the day being closed, their
+    /// windows and peer group for the next day; the officers active that day, and their scores.
+    close_officers: Vec<(Windows, Windows, Style)>,
+    close_active: Vec<usize>,
     close_scores: Vec<[(f64, Detail, bool); NF]>,
     /// Threads the day's close may use: two where the machine has a second core.
     close_threads: usize,
@@ -3030,35 +3027,26 @@ impl Engine {
         // allocated afresh at every close, its pages were zeroed afresh too).
         let mut samples = std::mem::take(&mut self.peer_samples);
         samples.clear();
-        let mut windows = std::mem::take(&mut self.close_windows);
-        windows.clear();
-        // Tomorrow's windows and each officer's peer group (worked out once: it reads the
-        // officer's history).
-        let mut tomorrow = std::mem::take(&mut self.close_tomorrow);
-        let mut today = std::mem::take(&mut self.close_today);
-        // Each officer's windows (a pass over their 40 days) and peer group: read only, so on
-        // two threads where there is a second core (most of the close's time).
-        let n = self.officers.len();
-        tomorrow.resize(n, Default::default());
-        today.resize(n, Windows::default());
+        let mut active = std::mem::take(&mut self.close_active);
+        active.clear();
+        // Each officer's windows of today and tomorrow (a pass over their 40 days) and peer
+        // group (worked out once: it reads the officer's history): read only, so on two
+        // threads where there is a second core (most of the close's time).
+        let mut per = std::mem::take(&mut self.close_officers);
+        per.resize(self.officers.len(), Default::default());
         {
             let this = &*self;
-            let mut slots: Vec<(&mut Windows, &mut (Windows, Style))> =
-                today.iter_mut().zip(tomorrow.iter_mut()).collect();
-            fill_parallel(&mut slots, self.close_threads, |i, (w, t)| {
+            fill_parallel(&mut per, self.close_threads, |i, slot| {
                 let o = &this.officers[i];
                 let (today, next) = this.windows_today_and_tomorrow(o, day);
-                **w = today;
-                **t = (next, this.place(o, styles[i]));
+                *slot = (today, next, this.place(o, styles[i]));
             });
         }
-        for (i, o) in self.officers.iter().enumerate() {
-            let w = today[i];
-            let style = tomorrow[i].1;
+        for (i, (o, (w, _, style))) in self.officers.iter().zip(&per).enumerate() {
             let (mut win, mut wdays) = (w.long.sum, w.long.days);
             if o.day == day {
                 // Scored below on the days before today plus today.
-                windows.push((i, w));
+                active.push(i);
                 add(&mut win, &o.today);
                 wdays += 1.0;
             }
@@ -3090,33 +3078,31 @@ impl Engine {
         // The scores of those active today, on two threads as above; applied (alerts raised)
         // in officer order, as one thread would.
         let mut scores = std::mem::take(&mut self.close_scores);
-        scores.resize(windows.len(), Default::default());
+        scores.resize(active.len(), Default::default());
         {
             let this = &*self;
-            let (windows, tomorrow, rates) = (&windows, &tomorrow, &rates);
+            let (active, per, rates) = (&active, &per, &rates);
             fill_parallel(&mut scores, self.close_threads, |k, out| {
-                let (i, w) = &windows[k];
-                let peers = rates.for_style(tomorrow[*i].1);
-                *out = this.score_scan(&this.officers[*i], w, Some(&w.base), &peers, false);
+                let i = active[k];
+                let (w, _, style) = &per[i];
+                *out = this.score_scan(&this.officers[i], w, Some(&w.base), &rates.for_style(*style), false);
             });
         }
-        for ((i, _), s) in windows.iter().zip(&scores) {
-            let i = *i;
+        for (&i, s) in active.iter().zip(&scores) {
             let t = self.officers[i].last_time;
             self.officers[i].rec.windows += 1;
             self.apply_scores(i, t, *s, false);
         }
         self.close_scores = scores;
-        self.close_today = today;
+        self.close_active = active;
         self.peer_cache = rates.groups;
         self.peer_samples = samples;
         // Cache history windows for tomorrow's intraday checks, and prune collusion state.
-        for (o, (next, group)) in self.officers.iter_mut().zip(&tomorrow) {
-            o.group_cache = *group;
+        for (o, (_, next, style)) in self.officers.iter_mut().zip(&per) {
+            o.group_cache = *style;
             o.cache = *next;
         }
-        self.close_windows = windows;
-        self.close_tomorrow = tomorrow;
+        self.close_officers = per;
         self.last_closed = Some(day);
         self.unit_hours_at_close();
         let horizon = self.cfg.collusion_hours * 3600;
