@@ -85,6 +85,13 @@ pub struct Config {
     pub enumeration_distance: u64,
     /// Neighbours within an hour that make an enumeration.
     pub enumeration_neighbours: usize,
+    /// Of one batch of people a cited case's file lacks (each pulled within an hour of the
+    /// last, under that case), how many per hour the batch has lasted (an hour begun counts)
+    /// count one by one among the citations a file does not back; beyond that pace the batch
+    /// is a list being worked through (a tower dump's numbers or a seized phone's contacts
+    /// resolved to their owners), and the rest of it does not count. Call records count in
+    /// full: a list's numbers are resolved to owners, not each one's calls pulled.
+    pub batch_people: u32,
 }
 
 impl Config {
@@ -109,6 +116,7 @@ impl Default for Config {
             off_hours_share: 0.01,
             enumeration_distance: 64,
             enumeration_neighbours: 4,
+            batch_people: 10,
         }
     }
 }
@@ -674,14 +682,29 @@ struct Officer {
 struct CaseBatch {
     case: u32,
     last: i64,
+    /// When the batch began.
+    start: i64,
+    /// Pulls in the batch so far, this one included.
+    len: u32,
 }
 
 impl CaseBatch {
     /// Whether a pull under `case` at `t` continues the batch; it is the batch's latest from now.
     fn extend(&mut self, case: u32, t: i64) -> bool {
         let continues = self.case == case && t - self.last <= 3600;
-        *self = CaseBatch { case, last: t };
+        *self = if continues {
+            CaseBatch { case, last: t, start: self.start, len: self.len.saturating_add(1) }
+        } else {
+            CaseBatch { case, last: t, start: t, len: 1 }
+        };
         continues
+    }
+
+    /// Whether the batch's latest pull is within `per_hour` pulls for each hour (begun) the
+    /// batch has lasted: a pace one can keep pulling people one by one, with a reason each.
+    fn within_pace(&self, per_hour: u32) -> bool {
+        let hours = u32::try_from((self.last - self.start).max(0) / 3600).unwrap_or(u32::MAX);
+        self.len <= per_hour.saturating_mul(hours.saturating_add(1))
     }
 }
 
@@ -2093,13 +2116,15 @@ impl Engine {
         // The officer's first batch of people the file lacks under a case (each pull within an
         // hour of the last) counts once: a case's first burst of work brings many people its
         // file does not hold yet, all at once (a tower dump's subscribers, a seized phone's
-        // contacts). Every later one under the case counts, in a later batch or alone.
+        // contacts). Every later one under the case counts, alone or in a later batch, up to
+        // `batch_people` an hour of the batch; beyond that pace the batch is a list's numbers
+        // resolved to their owners, and the rest does not count (call records always do).
         if ev.allowed && unbacked && seen.flags & SEEN_UNBACKED == 0 {
             seen.flags |= SEEN_UNBACKED;
             let in_first = o.unbacked_batch.extend(cited, ev.time) && o.unbacked_first;
             let starts_first = !in_first && self.first_batches.insert((oi as u32, cited));
             o.unbacked_first = in_first || starts_first;
-            if !in_first {
+            if !in_first && (traffic || o.unbacked_batch.within_pace(self.cfg.batch_people)) {
                 o.today[F_UNBACKED] += 1.0;
                 sparse_changed = true;
             }
@@ -3639,10 +3664,12 @@ mod tests {
     }
 
     #[test]
-    fn a_cases_first_batch_of_people_its_file_lacks_counts_once_and_every_later_one_in_full() {
+    fn a_cases_first_batch_of_people_its_file_lacks_counts_once_and_a_later_batch_ten_an_hour() {
         // A is on case D, whose file holds five people A looks up on days 18 and 19. On day 20
         // A looks up the owners of 30 numbers of a tower dump under D, a minute apart; on day
-        // 21 one more person D's file lacks; on day 22 another 30 in a batch.
+        // 21 one more person D's file lacks; on day 22 another 30 in a batch; on day 23 the
+        // call records of 30 numbers in a batch; on day 24 thirty people one by one, twenty
+        // minutes apart.
         let mut e = Engine::new(Config::default());
         let held: Vec<String> = (0..5).map(|k| format!("{}", 3_300_000_000u64 + 977 * k)).collect();
         e.load_cases(&CaseLinks {
@@ -3677,7 +3704,18 @@ mod tests {
         e.push(&ev(day(21) + 11 * 3600, "8801900000001"));
         assert_eq!(unbacked_today(&e), 1.0, "a later person alone counts");
         batch(&mut e, 22);
-        assert_eq!(unbacked_today(&e), 30.0, "a later batch counts in full");
+        assert_eq!(unbacked_today(&e), 10.0, "a later batch of half an hour counts ten");
+        for j in 0..30 {
+            e.push(&Event {
+                action: Action::CdrQuery,
+                ..ev(day(23) + 15 * 3600 + 60 * j, &format!("8801823{:06}", 7919 * j))
+            });
+        }
+        assert_eq!(unbacked_today(&e), 30.0, "call records in a batch count in full");
+        for j in 0..30 {
+            e.push(&ev(day(24) + 8 * 3600 + 1200 * j, &format!("8801824{:06}", 7919 * j)));
+        }
+        assert_eq!(unbacked_today(&e), 30.0, "people pulled at a pace kept one by one count in full");
         // The first batch is the officer's own: another officer's first batch under D is theirs.
         e.push(&Event { officer: "B".into(), ..ev(day(22) + 16 * 3600, "8801900000002") });
         e.push(&Event { officer: "B".into(), ..ev(day(22) + 16 * 3600 + 60, "8801900000003") });
