@@ -22,7 +22,7 @@ fn main() {
     // simulator's own events were built officer by officer and then sorted by time, so their
     // strings lie scattered over the heap and reading each costs a cache miss that neither of
     // those paths has; copied in time order, their strings follow each other in memory.
-    let fresh: Vec<custos_detect::Event> = w.events.iter().cloned().collect();
+    let fresh: Vec<custos_detect::Event> = w.events.to_vec();
     let n = fresh.len() as f64;
     let t = Instant::now();
     let mut h = std::collections::hash_map::DefaultHasher::new();
