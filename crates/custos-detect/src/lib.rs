@@ -26,7 +26,10 @@
 //!
 //! Signals (reason codes): `unexplained_access` and `unexplained_traffic` (the subject is in no
 //! case of the officer or the officer's unit — explanation-based auditing, Fabbri & LeFevre —
-//! or, for call records, the query cites no case where the officer's peers cite one),
+//! or, for call records, the query cites no case where the officer's peers cite one; among
+//! them, people of another unit's case looked up citing none by an officer who does not work
+//! it, counted apart: the need-to-know breach of an officer transferred away who keeps pulling
+//! the old unit's suspects),
 //! `volume` (events, distinct subjects, call-record queries, busiest hour),
 //! `off_hours` (hours the officer does not usually work, learned per officer), `denials`,
 //! `not_found` and `enumeration` (sweeps), `first_time_traffic`, `honeytoken`, `vip_access`,
@@ -239,7 +242,7 @@ pub struct Report {
 
 // ---- features ----------------------------------------------------------------------------
 
-const NF: usize = 18;
+const NF: usize = 19;
 const F_EVENTS: usize = 0;
 const F_SUBJECTS: usize = 1;
 const F_UNEXPL: usize = 2;
@@ -281,6 +284,19 @@ const F_UNBACKED: usize = 16;
 /// of all accesses then would put a group's off-hours rate, early in a log, at a fraction of
 /// what it is, and an officer just past those first days far above it.
 const F_JUDGED: usize = 17;
+/// Accesses citing no case of a person of another unit's case, by an officer who does not
+/// work it: a person of someone else's investigation looked up outside it (need-to-know).
+/// Another unit's case is one an officer of another unit last cited for the person within the
+/// corroboration horizon (the officer has never cited it: one who works the case beside its
+/// unit, citing it now and then, is not counted, see `works_case`), or one whose file holds
+/// the person and lists officers, none of them of the officer's unit, and which the officer has
+/// never cited either. Counted once a day per
+/// person, only where the log names units and cites cases (only there does a citation say
+/// whose the person is: in a log that says nothing of cases, officers of other units who
+/// share people are the collusion check's). Judged as an outcome (see [`outcome`]): the
+/// peers' pooled rate, capped, is the floor, so where units share suspects it is expected of
+/// everyone.
+const F_FOREIGN: usize = 18;
 
 /// Features that describe the work and are never scored themselves.
 fn descriptive(f: usize) -> bool {
@@ -316,6 +332,7 @@ const FEATURE_NAMES: [&str; NF] = [
     "explained call-record/location queries",
     "accesses citing a case whose file does not hold the subject",
     "accesses at hours judged",
+    "people of another unit's cited case pulled citing none",
 ];
 
 /// Whether a feature is also held against the officer's own history (the smaller surprise of
@@ -323,14 +340,14 @@ const FEATURE_NAMES: [&str; NF] = [
 /// call records). Those are left out of the report's whole-period counts against peers.
 const OWN_HISTORY: [bool; NF] = [
     true, true, false, true, false, true, false, false, false, true, false, false, true, false, false, false,
-    true, false,
+    true, false, false,
 ];
 
 /// Whether a feature is a sparse count: scored intraday and over the short window as well, and
 /// alertable from the first day (a volume feature alerts only once the officer has a baseline).
 const SPARSE: [bool; NF] = [
     false, false, true, false, true, true, true, true, false, false, true, false, true, false, false, false,
-    true, false,
+    true, false, true,
 ];
 
 /// Expected count of feature `f` over `days` from the officer's peers: their rate, or their
@@ -400,6 +417,7 @@ fn part_of(f: usize) -> Option<usize> {
         F_DENIED | F_NOTFOUND => Some(F_EVENTS),
         F_OFFHOURS | F_UNEXPL_OFF => Some(F_JUDGED),
         F_UNBACKED => Some(F_CITED),
+        F_FOREIGN => Some(F_SUBJECTS),
         _ => None,
     }
 }
@@ -407,7 +425,7 @@ fn part_of(f: usize) -> Option<usize> {
 /// Which signal (reason code) a feature feeds.
 fn signal_of(f: usize) -> usize {
     match f {
-        F_UNEXPL | F_UNBACKED => S_UNEXPL,
+        F_UNEXPL | F_UNBACKED | F_FOREIGN => S_UNEXPL,
         F_UNEXPL_TRAFFIC | F_CASELESS_TRAFFIC => S_UNEXPL_TRAFFIC,
         F_OFFHOURS => S_OFFHOURS,
         F_DENIED => S_DENIALS,
@@ -588,6 +606,8 @@ const SEEN_UNEXPL_TRAFFIC: u8 = 2;
 const SEEN_UNBACKED: u8 = 4;
 /// Counted today towards the officer's unexplained returns to the subject.
 const SEEN_RETURN: u8 = 8;
+/// Counted today among the people of another unit's case (see [`F_FOREIGN`]).
+const SEEN_FOREIGN: u8 = 16;
 
 /// An officer's unexplained pulls of one person on separate days (see
 /// [`Engine::persistent_interest`]).
@@ -807,10 +827,15 @@ impl Officer {
                 recent_events += f[F_EVENTS];
             }
         }
+        // An officer of fewer than five accesses has no style yet: judged against the larger
+        // expectation of either (a new desk officer's first checks are not case work's).
+        if events < ENOUGH && self.accesses < 5 {
+            return Style { group: self.unit * 2, leaving: Some(self.unit * 2 + 1) };
+        }
         let is_routine = if events >= ENOUGH {
             caseless / events >= routine
         } else {
-            self.accesses >= 5 && self.caseless as f64 / self.accesses as f64 >= routine
+            self.caseless as f64 / self.accesses as f64 >= routine
         };
         let case_work_now = recent_events >= ENOUGH && recent_caseless / recent_events < routine;
         // The other way, counted in days: an investigator between cases does a few routine
@@ -1779,12 +1804,15 @@ impl Engine {
         cited_id: Option<u32>,
         day: i64,
     ) -> Explanation {
-        let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None };
+        let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None, foreign: false };
         let (traffic, query) = (ev.action.is_traffic(), ev.action == Action::NameSearch);
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
-        // Whether any case's file holds the subject.
+        // Whether any case's file holds the subject, and whether one of them is a case of
+        // another unit (its file lists officers the log has seen, none of the officer's unit)
+        // that the officer has never cited.
         let mut linked = false;
+        let mut other_units = false;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
                 linked = true;
@@ -1796,8 +1824,8 @@ impl Engine {
                     // A case of the officer's unit.
                     if unit != 0 {
                         let gen = self.officers_gen;
-                        let in_unit = match self.case_units.get(c as usize) {
-                            Some((g, units)) if *g == gen => units.contains(&unit),
+                        let (in_unit, known) = match self.case_units.get(c as usize) {
+                            Some((g, units)) if *g == gen => (units.contains(&unit), !units.is_empty()),
                             _ => {
                                 let mut units: Vec<u32> = os
                                     .iter()
@@ -1808,7 +1836,7 @@ impl Engine {
                                     .collect();
                                 units.sort_unstable();
                                 units.dedup();
-                                let hit = units.contains(&unit);
+                                let hit = (units.contains(&unit), !units.is_empty());
                                 if self.case_units.len() <= c as usize {
                                     self.case_units.resize_with(c as usize + 1, || (u64::MAX, Vec::new()));
                                 }
@@ -1819,6 +1847,7 @@ impl Engine {
                         if in_unit {
                             return plain(0.0);
                         }
+                        other_units |= known && !self.works_case.contains(&(oi as u32, c));
                     }
                 }
             }
@@ -1862,16 +1891,19 @@ impl Engine {
                 // (A pull from before any case was cited, see above, cited none.)
                 // Or the case is one the officer has cited themself: a task force's officers of
                 // other units, working its case, leave the field blank on it too.
-                Some(&(c, by, d))
-                    if c != NO_CASE
-                        && closed.is_none_or(|cd| cd - d <= keep)
-                        && (by as usize == oi
-                            || colleagues(officers, teams, no_unit, oi, by as usize)
-                            || self.works_case.contains(&(oi as u32, c))) =>
-                {
-                    c
+                Some(&(c, by, d)) if c != NO_CASE && closed.is_none_or(|cd| cd - d <= keep) => {
+                    if by as usize == oi
+                        || colleagues(officers, teams, no_unit, oi, by as usize)
+                        || self.works_case.contains(&(oi as u32, c))
+                    {
+                        c
+                    } else {
+                        // A person of another unit's case, which the officer does not work.
+                        return Explanation { foreign: true, ..plain(1.0) };
+                    }
                 }
-                _ => return plain(1.0),
+                // Or of a case of another unit's whose file holds the person.
+                _ => return Explanation { foreign: other_units, ..plain(1.0) },
             }
         } else {
             if !self.cases_cited && !self.has_cases {
@@ -1898,7 +1930,7 @@ impl Engine {
         // only the officer is not on the case (case files do not list everyone who works a
         // case, and support units pull for cases of others).
         if linked && self.subject_cases.get(&sid).is_some_and(|cs| cs.contains(&cid)) {
-            return Explanation { weight: 0.25, case: cid, first_pull: None };
+            return Explanation { weight: 0.25, case: cid, first_pull: None, foreign: false };
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
         // subject under this case first (whoever follows a case's lead is not alone in it).
@@ -1925,7 +1957,7 @@ impl Engine {
         } else {
             1.0
         };
-        Explanation { weight, case: cid, first_pull: Some(first_pull) }
+        Explanation { weight, case: cid, first_pull: Some(first_pull), foreign: false }
     }
 
     /// Feed one event. Events should come roughly in time order; late events are counted in
@@ -2022,8 +2054,8 @@ impl Engine {
         let hour = ((ev.time + i64::from(ev.offset)).rem_euclid(86_400) / 3600) as usize;
         let off = self.off_hours_now(oi, hour, ev.time, previous);
         // How far nothing explains the access, and the id of the case it cites.
-        let Explanation { weight, case: cited, first_pull } = if ev.subject.is_empty() {
-            Explanation { weight: 0.0, case: NO_CASE, first_pull: None }
+        let Explanation { weight, case: cited, first_pull, foreign } = if ev.subject.is_empty() {
+            Explanation { weight: 0.0, case: NO_CASE, first_pull: None, foreign: false }
         } else {
             self.explanation(oi, sid, ev, cited_id, day)
         };
@@ -2103,6 +2135,11 @@ impl Engine {
         }
         if first_unexpl {
             o.today[F_UNEXPL] += weight;
+            sparse_changed = true;
+        }
+        if foreign && ev.allowed && seen.flags & SEEN_FOREIGN == 0 {
+            seen.flags |= SEEN_FOREIGN;
+            o.today[F_FOREIGN] += 1.0;
             sparse_changed = true;
         }
         // Accesses citing a case, and of them each subject the file does not hold once (on the
@@ -3425,9 +3462,12 @@ fn peer_rates(group: &[(u32, PeerSample)]) -> GroupRaw {
 /// known happens to any officer now and then, at a rate the data and the policy set, so the
 /// group's pooled rate of it is what any one officer is expected to meet; choices are habits
 /// that most officers never have, judged against the typical officer (and the few who have
-/// them, against their own history).
+/// them, against their own history). People of another unit's case looked up citing none are
+/// judged as an outcome too: how often one officer's people are also another unit's suspects
+/// is set by the agency's work (units that share suspects, a registry's regulars), not by the
+/// officer alone.
 fn outcome(f: usize) -> bool {
-    matches!(f, F_DENIED | F_NOTFOUND)
+    matches!(f, F_DENIED | F_NOTFOUND | F_FOREIGN)
 }
 
 /// The peers' pooled long-run rate of count `f` (all their counts over all the days they have
@@ -3568,6 +3608,9 @@ struct Explanation {
     /// Who first pulled the subject under the cited case, and on which day, where the access
     /// was looked up in the corroboration map (a citation the case's file does not back).
     first_pull: Option<(usize, i64)>,
+    /// A pull citing no case of a person another unit pulled under a case of theirs that the
+    /// officer does not work (see [`F_FOREIGN`]).
+    foreign: bool,
 }
 
 /// Analyse a whole stream of events and return the report (for `custos analyze`).
