@@ -638,6 +638,9 @@ struct Officer {
     /// The series of the officer's account name (`u02-004`, `pbi_07`, `cttc/01`: the part
     /// before its closing number, see [`account_series`]), where it has one.
     name_series: Option<u32>,
+    /// Where the log names no unit: the case-number series the officer has cited, each with
+    /// the last day they did (see [`Engine::alien_series`]).
+    cited_series: Vec<(u32, i64)>,
     day: i64,
     today: Feats,
     /// Subjects of today and of the current hour, one entry each (one probe per event
@@ -1057,8 +1060,15 @@ impl GroupRates {
                 }
             }
         }
-        let mut groups: HashMap<u32, PeerRate> =
-            raw.iter().map(|(g, r)| (*g, r.finish(Some(&global[(*g % 2) as usize])))).collect();
+        // A group of one officer is no peer group: shrunk towards the prior, the officer would
+        // still be a quarter of their own bar. They are judged on the style's rates over all
+        // officers (as [`GroupRates::get`] gives for a group it does not hold): a unit's one
+        // investigator among its desk officers is judged against the agency's case workers.
+        let mut groups: HashMap<u32, PeerRate> = raw
+            .iter()
+            .filter(|(_, r)| r.n >= 2.0)
+            .map(|(g, r)| (*g, r.finish(Some(&global[(*g % 2) as usize]))))
+            .collect();
         // How far case files back the cases cited is the agency's record-keeping, not a
         // role's: the share is the whole agency's (within a group, the few who cite a case at
         // all, the group's own insider among them, would set it).
@@ -1366,6 +1376,8 @@ struct Teams {
     case_series: Vec<u32>,
     /// Series ids by series.
     series_ids: HashMap<String, u32>,
+    /// Per series id: how many cases of it have been met.
+    series_cases: Vec<u32>,
     /// Citations (and assignments) per officer name id and series id.
     cites: HashMap<(u32, u32), u32>,
     /// Per officer name id: their home series and its count ([`SERIES_NONE`], 0: none yet),
@@ -1500,6 +1512,10 @@ impl Teams {
                     let id = *self.series_ids.entry(series).or_insert(next);
                     if id == next {
                         self.series_rep.push(u32::MAX);
+                        self.series_cases.push(0);
+                    }
+                    if let Some(n) = self.series_cases.get_mut(id as usize) {
+                        *n += 1;
                     }
                     id
                 }
@@ -1724,7 +1740,11 @@ impl Engine {
         // A team of fewer than five is no peer group (the peers' trimmed means leave out the top
         // fifth: of fewer, nobody, and the officer judged would set their own bar): such
         // officers stay with all the others.
+        // Nor is a team's group where fewer than five of its officers are left to it (the
+        // others are in their series' groups): an officer whose cases fall between two series
+        // (one transferred from one unit to another) would be alone in it.
         let root = self.teams.root(o.name_id);
+        let team = st.within(TEAM_BASE, root);
         if self.teams.size.get(root as usize).is_none_or(|&n| n < 5) {
             // Without a team, the officers of their account name's series, where five of
             // their style share it (a unit the log does not name, as its accounts do; as few
@@ -1734,7 +1754,7 @@ impl Engine {
                 .filter(|style| self.series_sizes.get(&style.group).is_some_and(|&n| n >= 5))
                 .unwrap_or(st);
         }
-        st.within(TEAM_BASE, root)
+        team
     }
 
     /// The officer's style during the day: as of the last close, or worked out afresh while
@@ -1813,6 +1833,9 @@ impl Engine {
         // that the officer has never cited.
         let mut linked = false;
         let mut other_units = false;
+        // Where the log names no unit: a blank pull a colleague's citation explains, of a case
+        // of a series the officer no longer cites (see `alien_series`).
+        let mut alien = false;
         if self.has_cases {
             if let Some(cs) = self.subject_cases.get(&sid) {
                 linked = true;
@@ -1848,6 +1871,11 @@ impl Engine {
                             return plain(0.0);
                         }
                         other_units |= known && !self.works_case.contains(&(oi as u32, c));
+                    } else if !os.is_empty()
+                        && !self.works_case.contains(&(oi as u32, c))
+                        && self.alien_series(oi, c, day)
+                    {
+                        other_units = true;
                     }
                 }
             }
@@ -1892,10 +1920,10 @@ impl Engine {
                 // Or the case is one the officer has cited themself: a task force's officers of
                 // other units, working its case, leave the field blank on it too.
                 Some(&(c, by, d)) if c != NO_CASE && closed.is_none_or(|cd| cd - d <= keep) => {
-                    if by as usize == oi
-                        || colleagues(officers, teams, no_unit, oi, by as usize)
-                        || self.works_case.contains(&(oi as u32, c))
-                    {
+                    let works = self.works_case.contains(&(oi as u32, c));
+                    if by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize) || works {
+                        alien =
+                            unit == no_unit && by as usize != oi && !works && self.alien_series(oi, c, day);
                         c
                     } else {
                         // A person of another unit's case, which the officer does not work.
@@ -1930,7 +1958,7 @@ impl Engine {
         // only the officer is not on the case (case files do not list everyone who works a
         // case, and support units pull for cases of others).
         if linked && self.subject_cases.get(&sid).is_some_and(|cs| cs.contains(&cid)) {
-            return Explanation { weight: 0.25, case: cid, first_pull: None, foreign: false };
+            return Explanation { weight: 0.25, case: cid, first_pull: None, foreign: alien };
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
         // subject under this case first (whoever follows a case's lead is not alone in it).
@@ -1957,7 +1985,33 @@ impl Engine {
         } else {
             1.0
         };
-        Explanation { weight, case: cid, first_pull: Some(first_pull), foreign: false }
+        Explanation { weight, case: cid, first_pull: Some(first_pull), foreign: alien }
+    }
+
+    /// Where the log names no unit, whether case `case` is another unit's than officer `oi`'s
+    /// now (on `day`): its number's series (one of two cases or more) is none the officer has
+    /// cited in the last two windows, while they have cited some. Units are read from case
+    /// numbers there (teams,
+    /// `Teams`), and an officer transferred between units joins both units' teams; the series
+    /// they cite now are those of the unit they work in now. An officer who cites no case (a
+    /// desk) is not judged by it.
+    fn alien_series(&self, oi: usize, case: u32, day: i64) -> bool {
+        let Some(&series) = self.teams.case_series.get(case as usize) else { return false };
+        // A series of one case is no unit's (numbers such as `C17`, read as their own series).
+        if self.teams.series_cases.get(series as usize).is_none_or(|&n| n < 2) {
+            return false;
+        }
+        let since = day - 2 * self.cfg.window_days;
+        let mut cites_any = false;
+        for &(s, d) in &self.officers[oi].cited_series {
+            if d >= since {
+                if s == series {
+                    return false;
+                }
+                cites_any = true;
+            }
+        }
+        cites_any
     }
 
     /// Feed one event. Events should come roughly in time order; late events are counted in
@@ -1994,6 +2048,14 @@ impl Engine {
                 self.teams.join(name_id, cid, &ev.case);
             }
             self.teams.cite(name_id, cid, &ev.case);
+            let series = self.teams.series_of(cid, &ev.case);
+            if series != SERIES_NONE {
+                let cited = &mut self.officers[oi].cited_series;
+                match cited.iter_mut().find(|(s, _)| *s == series) {
+                    Some(entry) => entry.1 = day,
+                    None => cited.push((series, day)),
+                }
+            }
         }
         let new_day = day > self.officers[oi].day;
         if new_day {
@@ -3075,6 +3137,19 @@ impl Engine {
         for (o, st) in self.officers.iter().zip(&styles) {
             for style in [self.series_style(o, *st), self.name_style(o, *st)].into_iter().flatten() {
                 *sizes.entry(style.group).or_insert(0) += 1;
+            }
+        }
+        // The officers of each team's group: those no series group of eight takes (see
+        // [`Engine::place`]).
+        for (o, st) in self.officers.iter().zip(&styles) {
+            if o.unit != self.empty_unit {
+                continue;
+            }
+            let in_series =
+                self.series_style(o, *st).is_some_and(|s| sizes.get(&s.group).is_some_and(|&n| n >= 8));
+            if !in_series {
+                let team = st.within(TEAM_BASE, self.teams.root(o.name_id));
+                *sizes.entry(team.group).or_insert(0) += 1;
             }
         }
         self.series_sizes = sizes;

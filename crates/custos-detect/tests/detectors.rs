@@ -2310,7 +2310,7 @@ fn transfer(days: i64) -> (Vec<Event>, CaseLinks) {
         // that t's unexplained people are as many as their new peers'.
         for o in 0..12 {
             for k in 0..2 {
-                let s = format!("5{o:02}{d:03}{k:03}");
+                let s = format!("9{o:02}{d:03}{k:04}");
                 evs.push(ev(
                     day + 13 * 3600 + k * 1800 + o,
                     &format!("w{o}"),
@@ -2411,4 +2411,85 @@ fn a_new_desk_officers_first_checks_are_judged_as_a_desks_too() {
         let n0: Vec<_> = r.alerts.iter().filter(|a| a.officer == "n0").collect();
         assert!(n0.is_empty(), "file {with_file}: {n0:#?}");
     }
+}
+
+#[test]
+fn where_the_log_names_no_unit_a_transferred_officer_is_told_by_the_series_they_cite_now() {
+    // The same agency in a log without its unit column, cases numbered as units number them
+    // (`U/26/3` of U, `W/26/3` of W). t's cases join U's and W's teams into one, so teams
+    // cannot tell the units apart; the series t cites now (W's, since day 15) can: from day 16
+    // on, U's people are of a series t has not cited for two weeks from day 29. The
+    // look-alikes stay quiet, with the case file and without it.
+    let number = |case: &str| match case.split_at(case.len().min(1)) {
+        ("", _) => String::new(),
+        ("C", n) => format!("U/26/{n}"),
+        ("D", "T") => "W/26/99".to_string(),
+        (_, n) => format!("W/26/{n}"),
+    };
+    let foreign = |r: &custos_detect::Report, officer: &str| {
+        r.alerts.iter().any(|a| {
+            a.officer == officer && a.detector == "unexplained_access" && a.detail.contains("another unit's")
+        })
+    };
+    for with_file in [true, false] {
+        let (evs, links) = transfer(45);
+        let evs: Vec<Event> =
+            evs.into_iter().map(|e| Event { unit: String::new(), case: number(&e.case), ..e }).collect();
+        let links = if with_file {
+            CaseLinks {
+                officers: links.officers.iter().map(|(c, o)| (number(c), o.clone())).collect(),
+                subjects: links.subjects.iter().map(|(c, s)| (number(c), s.clone())).collect(),
+            }
+        } else {
+            CaseLinks::default()
+        };
+        let r = run(evs, &links, &[]);
+        assert!(foreign(&r, "t"), "file {with_file}: {:#?}", r.officers.iter().take(4).collect::<Vec<_>>());
+        for quiet in ["o2", "w5"] {
+            assert!(!foreign(&r, quiet), "{quiet}, file {with_file}: {:#?}", r.alerts);
+        }
+    }
+}
+
+#[test]
+fn a_units_one_investigator_among_its_desks_is_judged_against_the_agencys_case_workers() {
+    // Unit D: six desk officers checking 40 people a day citing no case, and one
+    // investigator, i0, at case work under E0 (10 lookups a day of E0's people). U's twelve
+    // investigators work their cases. From day 14, i0 also pulls the call records of two
+    // numbers a day citing no case. Alone in D's case workers, i0 would set a quarter of their
+    // own bar (a group shrunk towards the prior as if it had three more peers); against the
+    // agency's case workers, who cite a case for every call record, it is unexplained.
+    let (mut evs, mut links) = background(28, 10);
+    links.officers.push(("E0".into(), "i0".into()));
+    for d in 0..28_i64 {
+        let day = T0 + d * DAY;
+        for desk in 0..6 {
+            for k in 0..40 {
+                let s = format!("9{desk}{d:03}{k:05}");
+                evs.push(ev(
+                    day + 8 * 3600 + k * 900 + desk,
+                    &format!("d{desk}"),
+                    "D",
+                    Action::IdentityLookup,
+                    &s,
+                    "",
+                ));
+            }
+        }
+        for k in 0..10 {
+            let s = format!("64{:08}", (d + k) % 20);
+            evs.push(ev(day + 9 * 3600 + k * 2700 + 7, "i0", "D", Action::IdentityLookup, &s, "E0"));
+        }
+        if d >= 14 {
+            for k in 0..2 {
+                let s = format!("8801{:09}", d * 7 + k * 480_131);
+                evs.push(ev(day + 11 * 3600 + k * 3600, "i0", "D", Action::CdrQuery, &s, ""));
+            }
+        }
+    }
+    for k in 0..20 {
+        links.subjects.push(("E0".into(), format!("64{k:08}")));
+    }
+    let r = run(evs, &links, &[]);
+    assert!(flagged(&r, "i0", "unexplained_access", Severity::High), "{:#?}", r.alerts);
 }
