@@ -83,6 +83,20 @@ fn colluders(r: &custos_detect::Report) -> Vec<&str> {
     r.alerts.iter().filter(|a| a.detector == "collusion").map(|a| a.officer.as_str()).collect()
 }
 
+/// Unit D's six desk officers `d0`-`d5` check 40 people a day 08:00-18:00 for `days` days,
+/// citing no case; `subject(desk, day, k)` names the k-th person of a desk's day.
+fn desk_checks(evs: &mut Vec<Event>, days: i64, subject: impl Fn(i64, i64, i64) -> String) {
+    for desk in 0..6 {
+        for d in 0..days {
+            for k in 0..40 {
+                let t = T0 + d * DAY + 8 * 3600 + k * 900 + desk;
+                let s = subject(desk, d, k);
+                evs.push(ev(t, &format!("d{desk}"), "D", Action::IdentityLookup, &s, ""));
+            }
+        }
+    }
+}
+
 #[test]
 fn benign_work_raises_nothing() {
     let (evs, links) = background(30, 10);
@@ -1779,15 +1793,7 @@ fn a_routine_check_of_someone_a_colleague_cited_is_not_a_citation_the_file_lacks
     // desk officer d0 checks the same person that evening. d0 cited nothing: no "citing a case whose file does not hold
     // the subject" on d0.
     let (mut evs, links) = background(20, 10);
-    for desk in 0..6 {
-        for d in 0..20 {
-            for k in 0..40 {
-                let t = T0 + d * DAY + 8 * 3600 + k * 900 + desk;
-                let s = format!("9{desk}{d:03}{k:05}");
-                evs.push(ev(t, &format!("d{desk}"), "D", Action::IdentityLookup, &s, ""));
-            }
-        }
-    }
+    desk_checks(&mut evs, 20, |desk, d, k| format!("9{desk}{d:03}{k:05}"));
     for d in 12..17 {
         let s = format!("5{d:09}");
         evs.push(ev(T0 + d * DAY + 9 * 3600, "x9", "V", Action::IdentityLookup, &s, "C1"));
@@ -2368,25 +2374,19 @@ fn a_transferred_officer_pulling_the_old_units_people_citing_none_is_unexplained
 fn a_new_desk_officers_first_checks_are_judged_as_a_desks_too() {
     // Unit D's six desk officers check 40 people a day citing no case; one check in ten is a
     // person of a case of U's (people under investigation come to the desk too). Its four
-    // investigators work their own cases. On day 20
-    // n0 joins the desk, and three of their first four checks happen to be such people. With
+    // investigators work their own cases. On day 20 n0 joins the desk, and three of their
+    // first four checks happen to be such people. With
     // fewer than five accesses n0 has no style yet: judged as case work alone, where nobody
     // pulls people of another unit's case, three would be an alert; as a desk, they are what
     // its checks meet.
     let (mut evs, links) = background(25, 10);
-    for desk in 0..6 {
-        for d in 0..25 {
-            for k in 0..40 {
-                let t = T0 + d * DAY + 8 * 3600 + k * 900 + desk;
-                let s = if k % 10 == 3 {
-                    format!("{}{:08}", (desk + d) % 12, (k + d) % 20)
-                } else {
-                    format!("9{desk}{d:03}{k:05}")
-                };
-                evs.push(ev(t, &format!("d{desk}"), "D", Action::IdentityLookup, &s, ""));
-            }
+    desk_checks(&mut evs, 25, |desk, d, k| {
+        if k % 10 == 3 {
+            format!("{}{:08}", (desk + d) % 12, (k + d) % 20)
+        } else {
+            format!("9{desk}{d:03}{k:05}")
         }
-    }
+    });
     // D's four investigators work their own cases.
     for i in 0..4 {
         for d in 0..25 {
@@ -2461,21 +2461,9 @@ fn a_units_one_investigator_among_its_desks_is_judged_against_the_agencys_case_w
     // agency's case workers, who cite a case for every call record, it is unexplained.
     let (mut evs, mut links) = background(28, 10);
     links.officers.push(("E0".into(), "i0".into()));
+    desk_checks(&mut evs, 28, |desk, d, k| format!("9{desk}{d:03}{k:05}"));
     for d in 0..28_i64 {
         let day = T0 + d * DAY;
-        for desk in 0..6 {
-            for k in 0..40 {
-                let s = format!("9{desk}{d:03}{k:05}");
-                evs.push(ev(
-                    day + 8 * 3600 + k * 900 + desk,
-                    &format!("d{desk}"),
-                    "D",
-                    Action::IdentityLookup,
-                    &s,
-                    "",
-                ));
-            }
-        }
         for k in 0..10 {
             let s = format!("64{:08}", (d + k) % 20);
             evs.push(ev(day + 9 * 3600 + k * 2700 + 7, "i0", "D", Action::IdentityLookup, &s, "E0"));
