@@ -290,12 +290,12 @@ const F_JUDGED: usize = 17;
 /// corroboration horizon (the officer has never cited it: one who works the case beside its
 /// unit, citing it now and then, is not counted, see `works_case`), or one whose file holds
 /// the person and lists officers, none of them of the officer's unit, and which the officer has
-/// never cited either. Counted once a day per
-/// person, only where the log names units and cites cases (only there does a citation say
-/// whose the person is: in a log that says nothing of cases, officers of other units who
-/// share people are the collusion check's). Judged as an outcome (see [`outcome`]): the
-/// peers' pooled rate, capped, is the floor, so where units share suspects it is expected of
-/// everyone.
+/// never cited either. Where the log names no unit, a case is another unit's by its number's
+/// series (see [`Engine::alien_series`]). Counted once a day per person, only where the log
+/// cites cases (only there does a citation say whose the person is: in a log that says
+/// nothing of cases, officers of other units who share people are the collusion check's).
+/// Judged as an outcome (see [`outcome`]): the peers' pooled rate, capped, is the floor, so
+/// where units share suspects it is expected of everyone.
 const F_FOREIGN: usize = 18;
 
 /// Features that describe the work and are never scored themselves.
@@ -1740,11 +1740,7 @@ impl Engine {
         // A team of fewer than five is no peer group (the peers' trimmed means leave out the top
         // fifth: of fewer, nobody, and the officer judged would set their own bar): such
         // officers stay with all the others.
-        // Nor is a team's group where fewer than five of its officers are left to it (the
-        // others are in their series' groups): an officer whose cases fall between two series
-        // (one transferred from one unit to another) would be alone in it.
         let root = self.teams.root(o.name_id);
-        let team = st.within(TEAM_BASE, root);
         if self.teams.size.get(root as usize).is_none_or(|&n| n < 5) {
             // Without a team, the officers of their account name's series, where five of
             // their style share it (a unit the log does not name, as its accounts do; as few
@@ -1754,7 +1750,7 @@ impl Engine {
                 .filter(|style| self.series_sizes.get(&style.group).is_some_and(|&n| n >= 5))
                 .unwrap_or(st);
         }
-        team
+        st.within(TEAM_BASE, root)
     }
 
     /// The officer's style during the day: as of the last close, or worked out afresh while
@@ -1991,10 +1987,9 @@ impl Engine {
     /// Where the log names no unit, whether case `case` is another unit's than officer `oi`'s
     /// now (on `day`): its number's series (one of two cases or more) is none the officer has
     /// cited in the last two windows, while they have cited some. Units are read from case
-    /// numbers there (teams,
-    /// `Teams`), and an officer transferred between units joins both units' teams; the series
-    /// they cite now are those of the unit they work in now. An officer who cites no case (a
-    /// desk) is not judged by it.
+    /// numbers there (`Teams`), and an officer transferred between units joins both units'
+    /// teams; the series they cite now are those of the unit they work in now. An officer who
+    /// cites no case (a desk) is not judged by it.
     fn alien_series(&self, oi: usize, case: u32, day: i64) -> bool {
         let Some(&series) = self.teams.case_series.get(case as usize) else { return false };
         // A series of one case is no unit's (numbers such as `C17`, read as their own series).
@@ -3137,19 +3132,6 @@ impl Engine {
         for (o, st) in self.officers.iter().zip(&styles) {
             for style in [self.series_style(o, *st), self.name_style(o, *st)].into_iter().flatten() {
                 *sizes.entry(style.group).or_insert(0) += 1;
-            }
-        }
-        // The officers of each team's group: those no series group of eight takes (see
-        // [`Engine::place`]).
-        for (o, st) in self.officers.iter().zip(&styles) {
-            if o.unit != self.empty_unit {
-                continue;
-            }
-            let in_series =
-                self.series_style(o, *st).is_some_and(|s| sizes.get(&s.group).is_some_and(|&n| n >= 8));
-            if !in_series {
-                let team = st.within(TEAM_BASE, self.teams.root(o.name_id));
-                *sizes.entry(team.group).or_insert(0) += 1;
             }
         }
         self.series_sizes = sizes;
