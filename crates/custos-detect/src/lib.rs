@@ -1474,11 +1474,11 @@ impl Teams {
     }
 
     /// Officer `officer` cites (or is assigned to) case `case`, numbered `number`: one more for
-    /// its series towards their home series.
-    fn cite(&mut self, officer: u32, case: u32, number: &str) {
+    /// its series towards their home series. Returns the series ([`SERIES_NONE`] for none).
+    fn cite(&mut self, officer: u32, case: u32, number: &str) -> u32 {
         let series = self.series_of(case, number);
         if series == SERIES_NONE {
-            return;
+            return series;
         }
         let n = self.cites.entry((officer, series)).or_insert(0);
         *n += 1;
@@ -1489,6 +1489,7 @@ impl Teams {
         }
         let (home, best, all) = self.home[o];
         self.home[o] = if home == series || n > best { (series, n, all + 1) } else { (home, best, all + 1) };
+        series
     }
 
     /// The officer's home series: the series of at least two thirds of their cases' citations
@@ -1659,7 +1660,7 @@ impl Engine {
                 os.push(nid);
             }
             self.teams.join(nid, cid as u32, c);
-            self.teams.cite(nid, cid as u32, c);
+            let _ = self.teams.cite(nid, cid as u32, c);
         }
         for (c, s) in &links.subjects {
             let cid = self.cases.id(c);
@@ -1829,6 +1830,7 @@ impl Engine {
         // that the officer has never cited.
         let mut linked = false;
         let mut other_units = false;
+        let blank = ev.case.is_empty();
         // Where the log names no unit: a blank pull a colleague's citation explains, of a case
         // of a series the officer no longer cites (see `alien_series`).
         let mut alien = false;
@@ -1840,8 +1842,11 @@ impl Engine {
                     if os.contains(&officer) {
                         return plain(0.0);
                     }
-                    // A case of the officer's unit.
-                    if unit != 0 {
+                    // A case of the officer's unit explains the pull; one of another unit's
+                    // (by the units of its officers, or where the log names none by its
+                    // series) makes it a pull of another unit's person, unless the officer
+                    // has cited the case.
+                    let of_other_unit = if unit != 0 {
                         let gen = self.officers_gen;
                         let (in_unit, known) = match self.case_units.get(c as usize) {
                             Some((g, units)) if *g == gen => (units.contains(&unit), !units.is_empty()),
@@ -1866,13 +1871,12 @@ impl Engine {
                         if in_unit {
                             return plain(0.0);
                         }
-                        other_units |= known && !self.works_case.contains(&(oi as u32, c));
-                    } else if !os.is_empty()
-                        && !self.works_case.contains(&(oi as u32, c))
-                        && self.alien_series(oi, c, day)
-                    {
-                        other_units = true;
-                    }
+                        known
+                    } else {
+                        blank && !os.is_empty() && self.alien_series(oi, c, day)
+                    };
+                    // (Read only for a pull citing no case.)
+                    other_units |= blank && of_other_unit && !self.works_case.contains(&(oi as u32, c));
                 }
             }
         }
@@ -1916,10 +1920,13 @@ impl Engine {
                 // Or the case is one the officer has cited themself: a task force's officers of
                 // other units, working its case, leave the field blank on it too.
                 Some(&(c, by, d)) if c != NO_CASE && closed.is_none_or(|cd| cd - d <= keep) => {
-                    let works = self.works_case.contains(&(oi as u32, c));
-                    if by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize) || works {
-                        alien =
-                            unit == no_unit && by as usize != oi && !works && self.alien_series(oi, c, day);
+                    let works = |c| self.works_case.contains(&(oi as u32, c));
+                    if by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize) || works(c)
+                    {
+                        alien = unit == no_unit
+                            && by as usize != oi
+                            && self.alien_series(oi, c, day)
+                            && !works(c);
                         c
                     } else {
                         // A person of another unit's case, which the officer does not work.
@@ -2042,8 +2049,7 @@ impl Engine {
             if self.case_officers.get(cid as usize).is_none_or(|os| os.is_empty()) {
                 self.teams.join(name_id, cid, &ev.case);
             }
-            self.teams.cite(name_id, cid, &ev.case);
-            let series = self.teams.series_of(cid, &ev.case);
+            let series = self.teams.cite(name_id, cid, &ev.case);
             if series != SERIES_NONE {
                 let cited = &mut self.officers[oi].cited_series;
                 match cited.iter_mut().find(|(s, _)| *s == series) {

@@ -2270,6 +2270,13 @@ proptest! {
     }
 }
 
+/// Whether the report alerts on `officer` for people of another unit's case.
+fn foreign(r: &custos_detect::Report, officer: &str) -> bool {
+    r.alerts.iter().any(|a| {
+        a.officer == officer && a.detector == "unexplained_access" && a.detail.contains("another unit's")
+    })
+}
+
 /// Two units of twelve at their case work for 30 days (`background`'s U, and W: officers
 /// `w0`-`w11` on cases `D0`-`D11`), and `t`, who works U's case C0 beside o0 until day 15 and
 /// is then transferred to W, where they work case DT. From day 16 `t` also pulls two people a
@@ -2346,11 +2353,6 @@ fn a_transferred_officer_pulling_the_old_units_people_citing_none_is_unexplained
     // pulls of U's people after the transfer are people of another unit's case, which t does
     // not work: unexplained access, at high. The look-alikes stay quiet on it: o2 pulls a
     // colleague's people, w5 the people of a case they have cited themself.
-    let foreign = |r: &custos_detect::Report, officer: &str| {
-        r.alerts.iter().any(|a| {
-            a.officer == officer && a.detector == "unexplained_access" && a.detail.contains("another unit's")
-        })
-    };
     for with_file in [true, false] {
         let (evs, links) = transfer(30);
         let links = if with_file { links } else { CaseLinks::default() };
@@ -2425,11 +2427,6 @@ fn where_the_log_names_no_unit_a_transferred_officer_is_told_by_the_series_they_
         ("C", n) => format!("U/26/{n}"),
         ("D", "T") => "W/26/99".to_string(),
         (_, n) => format!("W/26/{n}"),
-    };
-    let foreign = |r: &custos_detect::Report, officer: &str| {
-        r.alerts.iter().any(|a| {
-            a.officer == officer && a.detector == "unexplained_access" && a.detail.contains("another unit's")
-        })
     };
     for with_file in [true, false] {
         let (evs, links) = transfer(45);
