@@ -1297,9 +1297,8 @@ pub struct Engine {
     series_officers: Vec<u32>,
     /// Bumped whenever an officer is added or changes unit: the case → units cache is stale.
     officers_gen: u64,
-    /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`
-    /// (`u64::MAX`: not worked out yet).
-    case_units: Vec<(u64, Vec<u32>)>,
+    /// Per case id: the units of its assigned officers seen so far, as of `officers_gen`.
+    case_units: CaseUnits,
     /// The last day closed. Collusion and corroboration entries older than their horizon as of
     /// that day are ignored where they are read, and swept out only when their maps have
     /// doubled since the last sweep: the same answers as a sweep every day, at a fraction of
@@ -1822,119 +1821,33 @@ impl Engine {
         day: i64,
     ) -> Explanation {
         let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None, foreign: false };
-        let (traffic, query) = (ev.action.is_traffic(), ev.action == Action::NameSearch);
+        let query = ev.action == Action::NameSearch;
+        let traffic = ev.action.is_traffic();
         let officer = self.officers[oi].name_id;
         let unit = self.officers[oi].unit;
-        // Whether any case's file holds the subject, and whether one of them is a case of
-        // another unit (its file lists officers the log has seen, none of the officer's unit)
-        // that the officer has never cited.
-        let mut linked = false;
-        let mut other_units = false;
         let blank = ev.case.is_empty();
+        // Whether any case's file holds the subject, and whether one of them is a case of
+        // another unit that the officer has never cited.
+        let (linked, other_units) = match self.file_word(oi, sid, blank, day) {
+            FileWord::Explains => return plain(0.0),
+            FileWord::Holds { other_units } => (true, other_units),
+            FileWord::Silent => (false, false),
+        };
+        if self.says_nothing_of_cases() && blank {
+            return self.caseless_explanation(oi, sid, ev.allowed, day);
+        }
         // Where the log names no unit: a blank pull a colleague's citation explains, of a case
         // of a series the officer no longer cites (see `alien_series`).
         let mut alien = false;
-        if self.has_cases {
-            if let Some(cs) = self.subject_cases.get(&sid) {
-                linked = true;
-                for &c in cs {
-                    let Some(os) = self.case_officers.get(c as usize) else { continue };
-                    if os.contains(&officer) {
-                        return plain(0.0);
-                    }
-                    // A case of the officer's unit explains the pull; one of another unit's
-                    // (by the units of its officers, or where the log names none by its
-                    // series) makes it a pull of another unit's person, unless the officer
-                    // has cited the case.
-                    let of_other_unit = if unit != 0 {
-                        let gen = self.officers_gen;
-                        let (in_unit, known) = match self.case_units.get(c as usize) {
-                            Some((g, units)) if *g == gen => (units.contains(&unit), !units.is_empty()),
-                            _ => {
-                                let mut units: Vec<u32> = os
-                                    .iter()
-                                    .filter_map(|n| {
-                                        let j = self.name_officer.get(*n as usize).copied().flatten()?;
-                                        Some(self.officers[j].unit)
-                                    })
-                                    .collect();
-                                units.sort_unstable();
-                                units.dedup();
-                                let hit = (units.contains(&unit), !units.is_empty());
-                                if self.case_units.len() <= c as usize {
-                                    self.case_units.resize_with(c as usize + 1, || (u64::MAX, Vec::new()));
-                                }
-                                self.case_units[c as usize] = (gen, units);
-                                hit
-                            }
-                        };
-                        if in_unit {
-                            return plain(0.0);
-                        }
-                        known
-                    } else {
-                        blank && !os.is_empty() && self.alien_series(oi, c, day)
-                    };
-                    // (Read only for a pull citing no case.)
-                    other_units |= blank && of_other_unit && !self.works_case.contains(&(oi as u32, c));
+        let cid = if blank {
+            match self.blank_citation(oi, sid, day) {
+                BlankWord::Cites { case, alien: of_alien_series } => {
+                    alien = of_alien_series;
+                    case
                 }
-            }
-        }
-        let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
-        if self.says_nothing_of_cases() && ev.case.is_empty() {
-            // A log that says nothing of cases (no links, no case cited so far): the
-            // explanations left are shared work and repeat access (Fabbri & LeFevre) — a
-            // colleague pulled the person within the horizon, or the officer did on an earlier
-            // day (the case work that returns to its suspects); a person nobody near the
-            // officer has touched is unexplained.
-            let prev = if ev.allowed {
-                self.last_cited.insert(sid, (NO_CASE, oi as u32, day))
-            } else {
-                self.last_cited.get(&sid).copied()
-            };
-            let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
-            return match prev {
-                Some((_, by, d)) if closed.is_none_or(|cd| cd - d <= keep) => {
-                    if by as usize == oi {
-                        plain(if d < day { 0.5 } else { 1.0 })
-                    } else if colleagues(officers, teams, no_unit, oi, by as usize)
-                        || account_colleagues(officers, &self.series_officers, no_unit, oi, by as usize)
-                    {
-                        plain(0.25)
-                    } else {
-                        plain(1.0)
-                    }
-                }
-                _ => plain(1.0),
-            };
-        }
-        let cid = if ev.case.is_empty() {
-            // The case field left blank on case work: the officer, or a colleague, pulled the
-            // person citing a case within the corroboration horizon. The pull is read as citing
-            // that case (as explained as the citation was), the way an officer who looks again
-            // at a person of their own case, or of their team's, is explained by it (Fabbri &
-            // LeFevre's repeat access and shared-work explanations).
-            let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
-            match self.last_cited.get(&sid) {
-                // (A pull from before any case was cited, see above, cited none.)
-                // Or the case is one the officer has cited themself: a task force's officers of
-                // other units, working its case, leave the field blank on it too.
-                Some(&(c, by, d)) if c != NO_CASE && closed.is_none_or(|cd| cd - d <= keep) => {
-                    let works = |c| self.works_case.contains(&(oi as u32, c));
-                    if by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize) || works(c)
-                    {
-                        alien = unit == no_unit
-                            && by as usize != oi
-                            && self.alien_series(oi, c, day)
-                            && !works(c);
-                        c
-                    } else {
-                        // A person of another unit's case, which the officer does not work.
-                        return Explanation { foreign: true, ..plain(1.0) };
-                    }
-                }
+                BlankWord::OtherUnits => return Explanation { foreign: true, ..plain(1.0) },
                 // Or of a case of another unit's whose file holds the person.
-                _ => return Explanation { foreign: other_units, ..plain(1.0) },
+                BlankWord::Nothing => return Explanation { foreign: other_units, ..plain(1.0) },
             }
         } else {
             if !self.cases_cited && !self.has_cases {
@@ -1965,6 +1878,7 @@ impl Engine {
         }
         // Corroboration: a colleague of the same unit, or an officer on the case, pulled this
         // subject under this case first (whoever follows a case's lead is not alone in it).
+        let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
         let live = |v: &&(usize, i64, bool)| closed.is_none_or(|d| d - v.1 <= keep);
         let first_pull = match self.derived.get(&(cid, sid)).filter(live) {
             Some(&(first, d0, _)) => (first, d0),
@@ -1989,6 +1903,98 @@ impl Engine {
             1.0
         };
         Explanation { weight, case: cid, first_pull: Some(first_pull), foreign: alien }
+    }
+
+    /// What the case files say of officer `oi` pulling person `sid` (`blank`: citing no case)
+    /// on `day`: a case of the officer, or of their unit, explains the pull; one of another
+    /// unit's (by the units of its listed officers, or where the log names none by its series:
+    /// [`Engine::alien_series`]) that the officer has never cited makes a pull citing no case
+    /// one of another unit's person ([`F_FOREIGN`]).
+    fn file_word(&mut self, oi: usize, sid: u64, blank: bool, day: i64) -> FileWord {
+        if !self.has_cases {
+            return FileWord::Silent;
+        }
+        let Some(cs) = self.subject_cases.get(&sid) else { return FileWord::Silent };
+        let (officer, unit) = (self.officers[oi].name_id, self.officers[oi].unit);
+        let mut other_units = false;
+        for &c in cs {
+            let Some(os) = self.case_officers.get(c as usize) else { continue };
+            if os.contains(&officer) {
+                return FileWord::Explains;
+            }
+            let of_other_unit = if unit != 0 {
+                let (officers, name_officer) = (&self.officers, &self.name_officer);
+                let unit_of = |n: u32| Some(officers[name_officer.get(n as usize).copied().flatten()?].unit);
+                let (in_unit, known) = self.case_units.of(c, self.officers_gen, os, unit_of, unit);
+                if in_unit {
+                    return FileWord::Explains;
+                }
+                known
+            } else {
+                blank && !os.is_empty() && self.alien_series(oi, c, day)
+            };
+            // (Read only for a pull citing no case.)
+            other_units |= blank && of_other_unit && !self.works_case.contains(&(oi as u32, c));
+        }
+        FileWord::Holds { other_units }
+    }
+
+    /// How a pull by officer `oi` of person `sid` on `day` that leaves the case field blank is
+    /// read, where cases are cited: the case field left blank on case work, as the officer, or
+    /// a colleague, pulled the person citing a case within the corroboration horizon. The pull
+    /// is read as citing that case (as explained as the citation was), the way an officer who
+    /// looks again at a person of their own case, or of their team's, is explained by it
+    /// (Fabbri & LeFevre's repeat access and shared-work explanations). A pull from before any
+    /// case was cited cited none.
+    fn blank_citation(&self, oi: usize, sid: u64, day: i64) -> BlankWord {
+        let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
+        let Some(&(c, by, d)) = self.last_cited.get(&sid) else { return BlankWord::Nothing };
+        if c == NO_CASE || closed.is_some_and(|cd| cd - d > keep) {
+            return BlankWord::Nothing;
+        }
+        let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
+        // Or the case is one the officer has cited themself: a task force's officers of other
+        // units, working its case, leave the field blank on it too.
+        let works = |c| self.works_case.contains(&(oi as u32, c));
+        if by as usize == oi || colleagues(officers, teams, no_unit, oi, by as usize) || works(c) {
+            let alien = self.officers[oi].unit == no_unit
+                && by as usize != oi
+                && self.alien_series(oi, c, day)
+                && !works(c);
+            BlankWord::Cites { case: c, alien }
+        } else {
+            BlankWord::OtherUnits
+        }
+    }
+
+    /// [`Engine::explanation`] of a pull citing no case in a log that says nothing of cases
+    /// (no links, no case cited so far): the explanations left are shared work and repeat
+    /// access (Fabbri & LeFevre) — a colleague pulled the person within the horizon, or the
+    /// officer did on an earlier day (the case work that returns to its suspects); a person
+    /// nobody near the officer has touched is unexplained.
+    fn caseless_explanation(&mut self, oi: usize, sid: u64, allowed: bool, day: i64) -> Explanation {
+        let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None, foreign: false };
+        let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
+        let prev = if allowed {
+            self.last_cited.insert(sid, (NO_CASE, oi as u32, day))
+        } else {
+            self.last_cited.get(&sid).copied()
+        };
+        let (officers, teams, no_unit) = (&self.officers, &self.teams, self.empty_unit);
+        match prev {
+            Some((_, by, d)) if closed.is_none_or(|cd| cd - d <= keep) => {
+                if by as usize == oi {
+                    plain(if d < day { 0.5 } else { 1.0 })
+                } else if colleagues(officers, teams, no_unit, oi, by as usize)
+                    || account_colleagues(officers, &self.series_officers, no_unit, oi, by as usize)
+                {
+                    plain(0.25)
+                } else {
+                    plain(1.0)
+                }
+            }
+            _ => plain(1.0),
+        }
     }
 
     /// Where the log names no unit, whether case `case` is another unit's than officer `oi`'s
@@ -3657,6 +3663,68 @@ fn unbacked_rho(samples: &[(u32, PeerSample)], share: f64, count: impl Fn(&PeerS
         rho = next;
     }
     rho
+}
+
+/// What the case files say of a pull ([`Engine::file_word`]).
+#[derive(Debug, Clone, Copy)]
+enum FileWord {
+    /// A case of the officer, or of their unit, holds the person.
+    Explains,
+    /// Cases of others hold the person; `other_units`: one of them is another unit's that the
+    /// officer has never cited, and the pull cites no case.
+    Holds { other_units: bool },
+    /// No case file holds the person, or there are no case files.
+    Silent,
+}
+
+/// How a pull citing no case is read ([`Engine::blank_citation`]).
+#[derive(Debug, Clone, Copy)]
+enum BlankWord {
+    /// As citing `case`, the officer's or a colleague's last citation of the person within the
+    /// horizon; `alien`: where the log names no unit, a case of a series the officer no longer
+    /// cites ([`Engine::alien_series`]) that a colleague cited.
+    Cites { case: u32, alien: bool },
+    /// The person's last citation within the horizon is another unit's officer's, of a case the
+    /// officer does not work.
+    OtherUnits,
+    /// Nobody cited a case for the person within the horizon.
+    Nothing,
+}
+
+/// Per case id: the units of its listed officers seen so far, as of a generation of the
+/// officers (`u64::MAX`: not worked out yet), worked out afresh once officers have been added
+/// or have changed unit since.
+#[derive(Debug, Default)]
+struct CaseUnits(Vec<(u64, Vec<u32>)>);
+
+impl CaseUnits {
+    /// Whether case `c`, whose file lists the officers `listed`, is a case of unit `unit`, and
+    /// whether the unit of any of its officers is known; `unit_of` gives a listed officer's
+    /// unit where the log has seen them, as of generation `gen`.
+    fn of(
+        &mut self,
+        c: u32,
+        gen: u64,
+        listed: &[u32],
+        unit_of: impl Fn(u32) -> Option<u32>,
+        unit: u32,
+    ) -> (bool, bool) {
+        let at = c as usize;
+        if let Some((g, units)) = self.0.get(at) {
+            if *g == gen {
+                return (units.contains(&unit), !units.is_empty());
+            }
+        }
+        let mut units: Vec<u32> = listed.iter().filter_map(|&n| unit_of(n)).collect();
+        units.sort_unstable();
+        units.dedup();
+        let hit = (units.contains(&unit), !units.is_empty());
+        if self.0.len() <= at {
+            self.0.resize_with(at + 1, || (u64::MAX, Vec::new()));
+        }
+        self.0[at] = (gen, units);
+        hit
+    }
 }
 
 /// How far nothing explains an access, as [`Engine::explanation`] finds it.
