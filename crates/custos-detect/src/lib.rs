@@ -2022,6 +2022,72 @@ impl Engine {
         cites_any
     }
 
+    /// Officer `oi`'s first access on `day`: the day before goes into their history, their
+    /// hours and shifts are brought up to date, and they are counted active in their peer
+    /// group's day.
+    fn start_officer_day(&mut self, oi: usize, day: i64) {
+        let usual_share = self.cfg.off_hours_share;
+        let o = &mut self.officers[oi];
+        if o.day != i64::MIN {
+            let closed = std::mem::take(&mut o.today);
+            o.rec.whole = o.whole_with(&closed);
+            o.history.push_back((o.day, closed));
+            while o.history.len() > HISTORY_DAYS {
+                o.history.pop_front();
+            }
+        }
+        o.day = day;
+        o.active_days += 1;
+        o.close_day_hours(usual_share);
+        o.shifts = o.works_shifts();
+        let o = &self.officers[oi];
+        let group = self.style_now(o).group;
+        let o = &mut self.officers[oi];
+        o.today_group = group;
+        o.today_mask = 0;
+        let g = self.group_today.entry(group).or_default();
+        if g.day != day {
+            *g = GroupToday { day, ..GroupToday::default() };
+        }
+        g.active += 1;
+    }
+
+    /// Officer `oi`'s first call-record or location query (`ev`, of explanation weight
+    /// `weight`): after a long history without any, on a subject that nothing explains (no
+    /// case of the officer or their unit holds it and the officer cites none of their own; a
+    /// subject not yet in the file of the officer's own cited case is the common lag of case
+    /// records, not a first-time act out of place), it is news. Where the log links no
+    /// officers to cases, a cited case is the only explanation there is.
+    fn first_traffic(&mut self, oi: usize, ev: &Event, weight: f64) {
+        let unexplained_pull = weight >= 1.0 && (self.has_cases || ev.case.is_empty());
+        let o = &mut self.officers[oi];
+        o.traffic_ever = true;
+        if o.active_days < 10 || !unexplained_pull {
+            return;
+        }
+        o.rec.first_traffic_unexpl = true;
+        // Say what the log showed: where it says nothing of cases (no case links, no case cited
+        // so far) the query's case is unknown, not absent.
+        let why = if self.has_cases {
+            "on a subject of no case of theirs, citing none of their cases"
+        } else if self.cases_cited {
+            "citing no case"
+        } else {
+            "(the log says nothing of cases)"
+        };
+        let detail = format!(
+            "first call-record/location query after {} active days without any, {why}",
+            o.active_days
+        );
+        if self.says_nothing_of_cases() {
+            // Nothing in such a log says the query was out of place: it is one of the officer's
+            // reasons (and score), not an alert.
+            self.record_best(oi, S_FIRST, 3.0, &detail);
+        } else {
+            self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
+        }
+    }
+
     /// Feed one event. Events should come roughly in time order; late events are counted in
     /// the officer's current day.
     pub fn push(&mut self, ev: &Event) {
@@ -2066,30 +2132,7 @@ impl Engine {
         }
         let new_day = day > self.officers[oi].day;
         if new_day {
-            let usual_share = self.cfg.off_hours_share;
-            let o = &mut self.officers[oi];
-            if o.day != i64::MIN {
-                let closed = std::mem::take(&mut o.today);
-                o.rec.whole = o.whole_with(&closed);
-                o.history.push_back((o.day, closed));
-                while o.history.len() > HISTORY_DAYS {
-                    o.history.pop_front();
-                }
-            }
-            o.day = day;
-            o.active_days += 1;
-            o.close_day_hours(usual_share);
-            o.shifts = o.works_shifts();
-            let o = &self.officers[oi];
-            let group = self.style_now(o).group;
-            let o = &mut self.officers[oi];
-            o.today_group = group;
-            o.today_mask = 0;
-            let g = self.group_today.entry(group).or_default();
-            if g.day != day {
-                *g = GroupToday { day, ..GroupToday::default() };
-            }
-            g.active += 1;
+            self.start_officer_day(oi, day);
         }
         let previous = {
             let o = &mut self.officers[oi];
@@ -2279,39 +2322,8 @@ impl Engine {
             o.caseless += 1;
             o.today[F_CASELESS] += 1.0;
         }
-        let o = &mut self.officers[oi];
-
-        // First call-record query after a long history without any, on a subject that nothing
-        // explains: no case of the officer or their unit holds it and the officer cites none of
-        // their own (a subject not yet in the file of the officer's own cited case is the
-        // common lag of case records, not a first-time act out of place). Where the log links
-        // no officers to cases, a cited case is the only explanation there is.
-        let unexplained_pull = weight >= 1.0 && (self.has_cases || ev.case.is_empty());
-        if traffic && ev.allowed && !o.traffic_ever {
-            o.traffic_ever = true;
-            if o.active_days >= 10 && unexplained_pull {
-                o.rec.first_traffic_unexpl = true;
-                // Say what the log showed: where it says nothing of cases (no case links, no
-                // case cited so far) the query's case is unknown, not absent.
-                let why = if self.has_cases {
-                    "on a subject of no case of theirs, citing none of their cases"
-                } else if self.cases_cited {
-                    "citing no case"
-                } else {
-                    "(the log says nothing of cases)"
-                };
-                let detail = format!(
-                    "first call-record/location query after {} active days without any, {why}",
-                    o.active_days
-                );
-                if self.says_nothing_of_cases() {
-                    // Nothing in such a log says the query was out of place: it is one of the
-                    // officer's reasons (and score), not an alert.
-                    self.record_best(oi, S_FIRST, 3.0, &detail);
-                } else {
-                    self.raise(oi, ev.time, S_FIRST, Severity::Medium, 3.0, detail);
-                }
-            }
+        if traffic && ev.allowed && !self.officers[oi].traffic_ever {
+            self.first_traffic(oi, ev, weight);
         }
         if let Some(label) = watch {
             self.watch_hit(oi, ev, label, weight);
