@@ -1940,12 +1940,12 @@ impl Engine {
     }
 
     /// How a pull by officer `oi` of person `sid` on `day` that leaves the case field blank is
-    /// read, where cases are cited: the case field left blank on case work, as the officer, or
-    /// a colleague, pulled the person citing a case within the corroboration horizon. The pull
-    /// is read as citing that case (as explained as the citation was), the way an officer who
-    /// looks again at a person of their own case, or of their team's, is explained by it
-    /// (Fabbri & LeFevre's repeat access and shared-work explanations). A pull from before any
-    /// case was cited cited none.
+    /// read, in a log that cites cases. Where the officer, or a colleague, pulled the person
+    /// citing a case within the corroboration horizon, the field was left blank on that case's
+    /// work: the pull is read as citing the case (as explained as the citation was), the way an
+    /// officer who looks again at a person of their own case, or of their team's, is explained
+    /// by it (Fabbri & LeFevre's repeat access and shared-work explanations). A pull from
+    /// before any case was cited cited none.
     fn blank_citation(&self, oi: usize, sid: u64, day: i64) -> BlankWord {
         let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
         let Some(&(c, by, d)) = self.last_cited.get(&sid) else { return BlankWord::Nothing };
@@ -3692,9 +3692,10 @@ enum FileWord {
 /// How a pull citing no case is read ([`Engine::blank_citation`]).
 #[derive(Debug, Clone, Copy)]
 enum BlankWord {
-    /// As citing `case`, the officer's or a colleague's last citation of the person within the
-    /// horizon; `alien`: where the log names no unit, a case of a series the officer no longer
-    /// cites ([`Engine::alien_series`]) that a colleague cited.
+    /// As citing `case`: the person's last citation within the horizon, by the officer, by a
+    /// colleague, or by anyone under a case the officer has cited themself; `alien`: where the
+    /// log names no unit, a colleague's citation of a case of a series the officer no longer
+    /// cites ([`Engine::alien_series`]).
     Cites { case: u32, alien: bool },
     /// The person's last citation within the horizon is another unit's officer's, of a case the
     /// officer does not work.
