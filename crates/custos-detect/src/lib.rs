@@ -751,6 +751,14 @@ impl GroupToday {
 }
 
 impl Officer {
+    /// The officer cites a case of case-number series `series` on `day` (see `cited_series`).
+    fn cite_series(&mut self, series: u32, day: i64) {
+        match self.cited_series.iter_mut().find(|(s, _)| *s == series) {
+            Some(entry) => entry.1 = day,
+            None => self.cited_series.push((series, day)),
+        }
+    }
+
     /// The whole-period counts with one more day added (today, or the day being closed). The
     /// routine-work count is not a whole-period feature. (Every increment is a whole multiple of
     /// a quarter, so adding per day gives exactly the per-event sums.)
@@ -1820,7 +1828,7 @@ impl Engine {
         cited_id: Option<u32>,
         day: i64,
     ) -> Explanation {
-        let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None, foreign: false };
+        let plain = Explanation::plain;
         let query = ev.action == Action::NameSearch;
         let traffic = ev.action.is_traffic();
         let officer = self.officers[oi].name_id;
@@ -1922,7 +1930,7 @@ impl Engine {
             if os.contains(&officer) {
                 return FileWord::Explains;
             }
-            let of_other_unit = if unit != 0 {
+            let of_other_unit = if unit != self.empty_unit {
                 let (officers, name_officer) = (&self.officers, &self.name_officer);
                 let unit_of = |n: u32| Some(officers[name_officer.get(n as usize).copied().flatten()?].unit);
                 let (in_unit, known) = self.case_units.of(c, self.officers_gen, os, unit_of, unit);
@@ -1973,7 +1981,7 @@ impl Engine {
     /// officer did on an earlier day (the case work that returns to its suspects); a person
     /// nobody near the officer has touched is unexplained.
     fn caseless_explanation(&mut self, oi: usize, sid: u64, allowed: bool, day: i64) -> Explanation {
-        let plain = |weight| Explanation { weight, case: NO_CASE, first_pull: None, foreign: false };
+        let plain = Explanation::plain;
         let (closed, keep) = (self.last_closed, self.cfg.horizon_days());
         let prev = if allowed {
             self.last_cited.insert(sid, (NO_CASE, oi as u32, day))
@@ -2123,11 +2131,7 @@ impl Engine {
             }
             let series = self.teams.cite(name_id, cid, &ev.case);
             if series != SERIES_NONE {
-                let cited = &mut self.officers[oi].cited_series;
-                match cited.iter_mut().find(|(s, _)| *s == series) {
-                    Some(entry) => entry.1 = day,
-                    None => cited.push((series, day)),
-                }
+                self.officers[oi].cite_series(series, day);
             }
         }
         let new_day = day > self.officers[oi].day;
@@ -2167,7 +2171,7 @@ impl Engine {
         let off = self.off_hours_now(oi, hour, ev.time, previous);
         // How far nothing explains the access, and the id of the case it cites.
         let Explanation { weight, case: cited, first_pull, foreign } = if ev.subject.is_empty() {
-            Explanation { weight: 0.0, case: NO_CASE, first_pull: None, foreign: false }
+            Explanation::plain(0.0)
         } else {
             self.explanation(oi, sid, ev, cited_id, day)
         };
@@ -3753,8 +3757,16 @@ struct Explanation {
     /// was looked up in the corroboration map (a citation the case's file does not back).
     first_pull: Option<(usize, i64)>,
     /// A pull citing no case of a person another unit pulled under a case of theirs that the
-    /// officer does not work (see [`F_FOREIGN`]).
+    /// officer does not work, or, where the log names no unit, of a case of a series the
+    /// officer no longer cites (see [`F_FOREIGN`]).
     foreign: bool,
+}
+
+impl Explanation {
+    /// An access of explanation weight `weight` that cites no case, read from no corroboration.
+    fn plain(weight: f64) -> Self {
+        Self { weight, case: NO_CASE, first_pull: None, foreign: false }
+    }
 }
 
 /// Analyse a whole stream of events and return the report (for `custos analyze`).
